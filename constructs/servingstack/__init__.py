@@ -1,1 +1,44 @@
-"""servingstack."""
+"""servingstack: Databricks Model Serving endpoints as CDKTF constructs.
+
+The value types (entities, providers, gateway, secrets, traffic helpers, errors) are
+plain Python and import instantly. The constructs (`ServingEndpoint`, `ServingStack`,
+`ServingApp`, `ExistingEndpoint`) and `synthesize` load cdktf and jsii on first use, so
+the checker and the emulator never pay for Node.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .entities import CustomModel, ExternalModel, FoundationModel, ProvisionedThroughput
+from .errors import Problem, StackFileError, ValidationError
+from .gateway import AiGateway, Guardrail, InferenceTable, RateLimit
+from .permissions import LEVELS as PERMISSION_LEVELS
+from .providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
+                        GoogleVertexAI, OpenAI, PaLM)
+from .secrets import Plaintext, SecretRef, secret
+from .spec import EmailNotifications, EndpointSpec
+from .backend import Backend
+from .traffic import blue_green, canary
+
+_LAZY = {
+    "ServingEndpoint": "endpoint",
+    "ExistingEndpoint": "endpoint",
+    "ServingStack": "stack",
+    "ServingApp": "apps",
+    "synthesize": "synth",
+}
+
+__all__ = [
+    "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "Cohere", "CustomModel", "CustomProvider",
+    "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "ExistingEndpoint", "ExternalModel",
+    "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable", "OpenAI", "PERMISSION_LEVELS", "PaLM",
+    "Plaintext", "Problem", "ProvisionedThroughput", "RateLimit", "SecretRef", "ServingApp", "ServingEndpoint",
+    "ServingStack", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "synthesize",
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module 'servingstack' has no attribute {name!r}")

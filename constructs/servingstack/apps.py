@@ -1,0 +1,46 @@
+"""`ServingApp`: a Databricks App that may query serving endpoints.
+
+An app reaches an endpoint through a `serving_endpoint` entry in its resources, which
+grants the app's service principal CAN_QUERY; no `databricks_permissions` is needed.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any, Mapping
+
+from . import _cdk
+from .endpoint import _path_of
+from .errors import Problem, ValidationError
+
+_APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,28}[a-z0-9]$")
+_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class ServingApp(_cdk.Construct):
+    """`ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat_endpoint})`:
+    the app gets CAN_QUERY on each endpoint, under the resource name given as key
+    (which the app reads from its environment)."""
+
+    def __init__(self, scope: _cdk.Construct, id: str, *, name: str, query_endpoints: Mapping[str, Any],
+                 description: str | None = None) -> None:
+        path = f"{_path_of(scope)}/{id}"
+        problems = []
+        if not (isinstance(name, str) and _APP_NAME.match(name)):
+            problems.append(Problem("name", f"{name!r} must be 2-30 lowercase letters, digits or '-', "
+                                            "starting and ending with a letter or digit"))
+        if not query_endpoints:
+            problems.append(Problem("query_endpoints", "name at least one endpoint"))
+        for resource, endpoint in (query_endpoints or {}).items():
+            if not _RESOURCE_NAME.match(str(resource)):
+                problems.append(Problem(f"query_endpoints[{resource!r}]",
+                                        "resource names may contain only letters, digits, '-' and '_'"))
+            if not isinstance(getattr(endpoint, "endpoint_name", None), str):
+                problems.append(Problem(f"query_endpoints[{resource!r}]",
+                                        "must be a ServingEndpoint or ExistingEndpoint"))
+        if problems:
+            raise ValidationError(path, problems)
+        super().__init__(scope, id)
+        self.path = path
+        self.app_name = name
+        self.resource = _cdk.app(self, "Default", name=name, description=description, serving_endpoints={
+            resource: (endpoint.endpoint_name, "CAN_QUERY") for resource, endpoint in query_endpoints.items()})

@@ -1,0 +1,205 @@
+"""Faults the emulator injects: a failing or endless deployment, throttling, server
+errors, slow answers and dropped connections.
+
+Each fault targets one endpoint (by name) or all, and request faults target the
+control plane (`/api/2.0/...`), queries (`/serving-endpoints/.../invocations`) or both.
+Counted faults wear off after `count` matching requests; deployment faults stay until
+cleared. The same dict form travels through the Python API, the admin route and the CLI.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+from typing import Any
+
+SCOPES = ("control", "query", "all")
+
+THROTTLE = "throttle"
+SERVER_ERRORS = "server_errors"
+SLOW = "slow"
+DROP = "drop"
+FAIL_DEPLOYMENT = "fail_deployment"
+NEVER_READY = "never_ready"
+
+REQUEST_KINDS = (THROTTLE, SERVER_ERRORS, SLOW, DROP)
+DEPLOYMENT_KINDS = (FAIL_DEPLOYMENT, NEVER_READY)
+KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS
+
+DEFAULT_FAILURE_MESSAGE = (
+    "Container build failed: could not resolve the model's Python environment "
+    "(emulated deployment failure)."
+)
+
+
+class FaultSpecError(ValueError):
+    """A fault description that cannot be used; the message says which field is wrong."""
+
+
+@dataclass
+class Fault:
+    kind: str
+    endpoint: str | None = None  # None: every endpoint
+    scope: str = "all"  # request faults: "control" | "query" | "all"
+    count: int | None = None  # requests left to affect; None: until cleared
+    retry_after: int = 1  # throttle: Retry-After seconds
+    status: int = 503  # server_errors: HTTP status
+    seconds: float = 0.0  # slow: delay before answering
+    message: str = DEFAULT_FAILURE_MESSAGE  # fail_deployment: why it failed
+
+    def matches(self, endpoint: str | None, scope: str) -> bool:
+        if self.endpoint is not None and self.endpoint != endpoint:
+            return False
+        return self.scope == "all" or self.scope == scope
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, spec: dict[str, Any]) -> Fault:
+        """Build a fault from its dict form, checking every field."""
+        if not isinstance(spec, dict):
+            raise FaultSpecError("a fault must be a JSON object")
+        known = set(cls.__dataclass_fields__)
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise FaultSpecError(f"unknown fault field(s): {', '.join(unknown)}")
+        kind = str(spec.get("kind", "")).replace("-", "_")
+        if kind not in KINDS:
+            raise FaultSpecError(f"kind: must be one of {', '.join(KINDS)}, got {spec.get('kind')!r}")
+        fault = cls(kind=kind)
+        endpoint = spec.get("endpoint")
+        if endpoint not in (None, "", "*"):
+            if not isinstance(endpoint, str):
+                raise FaultSpecError("endpoint: must be an endpoint name")
+            fault.endpoint = endpoint
+        scope = spec.get("scope", "all")
+        if scope not in SCOPES:
+            raise FaultSpecError(f"scope: must be one of {', '.join(SCOPES)}, got {scope!r}")
+        fault.scope = scope
+        fault.count = _optional_int(spec, "count", minimum=1)
+        if kind in (THROTTLE, SERVER_ERRORS, DROP) and fault.count is None:
+            raise FaultSpecError(f"count: {kind} needs a number of requests (>= 1)")
+        if kind in DEPLOYMENT_KINDS and fault.count is not None:
+            raise FaultSpecError(f"count: {kind} applies until cleared and takes no count")
+        retry_after = _optional_int(spec, "retry_after", minimum=0)
+        fault.retry_after = 1 if retry_after is None else retry_after
+        status = _optional_int(spec, "status", minimum=500)
+        if status is not None and status > 599:
+            raise FaultSpecError(f"status: must be a 5xx status, got {status}")
+        fault.status = 503 if status is None else status
+        seconds = spec.get("seconds", 0.0)
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
+            raise FaultSpecError(f"seconds: must be a number >= 0, got {seconds!r}")
+        if kind == SLOW and seconds <= 0:
+            raise FaultSpecError("seconds: slow needs a delay > 0")
+        fault.seconds = float(seconds)
+        message = spec.get("message")
+        if message is not None:
+            if not isinstance(message, str) or not message.strip():
+                raise FaultSpecError("message: must be a non-empty string")
+            fault.message = message
+        return fault
+
+
+def _optional_int(spec: dict[str, Any], key: str, *, minimum: int) -> int | None:
+    value = spec.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise FaultSpecError(f"{key}: must be an integer >= {minimum}, got {value!r}")
+    return value
+
+
+def parse_spec(text: str) -> Fault:
+    """Parse the command-line form `KIND[:key=value,...]`, e.g. `throttle:count=3,scope=query`."""
+    kind, _, rest = text.partition(":")
+    spec: dict[str, Any] = {"kind": kind.strip()}
+    for item in filter(None, (part.strip() for part in rest.split(","))):
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise FaultSpecError(f"{item!r}: expected key=value")
+        spec[key.strip().replace("-", "_")] = _scalar(value.strip())
+    return Fault.from_dict(spec)
+
+
+def _scalar(value: str) -> Any:
+    for convert in (int, float):
+        try:
+            return convert(value)
+        except ValueError:
+            pass
+    return value
+
+
+@dataclass(frozen=True)
+class RequestFaults:
+    """What to do to one request: wait `delay` seconds, then maybe answer with `action` instead."""
+
+    delay: float = 0.0
+    action: Fault | None = None
+
+
+NO_FAULTS = RequestFaults()
+
+
+class FaultBook:
+    """The active faults. Thread-safe: tests add faults while the server thread reads them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()
+
+    def describe(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [fault.to_dict() for fault in self._faults]
+
+    def __bool__(self) -> bool:
+        return bool(self._faults)
+
+    def take(self, endpoint: str | None, scope: str) -> RequestFaults:
+        """Consume the request faults matching one request (first added wins)."""
+        if not self._faults:  # the common case, without taking the lock
+            return NO_FAULTS
+        delay = 0.0
+        action = None
+        with self._lock:
+            for fault in list(self._faults):
+                if fault.kind not in REQUEST_KINDS or not fault.matches(endpoint, scope):
+                    continue
+                if fault.kind == SLOW:
+                    if delay:
+                        continue
+                    delay = fault.seconds
+                elif action is None:
+                    action = fault
+                else:
+                    continue
+                self._use(fault)
+        return RequestFaults(delay, action) if (delay or action) else NO_FAULTS
+
+    def _use(self, fault: Fault) -> None:
+        if fault.count is None:
+            return
+        fault.count -= 1
+        if fault.count <= 0:
+            self._faults.remove(fault)
+
+    def deployment_fault(self, endpoint: str) -> Fault | None:
+        """The deployment fault for an endpoint, if any: never_ready wins over fail_deployment."""
+        if not self._faults:
+            return None
+        with self._lock:
+            matching = [f for f in self._faults if f.kind in DEPLOYMENT_KINDS and f.endpoint in (None, endpoint)]
+        for kind in (NEVER_READY, FAIL_DEPLOYMENT):
+            for fault in matching:
+                if fault.kind == kind:
+                    return fault
+        return None

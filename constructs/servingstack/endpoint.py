@@ -1,0 +1,143 @@
+"""`ServingEndpoint`: one Databricks Model Serving endpoint, its traffic split, AI Gateway,
+tags and grants, as a construct."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import _cdk
+from .errors import Problem, ValidationError
+from .permissions import Grant, access_control, grant
+from .spec import EndpointSpec
+
+
+class _Grantable:
+    """`grant_query`, `grant_view` and `grant_manage`, folded into ONE `databricks_permissions`
+    per endpoint that references the endpoint's `serving_endpoint_id` (never its name).
+
+    That resource replaces every permission of the endpoint; the caller keeps CAN_MANAGE.
+    """
+
+    path: str
+    _grants: list[Grant]
+    _permissions: Any
+
+    def _serving_endpoint_id_reference(self) -> str:
+        raise NotImplementedError
+
+    def grant_query(self, *, user: str | None = None, group: str | None = None,
+                    service_principal: str | None = None) -> "_Grantable":
+        return self._grant("CAN_QUERY", user=user, group=group, service_principal=service_principal)
+
+    def grant_view(self, *, user: str | None = None, group: str | None = None,
+                   service_principal: str | None = None) -> "_Grantable":
+        return self._grant("CAN_VIEW", user=user, group=group, service_principal=service_principal)
+
+    def grant_manage(self, *, user: str | None = None, group: str | None = None,
+                     service_principal: str | None = None) -> "_Grantable":
+        return self._grant("CAN_MANAGE", user=user, group=group, service_principal=service_principal)
+
+    def _grant(self, level: str, **principal: str | None) -> "_Grantable":
+        try:
+            new = grant(level, **principal)
+        except ValueError as error:
+            raise ValidationError(self.path, [Problem("grant", str(error))]) from None
+        self._grants.append(new)
+        acl = access_control(self._grants)
+        if self._permissions is None:
+            self._permissions = _cdk.permissions(self, "Permissions", self._serving_endpoint_id_reference(), acl)
+        else:
+            _cdk.replace_access_control(self._permissions, acl)
+        return self
+
+    @property
+    def grants(self) -> list[dict[str, str]]:
+        """The access control list as it will be synthesized."""
+        return access_control(self._grants)
+
+
+class ServingEndpoint(_cdk.Construct, _Grantable):
+    """A serving endpoint. Every problem of its props is reported at once, in one
+    `ValidationError` naming this construct's path and the field, before any resource is built.
+
+    ```python
+    endpoint = ServingEndpoint(stack, "chat", name="chat",
+                               served_entities=[ExternalModel("gpt-4o", OpenAI(api_key=secret("llm", "openai")))],
+                               ai_gateway=AiGateway(usage_tracking=True), tags={"team": "ml"})
+    endpoint.grant_query(group="data-scientists")
+    ```
+    See `EndpointSpec` for every prop and its default.
+    """
+
+    def __init__(self, scope: _cdk.Construct, id: str, **props: Any) -> None:
+        stack = _serving_stack_of(scope)
+        prefix = stack.name_prefix if stack is not None else ""
+        default_tags = stack.default_tags if stack is not None else {}
+        self.path = f"{_path_of(scope)}/{id}"
+        try:
+            self.spec = EndpointSpec(**props)
+        except TypeError as error:  # an unknown or missing prop
+            raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
+                from None
+        self.spec.validate(self.path, prefix, default_tags)
+        super().__init__(scope, id)
+        self.request = self.spec.request(prefix, default_tags)
+        self.endpoint_name: str = self.request["name"]
+        self._grants = []
+        self._permissions = None
+        self.resource = _cdk.model_serving(self, self.request, create_timeout=self.spec.create_timeout,
+                                           update_timeout=self.spec.update_timeout, metadata=self.spec.metadata())
+        if stack is not None:
+            stack.register(id, self)
+
+    def _serving_endpoint_id_reference(self) -> str:
+        return self.resource.serving_endpoint_id
+
+    @property
+    def serving_endpoint_id(self) -> str:
+        """The endpoint's id (a Terraform reference until applied)."""
+        return self.resource.serving_endpoint_id
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.resource.endpoint_url
+
+
+class ExistingEndpoint(_cdk.Construct, _Grantable):
+    """An endpoint not created by this stack, for grants: `ExistingEndpoint(stack, "shared",
+    name="shared-llm", serving_endpoint_id="0123...")`."""
+
+    def __init__(self, scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> None:
+        self.path = f"{_path_of(scope)}/{id}"
+        if not name or not serving_endpoint_id:
+            raise ValidationError(self.path, [Problem("serving_endpoint_id", "name and serving_endpoint_id are required")])
+        super().__init__(scope, id)
+        self.endpoint_name = name
+        self.serving_endpoint_id = serving_endpoint_id
+        self._grants = []
+        self._permissions = None
+
+    def _serving_endpoint_id_reference(self) -> str:
+        return self.serving_endpoint_id
+
+
+def _serving_stack_of(scope: Any) -> Any:
+    from .stack import ServingStack
+
+    if isinstance(scope, ServingStack):
+        return scope
+    stack = getattr(scope, "_serving_stack", None)
+    if stack is not None:
+        return stack
+    try:
+        found = _cdk.TerraformStack.of(scope)
+    except Exception:  # not inside a stack: the construct tree reports that itself
+        return None
+    return found if isinstance(found, ServingStack) else None
+
+
+def _path_of(scope: Any) -> str:
+    """The construct path, from Python where we know it, so errors need no jsii call."""
+    known = getattr(scope, "path", None)
+    if isinstance(known, str):
+        return known
+    return scope.node.path

@@ -1,0 +1,104 @@
+"""The AI Gateway of an endpoint: rate limits, usage tracking, inference tables,
+guardrails and fallback. Only what is set is sent; the service's defaults apply to the rest."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Calls and/or tokens per minute, for the whole endpoint (`key="endpoint"`), or per
+    `user` (email), `user_group` or `service_principal` (application id) named in `principal`."""
+
+    calls: int | None = None
+    tokens: int | None = None
+    key: str = "endpoint"
+    principal: str | None = None
+    renewal_period: str = "minute"
+
+    @classmethod
+    def per_user(cls, user: str, *, calls: int | None = None, tokens: int | None = None) -> "RateLimit":
+        return cls(calls=calls, tokens=tokens, key="user", principal=user)
+
+    @classmethod
+    def per_group(cls, group: str, *, calls: int | None = None, tokens: int | None = None) -> "RateLimit":
+        return cls(calls=calls, tokens=tokens, key="user_group", principal=group)
+
+    @classmethod
+    def per_service_principal(cls, application_id: str, *, calls: int | None = None,
+                              tokens: int | None = None) -> "RateLimit":
+        return cls(calls=calls, tokens=tokens, key="service_principal", principal=application_id)
+
+    def to_api(self) -> dict[str, Any]:
+        values = {"calls": self.calls, "tokens": self.tokens, "key": self.key,
+                  "principal": self.principal, "renewal_period": self.renewal_period}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class InferenceTable:
+    """Log requests and responses to `<catalog>.<schema>.<table_prefix>_payload` in Unity Catalog."""
+
+    catalog: str
+    schema: str
+    table_prefix: str | None = None
+    enabled: bool = True
+
+    def to_api(self) -> dict[str, Any]:
+        values = {"catalog_name": self.catalog, "schema_name": self.schema,
+                  "table_name_prefix": self.table_prefix, "enabled": self.enabled}
+        return {k: v for k, v in values.items() if v is not None}
+
+
+@dataclass(frozen=True)
+class Guardrail:
+    """Checks on one direction (input or output): `safety` filtering, `invalid_keywords` to
+    refuse, `valid_topics` to stay within, and `pii` handling (BLOCK | MASK | NONE)."""
+
+    safety: bool | None = None
+    invalid_keywords: Sequence[str] = ()
+    valid_topics: Sequence[str] = ()
+    pii: str | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        if self.safety is not None:
+            values["safety"] = self.safety
+        if self.invalid_keywords:
+            values["invalid_keywords"] = list(self.invalid_keywords)
+        if self.valid_topics:
+            values["valid_topics"] = list(self.valid_topics)
+        if self.pii is not None:
+            values["pii"] = {"behavior": self.pii}
+        return values
+
+
+@dataclass(frozen=True)
+class AiGateway:
+    """`AiGateway(rate_limits=[RateLimit(calls=100)], usage_tracking=True,
+    inference_table=InferenceTable("ml", "serving"), input_guardrail=Guardrail(pii="BLOCK"),
+    fallback=True)`. Fallback reroutes to another served external model on failure."""
+
+    rate_limits: Sequence[RateLimit] = field(default_factory=tuple)
+    usage_tracking: bool | None = None
+    inference_table: InferenceTable | None = None
+    input_guardrail: Guardrail | None = None
+    output_guardrail: Guardrail | None = None
+    fallback: bool | None = None
+
+    def to_api(self) -> dict[str, Any]:
+        gateway: dict[str, Any] = {}
+        if self.rate_limits:
+            gateway["rate_limits"] = [limit.to_api() for limit in self.rate_limits]
+        if self.usage_tracking is not None:
+            gateway["usage_tracking_config"] = {"enabled": self.usage_tracking}
+        if self.inference_table is not None:
+            gateway["inference_table_config"] = self.inference_table.to_api()
+        guardrails = {direction: rail.to_api() for direction, rail in
+                      (("input", self.input_guardrail), ("output", self.output_guardrail)) if rail is not None}
+        if guardrails:
+            gateway["guardrails"] = guardrails
+        if self.fallback is not None:
+            gateway["fallback_config"] = {"enabled": self.fallback}
+        return gateway

@@ -1,0 +1,141 @@
+"""What one serving endpoint declares, as plain Python: its props, the API request they
+make, and every problem with them. Nothing here touches jsii, so all of it is checked
+before a single construct is built, and tested without Node."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from . import rules
+from .entities import ServedEntity
+from .errors import Problem, ValidationError
+from .gateway import AiGateway
+from .traffic import routes
+
+_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
+CUSTOM_INPUT_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
+
+
+@dataclass(frozen=True)
+class EmailNotifications:
+    on_update_failure: Sequence[str] = ()
+    on_update_success: Sequence[str] = ()
+
+    def to_api(self) -> dict[str, list[str]]:
+        values = {"on_update_failure": list(self.on_update_failure),
+                  "on_update_success": list(self.on_update_success)}
+        return {k: v for k, v in values.items() if v}
+
+
+@dataclass(frozen=True)
+class EndpointSpec:
+    """The props of a `ServingEndpoint`; every optional field documents its default.
+
+    - `name`: the endpoint name; the stack's environment prefix is put in front of it.
+    - `served_entities`: one or more `FoundationModel`, `ProvisionedThroughput`,
+      `CustomModel` or `ExternalModel` (at most 15).
+    - `traffic`: name -> percent; default 100 to a single entity, required for several.
+    - `ai_gateway`: default none. `tags`: merged over the stack's default tags.
+    - `description`, `route_optimized`, `budget_policy_id`, `email_notifications`: default unset.
+    - `create_timeout` / `update_timeout`: Terraform durations (`"45m"`); provider default 45m.
+    - `task`: what the endpoint answers, for the checker's smoke query; default from the entities.
+    - `sample_request`: the body of the checker's smoke query (custom models).
+    - `allow_plaintext_secrets`: default False; True lets `Plaintext(...)` keys into Terraform state.
+    """
+
+    name: str
+    served_entities: Sequence[ServedEntity]
+    traffic: Mapping[str, int] | None = None
+    ai_gateway: AiGateway | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+    description: str | None = None
+    route_optimized: bool | None = None
+    budget_policy_id: str | None = None
+    email_notifications: EmailNotifications | None = None
+    create_timeout: str | None = None
+    update_timeout: str | None = None
+    task: str | None = None
+    sample_request: Mapping[str, Any] | None = None
+    allow_plaintext_secrets: bool = False
+
+    def entities(self) -> list[ServedEntity]:
+        # A single entity may be passed bare.
+        if isinstance(self.served_entities, (list, tuple)):
+            return list(self.served_entities)
+        return [self.served_entities]  # type: ignore[list-item]
+
+    def request(self, name_prefix: str = "", default_tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The API create request this endpoint makes (the shape `databricks-sdk` sends)."""
+        entities = self.entities()
+        config: dict[str, Any] = {"served_entities": [e.to_api() for e in entities]}
+        split = self.traffic
+        if split is None and len(entities) == 1:
+            split = {entities[0].served_name(): 100}
+        if split:
+            config["traffic_config"] = {"routes": routes(split)}
+        request: dict[str, Any] = {"name": f"{name_prefix}{self.name}", "config": config}
+        if self.ai_gateway is not None:
+            request["ai_gateway"] = self.ai_gateway.to_api()
+        tags = {**(default_tags or {}), **self.tags}
+        if tags:
+            request["tags"] = [{"key": k, "value": v} for k, v in sorted(tags.items())]
+        optional = {"description": self.description, "route_optimized": self.route_optimized,
+                    "budget_policy_id": self.budget_policy_id,
+                    "email_notifications": self.email_notifications.to_api() if self.email_notifications else None}
+        request.update({k: v for k, v in optional.items() if v is not None})
+        return request
+
+    def resolved_task(self) -> str | None:
+        if self.task:
+            return self.task
+        tasks = {e.declared_task() for e in self.entities()}
+        return tasks.pop() if len(tasks) == 1 else None
+
+    def problems(self, name_prefix: str = "", default_tags: Mapping[str, str] | None = None) -> list[Problem]:
+        entities = self.entities()
+        problems: list[Problem] = []
+        for index, entity in enumerate(entities):
+            problems += [Problem(f"config.served_entities[{index}].{p.field}", p.message)
+                         for p in entity.problems()]
+        problems += rules.validate_endpoint(self.request(name_prefix, default_tags),
+                                            allow_plaintext_secrets=self.allow_plaintext_secrets)
+        if self.traffic is not None and not isinstance(self.traffic, Mapping):
+            problems.append(Problem("traffic", "must be a mapping of served entity name -> percent"))
+        for key in ("create_timeout", "update_timeout"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, str) and _DURATION.match(value)):
+                problems.append(Problem(key, f"{value!r} is not a Terraform duration such as '45m' or '1h30m'"))
+        if self.task is not None and self.task not in rules.TASKS:
+            problems.append(Problem("task", f"{self.task!r} is not one of {', '.join(rules.TASKS)}"))
+        problems += self._sample_request_problems()
+        return problems
+
+    def _sample_request_problems(self) -> list[Problem]:
+        sample = self.sample_request
+        if sample is None:
+            return []
+        if not isinstance(sample, Mapping):
+            return [Problem("sample_request", "must be a JSON object")]
+        if self.resolved_task() is None:
+            formats = [f for f in CUSTOM_INPUT_FORMATS if f in sample]
+            if len(formats) != 1:
+                return [Problem("sample_request", "a custom model's request needs exactly one of "
+                                                  f"{', '.join(CUSTOM_INPUT_FORMATS)}")]
+        return []
+
+    def validate(self, path: str, name_prefix: str = "", default_tags: Mapping[str, str] | None = None) -> None:
+        """Raise one `ValidationError` with every problem, named by construct path and field."""
+        problems = self.problems(name_prefix, default_tags)
+        if problems:
+            raise ValidationError(path, problems)
+
+    def metadata(self) -> dict[str, Any]:
+        """What the checker needs beyond the Terraform resource, recorded in the stack."""
+        meta: dict[str, Any] = {"kinds": [type(e).__name__ for e in self.entities()]}
+        task = self.resolved_task()
+        if task:
+            meta["task"] = task
+        if self.sample_request is not None:
+            meta["sample_request"] = dict(self.sample_request)
+        return meta

@@ -1,0 +1,116 @@
+"""Read a synthesized stack (`cdktf.out/stacks/<stack>/cdk.tf.json`) back as API-shaped
+declarations: the contract between synth and the emulator's apply and the checker.
+
+Terraform's block names differ from the API's in a few places (`ai21_labs_config`);
+Terraform-only keys (`timeouts`, `//`, `depends_on`, ...) are dropped.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import StackFileError
+
+STACK_FILE = "cdk.tf.json"
+_TERRAFORM_ONLY = {"timeouts", "//", "depends_on", "lifecycle", "provider", "count", "for_each",
+                   "provisioner", "connection"}
+# Terraform field -> API field, wherever it appears.
+_TO_API_NAMES = {"ai21_labs_config": "ai21labs_config", "ai21_labs_api_key": "ai21labs_api_key",
+                 "ai21_labs_api_key_plaintext": "ai21labs_api_key_plaintext"}
+_REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
+
+
+@dataclass
+class DeclaredEndpoint:
+    logical_id: str
+    name: str
+    request: dict[str, Any]
+    resource_type: str = "databricks_model_serving"
+    task: str | None = None
+    sample_request: dict[str, Any] | None = None
+    construct_path: str | None = None
+
+
+@dataclass
+class DeclaredPermissions:
+    logical_id: str
+    endpoint_logical_id: str | None
+    serving_endpoint_id: str
+    access_control: list[dict[str, str]]
+
+
+@dataclass
+class DeclaredApp:
+    logical_id: str
+    name: str
+    serving_endpoints: list[dict[str, str]]
+
+
+@dataclass
+class DeclaredStack:
+    name: str
+    path: Path
+    endpoints: list[DeclaredEndpoint] = field(default_factory=list)
+    permissions: list[DeclaredPermissions] = field(default_factory=list)
+    apps: list[DeclaredApp] = field(default_factory=list)
+
+    def endpoint(self, name: str) -> DeclaredEndpoint:
+        for endpoint in self.endpoints:
+            if endpoint.name == name:
+                return endpoint
+        raise KeyError(name)
+
+
+def _to_api(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_TO_API_NAMES.get(k, k): _to_api(v) for k, v in value.items() if k != "//"}
+    if isinstance(value, list):
+        return [_to_api(v) for v in value]
+    return value
+
+
+def load_stack(path: str | Path) -> DeclaredStack:
+    """Read one synthesized stack directory (or its `cdk.tf.json`)."""
+    path = Path(path)
+    file = path if path.is_file() else path / STACK_FILE
+    if not file.is_file():
+        raise StackFileError(f"{path}: no {STACK_FILE} here. Run `make synth` (or `cdktf synth`) and pass "
+                             "cdktf.out/stacks/<stack>")
+    try:
+        document = json.loads(file.read_text())
+    except (OSError, ValueError) as error:
+        raise StackFileError(f"{file}: not a readable Terraform JSON file ({error})") from None
+    if not isinstance(document, dict):
+        raise StackFileError(f"{file}: not a Terraform JSON object")
+    resources = document.get("resource") or {}
+    stack = DeclaredStack(name=file.parent.name, path=file.parent)
+    for logical_id, body in (resources.get("databricks_model_serving") or {}).items():
+        meta = (body.get("//") or {})
+        extra = meta.get("servingstack") or {}
+        request = _to_api({k: v for k, v in body.items() if k not in _TERRAFORM_ONLY})
+        if not isinstance(request.get("name"), str):
+            raise StackFileError(f"{file}: databricks_model_serving.{logical_id} has no literal name")
+        stack.endpoints.append(DeclaredEndpoint(
+            logical_id=logical_id, name=request["name"], request=request, task=extra.get("task"),
+            sample_request=extra.get("sample_request"), construct_path=(meta.get("metadata") or {}).get("path")))
+    for logical_id, body in (resources.get("databricks_permissions") or {}).items():
+        reference = str(body.get("serving_endpoint_id") or "")
+        if not reference:
+            continue  # permissions on other kinds of object
+        match = _REFERENCE.match(reference)
+        stack.permissions.append(DeclaredPermissions(
+            logical_id=logical_id, endpoint_logical_id=match.group(1) if match else None,
+            serving_endpoint_id=reference, access_control=list(body.get("access_control") or [])))
+    for logical_id, body in (resources.get("databricks_app") or {}).items():
+        stack.apps.append(DeclaredApp(logical_id=logical_id, name=body.get("name", ""), serving_endpoints=[
+            {"resource": r.get("name"), **r["serving_endpoint"]}
+            for r in body.get("resources") or [] if r.get("serving_endpoint")]))
+    return stack
+
+
+def find_stacks(outdir: str | Path = "cdktf.out") -> list[Path]:
+    """Every synthesized stack directory under an output directory."""
+    return sorted(p.parent for p in Path(outdir).glob(f"stacks/*/{STACK_FILE}"))

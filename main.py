@@ -1,0 +1,103 @@
+#!/usr/bin/env python
+"""The example fleet: one set of serving endpoints, deployed as a `dev` and a `prod` stack.
+
+`make synth` (or `cdktf synth`) writes cdktf.out/stacks/{dev,prod}/cdk.tf.json.
+"""
+from __future__ import annotations
+
+import sys
+
+from servingstack import (AiGateway, Anthropic, CustomModel, EmailNotifications, ExternalModel, FoundationModel,
+                          Guardrail, InferenceTable, OpenAI, ProvisionedThroughput, RateLimit, ServingApp,
+                          ServingEndpoint, ServingStack, canary, secret, synthesize)
+
+TEAM_TAGS = {"owner": "ml-platform", "cost-center": "cc-4711"}
+
+
+def build_fleet(stack: ServingStack, *, production: bool) -> None:
+    """The same endpoints in every environment; production gets more capacity and stricter limits."""
+    # Pay-per-token foundation model: no capacity to manage.
+    assistant = ServingEndpoint(
+        stack, "assistant", name="assistant",
+        served_entities=[FoundationModel("system.ai.meta_llama_3_3_70b_instruct", "1", name="llama")],
+        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=600 if production else 60)]),
+        description="General assistant for internal tools",
+    )
+
+    # Provisioned throughput: reserved capacity for a batch summarizer.
+    summarizer = ServingEndpoint(
+        stack, "summarizer", name="summarizer",
+        served_entities=[ProvisionedThroughput("system.ai.meta_llama_v3_1_8b_instruct", "2", name="llama-8b",
+                                               provisioned_model_units=100 if production else 50)],
+        ai_gateway=AiGateway(usage_tracking=True),
+        tags={"workload": "batch"},
+    )
+
+    # A custom MLflow model from Unity Catalog: version 4 is a 10% canary beside version 3.
+    fraud = ServingEndpoint(
+        stack, "fraud", name="fraud-scoring",
+        served_entities=[
+            CustomModel("ml.fraud.scorer", 3, name="v3", workload_size="Medium" if production else "Small",
+                        environment_vars={"FEATURE_STORE_TOKEN": secret("fraud", "feature-store-token"),
+                                          "LOG_LEVEL": "INFO"}),
+            CustomModel("ml.fraud.scorer", 4, name="v4", workload_size="Small", scale_to_zero=not production),
+        ],
+        traffic=canary(stable="v3", candidate="v4", percent=10),
+        ai_gateway=AiGateway(usage_tracking=True,
+                             inference_table=InferenceTable("ml", "fraud_serving", table_prefix="scorer")),
+        sample_request={"dataframe_split": {"columns": ["amount", "merchant_category", "hour"],
+                                            "data": [[125.5, "grocery", 14]]}},
+        email_notifications=EmailNotifications(on_update_failure=["ml-oncall@example.com"]),
+        create_timeout="60m", update_timeout="60m",
+    )
+
+    # External models behind the AI Gateway: OpenAI first, Anthropic as fallback.
+    gateway = ServingEndpoint(
+        stack, "gateway", name="llm-gateway",
+        served_entities=[
+            ExternalModel("gpt-4o", OpenAI(api_key=secret("llm-keys", "openai"))),
+            ExternalModel("claude-sonnet-4", Anthropic(api_key=secret("llm-keys", "anthropic"))),
+        ],
+        traffic={"gpt-4o": 100, "claude-sonnet-4": 0},
+        ai_gateway=AiGateway(
+            rate_limits=[RateLimit(calls=1000 if production else 100),
+                         RateLimit.per_group("data-scientists", tokens=200_000)],
+            usage_tracking=True,
+            inference_table=InferenceTable("ml", "llm_gateway", table_prefix="gateway"),
+            input_guardrail=Guardrail(safety=True, pii="BLOCK", invalid_keywords=["password"]),
+            output_guardrail=Guardrail(pii="MASK"),
+            fallback=True,
+        ),
+        tags={"data-classification": "internal"},
+    )
+
+    # Embeddings for retrieval, also external.
+    embeddings = ServingEndpoint(
+        stack, "embeddings", name="embeddings",
+        served_entities=[ExternalModel("text-embedding-3-small", OpenAI(api_key=secret("llm-keys", "openai")),
+                                       task="llm/v1/embeddings")],
+        ai_gateway=AiGateway(usage_tracking=True),
+    )
+
+    for endpoint in (assistant, summarizer, gateway, embeddings):
+        endpoint.grant_query(group="data-scientists")
+        endpoint.grant_manage(group="ml-platform")
+    fraud.grant_query(service_principal="6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10")
+    fraud.grant_view(group="fraud-analysts")
+    fraud.grant_manage(group="ml-platform")
+
+    # The support bot app queries the gateway and the embeddings endpoint.
+    ServingApp(stack, "support-bot", name=f"{stack.environment}-support-bot",
+               query_endpoints={"llm": gateway, "embeddings": embeddings},
+               description="Answers support questions from the knowledge base")
+
+
+def build(app: object) -> None:
+    for environment in ("dev", "prod"):
+        stack = ServingStack(app, environment, environment=environment,
+                             default_tags={**TEAM_TAGS, "environment": environment})
+        build_fleet(stack, production=environment == "prod")
+
+
+if __name__ == "__main__":
+    sys.exit(synthesize(build))
