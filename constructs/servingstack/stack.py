@@ -38,7 +38,7 @@ class ServingStack(_cdk.TerraformStack):
             problems.append(Problem("environment", f"{environment!r} must be lowercase letters, digits and '-', "
                                                    "starting with a letter, at most 20 characters"))
         if name_prefix is None:
-            name_prefix = f"{environment}-" if environment else ""
+            name_prefix = f"{environment}-" if environment and not problems else ""
         if not (isinstance(name_prefix, str) and _PREFIX.match(name_prefix)):
             problems.append(Problem("name_prefix", f"{name_prefix!r} may contain only letters, digits, '-' and '_'"))
         tags = dict(default_tags or {})

@@ -1,8 +1,8 @@
 """Read a synthesized stack (`cdktf.out/stacks/<stack>/cdk.tf.json`) back as API-shaped
 declarations: the contract between synth and the emulator's apply and the checker.
 
-Terraform's block names differ from the API's in a few places (`ai21_labs_config`);
-Terraform-only keys (`timeouts`, `//`, `depends_on`, ...) are dropped.
+The provider's schema uses the API's field names, so a resource body is the API request
+once Terraform-only keys (`timeouts`, `//`, `depends_on`, ...) are dropped.
 """
 from __future__ import annotations
 
@@ -17,9 +17,6 @@ from .errors import StackFileError
 STACK_FILE = "cdk.tf.json"
 _TERRAFORM_ONLY = {"timeouts", "//", "depends_on", "lifecycle", "provider", "count", "for_each",
                    "provisioner", "connection"}
-# Terraform field -> API field, wherever it appears.
-_TO_API_NAMES = {"ai21_labs_config": "ai21labs_config", "ai21_labs_api_key": "ai21labs_api_key",
-                 "ai21_labs_api_key_plaintext": "ai21labs_api_key_plaintext"}
 _REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
 
 
@@ -64,14 +61,6 @@ class DeclaredStack:
         raise KeyError(name)
 
 
-def _to_api(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {_TO_API_NAMES.get(k, k): _to_api(v) for k, v in value.items() if k != "//"}
-    if isinstance(value, list):
-        return [_to_api(v) for v in value]
-    return value
-
-
 def load_stack(path: str | Path) -> DeclaredStack:
     """Read one synthesized stack directory (or its `cdk.tf.json`)."""
     path = Path(path)
@@ -90,7 +79,7 @@ def load_stack(path: str | Path) -> DeclaredStack:
     for logical_id, body in (resources.get("databricks_model_serving") or {}).items():
         meta = (body.get("//") or {})
         extra = meta.get("servingstack") or {}
-        request = _to_api({k: v for k, v in body.items() if k not in _TERRAFORM_ONLY})
+        request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY}
         if not isinstance(request.get("name"), str):
             raise StackFileError(f"{file}: databricks_model_serving.{logical_id} has no literal name")
         stack.endpoints.append(DeclaredEndpoint(

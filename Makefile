@@ -1,0 +1,49 @@
+# Each target installs what it needs, so a fresh machine needs only Python 3.11, Node and make.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+export PIPENV_VENV_IN_PROJECT := 1
+export PIPENV_YES := 1
+export PIPENV_NOSPIN := 1
+export PIPENV_IGNORE_VIRTUALENVS := 1
+export PIPENV_VERBOSITY := -1
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+export CHECKPOINT_DISABLE := 1
+
+PYTHON ?= python3
+VENV_PY := .venv/bin/python
+
+.PHONY: help install synth demo test bench clean
+
+help:
+	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
+	@echo "make test   run the test suite"
+	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
+	@echo "make bench  run the benchmarks under bench/"
+
+.venv/.installed: Pipfile.lock pyproject.toml
+	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check pipenv
+	$(PYTHON) -m pipenv sync --dev
+	touch $@
+
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: .venv/.installed
+
+synth: install
+	$(VENV_PY) main.py
+	@echo "synthesized: $$(ls -d cdktf.out/stacks/*/cdk.tf.json | tr '\n' ' ')"
+
+demo: install
+	$(VENV_PY) -m servingstack.demo
+
+test: install node_modules/.installed
+	$(VENV_PY) -m pytest
+
+bench: install
+	$(VENV_PY) bench/run.py
+
+clean:
+	rm -rf cdktf.out .venv node_modules

@@ -1,0 +1,318 @@
+"""Every rule the service applies to an endpoint (REFERENCE section 4), good and bad, in pure Python."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from servingstack import rules
+
+
+def custom(name="v1", **extra):
+    return {"name": name, "entity_name": "ml.models.scorer", "entity_version": "1", "workload_size": "Small", **extra}
+
+
+def external(name="gpt-4o", provider="openai", task="llm/v1/chat", **config):
+    block = rules.PROVIDERS[provider][0]
+    settings = config or {"openai_api_key": "{{secrets/llm/openai}}"}
+    return {"name": name, "external_model": {"name": name, "provider": provider, "task": task, block: settings}}
+
+
+def request(*entities, routes=None, **extra):
+    config = {"served_entities": list(entities) or [custom()]}
+    if routes is not None:
+        config["traffic_config"] = {"routes": [{"served_model_name": n, "traffic_percentage": p}
+                                               for n, p in routes.items()]}
+    return {"name": "chat", "config": config, **extra}
+
+
+def fields(problems):
+    return [p.field for p in problems]
+
+
+def test_a_valid_request_has_no_problems():
+    assert rules.validate_endpoint(request(custom("v1"), custom("v2"), routes={"v1": 90, "v2": 10})) == []
+
+
+@pytest.mark.parametrize("name", ["chat", "Chat_2", "a-b-c", "x" * rules.MAX_ENDPOINT_NAME_LENGTH])
+def test_good_endpoint_names(name):
+    assert rules.validate_endpoint_name(name) == []
+
+
+@pytest.mark.parametrize("name, fragment", [
+    ("", "is required"),
+    (None, "is required"),
+    ("chat.v1", "only letters, digits"),
+    ("chat bot", "only letters, digits"),
+    ("databricks-chat", "reserved"),
+    ("x" * (rules.MAX_ENDPOINT_NAME_LENGTH + 1), "at most 63"),
+])
+def test_bad_endpoint_names(name, fragment):
+    problems = rules.validate_endpoint_name(name)
+    assert fields(problems) == ["name"] and fragment in problems[0].message
+
+
+def test_config_is_required():
+    assert fields(rules.validate_endpoint({"name": "chat"})) == ["config"]
+
+
+def test_at_least_one_and_at_most_fifteen_entities():
+    assert "config.served_entities" in fields(rules.validate_config({"served_entities": []}))
+    entities = [custom(f"v{i}") for i in range(16)]
+    routes = [{"served_model_name": f"v{i}", "traffic_percentage": 100 if i == 0 else 0} for i in range(16)]
+    problems = rules.validate_config({"served_entities": entities, "traffic_config": {"routes": routes}})
+    assert [p.message for p in problems] == ["16 served entities, at most 15 are allowed"]
+    assert rules.validate_config({"served_entities": entities[:15],
+                                  "traffic_config": {"routes": routes[:15]}}) == []
+
+
+def test_entity_names_are_unique_and_well_formed():
+    problems = rules.validate_config({"served_entities": [custom("v1"), custom("v1")],
+                                      "traffic_config": {"routes": [{"served_model_name": "v1",
+                                                                     "traffic_percentage": 100}]}})
+    assert "more than one served entity" in str(problems[0])
+    assert fields(rules.validate_served_entity(custom("v 1"), "e")) == ["e.name"]
+
+
+def test_default_entity_names_follow_the_service():
+    assert rules.default_entity_name({"entity_name": "ml.models.scorer", "entity_version": "3"}) == "ml-models-scorer-3"
+    assert rules.default_entity_name(external("gpt-4o")) == "gpt-4o"
+
+
+def test_external_models_exclude_entity_and_workload_fields():
+    entity = external()
+    entity.update(entity_name="x", entity_version="1", workload_size="Small", workload_type="CPU",
+                  scale_to_zero_enabled=True)
+    assert sorted(fields(rules.validate_served_entity(entity, "e"))) == [
+        "e.entity_name", "e.entity_version", "e.scale_to_zero_enabled", "e.workload_size", "e.workload_type"]
+
+
+def test_an_entity_needs_a_model():
+    assert fields(rules.validate_served_entity({"name": "v1"}, "e")) == ["e.entity_name"]
+
+
+def test_external_models_of_one_endpoint_share_one_task():
+    problems = rules.validate_config({
+        "served_entities": [external("a"), external("b", task="llm/v1/embeddings")],
+        "traffic_config": {"routes": [{"served_model_name": "a", "traffic_percentage": 100},
+                                      {"served_model_name": "b", "traffic_percentage": 0}]}})
+    assert [p.field for p in problems] == ["config.served_entities"] and "one task" in problems[0].message
+
+
+@pytest.mark.parametrize("provider, settings", [
+    ("openai", {"openai_api_key": "{{secrets/s/k}}"}),
+    ("openai", {"microsoft_entra_client_id": "c", "microsoft_entra_tenant_id": "t",
+                "microsoft_entra_client_secret": "{{secrets/s/k}}"}),
+    ("anthropic", {"anthropic_api_key": "{{secrets/s/k}}"}),
+    ("cohere", {"cohere_api_key": "{{secrets/s/k}}"}),
+    ("amazon-bedrock", {"aws_region": "us-east-1", "bedrock_provider": "anthropic",
+                        "aws_access_key_id": "{{secrets/s/id}}", "aws_secret_access_key": "{{secrets/s/key}}"}),
+    ("amazon-bedrock", {"aws_region": "us-east-1", "bedrock_provider": "anthropic",
+                        "instance_profile_arn": "arn:aws:iam::1:instance-profile/p"}),
+    ("google-cloud-vertex-ai", {"project_id": "p", "region": "us-central1", "private_key": "{{secrets/s/k}}"}),
+    ("databricks-model-serving", {"databricks_workspace_url": "https://w", "databricks_api_token": "{{secrets/s/k}}"}),
+    ("ai21labs", {"ai21labs_api_key": "{{secrets/s/k}}"}),
+    ("palm", {"palm_api_key": "{{secrets/s/k}}"}),
+    ("custom", {"custom_provider_url": "https://llm", "bearer_token_auth": {"token": "{{secrets/s/k}}"}}),
+    ("custom", {"custom_provider_url": "https://llm", "api_key_auth": {"key": "X-Key", "value": "{{secrets/s/k}}"}}),
+])
+def test_every_provider_with_a_secret_reference_is_valid(provider, settings):
+    assert rules.validate_served_entity(external(provider=provider, **settings), "e",
+                                        allow_plaintext_secrets=False) == []
+
+
+def test_unknown_provider_and_task():
+    entity = external()
+    entity["external_model"].update(provider="acme", task="llm/v9/chat")
+    assert sorted(fields(rules.validate_served_entity(entity, "e"))) == ["e.external_model.provider",
+                                                                          "e.external_model.task"]
+
+
+def test_provider_config_must_match_the_provider():
+    entity = external(provider="anthropic", anthropic_api_key="{{secrets/s/k}}")
+    entity["external_model"]["openai_config"] = {"openai_api_key": "{{secrets/s/k}}"}
+    problems = rules.validate_served_entity(entity, "e")
+    assert fields(problems) == ["e.external_model.openai_config"] and "anthropic" in problems[0].message
+    missing = external(provider="anthropic", anthropic_api_key="{{secrets/s/k}}")
+    del missing["external_model"]["anthropic_config"]
+    assert fields(rules.validate_served_entity(missing, "e")) == ["e.external_model.anthropic_config"]
+
+
+def test_a_literal_key_is_refused_and_never_quoted():
+    problems = rules.validate_served_entity(external(openai_api_key="sk-live-123"), "e")
+    assert fields(problems) == ["e.external_model.openai_config.openai_api_key"]
+    assert "sk-live-123" not in str(problems)
+
+
+def test_plaintext_keys_need_the_opt_in():
+    entity = external(openai_api_key_plaintext="sk-live-123")
+    refused = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
+    assert fields(refused) == ["e.external_model.openai_config.openai_api_key_plaintext"]
+    assert "allow_plaintext_secrets" in refused[0].message and "sk-live-123" not in str(refused)
+    assert rules.validate_served_entity(entity, "e", allow_plaintext_secrets=True) == []
+
+
+def test_a_key_and_its_plaintext_twin_exclude_each_other():
+    entity = external(provider="anthropic", anthropic_api_key="{{secrets/s/k}}", anthropic_api_key_plaintext="x")
+    assert "not both" in str(rules.validate_served_entity(entity, "e"))
+
+
+def test_providers_that_need_a_key():
+    problems = rules.validate_served_entity(external(provider="anthropic", anthropic_api_key=None), "e")
+    assert fields(problems) == ["e.external_model.anthropic_config.anthropic_api_key"]
+    assert "openai_api_key" in str(rules.validate_served_entity(external(openai_api_base="https://x"), "e"))
+
+
+def test_bedrock_needs_region_provider_and_credentials():
+    problems = rules.validate_served_entity(external(provider="amazon-bedrock", aws_region=None), "e")
+    assert sorted(fields(problems)) == ["e.external_model.amazon_bedrock_config",
+                                        "e.external_model.amazon_bedrock_config.aws_region",
+                                        "e.external_model.amazon_bedrock_config.bedrock_provider"]
+
+
+def test_custom_provider_needs_a_url_and_exactly_one_auth():
+    problems = rules.validate_served_entity(external(provider="custom", other=None), "e")
+    assert sorted(fields(problems)) == ["e.external_model.custom_provider_config",
+                                        "e.external_model.custom_provider_config.custom_provider_url"]
+
+
+def test_workload_sizes_and_types():
+    assert rules.validate_served_entity(custom(workload_size="Large", workload_type="GPU_MEDIUM"), "e") == []
+    assert rules.validate_served_entity(custom(workload_size="my-custom-size"), "e") == []
+    assert fields(rules.validate_served_entity(custom(workload_size="Huge!"), "e")) == ["e.workload_size"]
+    assert fields(rules.validate_served_entity(custom(workload_type="TPU"), "e")) == ["e.workload_type"]
+
+
+def test_workload_size_excludes_provisioned_concurrency():
+    entity = custom(min_provisioned_concurrency=4, max_provisioned_concurrency=8)
+    assert "min/max_provisioned_concurrency" in str(rules.validate_served_entity(entity, "e"))
+    del entity["workload_size"]
+    assert rules.validate_served_entity(entity, "e") == []
+    entity["min_provisioned_concurrency"] = 16
+    assert fields(rules.validate_served_entity(entity, "e")) == ["e.min_provisioned_concurrency"]
+
+
+def test_provisioned_throughput_ranges():
+    pt = {"name": "pt", "entity_name": "system.ai.llama", "entity_version": "1"}
+    assert rules.validate_served_entity({**pt, "min_provisioned_throughput": 0,
+                                         "max_provisioned_throughput": 970}, "e") == []
+    bad = rules.validate_served_entity({**pt, "min_provisioned_throughput": 1000,
+                                        "max_provisioned_throughput": 970}, "e")
+    assert fields(bad) == ["e.min_provisioned_throughput"] and "above" in bad[0].message
+    assert fields(rules.validate_served_entity({**pt, "provisioned_model_units": 0}, "e")) == [
+        "e.provisioned_model_units"]
+    both = rules.validate_served_entity({**pt, "provisioned_model_units": 50, "max_provisioned_throughput": 9}, "e")
+    assert "not both" in str(both)
+
+
+def test_provisioned_throughput_never_scales_to_zero():
+    entity = {"name": "pt", "entity_name": "system.ai.llama", "entity_version": "1",
+              "provisioned_model_units": 50, "scale_to_zero_enabled": True}
+    assert fields(rules.validate_served_entity(entity, "e")) == ["e.scale_to_zero_enabled"]
+
+
+def test_secret_looking_environment_variables_must_be_references():
+    entity = custom(environment_vars={"API_TOKEN": "abc123", "LOG_LEVEL": "INFO",
+                                      "DB_PASSWORD": "{{secrets/db/password}}"})
+    problems = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
+    assert fields(problems) == ["e.environment_vars[API_TOKEN]"] and "abc123" not in str(problems)
+    assert rules.validate_served_entity(entity, "e", allow_plaintext_secrets=True) == []
+
+
+@pytest.mark.parametrize("routes, fragment", [
+    ({"v1": 90, "v2": 0}, "sum to 90, must be 100"),
+    ({"v1": 90, "v3": 10}, "'v3' is not a served entity"),
+    ({"v1": 101, "v2": 0}, "from 0 to 100"),
+    ({"v1": -10, "v2": 110}, "from 0 to 100"),
+    ({"v1": 50.5, "v2": 49.5}, "whole number"),
+])
+def test_bad_traffic_splits(routes, fragment):
+    problems = rules.validate_endpoint(request(custom("v1"), custom("v2"), routes=routes))
+    assert problems and fragment in str(problems)
+
+
+def test_a_route_per_entity_at_most():
+    traffic = {"routes": [{"served_model_name": "v1", "traffic_percentage": 50},
+                          {"served_model_name": "v1", "traffic_percentage": 50}]}
+    assert "more than one route" in str(rules.validate_traffic(traffic, ["v1", "v2"]))
+
+
+def test_several_entities_need_an_explicit_split():
+    problems = rules.validate_endpoint(request(custom("v1"), custom("v2")))
+    assert fields(problems) == ["config.traffic_config"] and "explicit traffic split" in problems[0].message
+
+
+def test_one_entity_needs_no_split():
+    assert rules.validate_endpoint(request(custom("v1"))) == []
+
+
+GATEWAY = {
+    "rate_limits": [{"calls": 100, "renewal_period": "minute"},
+                    {"tokens": 1000, "key": "user", "principal": "a@b.com", "renewal_period": "minute"}],
+    "usage_tracking_config": {"enabled": True},
+    "inference_table_config": {"enabled": True, "catalog_name": "ml", "schema_name": "serving"},
+    "guardrails": {"input": {"safety": True, "pii": {"behavior": "BLOCK"}, "invalid_keywords": ["x"]},
+                   "output": {"pii": {"behavior": "MASK"}, "valid_topics": ["billing"]}},
+    "fallback_config": {"enabled": True},
+}
+
+
+def test_a_complete_gateway_is_valid():
+    assert rules.validate_ai_gateway(GATEWAY) == []
+
+
+@pytest.mark.parametrize("limit, field", [
+    ({"calls": 1, "renewal_period": "hour"}, "renewal_period"),
+    ({"calls": 1, "renewal_period": "minute", "key": "team"}, "key"),
+    ({"calls": 1, "renewal_period": "minute", "key": "user"}, "principal"),
+    ({"calls": 1, "renewal_period": "minute", "key": "user_group"}, "principal"),
+    ({"calls": 1, "renewal_period": "minute", "key": "service_principal"}, "principal"),
+    ({"calls": 1, "renewal_period": "minute", "key": "endpoint", "principal": "x"}, "principal"),
+    ({"renewal_period": "minute"}, ""),
+    ({"calls": 0, "renewal_period": "minute"}, "calls"),
+    ({"tokens": -5, "renewal_period": "minute"}, "tokens"),
+])
+def test_bad_rate_limits(limit, field):
+    problems = rules.validate_rate_limit(limit, "r")
+    assert fields(problems) == [f"r.{field}" if field else "r"]
+
+
+def test_an_enabled_inference_table_needs_catalog_and_schema():
+    gateway = {"inference_table_config": {"enabled": True}}
+    assert fields(rules.validate_ai_gateway(gateway)) == ["ai_gateway.inference_table_config.catalog_name",
+                                                          "ai_gateway.inference_table_config.schema_name"]
+    assert rules.validate_ai_gateway({"inference_table_config": {"enabled": False}}) == []
+
+
+def test_guardrail_pii_behaviour_and_keyword_lists():
+    gateway = copy.deepcopy(GATEWAY)
+    gateway["guardrails"]["input"]["pii"]["behavior"] = "REDACT"
+    gateway["guardrails"]["output"]["valid_topics"] = [""]
+    assert fields(rules.validate_ai_gateway(gateway)) == ["ai_gateway.guardrails.input.pii.behavior",
+                                                          "ai_gateway.guardrails.output.valid_topics"]
+
+
+def test_tags_have_unique_non_empty_keys():
+    problems = rules.validate_tags([{"key": "a", "value": "1"}, {"key": "a", "value": "2"}, {"key": " "}])
+    assert fields(problems) == ["tags[1].key", "tags[2].key"]
+
+
+def test_every_problem_is_reported_at_once():
+    bad = request(custom("v1", workload_type="TPU"), custom("v2"), routes={"v1": 50, "v2": 40},
+                  ai_gateway={"rate_limits": [{"renewal_period": "day", "calls": 1}]})
+    bad["name"] = "databricks-x"
+    assert fields(rules.validate_endpoint(bad)) == ["name", "config.served_entities[0].workload_type",
+                                                    "config.traffic_config",
+                                                    "ai_gateway.rate_limits[0].renewal_period"]
+
+
+def test_legacy_served_models_are_checked_too():
+    config = {"served_models": [{"name": "m", "model_name": "ml.a.b", "model_version": "1",
+                                 "workload_size": "Small", "workload_type": "TPU"}]}
+    assert fields(rules.validate_config(config)) == ["config.served_entities[0].workload_type"]
+
+
+def test_secret_reference_shape():
+    assert rules.is_secret_reference("{{secrets/scope/key}}")
+    for value in ("secrets/scope/key", "{{secrets/scope}}", "{{secrets/a/b/c}}", "{{ secrets/a/b }}", None, 3):
+        assert not rules.is_secret_reference(value)
