@@ -8,7 +8,10 @@ Swapping the engine (e.g. for CDK Terrain) means changing this file only.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import os
+import sys
+import types
 from typing import Any, Mapping
 
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -24,7 +27,40 @@ _PROVIDER_PACKAGE = "cdktf_cdktf_provider_databricks"
 
 
 def _provider(submodule: str) -> Any:
-    return importlib.import_module(f"{_PROVIDER_PACKAGE}.{submodule}")
+    """One submodule of the provider bindings, without importing the other ~250.
+
+    The package's `__init__` imports every submodule (about 1.2 s and most of a synth's
+    start-up); the few this library uses need only the package's jsii assembly. So the
+    package is registered as a bare namespace whose missing attributes import lazily:
+    `from cdktf_cdktf_provider_databricks import job` in user code still works.
+    """
+    name = f"{_PROVIDER_PACKAGE}.{submodule}"
+    module = sys.modules.get(name)
+    if module is None:
+        _register_lean_provider_package()
+        module = importlib.import_module(name)
+    return module
+
+
+def _register_lean_provider_package() -> None:
+    if _PROVIDER_PACKAGE in sys.modules:
+        return
+    spec = importlib.util.find_spec(_PROVIDER_PACKAGE)
+    if spec is None or spec.submodule_search_locations is None:
+        raise ImportError(f"{_PROVIDER_PACKAGE} is not installed")
+    package = types.ModuleType(_PROVIDER_PACKAGE)
+    package.__path__ = list(spec.submodule_search_locations)
+    package.__spec__ = spec
+    package.__file__ = spec.origin
+
+    def __getattr__(attribute: str) -> Any:
+        if attribute.startswith("__"):
+            raise AttributeError(attribute)
+        return importlib.import_module(f"{_PROVIDER_PACKAGE}.{attribute}")
+
+    package.__getattr__ = __getattr__  # type: ignore[method-assign]
+    sys.modules[_PROVIDER_PACKAGE] = package
+    importlib.import_module(f"{_PROVIDER_PACKAGE}._jsii")  # loads the jsii assembly into the kernel
 
 
 # ---- databricks_model_serving -------------------------------------------------------------

@@ -1,0 +1,189 @@
+#!/usr/bin/env python
+"""Fleet-scale synth: servingstack against the raw provider bindings.
+
+The same fleet of N endpoints (two served entities with a 90/10 split, an AI gateway
+with rate limits and usage tracking, tags, one permissions resource each) is built and
+synthesized once with servingstack and once with the raw `cdktf_cdktf_provider_databricks`
+classes, each as a whole process (start-up included), alternating A/B, several runs.
+Reports the median wall time, the median peak memory of the process tree (Python and
+its Node jsii kernel) and the servingstack/raw ratios, and checks that both synthesize
+the same resources.
+
+    .venv/bin/python bench/synth.py [--sizes 1,10,100,500,1000] [--runs 5] [--json FILE]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+IMPLEMENTATIONS = ("servingstack", "raw")
+
+
+# ---- the two fleets (run in a child process) ------------------------------------------------
+
+def build_servingstack(app: object, n: int) -> None:
+    from servingstack import AiGateway, CustomModel, RateLimit, ServingEndpoint, ServingStack, canary
+
+    stack = ServingStack(app, "fleet", name_prefix="bench-", default_tags={"owner": "ml-platform"}, outputs=False)
+    for i in range(n):
+        endpoint = ServingEndpoint(
+            stack, f"ep{i}", name=f"model-{i}",
+            served_entities=[CustomModel("ml.fleet.model", 1, name="v1"), CustomModel("ml.fleet.model", 2, name="v2")],
+            traffic=canary("v1", "v2", 10),
+            ai_gateway=AiGateway(rate_limits=[RateLimit(calls=100)], usage_tracking=True),
+            tags={"team": f"team-{i % 10}"})
+        endpoint.grant_query(group="data-scientists")
+        endpoint.grant_manage(group="ml-platform")
+
+
+def build_raw(app: object, n: int) -> None:
+    from cdktf import TerraformStack
+    from cdktf_cdktf_provider_databricks.model_serving import (
+        ModelServing, ModelServingAiGateway, ModelServingAiGatewayRateLimits, ModelServingAiGatewayUsageTrackingConfig,
+        ModelServingConfigA, ModelServingConfigServedEntities, ModelServingConfigTrafficConfig,
+        ModelServingConfigTrafficConfigRoutes, ModelServingTags)
+    from cdktf_cdktf_provider_databricks.permissions import Permissions, PermissionsAccessControl
+    from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
+
+    stack = TerraformStack(app, "fleet")
+    DatabricksProvider(stack, "databricks")
+    for i in range(n):
+        endpoint = ModelServing(
+            stack, f"ep{i}", name=f"bench-model-{i}",
+            config=ModelServingConfigA(
+                served_entities=[
+                    ModelServingConfigServedEntities(name="v1", entity_name="ml.fleet.model", entity_version="1",
+                                                     workload_size="Small"),
+                    ModelServingConfigServedEntities(name="v2", entity_name="ml.fleet.model", entity_version="2",
+                                                     workload_size="Small")],
+                traffic_config=ModelServingConfigTrafficConfig(routes=[
+                    ModelServingConfigTrafficConfigRoutes(served_model_name="v1", traffic_percentage=90),
+                    ModelServingConfigTrafficConfigRoutes(served_model_name="v2", traffic_percentage=10)])),
+            ai_gateway=ModelServingAiGateway(
+                rate_limits=[ModelServingAiGatewayRateLimits(calls=100, key="endpoint", renewal_period="minute")],
+                usage_tracking_config=ModelServingAiGatewayUsageTrackingConfig(enabled=True)),
+            tags=[ModelServingTags(key="owner", value="ml-platform"), ModelServingTags(key="team", value=f"team-{i % 10}")])
+        Permissions(stack, f"ep{i}_permissions", serving_endpoint_id=endpoint.serving_endpoint_id, access_control=[
+            PermissionsAccessControl(group_name="data-scientists", permission_level="CAN_QUERY"),
+            PermissionsAccessControl(group_name="ml-platform", permission_level="CAN_MANAGE")])
+
+
+def child(implementation: str, n: int, outdir: str) -> None:
+    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+    from cdktf import App
+
+    app = App(outdir=outdir)
+    (build_servingstack if implementation == "servingstack" else build_raw)(app, n)
+    app.synth()
+
+
+# ---- measuring (parent process) -------------------------------------------------------------
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB."""
+    total, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            with open(f"/proc/{current}/status") as status:
+                total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as children:
+                    pending += [int(c) for c in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+    return total
+
+
+def run_once(implementation: str, n: int, outdir: str) -> tuple[float, int]:
+    """Wall seconds and peak tree memory (MiB) of one whole synth process."""
+    start = time.perf_counter()
+    process = subprocess.Popen([sys.executable, __file__, "--child", implementation, str(n), outdir])
+    peak = 0
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kib(process.pid))
+            done.wait(0.01)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    code = process.wait()
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    if code != 0:
+        raise SystemExit(f"{implementation} synth of {n} endpoints failed with exit code {code}")
+    return elapsed, peak // 1024
+
+
+def resources(outdir: str) -> dict[str, object]:
+    """The resources of a synthesized fleet, keyed so both implementations compare:
+    endpoints by name, permissions by the name of the endpoint they reference."""
+    doc = json.loads((Path(outdir) / "stacks" / "fleet" / "cdk.tf.json").read_text())
+    serving = doc["resource"]["databricks_model_serving"]
+    names = {logical: body["name"] for logical, body in serving.items()}
+    strip = lambda body: {k: v for k, v in body.items() if k != "//"}  # noqa: E731
+    found: dict[str, object] = {f"serving:{b['name']}": strip(b) for b in serving.values()}
+    for body in doc["resource"]["databricks_permissions"].values():
+        logical = body["serving_endpoint_id"].split(".")[1]
+        found[f"permissions:{names[logical]}"] = {**strip(body), "serving_endpoint_id": names[logical]}
+    return found
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="1,10,100,500,1000")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",")]
+    results = []
+    print(f"{args.runs} runs per size, alternating servingstack/raw; medians of whole processes", flush=True)
+    print("| endpoints | servingstack s | raw s | time ratio | servingstack MiB | raw MiB | memory ratio | "
+          "ms per endpoint (servingstack) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as scratch:
+        for n in sizes:
+            times: dict[str, list[float]] = {i: [] for i in IMPLEMENTATIONS}
+            memory: dict[str, list[int]] = {i: [] for i in IMPLEMENTATIONS}
+            for run in range(args.runs):
+                order = IMPLEMENTATIONS if run % 2 == 0 else IMPLEMENTATIONS[::-1]
+                for implementation in order:
+                    outdir = os.path.join(scratch, f"{implementation}-{n}-{run}")
+                    elapsed, peak = run_once(implementation, n, outdir)
+                    times[implementation].append(elapsed)
+                    memory[implementation].append(peak)
+                if run == 0 and resources(os.path.join(scratch, f"servingstack-{n}-0")) != resources(
+                        os.path.join(scratch, f"raw-{n}-0")):
+                    raise SystemExit(f"servingstack and raw synthesized different resources for {n} endpoints")
+            row = {"endpoints": n, **{f"{i}_seconds": statistics.median(times[i]) for i in IMPLEMENTATIONS},
+                   **{f"{i}_mib": statistics.median(memory[i]) for i in IMPLEMENTATIONS}}
+            row["time_ratio"] = row["servingstack_seconds"] / row["raw_seconds"]
+            row["memory_ratio"] = row["servingstack_mib"] / row["raw_mib"]
+            results.append(row)
+            per_endpoint = ((row["servingstack_seconds"] - results[0]["servingstack_seconds"]) /
+                            max(n - sizes[0], 1) * 1000) if n > sizes[0] else float("nan")
+            print(f"| {n} | {row['servingstack_seconds']:.2f} | {row['raw_seconds']:.2f} | {row['time_ratio']:.2f} | "
+                  f"{row['servingstack_mib']:.0f} | {row['raw_mib']:.0f} | {row['memory_ratio']:.2f} | "
+                  f"{per_endpoint:.1f} |", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        child(sys.argv[2], int(sys.argv[3]), sys.argv[4])
+    else:
+        main()
