@@ -1,0 +1,34 @@
+"""servingstack loads only the provider submodules it uses; user code can still use the rest."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+SCRIPT = """
+import json, sys
+from servingstack import FoundationModel, ServingEndpoint, ServingStack, synthesize
+
+def build(app):
+    stack = ServingStack(app, "dev")
+    ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel("system.ai.x", "1")])
+    loaded = sorted(m.split(".")[1] for m in sys.modules
+                    if m.startswith("cdktf_cdktf_provider_databricks.") and m.count(".") == 1)
+    print(json.dumps(loaded))
+    # Bindings the library never touches, imported the two usual ways, after it.
+    from cdktf_cdktf_provider_databricks import schema
+    from cdktf_cdktf_provider_databricks.catalog import Catalog
+    Catalog(stack, "catalog", name="ml")
+    schema.Schema(stack, "schema", catalog_name="ml", name="serving")
+
+sys.exit(synthesize(build, sys.argv[1]))
+"""
+
+
+def test_only_the_used_submodules_load_and_the_others_still_import(tmp_path):
+    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "out")], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout.splitlines()[0]) == ["_jsii", "model_serving", "provider"]
+    doc = json.loads((tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").read_text())
+    assert set(doc["resource"]) == {"databricks_model_serving", "databricks_catalog", "databricks_schema"}
