@@ -84,8 +84,10 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         self.endpoint_name: str = self.request["name"]
         self._grants = []
         self._permissions = None
+        # Inside a ServingStack the stack records the metadata, in one place for all endpoints.
         self.resource = _cdk.model_serving(self, self.request, create_timeout=self.spec.create_timeout,
-                                           update_timeout=self.spec.update_timeout, metadata=self.spec.metadata())
+                                           update_timeout=self.spec.update_timeout,
+                                           metadata=None if stack is not None else self.spec.metadata())
         if stack is not None:
             stack.register(id, self)
 

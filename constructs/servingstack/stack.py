@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Mapping
 from . import _cdk
 from .backend import BACKEND_KINDS, Backend
 from .errors import Problem, ValidationError
+from .stackfile import METADATA_KEY
 
 if TYPE_CHECKING:
     from .endpoint import ServingEndpoint
@@ -55,6 +56,9 @@ class ServingStack(_cdk.TerraformStack):
         self.default_tags = tags
         self.outputs = outputs
         self.endpoints: list[ServingEndpoint] = []
+        # What the checker needs beyond Terraform's schema (task, sample request), by endpoint name.
+        self.endpoint_metadata: dict[str, dict] = {}
+        _cdk.stack_metadata(self, METADATA_KEY, lambda: self.endpoint_metadata)
         _cdk.provider(self, host=host, profile=profile)
         if backend is not None:
             _cdk.backend(self, backend.kind, backend.settings)
@@ -62,6 +66,7 @@ class ServingStack(_cdk.TerraformStack):
     def register(self, id: str, endpoint: "ServingEndpoint") -> None:
         """Called by each endpoint of this stack: records it and adds its outputs."""
         self.endpoints.append(endpoint)
+        self.endpoint_metadata[endpoint.endpoint_name] = endpoint.spec.metadata()
         if not self.outputs:
             return
         key = re.sub(r"[^A-Za-z0-9_]", "_", id)

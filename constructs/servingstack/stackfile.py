@@ -15,6 +15,7 @@ from typing import Any
 from .errors import StackFileError
 
 STACK_FILE = "cdk.tf.json"
+METADATA_KEY = "servingstack"
 _TERRAFORM_ONLY = {"timeouts", "//", "depends_on", "lifecycle", "provider", "count", "for_each",
                    "provisioner", "connection"}
 _REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
@@ -76,12 +77,14 @@ def load_stack(path: str | Path) -> DeclaredStack:
         raise StackFileError(f"{file}: not a Terraform JSON object")
     resources = document.get("resource") or {}
     stack = DeclaredStack(name=file.parent.name, path=file.parent)
+    # A ServingStack records endpoint metadata once, by endpoint name; an endpoint outside one, on itself.
+    stack_metadata = (document.get("//") or {}).get(METADATA_KEY) or {}
     for logical_id, body in (resources.get("databricks_model_serving") or {}).items():
         meta = (body.get("//") or {})
-        extra = meta.get("servingstack") or {}
         request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY}
         if not isinstance(request.get("name"), str):
             raise StackFileError(f"{file}: databricks_model_serving.{logical_id} has no literal name")
+        extra = stack_metadata.get(request["name"]) or meta.get(METADATA_KEY) or {}
         stack.endpoints.append(DeclaredEndpoint(
             logical_id=logical_id, name=request["name"], request=request, task=extra.get("task"),
             sample_request=extra.get("sample_request"), construct_path=(meta.get("metadata") or {}).get("path")))

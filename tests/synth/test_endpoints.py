@@ -20,7 +20,7 @@ def test_pay_per_token_foundation_model(one_stack):
     assert body["config"] == {
         "served_entities": [{"name": "llama", "entity_name": "system.ai.llama_3", "entity_version": "1"}],
         "traffic_config": {"routes": [{"served_model_name": "llama", "traffic_percentage": 100}]}}
-    assert body["//"]["servingstack"]["task"] == "llm/v1/chat"
+    assert doc["//"]["servingstack"]["dev-assistant"]["task"] == "llm/v1/chat"
     assert body["//"]["metadata"]["path"] == "dev/assistant/Default"
 
 
@@ -52,7 +52,7 @@ def test_custom_models_with_a_canary_split(one_stack):
     assert body["config"]["traffic_config"]["routes"] == [
         {"served_model_name": "v3", "traffic_percentage": 90}, {"served_model_name": "v4", "traffic_percentage": 10}]
     assert body["timeouts"] == {"create": "60m", "update": "30m"}
-    assert body["//"]["servingstack"] == {"kinds": ["CustomModel", "CustomModel"],
+    assert doc["//"]["servingstack"]["dev-fraud"] == {"kinds": ["CustomModel", "CustomModel"],
                                           "sample_request": {"dataframe_records": [{"amount": 1}]}}
 
 
@@ -215,3 +215,21 @@ def test_bad_apps(one_stack):
     with pytest.raises(ValidationError) as error:
         one_stack(fill)
     assert "dev/bot: 3 problems" in str(error.value)
+
+
+def test_an_endpoint_outside_a_serving_stack_records_its_metadata_on_itself(synth, tmp_path):
+    from servingstack import _cdk
+    from servingstack.stackfile import load_stack
+
+    def build(app):
+        stack = _cdk.TerraformStack(app, "plain")
+        _cdk.provider(stack, host=None, profile=None)
+        ServingEndpoint(stack, "chat", name="chat",
+                        served_entities=[FoundationModel("system.ai.x", "1")], task="llm/v1/completions")
+
+    doc = synth(build)["plain"]
+    assert serving(doc, "chat")["//"]["servingstack"] == {"kinds": ["FoundationModel"], "task": "llm/v1/completions"}
+    path = tmp_path / "plain"
+    path.mkdir()
+    (path / "cdk.tf.json").write_text(__import__("json").dumps(doc))
+    assert load_stack(path).endpoint("chat").task == "llm/v1/completions"

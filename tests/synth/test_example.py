@@ -49,8 +49,7 @@ def test_example_stack_matches_its_snapshot(example, stack):
 def test_the_example_has_every_kind_of_endpoint_and_a_90_10_split(example):
     stack = load_stack(example / "stacks" / "prod")
     doc = json.loads((example / "stacks" / "prod" / "cdk.tf.json").read_text())
-    kinds = {k for body in doc["resource"]["databricks_model_serving"].values()
-             for k in body["//"]["servingstack"]["kinds"]}
+    kinds = {k for meta in doc["//"]["servingstack"].values() for k in meta["kinds"]}
     assert kinds == {"FoundationModel", "ProvisionedThroughput", "CustomModel", "ExternalModel"}
     fraud = stack.endpoint("prod-fraud-scoring").request
     assert [r["traffic_percentage"] for r in fraud["config"]["traffic_config"]["routes"]] == [90, 10]
