@@ -31,6 +31,16 @@ DEFAULT_FAILURE_MESSAGE = (
 )
 
 
+_KIND_FIELDS: dict[str, tuple[str, ...]] = {
+    THROTTLE: ("count", "retry_after"),
+    SERVER_ERRORS: ("count", "status"),
+    SLOW: ("seconds", "count"),
+    DROP: ("count",),
+    FAIL_DEPLOYMENT: ("message",),
+    NEVER_READY: (),
+}
+
+
 class FaultSpecError(ValueError):
     """A fault description that cannot be used; the message says which field is wrong."""
 
@@ -52,7 +62,9 @@ class Fault:
         return self.scope == "all" or self.scope == scope
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The fields that mean something for this kind of fault."""
+        shown = ("kind", "endpoint") + (("scope",) if self.kind in REQUEST_KINDS else ()) + _KIND_FIELDS[self.kind]
+        return {key: value for key, value in asdict(self).items() if key in shown}
 
     @classmethod
     def from_dict(cls, spec: dict[str, Any]) -> Fault:
@@ -114,11 +126,18 @@ def parse_spec(text: str) -> Fault:
     """Parse the command-line form `KIND[:key=value,...]`, e.g. `throttle:count=3,scope=query`."""
     kind, _, rest = text.partition(":")
     spec: dict[str, Any] = {"kind": kind.strip()}
-    for item in filter(None, (part.strip() for part in rest.split(","))):
+    last_key = None
+    for item in rest.split(","):
         key, sep, value = item.partition("=")
         if not sep:
-            raise FaultSpecError(f"{item!r}: expected key=value")
-        spec[key.strip().replace("-", "_")] = _scalar(value.strip())
+            if last_key == "message":  # a message may contain commas
+                spec["message"] += "," + item
+                continue
+            if not item.strip():
+                continue
+            raise FaultSpecError(f"{item.strip()!r}: expected key=value")
+        last_key = key.strip().replace("-", "_")
+        spec[last_key] = value.strip() if last_key == "message" else _scalar(value.strip())
     return Fault.from_dict(spec)
 
 

@@ -1,0 +1,317 @@
+"""Apply a synthesized stack to a workspace through databricks-sdk, the way Terraform would.
+
+Each `databricks_model_serving` is created, or updated where its config, AI gateway or
+tags differ from what runs (the only fields the Terraform provider sends on update);
+each `databricks_permissions` replaces the endpoint's grants when they differ. Nothing
+is sent for what already matches, so a second apply changes nothing.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import NotFound
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    EmailNotifications,
+    EndpointCoreConfigInput,
+    EndpointTag,
+    RateLimit,
+    ServingEndpointAccessControlRequest,
+    ServingEndpointDetailed,
+)
+
+from servingstack.rules import default_entity_name
+from servingstack.stackfile import DeclaredEndpoint, DeclaredPermissions, DeclaredStack
+
+CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
+_MARKS = {CREATED: "+", UPDATED: "~", UNCHANGED: "=", FAILED: "!"}
+# Sent at create only: the provider never sends them on update, so they show as drift.
+# (Legacy `rate_limits` are also create-only, but no read shows them.)
+_CREATE_ONLY_FIELDS = ("description", "email_notifications", "budget_policy_id")
+
+
+@dataclass
+class Change:
+    action: str
+    resource: str  # e.g. databricks_model_serving.fraud
+    target: str  # the endpoint name
+    details: list[str] = field(default_factory=list)
+    deploys: bool = False  # a new config version is deploying
+
+    def line(self, width: int = 0) -> str:
+        detail = f" ({', '.join(self.details)})" if self.details else ""
+        return f"{_MARKS[self.action]} {self.action:<9} {self.resource:<{width}}  {self.target}{detail}"
+
+
+@dataclass
+class ApplyResult:
+    changes: list[Change] = field(default_factory=list)
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.changes if c.action == action)
+
+    @property
+    def changed(self) -> bool:
+        return any(c.action in (CREATED, UPDATED) for c in self.changes)
+
+    @property
+    def failed(self) -> bool:
+        return self.count(FAILED) > 0
+
+    def lines(self) -> list[str]:
+        width = max((len(c.resource) for c in self.changes), default=0)
+        return [c.line(width) for c in self.changes]
+
+    def summary(self) -> str:
+        if not self.changed and not self.failed:
+            return f"No changes: {self.count(UNCHANGED)} resources unchanged."
+        text = (
+            f"Apply complete: {self.count(CREATED)} created, {self.count(UPDATED)} updated, "
+            f"{self.count(UNCHANGED)} unchanged"
+        )
+        return text + (f", {self.count(FAILED)} failed." if self.failed else ".")
+
+
+def apply_stack(
+    stack: DeclaredStack,
+    client: WorkspaceClient,
+    *,
+    wait: bool = True,
+    timeout: float = 600.0,
+    poll_seconds: float = 0.25,
+    echo: Callable[[str], None] = print,
+) -> ApplyResult:
+    """Create or update every endpoint and permission set of a stack; report each as it goes."""
+    result = ApplyResult()
+    endpoints: dict[str, ServingEndpointDetailed] = {}
+    created: set[str] = set()
+    deploying: dict[str, Change] = {}
+    for declared in stack.endpoints:
+        change, live = _apply_endpoint(client, declared, timeout, poll_seconds)
+        endpoints[declared.logical_id] = live
+        if change.action == CREATED:
+            created.add(declared.logical_id)
+        if wait and change.deploys:
+            deploying[declared.name] = change
+        result.changes.append(change)
+    if deploying:
+        echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
+        _wait_for(client, deploying, timeout, poll_seconds)
+    for declared in stack.permissions:
+        result.changes.append(_apply_permissions(client, declared, endpoints, created))
+    for line in result.lines():
+        echo(line)
+    echo(result.summary())
+    return result
+
+
+# -- endpoints -------------------------------------------------------------------------
+
+
+def _apply_endpoint(
+    client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float, poll_seconds: float
+) -> tuple[Change, ServingEndpointDetailed]:
+    resource = f"{declared.resource_type}.{declared.logical_id}"
+    request = declared.request
+    try:
+        live = client.serving_endpoints.get(declared.name)
+    except NotFound:
+        live = client.serving_endpoints.create(
+            name=declared.name,
+            config=_config(request, declared.name),
+            ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
+            tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
+            route_optimized=request.get("route_optimized"),
+            description=request.get("description"),
+            email_notifications=(
+                EmailNotifications.from_dict(request["email_notifications"])
+                if request.get("email_notifications")
+                else None
+            ),
+            budget_policy_id=request.get("budget_policy_id"),
+            rate_limits=[RateLimit.from_dict(r) for r in request.get("rate_limits") or []] or None,
+        ).response
+        return Change(CREATED, resource, declared.name, deploys=True), live
+
+    details = []
+    deploys = False
+    live_state = live.state.config_update.value if live.state and live.state.config_update else None
+    if not _config_matches(request.get("config") or {}, live) or live_state == "UPDATE_FAILED":
+        if live_state == "IN_PROGRESS":  # an update started elsewhere: a second one would conflict
+            _wait_for(client, {declared.name: Change(UPDATED, resource, declared.name)}, timeout, poll_seconds)
+        config = _config(request, declared.name)
+        live = client.serving_endpoints.update_config(
+            declared.name,
+            served_entities=config.served_entities,
+            traffic_config=config.traffic_config,
+            auto_capture_config=config.auto_capture_config,
+        ).response
+        details.append("config" if live_state != "UPDATE_FAILED" else "config, retrying a failed deployment")
+        deploys = True
+    if request.get("ai_gateway") and not _covers((live.ai_gateway.as_dict() if live.ai_gateway else {}), request["ai_gateway"]):
+        client.serving_endpoints.put_ai_gateway(declared.name, **_gateway_kwargs(request["ai_gateway"]))
+        details.append("ai_gateway")
+    add, delete = _tag_changes(request.get("tags") or [], live.tags or [])
+    if add or delete:
+        client.serving_endpoints.patch(declared.name, add_tags=add or None, delete_tags=delete or None)
+        details.append("tags")
+    if details:
+        return Change(UPDATED, resource, declared.name, details, deploys=deploys), live
+    drift = [f for f in _CREATE_ONLY_FIELDS if request.get(f) is not None and not _covers(_live_field(live, f), request[f])]
+    notes = [f"{', '.join(drift)} {'differs' if len(drift) == 1 else 'differ'}: Terraform never sends it on update"] if drift else []
+    return Change(UNCHANGED, resource, declared.name, notes), live
+
+
+def _config(request: dict[str, Any], name: str) -> EndpointCoreConfigInput:
+    return EndpointCoreConfigInput.from_dict({**(request.get("config") or {}), "name": name})
+
+
+def _gateway_kwargs(gateway: dict[str, Any]) -> dict[str, Any]:
+    parsed = AiGatewayConfig.from_dict(gateway)
+    return {
+        "fallback_config": parsed.fallback_config,
+        "guardrails": parsed.guardrails,
+        "inference_table_config": parsed.inference_table_config,
+        "rate_limits": parsed.rate_limits,
+        "usage_tracking_config": parsed.usage_tracking_config,
+    }
+
+
+def _live_field(live: ServingEndpointDetailed, name: str) -> Any:
+    value = getattr(live, name, None)
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    return value
+
+
+def _config_matches(declared: dict[str, Any], live: ServingEndpointDetailed) -> bool:
+    """True when the config that runs (or deploys) is the declared one."""
+    shown = live.pending_config or live.config
+    if shown is None:
+        return False
+    live_config = shown.as_dict()
+    live_entities = {e.get("name"): e for e in live_config.get("served_entities") or []}
+    declared_entities = list(declared.get("served_entities") or [])
+    if len(declared_entities) != len(live_entities):
+        return False
+    for entity in declared_entities:
+        name = entity.get("name") or default_entity_name(entity)
+        if name not in live_entities or not _covers(live_entities[name], entity):
+            return False
+    declared_routes = (declared.get("traffic_config") or {}).get("routes")
+    if declared_routes:
+        if _routes(declared_routes) != _routes((live_config.get("traffic_config") or {}).get("routes") or []):
+            return False
+    if declared.get("auto_capture_config") and not _covers(
+        live_config.get("auto_capture_config") or {}, declared["auto_capture_config"]
+    ):
+        return False
+    return True
+
+
+def _routes(routes: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    return sorted((r.get("served_model_name") or r.get("served_entity_name") or "", r.get("traffic_percentage", 0)) for r in routes)
+
+
+def _covers(live: Any, declared: Any) -> bool:
+    """True when every declared value is in `live` (which may hold more: ids, states, defaults).
+
+    `*_plaintext` secrets are skipped: the service never echoes them.
+    """
+    if isinstance(declared, dict):
+        if not isinstance(live, dict):
+            return False
+        return all(
+            _covers(live.get(key), value)
+            for key, value in declared.items()
+            if value is not None and not key.endswith("_plaintext")
+        )
+    if isinstance(declared, list):
+        return isinstance(live, list) and len(live) == len(declared) and all(map(_covers, live, declared))
+    return live == declared
+
+
+def _tag_changes(declared: list[dict[str, Any]], live: list[EndpointTag]) -> tuple[list[EndpointTag], list[str]]:
+    wanted = {t["key"]: t.get("value") for t in declared}
+    have = {t.key: t.value for t in live}
+    add = [EndpointTag(key=k, value=v) for k, v in wanted.items() if k not in have or have[k] != v]
+    delete = [k for k in have if k not in wanted]
+    return add, delete
+
+
+def _wait_for(client: WorkspaceClient, changes: dict[str, Change], timeout: float, poll_seconds: float) -> None:
+    """Poll until every endpoint stops updating; mark the ones that fail or time out."""
+    deadline = time.monotonic() + timeout
+    waiting = dict(changes)
+    while waiting:
+        for name in list(waiting):
+            live = client.serving_endpoints.get(name)
+            state = live.state.config_update.value if live.state and live.state.config_update else None
+            if state == "IN_PROGRESS":
+                continue
+            change = waiting.pop(name)
+            if state != "NOT_UPDATING":
+                change.action = FAILED
+                change.details.append(f"{state}: {_failure_reason(live)}")
+        if waiting and time.monotonic() >= deadline:
+            for change in waiting.values():
+                change.action = FAILED
+                change.details.append(f"still deploying after {timeout:g}s")
+            return
+        if waiting:
+            time.sleep(poll_seconds)
+
+
+def _failure_reason(live: ServingEndpointDetailed) -> str:
+    config = live.pending_config or live.config
+    for entity in (config.served_entities or []) if config else []:
+        if entity.state and entity.state.deployment_state_message:
+            if entity.state.deployment and entity.state.deployment.value != "DEPLOYMENT_READY":
+                return f"{entity.name}: {entity.state.deployment_state_message}"
+    return "deployment did not succeed"
+
+
+# -- permissions -----------------------------------------------------------------------
+
+
+def _apply_permissions(
+    client: WorkspaceClient,
+    declared: DeclaredPermissions,
+    endpoints: dict[str, ServingEndpointDetailed],
+    created: set[str],
+) -> Change:
+    resource = f"databricks_permissions.{declared.logical_id}"
+    endpoint = endpoints.get(declared.endpoint_logical_id or "")
+    if endpoint is None:
+        return Change(FAILED, resource, declared.serving_endpoint_id, ["refers to an endpoint not in this stack"])
+    target = f"{endpoint.name} (id {endpoint.id})"
+    wanted = {_grant(entry) for entry in declared.access_control}
+    wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
+    live = client.serving_endpoints.get_permissions(endpoint.id)
+    have = set()
+    for entry in live.access_control_list or []:
+        principal = next(
+            (k, v) for k, v in (("user_name", entry.user_name), ("group_name", entry.group_name),
+                                ("service_principal_name", entry.service_principal_name)) if v
+        )
+        for permission in entry.all_permissions or []:
+            if not permission.inherited and permission.permission_level is not None:
+                have.add((*principal, permission.permission_level.value))
+    if have == wanted:
+        return Change(UNCHANGED, resource, target)
+    client.serving_endpoints.set_permissions(
+        endpoint.id,
+        access_control_list=[ServingEndpointAccessControlRequest.from_dict(e) for e in declared.access_control],
+    )
+    action = CREATED if declared.endpoint_logical_id in created else UPDATED
+    return Change(action, resource, target, [f"{len(declared.access_control)} grants"])
+
+
+def _grant(entry: dict[str, Any]) -> tuple[str, str, str]:
+    for kind in ("user_name", "group_name", "service_principal_name"):
+        if entry.get(kind):
+            return kind, entry[kind], entry["permission_level"]
+    raise ValueError(f"access control entry without a principal: {sorted(entry)}")

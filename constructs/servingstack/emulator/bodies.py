@@ -1,0 +1,193 @@
+"""Request bodies: JSON -> the SDK's request dataclasses, after the shared service rules.
+
+Raw dicts go through `servingstack.rules` first: the SDK's `from_dict` turns unknown
+enum values into None without a word, so checking after parsing would miss them.
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, TypeVar
+
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    EmailNotifications,
+    EndpointCoreConfigInput,
+    EndpointTag,
+    PtEndpointCoreConfig,
+    RateLimit,
+)
+
+from servingstack import rules
+from servingstack.errors import Problem
+
+from . import apierrors
+from .state import CreateRequest
+
+T = TypeVar("T")
+
+RATE_LIMIT_KEYS = ("user", "endpoint")
+RATE_LIMIT_PERIODS = ("minute",)
+
+
+def read_json(raw: bytes) -> Any:
+    """Decode a request body; an empty body is an empty object."""
+    if not raw.strip():
+        return {}
+    try:
+        return json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise apierrors.malformed(f"Request body is not valid JSON: {error}") from None
+
+
+def parse_create(body: Any) -> CreateRequest:
+    """`POST /api/2.0/serving-endpoints`."""
+    _require_object(body)
+    _check(lambda: rules.validate_endpoint(body, allow_plaintext_secrets=True))
+    return _shaped(lambda: _create_request(body, EndpointCoreConfigInput.from_dict({**body["config"], "name": body["name"]})))
+
+
+def parse_pt_create(body: Any) -> CreateRequest:
+    """`POST /api/2.0/serving-endpoints/pt`: the config holds provisioned-throughput entities only."""
+    _require_object(body)
+    config = body.get("config")
+    if not isinstance(config, dict):
+        raise apierrors.invalid_problems([Problem("config", "is required")])
+    problems = _pt_problems(config, "config")
+    _check(lambda: problems + rules.validate_endpoint(body, allow_plaintext_secrets=True))
+    return _shaped(lambda: _create_request(body, _pt_config(config, body["name"])))
+
+
+def parse_config(body: Any, name: str) -> EndpointCoreConfigInput:
+    """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name."""
+    _require_object(body)
+    _check(lambda: rules.validate_config(body, allow_plaintext_secrets=True))
+    return _shaped(lambda: EndpointCoreConfigInput.from_dict({**body, "name": name}))
+
+
+def parse_pt_config(body: Any, name: str) -> EndpointCoreConfigInput:
+    """`PUT /api/2.0/serving-endpoints/pt/{name}/config`: `{"config": {...}}`."""
+    _require_object(body)
+    config = body.get("config")
+    if not isinstance(config, dict):
+        raise apierrors.invalid_problems([Problem("config", "is required")])
+    _check(lambda: _pt_problems(config, "config") + rules.validate_config(config, allow_plaintext_secrets=True))
+    return _shaped(lambda: _pt_config(config, name))
+
+
+def parse_ai_gateway(body: Any) -> AiGatewayConfig:
+    """`PUT /api/2.0/serving-endpoints/{name}/ai-gateway`."""
+    _require_object(body)
+    _check(lambda: rules.validate_ai_gateway(body))
+    return _shaped(lambda: AiGatewayConfig.from_dict(body))
+
+
+def parse_rate_limits(body: Any) -> list[RateLimit]:
+    """`PUT /api/2.0/serving-endpoints/{name}/rate-limits` (legacy: calls per minute, key user | endpoint)."""
+    _require_object(body)
+    limits = body.get("rate_limits") or []
+    if not isinstance(limits, list):
+        raise apierrors.invalid_problems([Problem("rate_limits", "must be a list")])
+    problems = []
+    for index, limit in enumerate(limits):
+        where = f"rate_limits[{index}]"
+        if not isinstance(limit, dict):
+            problems.append(Problem(where, "must be an object"))
+            continue
+        if not _is_int(limit.get("calls")) or limit["calls"] <= 0:
+            problems.append(Problem(f"{where}.calls", "must be a whole number above 0"))
+        if limit.get("renewal_period") not in RATE_LIMIT_PERIODS:
+            problems.append(Problem(f"{where}.renewal_period", "must be 'minute'"))
+        if limit.get("key", "endpoint") not in RATE_LIMIT_KEYS:
+            problems.append(Problem(f"{where}.key", f"must be one of {', '.join(RATE_LIMIT_KEYS)}"))
+    _check(lambda: problems)
+    return _shaped(lambda: [RateLimit.from_dict(limit) for limit in limits])
+
+
+def parse_tags_patch(body: Any) -> tuple[list[EndpointTag], list[str]]:
+    """`PATCH /api/2.0/serving-endpoints/{name}/tags`: tags to add and tag keys to delete."""
+    _require_object(body)
+    add = body.get("add_tags") or []
+    delete = body.get("delete_tags") or []
+    if not isinstance(add, list) or not all(isinstance(t, dict) for t in add):
+        raise apierrors.invalid_problems([Problem("add_tags", "must be a list of {key, value} objects")])
+    if not isinstance(delete, list) or not all(isinstance(k, str) for k in delete):
+        raise apierrors.invalid_problems([Problem("delete_tags", "must be a list of tag keys")])
+    problems = [Problem("add_" + p.field, p.message) for p in rules.validate_tags(add)]
+    _check(lambda: problems)
+    return [EndpointTag.from_dict(t) for t in add], list(delete)
+
+
+def parse_notifications(body: Any) -> EmailNotifications | None:
+    """`PATCH /api/2.0/serving-endpoints/{name}/notifications`."""
+    _require_object(body)
+    notifications = body.get("email_notifications")
+    if notifications is None:
+        return None
+    problems = []
+    if not isinstance(notifications, dict):
+        problems.append(Problem("email_notifications", "must be an object"))
+    else:
+        for key in ("on_update_failure", "on_update_success"):
+            value = notifications.get(key)
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                problems.append(Problem(f"email_notifications.{key}", "must be a list of email addresses"))
+    _check(lambda: problems)
+    return EmailNotifications.from_dict(notifications)
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput) -> CreateRequest:
+    return CreateRequest(
+        name=body["name"],
+        config=config,
+        ai_gateway=AiGatewayConfig.from_dict(body["ai_gateway"]) if body.get("ai_gateway") is not None else None,
+        tags=[EndpointTag.from_dict(t) for t in body.get("tags") or []],
+        route_optimized=body.get("route_optimized"),
+        description=body.get("description"),
+        email_notifications=(
+            EmailNotifications.from_dict(body["email_notifications"]) if body.get("email_notifications") else None
+        ),
+        budget_policy_id=body.get("budget_policy_id"),
+        rate_limits=[RateLimit.from_dict(r) for r in body.get("rate_limits") or []],
+    )
+
+
+def _pt_config(config: dict[str, Any], name: str) -> EndpointCoreConfigInput:
+    """A provisioned-throughput config is a plain config whose entities carry model units."""
+    pt = PtEndpointCoreConfig.from_dict(config)
+    return EndpointCoreConfigInput.from_dict({**pt.as_dict(), "name": name})
+
+
+def _pt_problems(config: dict[str, Any], where: str) -> list[Problem]:
+    problems = []
+    for index, entity in enumerate(config.get("served_entities") or []):
+        if isinstance(entity, dict) and not _is_int(entity.get("provisioned_model_units")):
+            problems.append(
+                Problem(f"{where}.served_entities[{index}].provisioned_model_units", "is required for provisioned throughput")
+            )
+    return problems
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _require_object(body: Any) -> None:
+    if not isinstance(body, dict):
+        raise apierrors.invalid("Request body must be a JSON object")
+
+
+def _check(problems: Callable[[], list[Problem]]) -> None:
+    found = _shaped(problems)
+    if found:
+        raise apierrors.invalid_problems(found)
+
+
+def _shaped(build: Callable[[], T]) -> T:
+    """Run a rules check or a from_dict; a body of the wrong shape makes them trip over types."""
+    try:
+        return build()
+    except (AttributeError, TypeError, KeyError, ValueError) as error:
+        raise apierrors.invalid(f"Request body does not match the API schema ({type(error).__name__}: {error})") from None

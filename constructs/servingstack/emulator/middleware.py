@@ -1,0 +1,112 @@
+"""What happens to every request before its handler, outermost first: count it and turn
+errors into the Databricks error shape; check the bearer token; apply injected faults.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Awaitable, Callable
+
+from aiohttp import web
+
+from . import admin, apierrors
+from .faults import DROP, SERVER_ERRORS, THROTTLE, Fault
+from .workspace import Workspace
+
+log = logging.getLogger("servingstack.emulator")
+
+WORKSPACE_KEY = web.AppKey("workspace", Workspace)
+API = "/api/2.0/serving-endpoints"
+WELL_KNOWN = "/.well-known/databricks-config"
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    workspace = request.app[WORKSPACE_KEY]
+    if not request.path.startswith(admin.PREFIX):
+        workspace.requests.record(request.method, request.path)
+    try:
+        return await handler(request)
+    except apierrors.ApiError as error:
+        return error_response(error)
+    except web.HTTPNotFound:
+        return error_response(apierrors.no_such_route(request.method, request.path))
+    except web.HTTPMethodNotAllowed:
+        return error_response(apierrors.method_not_allowed(request.method, request.path))
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        return error_response(apierrors.ApiError(error.status, error.reason.upper().replace(" ", "_"), error.reason))
+    except Exception:
+        log.exception("internal error answering %s %s", request.method, request.path)
+        return error_response(apierrors.ApiError(500, "INTERNAL_ERROR", "The emulator failed to answer this request."))
+
+
+@web.middleware
+async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not _is_public(request.path) and not request.app[WORKSPACE_KEY].authorizes(request.headers.get("Authorization")):
+        raise apierrors.unauthenticated()
+    return await handler(request)
+
+
+@web.middleware
+async def faults_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    workspace = request.app[WORKSPACE_KEY]
+    if not workspace.faults or _is_public(request.path) or request.path.startswith(admin.PREFIX):
+        return await handler(request)
+    scope = "query" if request.path.startswith("/serving-endpoints/") else "control"
+    planned = workspace.faults.take(await _endpoint_of(request, workspace), scope)
+    if planned.delay:
+        await asyncio.sleep(planned.delay)
+    if planned.action is not None:
+        _act(request, planned.action)
+    return await handler(request)
+
+
+def _is_public(path: str) -> bool:
+    """Discovery and the OAuth token endpoint: reachable without a bearer token."""
+    return path == WELL_KNOWN or path.startswith("/oidc/")
+
+
+async def _endpoint_of(request: web.Request, workspace: Workspace) -> str | None:
+    """The endpoint a request is about, for faults aimed at one endpoint."""
+    if "name" in request.match_info:
+        return request.match_info["name"]
+    if "id" in request.match_info:
+        return workspace.endpoints.name_of(request.match_info["id"])
+    if request.method == "POST" and request.path in (API, f"{API}/pt"):
+        try:  # aiohttp keeps the body, so the handler can still read it
+            body = json.loads(await request.read() or b"{}")
+        except ValueError:
+            return None
+        return body.get("name") if isinstance(body, dict) else None
+    return None
+
+
+def _act(request: web.Request, fault: Fault) -> None:
+    if fault.kind == DROP:
+        # Close the connection without a response, like a proxy or a crashed worker would.
+        if request.transport is not None:
+            request.transport.abort()
+        raise asyncio.CancelledError()
+    if fault.kind == THROTTLE:
+        raise apierrors.ApiError(
+            429,
+            "REQUEST_LIMIT_EXCEEDED",
+            "Too many requests: the request rate limit was exceeded. Retry later.",
+            headers={"Retry-After": str(fault.retry_after)},
+        )
+    if fault.kind == SERVER_ERRORS:
+        if fault.status == 503:
+            raise apierrors.ApiError(503, "TEMPORARILY_UNAVAILABLE", "The service is temporarily unavailable.")
+        raise apierrors.ApiError(fault.status, "INTERNAL_ERROR", "Internal error while handling the request.")
+
+
+def error_response(error: apierrors.ApiError) -> web.Response:
+    return web.json_response(error.body(), status=error.status, headers=error.headers)
+
+
+MIDDLEWARES = [errors_middleware, auth_middleware, faults_middleware]

@@ -1,0 +1,144 @@
+"""Access control lists of serving endpoints, addressed by endpoint id.
+
+PUT replaces the direct grants, PATCH merges them; either way the creator keeps
+CAN_MANAGE, and the workspace `admins` group holds an inherited CAN_MANAGE.
+"""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from databricks.sdk.service.serving import (
+    GetServingEndpointPermissionLevelsResponse,
+    ServingEndpointAccessControlResponse,
+    ServingEndpointPermission,
+    ServingEndpointPermissionLevel,
+    ServingEndpointPermissions,
+    ServingEndpointPermissionsDescription,
+)
+
+from servingstack.errors import Problem
+
+from . import apierrors
+
+LEVELS = {
+    "CAN_VIEW": "Can view the endpoint and its configuration",
+    "CAN_QUERY": "Can view the endpoint and query it",
+    "CAN_MANAGE": "Can view, query, edit and delete the endpoint, and manage its permissions",
+}
+PRINCIPAL_KINDS = ("user_name", "group_name", "service_principal_name")
+ADMINS_GROUP = "admins"
+OBJECT_TYPE = "serving-endpoint"
+
+Principal = tuple[str, str]  # (kind, name), e.g. ("group_name", "ml-team")
+
+
+def object_id(endpoint_id: str) -> str:
+    return f"/serving-endpoints/{endpoint_id}"
+
+
+def parse_access_control(body: Any) -> list[tuple[Principal, str]]:
+    """Check an `access_control_list` body and return (principal, level) pairs.
+
+    Raw dicts are checked before any SDK parsing: the SDK's from_dict turns an unknown
+    permission level into None silently.
+    """
+    if not isinstance(body, dict):
+        raise apierrors.invalid("request body must be a JSON object")
+    entries = body.get("access_control_list", [])
+    if not isinstance(entries, list):
+        raise apierrors.invalid_problems([Problem("access_control_list", "must be a list")])
+    problems: list[Problem] = []
+    grants: list[tuple[Principal, str]] = []
+    for index, entry in enumerate(entries):
+        where = f"access_control_list[{index}]"
+        if not isinstance(entry, dict):
+            problems.append(Problem(where, "must be an object"))
+            continue
+        named = [k for k in PRINCIPAL_KINDS if entry.get(k)]
+        if len(named) != 1:
+            problems.append(Problem(where, f"needs exactly one of {', '.join(PRINCIPAL_KINDS)}"))
+            continue
+        level = entry.get("permission_level")
+        if level not in LEVELS:
+            problems.append(
+                Problem(f"{where}.permission_level", f"must be one of {', '.join(LEVELS)}, got {level!r}")
+            )
+            continue
+        grants.append(((named[0], entry[named[0]]), level))
+    if problems:
+        raise apierrors.invalid_problems(problems)
+    return grants
+
+
+class PermissionBook:
+    """Direct grants per endpoint id. Thread-safe."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._grants: dict[str, dict[Principal, str]] = {}
+        self._creators: dict[str, str] = {}
+
+    def open(self, endpoint_id: str, creator: str) -> None:
+        with self._lock:
+            self._creators[endpoint_id] = creator
+            self._grants[endpoint_id] = {("user_name", creator): "CAN_MANAGE"}
+
+    def close(self, endpoint_id: str) -> None:
+        with self._lock:
+            self._grants.pop(endpoint_id, None)
+            self._creators.pop(endpoint_id, None)
+
+    def replace(self, endpoint_id: str, grants: list[tuple[Principal, str]]) -> None:
+        with self._lock:
+            self._grants[endpoint_id] = dict(grants)
+            self._keep_creator(endpoint_id)
+
+    def merge(self, endpoint_id: str, grants: list[tuple[Principal, str]]) -> None:
+        with self._lock:
+            self._grants[endpoint_id].update(grants)
+            self._keep_creator(endpoint_id)
+
+    def _keep_creator(self, endpoint_id: str) -> None:
+        self._grants[endpoint_id][("user_name", self._creators[endpoint_id])] = "CAN_MANAGE"
+
+    def view(self, endpoint_id: str) -> dict[str, Any]:
+        """The permissions answer, as the SDK's ServingEndpointPermissions."""
+        with self._lock:
+            grants = list(self._grants.get(endpoint_id, {}).items())
+        acl = [
+            ServingEndpointAccessControlResponse(
+                **{kind: name},
+                display_name=name,
+                all_permissions=[
+                    ServingEndpointPermission(permission_level=ServingEndpointPermissionLevel(level), inherited=False)
+                ],
+            )
+            for (kind, name), level in grants
+        ]
+        acl.append(
+            ServingEndpointAccessControlResponse(
+                group_name=ADMINS_GROUP,
+                all_permissions=[
+                    ServingEndpointPermission(
+                        permission_level=ServingEndpointPermissionLevel.CAN_MANAGE,
+                        inherited=True,
+                        inherited_from_object=["/serving-endpoints/"],
+                    )
+                ],
+            )
+        )
+        return ServingEndpointPermissions(
+            object_id=object_id(endpoint_id), object_type=OBJECT_TYPE, access_control_list=acl
+        ).as_dict()
+
+
+def levels_view() -> dict[str, Any]:
+    return GetServingEndpointPermissionLevelsResponse(
+        permission_levels=[
+            ServingEndpointPermissionsDescription(
+                permission_level=ServingEndpointPermissionLevel(level), description=description
+            )
+            for level, description in LEVELS.items()
+        ]
+    ).as_dict()

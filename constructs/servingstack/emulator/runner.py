@@ -1,0 +1,184 @@
+"""`Emulator`: the server in a background thread, with a Python API for tests.
+
+The thread owns its own asyncio loop; the API methods only touch thread-safe parts of
+the workspace, so tests can inject faults while requests are being answered.
+"""
+from __future__ import annotations
+
+import asyncio
+import threading
+from typing import Any, Mapping
+
+from .auth import resolve_token
+from .faults import DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW, THROTTLE, Fault
+from .server import RunningServer, start_server
+from .defaults import DEFAULT_DEPLOY_SECONDS
+from .workspace import Workspace
+
+
+async def _cancel_leftovers() -> None:
+    """Cancel handlers still waiting (e.g. on a slow fault), so stop() never hangs on them."""
+    leftovers = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()]
+    for task in leftovers:
+        task.cancel()
+    await asyncio.gather(*leftovers, return_exceptions=True)
+
+
+class Emulator:
+    """A local Databricks workspace that serves the model-serving REST API.
+
+    >>> with Emulator(token="t", deploy_seconds=0.3, seed=0) as emu:
+    ...     emu.url  # "http://127.0.0.1:PORT"
+    """
+
+    def __init__(
+        self,
+        *,
+        token: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
+        seed: int | None = None,
+    ):
+        self.token = resolve_token(token)
+        self.host = host
+        self.port = port
+        self.workspace = Workspace(token=self.token, deploy_seconds=deploy_seconds, seed=seed)
+        self.url: str | None = None
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self) -> Emulator:
+        with self._lock:
+            if self._thread is not None:
+                return self
+            started = threading.Event()
+            failure: list[BaseException] = []
+            self._thread = threading.Thread(
+                target=self._serve, args=(started, failure), name="servingstack-emulator", daemon=True
+            )
+            self._thread.start()
+            started.wait()
+            if failure:
+                self._thread.join()
+                self._thread = None
+                raise failure[0]
+            return self
+
+    def _serve(self, started: threading.Event, failure: list[BaseException]) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            server: RunningServer = loop.run_until_complete(start_server(self.workspace, self.host, self.port))
+        except BaseException as error:  # reported to start()'s caller
+            failure.append(error)
+            loop.close()
+            started.set()
+            return
+        self.url = server.url
+        self._loop = loop
+        started.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(server.close())
+            loop.run_until_complete(_cancel_leftovers())
+            loop.close()
+
+    def stop(self) -> None:
+        """Stop serving and wait for the thread; safe to call more than once."""
+        with self._lock:
+            thread, loop = self._thread, self._loop
+            self._thread = self._loop = None
+        if thread is None:
+            return
+        if loop is not None:
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+    # -- timing ------------------------------------------------------------------------
+    def set_deploy_seconds(self, seconds: float, endpoint: str | None = None) -> None:
+        """How long deployments take, for one endpoint or by default (running ones too)."""
+        self.workspace.endpoints.set_deploy_seconds(seconds, endpoint)
+
+    # -- faults ------------------------------------------------------------------------
+    def fail_deployment(self, endpoint: str | None = None, message: str = DEFAULT_FAILURE_MESSAGE) -> None:
+        """Deployments of the endpoint (or all) that are running or start later fail with `message`."""
+        self._add(kind=FAIL_DEPLOYMENT, endpoint=endpoint, message=message)
+
+    def never_ready(self, endpoint: str | None = None) -> None:
+        """Deployments of the endpoint (or all) never finish: NOT_READY / IN_PROGRESS until cleared."""
+        self._add(kind=NEVER_READY, endpoint=endpoint)
+
+    def throttle(self, count: int, retry_after: int = 1, endpoint: str | None = None, scope: str = "all") -> None:
+        """The next `count` matching requests get 429 with `Retry-After: retry_after`."""
+        self._add(kind=THROTTLE, count=count, retry_after=retry_after, endpoint=endpoint, scope=scope)
+
+    def server_errors(self, count: int, status: int = 503, endpoint: str | None = None, scope: str = "all") -> None:
+        """The next `count` matching requests get a 5xx answer (503 or 500)."""
+        self._add(kind=SERVER_ERRORS, count=count, status=status, endpoint=endpoint, scope=scope)
+
+    def slow(self, seconds: float, endpoint: str | None = None, scope: str = "all", count: int | None = None) -> None:
+        """Matching requests wait `seconds` before being answered (the next `count`, or all until cleared)."""
+        self._add(kind=SLOW, seconds=seconds, endpoint=endpoint, scope=scope, count=count)
+
+    def drop_connections(self, count: int, endpoint: str | None = None, scope: str = "all") -> None:
+        """The next `count` matching requests see their connection closed without an answer."""
+        self._add(kind=DROP, count=count, endpoint=endpoint, scope=scope)
+
+    def clear_faults(self) -> None:
+        self.workspace.clear_faults()
+
+    def faults(self) -> list[dict[str, Any]]:
+        return self.workspace.faults.describe()
+
+    def _add(self, **spec: Any) -> None:
+        self.workspace.add_fault(Fault.from_dict({k: v for k, v in spec.items() if v is not None}))
+
+    # -- models and counters -----------------------------------------------------------
+    def set_model_signature(self, entity_name: str, columns: Mapping[str, str]) -> None:
+        """Input columns (name -> type) of a custom model, as its OpenAPI document shows them."""
+        self.workspace.set_model_signature(entity_name, columns)
+
+    def request_count(self, method: str | None = None, path_prefix: str | None = None) -> int:
+        """Requests received (admin routes excluded), optionally by method and path prefix."""
+        return self.workspace.requests.count(method, path_prefix)
+
+    def reset_request_count(self) -> None:
+        self.workspace.requests.reset()
+
+    def queries_served(self, endpoint: str, entity: str | None = None) -> int:
+        """Queries answered by the endpoint's entities (or one entity)."""
+        return self.workspace.metrics.served(endpoint, entity)
+
+    def client(self, *, oauth: bool = False, **config: Any):
+        """A databricks-sdk WorkspaceClient for this emulator; extra Config fields are passed on.
+
+        PAT auth by default; `oauth=True` uses OAuth machine-to-machine (the client secret is
+        the emulator's token), which `serving_endpoints_data_plane` needs.
+        """
+        from databricks.sdk import WorkspaceClient
+        from databricks.sdk.core import Config
+
+        from .oauth import DISCOVERY_PATH
+
+        if self.url is None:
+            raise RuntimeError("the emulator is not running: call start() or use it as a context manager")
+        if oauth:
+            auth = dict(
+                client_id="servingstack-emulator",
+                client_secret=self.token,
+                auth_type="oauth-m2m",
+                discovery_url=f"{self.url}{DISCOVERY_PATH}",
+            )
+        else:
+            auth = dict(token=self.token, auth_type="pat")
+        return WorkspaceClient(config=Config(host=self.url, **auth, **config))

@@ -1,0 +1,325 @@
+"""The HTTP server: routes and handlers of the serving-endpoints REST API, on aiohttp.
+
+Every request first goes through `middleware` (counting, errors, auth, faults); the
+handlers here then read and change the `Workspace`.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+from databricks.sdk.service.serving import (
+    BuildLogsResponse,
+    EndpointTags,
+    PutAiGatewayResponse,
+    PutResponse,
+    ServerLogsResponse,
+    UpdateInferenceEndpointNotificationsResponse,
+)
+
+from . import admin, apierrors, bodies, oauth, openapi, permissions, queries, views
+from .auth import CURRENT_USER
+from .metrics import PROMETHEUS_CONTENT_TYPE
+from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
+from .state import Endpoint
+from .workspace import Workspace
+
+PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
+MAX_BODY_BYTES = 16 * 1024 * 1024  # the service's payload limit
+
+
+# -- helpers ---------------------------------------------------------------------------
+
+
+def _workspace(request: web.Request) -> Workspace:
+    return request.app[WORKSPACE_KEY]
+
+
+def _base_url(request: web.Request) -> str:
+    return f"{request.scheme}://{request.host}"
+
+
+async def _json(request: web.Request) -> Any:
+    return bodies.read_json(await request.read())
+
+
+def _endpoint(request: web.Request) -> Endpoint:
+    return _workspace(request).endpoints.get(request.match_info["name"])
+
+
+def _detailed(request: web.Request, endpoint: Endpoint) -> web.Response:
+    # Under the store's lock: a test thread may settle deployments while this one renders.
+    with _workspace(request).endpoints.lock:
+        return web.json_response(views.detailed(endpoint, _base_url(request)))
+
+
+# -- control plane ---------------------------------------------------------------------
+
+
+async def well_known(request: web.Request) -> web.Response:
+    return web.json_response({})
+
+
+async def current_user(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"id": "1", "userName": CURRENT_USER, "displayName": "servingstack developer", "active": True,
+         "emails": [{"value": CURRENT_USER, "primary": True}]}
+    )
+
+
+async def create_endpoint(request: web.Request) -> web.Response:
+    return _created(request, bodies.parse_create(await _json(request)))
+
+
+async def create_pt_endpoint(request: web.Request) -> web.Response:
+    return _created(request, bodies.parse_pt_create(await _json(request)))
+
+
+def _created(request: web.Request, create: Any) -> web.Response:
+    workspace = _workspace(request)
+    endpoint = workspace.endpoints.create(create)
+    workspace.permissions.open(endpoint.id, endpoint.creator)
+    return _detailed(request, endpoint)
+
+
+async def list_endpoints(request: web.Request) -> web.Response:
+    store = _workspace(request).endpoints
+    with store.lock:
+        return web.json_response({"endpoints": [views.summary(e) for e in store.all()]})
+
+
+async def get_endpoint(request: web.Request) -> web.Response:
+    return _detailed(request, _endpoint(request))
+
+
+async def delete_endpoint(request: web.Request) -> web.Response:
+    workspace = _workspace(request)
+    endpoint = workspace.endpoints.delete(request.match_info["name"])
+    workspace.permissions.close(endpoint.id)
+    workspace.metrics.forget(endpoint.name)
+    return web.json_response({})
+
+
+async def update_config(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    config = bodies.parse_config(await _json(request), name)
+    return _detailed(request, _workspace(request).endpoints.update_config(name, config))
+
+
+async def update_pt_config(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    config = bodies.parse_pt_config(await _json(request), name)
+    return _detailed(request, _workspace(request).endpoints.update_config(name, config))
+
+
+async def put_ai_gateway(request: web.Request) -> web.Response:
+    gateway = bodies.parse_ai_gateway(await _json(request))
+    endpoint = _endpoint(request)
+    endpoint.ai_gateway = gateway
+    _workspace(request).endpoints.touch(endpoint)
+    return web.json_response(PutAiGatewayResponse.from_dict(gateway.as_dict()).as_dict())
+
+
+async def put_rate_limits(request: web.Request) -> web.Response:
+    limits = bodies.parse_rate_limits(await _json(request))
+    endpoint = _endpoint(request)
+    endpoint.rate_limits = limits
+    _workspace(request).endpoints.touch(endpoint)
+    return web.json_response(PutResponse(rate_limits=limits).as_dict())
+
+
+async def patch_tags(request: web.Request) -> web.Response:
+    add, delete = bodies.parse_tags_patch(await _json(request))
+    endpoint = _endpoint(request)
+    tags = {tag.key: tag for tag in endpoint.tags}
+    for key in delete:
+        tags.pop(key, None)
+    for tag in add:
+        tags[tag.key] = tag
+    endpoint.tags = list(tags.values())
+    _workspace(request).endpoints.touch(endpoint)
+    return web.json_response(EndpointTags(tags=endpoint.tags).as_dict())
+
+
+async def patch_notifications(request: web.Request) -> web.Response:
+    notifications = bodies.parse_notifications(await _json(request))
+    endpoint = _endpoint(request)
+    endpoint.email_notifications = notifications
+    _workspace(request).endpoints.touch(endpoint)
+    return web.json_response(
+        UpdateInferenceEndpointNotificationsResponse(name=endpoint.name, email_notifications=notifications).as_dict()
+    )
+
+
+async def build_logs(request: web.Request) -> web.Response:
+    endpoint, entity, failure = _entity_of(request)
+    lines = [
+        f"Resolving environment of {entity.entity_name or entity.name} for served entity {entity.name}",
+        "Building container image",
+    ]
+    if failure is not None:
+        lines += ["ERROR: container image build failed", f"ERROR: {failure}"]
+    else:
+        lines += ["Container image built", "Pushing image to the serving registry: done"]
+    return web.json_response(BuildLogsResponse(logs=_log_text(endpoint, lines)).as_dict())
+
+
+async def server_logs(request: web.Request) -> web.Response:
+    endpoint, entity, failure = _entity_of(request)
+    if failure is not None:
+        lines = [f"Served entity {entity.name} did not start: {failure}"]
+    elif endpoint.active is not None and endpoint.active.entity(entity.name) is not None:
+        lines = [f"Starting served entity {entity.name}", "Listening for requests"]
+    else:
+        lines = [f"Served entity {entity.name} is still deploying"]
+    return web.json_response(ServerLogsResponse(logs=_log_text(endpoint, lines)).as_dict())
+
+
+def _entity_of(request: web.Request):
+    """The served entity named in the path (pending config first), and why it failed, if it did."""
+    endpoint = _endpoint(request)
+    entity_name = request.match_info["entity"]
+    deployment = endpoint.deployment
+    if deployment is not None and deployment.config.entity(entity_name) is not None:
+        return endpoint, deployment.config.entity(entity_name), deployment.failure
+    if endpoint.active is not None and endpoint.active.entity(entity_name) is not None:
+        return endpoint, endpoint.active.entity(entity_name), None
+    raise apierrors.entity_not_found(endpoint.name, entity_name)
+
+
+def _log_text(endpoint: Endpoint, lines: list[str]) -> str:
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(endpoint.updated_ms / 1000))
+    return "".join(f"{stamp} {line}\n" for line in lines)
+
+
+async def export_metrics(request: web.Request) -> web.Response:
+    endpoint = _endpoint(request)
+    names = [e.name for e in endpoint.active.entities] if endpoint.active else []
+    text = _workspace(request).metrics.prometheus(endpoint.name, names)
+    return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_CONTENT_TYPE})
+
+
+async def get_openapi(request: web.Request) -> web.Response:
+    endpoint = _endpoint(request)
+    document = openapi.document(endpoint, _base_url(request), _workspace(request).signatures)
+    return web.json_response(document)
+
+
+# -- permissions -----------------------------------------------------------------------
+
+
+async def get_permissions(request: web.Request) -> web.Response:
+    endpoint = _workspace(request).endpoints.get_by_id(request.match_info["id"])
+    return web.json_response(_workspace(request).permissions.view(endpoint.id))
+
+
+async def set_permissions(request: web.Request) -> web.Response:
+    return await _change_permissions(request, replace=True)
+
+
+async def update_permissions(request: web.Request) -> web.Response:
+    return await _change_permissions(request, replace=False)
+
+
+async def _change_permissions(request: web.Request, *, replace: bool) -> web.Response:
+    workspace = _workspace(request)
+    endpoint = workspace.endpoints.get_by_id(request.match_info["id"])
+    grants = permissions.parse_access_control(await _json(request))
+    (workspace.permissions.replace if replace else workspace.permissions.merge)(endpoint.id, grants)
+    return web.json_response(workspace.permissions.view(endpoint.id))
+
+
+async def permission_levels(request: web.Request) -> web.Response:
+    _workspace(request).endpoints.get_by_id(request.match_info["id"])
+    return web.json_response(permissions.levels_view())
+
+
+# -- queries ---------------------------------------------------------------------------
+
+
+async def invocations(request: web.Request) -> web.StreamResponse:
+    started = time.perf_counter()
+    workspace = _workspace(request)
+    endpoint = _endpoint(request)
+    config = endpoint.active  # during an update the old config keeps answering
+    if config is None:
+        raise apierrors.endpoint_not_ready(endpoint.name)
+    query = queries.parse_query(endpoint.task, await _json(request))
+    entity_name = request.match_info.get("entity") or workspace.draw_entity(config)
+    entity = config.entity(entity_name)
+    if entity is None:
+        raise apierrors.entity_not_found(endpoint.name, entity_name)
+    model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
+    headers = {"served-model-name": entity.name}
+    if query.stream:
+        response = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        for event in queries.stream_events(query, model):
+            await response.write(event)
+        await response.write_eof()
+    else:
+        response = web.json_response(queries.answer(query, model), headers=headers)
+    workspace.metrics.record(endpoint.name, entity.name, time.perf_counter() - started)
+    return response
+
+
+# -- application -----------------------------------------------------------------------
+
+
+def build_app(workspace: Workspace) -> web.Application:
+    app = web.Application(middlewares=MIDDLEWARES, client_max_size=MAX_BODY_BYTES)
+    app[WORKSPACE_KEY] = workspace
+    r = app.router
+    r.add_get(WELL_KNOWN, well_known)
+    r.add_get("/api/2.0/preview/scim/v2/Me", current_user)
+    # Provisioned throughput first: `/pt` must not be read as an endpoint called "pt".
+    r.add_post(f"{API}/pt", create_pt_endpoint)
+    r.add_put(f"{API}/pt/{{name}}/config", update_pt_config)
+    r.add_post(API, create_endpoint)
+    r.add_get(API, list_endpoints)
+    r.add_get(f"{API}/{{name}}", get_endpoint)
+    r.add_delete(f"{API}/{{name}}", delete_endpoint)
+    r.add_put(f"{API}/{{name}}/config", update_config)
+    r.add_put(f"{API}/{{name}}/ai-gateway", put_ai_gateway)
+    r.add_put(f"{API}/{{name}}/rate-limits", put_rate_limits)
+    r.add_patch(f"{API}/{{name}}/tags", patch_tags)
+    r.add_patch(f"{API}/{{name}}/notifications", patch_notifications)
+    r.add_get(f"{API}/{{name}}/served-models/{{entity}}/build-logs", build_logs)
+    r.add_get(f"{API}/{{name}}/served-models/{{entity}}/logs", server_logs)
+    r.add_get(f"{API}/{{name}}/metrics", export_metrics)
+    r.add_get(f"{API}/{{name}}/openapi", get_openapi)
+    r.add_get(f"{PERMISSIONS}/{{id}}", get_permissions)
+    r.add_put(f"{PERMISSIONS}/{{id}}", set_permissions)
+    r.add_patch(f"{PERMISSIONS}/{{id}}", update_permissions)
+    r.add_get(f"{PERMISSIONS}/{{id}}/permissionLevels", permission_levels)
+    r.add_post("/serving-endpoints/{name}/invocations", invocations)
+    r.add_post("/serving-endpoints/{name}/served-models/{entity}/invocations", invocations)
+    admin.add_routes(app, WORKSPACE_KEY)
+    oauth.add_routes(app, WORKSPACE_KEY)
+    return app
+
+
+@dataclass
+class RunningServer:
+    runner: web.AppRunner
+    url: str
+
+    async def close(self) -> None:
+        await self.runner.cleanup()
+
+
+async def start_server(workspace: Workspace, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
+    """Listen on host:port (0: any free port) and return the URL actually bound."""
+    runner = web.AppRunner(build_app(workspace), access_log=None, handle_signals=False, shutdown_timeout=0.25)
+    await runner.setup()
+    site = web.TCPSite(runner, host, port)
+    try:
+        await site.start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    bound_host, bound_port = runner.addresses[0][:2]
+    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
+    return RunningServer(runner, f"http://{shown}:{bound_port}")

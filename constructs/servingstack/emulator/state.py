@@ -1,0 +1,291 @@
+"""Endpoints and their state machine, computed lazily from timestamps.
+
+A create or config update starts a deployment of a new config version. The deployment
+finishes `deploy_seconds` after it started: it becomes the active `config` (READY,
+NOT_UPDATING), or, under a fail_deployment fault, stays as a failed `pending_config`
+(UPDATE_FAILED), or, under never_ready, never finishes. Nothing runs in the
+background: every read settles deployments whose time has come.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    AutoCaptureConfigInput,
+    EmailNotifications,
+    EndpointCoreConfigInput,
+    EndpointTag,
+    RateLimit,
+    Route,
+    ServedEntityInput,
+    TrafficConfig,
+)
+
+from . import apierrors
+from .auth import CURRENT_USER
+from .defaults import DEFAULT_DEPLOY_SECONDS
+from .faults import FAIL_DEPLOYMENT, NEVER_READY, Fault
+from .tasks import infer_task
+
+
+def now_ms(clock: Callable[[], float] = time.time) -> int:
+    return int(clock() * 1000)
+
+
+def default_entity_name(entity: ServedEntityInput) -> str:
+    """`entity_name-entity_version` with dots as dashes, or the external model's name."""
+    if entity.external_model is not None:
+        return entity.external_model.name
+    base = entity.entity_name or "entity"
+    if entity.entity_version:
+        base = f"{base}-{entity.entity_version}"
+    return base.replace(".", "-")
+
+
+@dataclass
+class ServedConfig:
+    """One config version: its served entities (names filled in) and traffic split."""
+
+    version: int
+    entities: list[ServedEntityInput]
+    traffic: TrafficConfig
+    auto_capture: AutoCaptureConfigInput | None = None
+
+    def entity(self, name: str) -> ServedEntityInput | None:
+        return next((e for e in self.entities if e.name == name), None)
+
+    def routes(self) -> list[tuple[str, int]]:
+        return [(r.served_entity_name or r.served_model_name or "", r.traffic_percentage) for r in self.traffic.routes or []]
+
+
+def build_config(version: int, config: EndpointCoreConfigInput) -> ServedConfig:
+    entities = [ServedEntityInput.from_dict(e.as_dict()) for e in config.served_entities or []]
+    for legacy in config.served_models or []:  # deprecated served_models: same thing, older names
+        d = legacy.as_dict()
+        d["entity_name"] = d.pop("model_name", None)
+        d["entity_version"] = d.pop("model_version", None)
+        entities.append(ServedEntityInput.from_dict(d))
+    for entity in entities:
+        entity.name = entity.name or default_entity_name(entity)
+    traffic = config.traffic_config
+    if not traffic or not traffic.routes:
+        traffic = _even_split([e.name for e in entities])
+    return ServedConfig(version, entities, traffic, config.auto_capture_config)
+
+
+def _even_split(names: list[str]) -> TrafficConfig:
+    """Without a traffic config every entity gets an equal share (one entity: all of it)."""
+    if not names:
+        return TrafficConfig(routes=[])
+    share, rest = divmod(100, len(names))
+    return TrafficConfig(
+        routes=[Route(served_model_name=n, traffic_percentage=share + (rest if i == 0 else 0)) for i, n in enumerate(names)]
+    )
+
+
+@dataclass
+class CreateRequest:
+    """A parsed create request (the SDK has no dataclass for the whole body)."""
+
+    name: str
+    config: EndpointCoreConfigInput
+    ai_gateway: AiGatewayConfig | None = None
+    tags: list[EndpointTag] = field(default_factory=list)
+    route_optimized: bool | None = None
+    description: str | None = None
+    email_notifications: EmailNotifications | None = None
+    budget_policy_id: str | None = None
+    rate_limits: list[RateLimit] = field(default_factory=list)
+
+
+@dataclass
+class Deployment:
+    """A config version being deployed, or one whose deployment failed."""
+
+    config: ServedConfig
+    start_ms: int
+    failure: str | None = None  # why it failed; None while it runs
+
+    @property
+    def failed(self) -> bool:
+        return self.failure is not None
+
+
+@dataclass
+class Endpoint:
+    name: str
+    id: str
+    creator: str
+    created_ms: int
+    updated_ms: int
+    task: str | None
+    tags: list[EndpointTag]
+    ai_gateway: AiGatewayConfig | None
+    route_optimized: bool | None
+    description: str | None
+    email_notifications: EmailNotifications | None
+    budget_policy_id: str | None
+    rate_limits: list[RateLimit]
+    active: ServedConfig | None = None  # the config that serves queries
+    active_since_ms: int | None = None
+    deployment: Deployment | None = None  # shown as pending_config
+
+    @property
+    def ready(self) -> bool:
+        return self.active is not None
+
+    @property
+    def updating(self) -> bool:
+        return self.deployment is not None and not self.deployment.failed
+
+    @property
+    def config_update(self) -> str:
+        if self.deployment is None:
+            return "NOT_UPDATING"
+        return "UPDATE_FAILED" if self.deployment.failed else "IN_PROGRESS"
+
+    @property
+    def latest_version(self) -> int:
+        versions = [c.version for c in (self.active, self.deployment and self.deployment.config) if c]
+        return max(versions, default=0)
+
+
+class EndpointStore:
+    """Every endpoint of the workspace, by name and by id. Thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        new_id: Callable[[], str],
+        deployment_fault: Callable[[str], Fault | None] = lambda name: None,
+        deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
+        clock: Callable[[], float] = time.time,
+        creator: str = CURRENT_USER,
+    ):
+        self._new_id = new_id
+        self._deployment_fault = deployment_fault
+        self._default_deploy_seconds = deploy_seconds
+        self._deploy_seconds: dict[str, float] = {}
+        self._clock = clock
+        self._creator = creator
+        self.lock = threading.RLock()  # held by readers that render an endpoint
+        self._endpoints: dict[str, Endpoint] = {}
+        self._names_by_id: dict[str, str] = {}
+
+    # -- reads -------------------------------------------------------------------------
+    def get(self, name: str) -> Endpoint:
+        with self.lock:
+            endpoint = self._endpoints.get(name)
+            if endpoint is None:
+                raise apierrors.endpoint_not_found(name)
+            self._settle(endpoint, now_ms(self._clock))
+            return endpoint
+
+    def get_by_id(self, endpoint_id: str) -> Endpoint:
+        with self.lock:
+            name = self._names_by_id.get(endpoint_id)
+            if name is None:
+                raise apierrors.endpoint_id_not_found(endpoint_id)
+            return self.get(name)
+
+    def name_of(self, endpoint_id: str) -> str | None:
+        return self._names_by_id.get(endpoint_id)
+
+    def all(self) -> list[Endpoint]:
+        with self.lock:
+            self.settle_all()
+            return list(self._endpoints.values())
+
+    # -- writes ------------------------------------------------------------------------
+    def create(self, request: CreateRequest) -> Endpoint:
+        with self.lock:
+            if request.name in self._endpoints:
+                raise apierrors.endpoint_exists(request.name)
+            now = now_ms(self._clock)
+            config = build_config(1, request.config)
+            endpoint = Endpoint(
+                name=request.name,
+                id=self._new_id(),
+                creator=self._creator,
+                created_ms=now,
+                updated_ms=now,
+                task=infer_task(e.as_dict() for e in config.entities),
+                tags=list(request.tags),
+                ai_gateway=request.ai_gateway,
+                route_optimized=request.route_optimized,
+                description=request.description,
+                email_notifications=request.email_notifications,
+                budget_policy_id=request.budget_policy_id,
+                rate_limits=list(request.rate_limits),
+                deployment=Deployment(config, now),
+            )
+            self._endpoints[endpoint.name] = endpoint
+            self._names_by_id[endpoint.id] = endpoint.name
+            return endpoint
+
+    def delete(self, name: str) -> Endpoint:
+        with self.lock:
+            endpoint = self._endpoints.pop(name, None)
+            if endpoint is None:
+                raise apierrors.endpoint_not_found(name)
+            self._names_by_id.pop(endpoint.id, None)
+            return endpoint
+
+    def update_config(self, name: str, config: EndpointCoreConfigInput) -> Endpoint:
+        """Start deploying a new config version; the active config keeps serving meanwhile."""
+        with self.lock:
+            endpoint = self.get(name)
+            if endpoint.updating:
+                raise apierrors.update_in_progress(name, endpoint.deployment.config.version)
+            now = now_ms(self._clock)
+            new_config = build_config(endpoint.latest_version + 1, config)
+            endpoint.deployment = Deployment(new_config, now)
+            endpoint.task = infer_task(e.as_dict() for e in new_config.entities) or endpoint.task
+            endpoint.updated_ms = now
+            return endpoint
+
+    def touch(self, endpoint: Endpoint) -> None:
+        endpoint.updated_ms = max(endpoint.updated_ms, now_ms(self._clock))
+
+    # -- deployment timing -------------------------------------------------------------
+    def set_deploy_seconds(self, seconds: float, endpoint: str | None = None) -> None:
+        """Deployment time for one endpoint, or the default for all; applies to running deployments too."""
+        if seconds < 0:
+            raise ValueError("deploy seconds must be >= 0")
+        with self.lock:
+            self.settle_all()  # deployments already due finish under the old timing
+            if endpoint is None:
+                self._default_deploy_seconds = float(seconds)
+            else:
+                self._deploy_seconds[endpoint] = float(seconds)
+
+    def deploy_seconds(self, endpoint: str) -> float:
+        return self._deploy_seconds.get(endpoint, self._default_deploy_seconds)
+
+    def settle_all(self) -> None:
+        with self.lock:
+            now = now_ms(self._clock)
+            for endpoint in self._endpoints.values():
+                self._settle(endpoint, now)
+
+    def _settle(self, endpoint: Endpoint, now: int) -> None:
+        deployment = endpoint.deployment
+        if deployment is None or deployment.failed:
+            return
+        fault = self._deployment_fault(endpoint.name)
+        if fault is not None and fault.kind == NEVER_READY:
+            return
+        due = deployment.start_ms + int(self.deploy_seconds(endpoint.name) * 1000)
+        if now < due:
+            return
+        endpoint.updated_ms = max(endpoint.updated_ms, due)
+        if fault is not None and fault.kind == FAIL_DEPLOYMENT:
+            deployment.failure = fault.message
+            return
+        endpoint.active = deployment.config
+        endpoint.active_since_ms = due
+        endpoint.deployment = None

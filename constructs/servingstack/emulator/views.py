@@ -1,0 +1,186 @@
+"""How endpoints look on the wire, built from the SDK's own response dataclasses."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from databricks.sdk.service.serving import (
+    AutoCaptureConfigOutput,
+    DataPlaneInfo,
+    EndpointCoreConfigOutput,
+    EndpointCoreConfigSummary,
+    EndpointPendingConfig,
+    EndpointState,
+    EndpointStateConfigUpdate,
+    EndpointStateReady,
+    FoundationModel,
+    ModelDataPlaneInfo,
+    ServedEntityInput,
+    ServedEntityOutput,
+    ServedEntitySpec,
+    ServedModelState,
+    ServedModelStateDeployment,
+    ServingEndpoint,
+    ServingEndpointDetailed,
+    ServingEndpointDetailedPermissionLevel,
+)
+
+from .state import Endpoint, ServedConfig
+from .tasks import is_foundation_model
+
+READY_MESSAGE = "Served entity is ready to serve traffic."
+CREATING_MESSAGE = "Building the serving container and provisioning compute."
+
+
+def invocations_url(base_url: str, name: str) -> str:
+    return f"{base_url}/serving-endpoints/{name}/invocations"
+
+
+def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
+    """The `GET /api/2.0/serving-endpoints/{name}` answer."""
+    pending = None
+    if endpoint.deployment is not None:
+        deployment = endpoint.deployment
+        if deployment.failed:
+            entity_state = (ServedModelStateDeployment.DEPLOYMENT_FAILED, deployment.failure)
+        else:
+            entity_state = (ServedModelStateDeployment.DEPLOYMENT_CREATING, CREATING_MESSAGE)
+        pending = EndpointPendingConfig(
+            config_version=deployment.config.version,
+            start_time=deployment.start_ms,
+            served_entities=_entities(deployment.config, endpoint, deployment.start_ms, *entity_state),
+            traffic_config=deployment.config.traffic,
+            auto_capture_config=_auto_capture(deployment.config),
+        )
+    config = None
+    if endpoint.active is not None:
+        config = EndpointCoreConfigOutput(
+            config_version=endpoint.active.version,
+            served_entities=_entities(
+                endpoint.active,
+                endpoint,
+                endpoint.active_since_ms,
+                ServedModelStateDeployment.DEPLOYMENT_READY,
+                READY_MESSAGE,
+            ),
+            traffic_config=endpoint.active.traffic,
+            auto_capture_config=_auto_capture(endpoint.active),
+        )
+    return ServingEndpointDetailed(
+        name=endpoint.name,
+        id=endpoint.id,
+        creator=endpoint.creator,
+        creation_timestamp=endpoint.created_ms,
+        last_updated_timestamp=endpoint.updated_ms,
+        state=_state(endpoint),
+        config=config,
+        pending_config=pending,
+        task=endpoint.task,
+        tags=endpoint.tags or None,
+        ai_gateway=endpoint.ai_gateway,
+        route_optimized=endpoint.route_optimized,
+        endpoint_url=invocations_url(base_url, endpoint.name),
+        data_plane_info=_data_plane_info(endpoint, base_url),
+        permission_level=ServingEndpointDetailedPermissionLevel.CAN_MANAGE,
+        description=endpoint.description,
+        email_notifications=endpoint.email_notifications,
+        budget_policy_id=endpoint.budget_policy_id,
+    ).as_dict()
+
+
+def _data_plane_info(endpoint: Endpoint, base_url: str) -> ModelDataPlaneInfo | None:
+    """Route-optimized endpoints are queried on the data plane with an exchanged OAuth token."""
+    if not endpoint.route_optimized:
+        return None
+    details = [
+        {
+            "type": "workspace_permission",
+            "object_type": "serving-endpoints",
+            "object_path": f"/serving-endpoints/{endpoint.id}",
+            "actions": ["query_inference_endpoint"],
+        }
+    ]
+    return ModelDataPlaneInfo(
+        query_info=DataPlaneInfo(endpoint_url=invocations_url(base_url, endpoint.name), authorization_details=json.dumps(details))
+    )
+
+
+def summary(endpoint: Endpoint) -> dict[str, Any]:
+    """One element of the list answer: no pending config, entities named only."""
+    shown = endpoint.active or (endpoint.deployment and endpoint.deployment.config)
+    config = None
+    if shown is not None:
+        config = EndpointCoreConfigSummary(
+            served_entities=[
+                ServedEntitySpec(
+                    name=e.name,
+                    entity_name=e.entity_name,
+                    entity_version=e.entity_version,
+                    external_model=e.external_model,
+                    foundation_model=_foundation_model(e),
+                )
+                for e in shown.entities
+            ]
+        )
+    return _redact(
+        ServingEndpoint(
+            name=endpoint.name,
+            id=endpoint.id,
+            creator=endpoint.creator,
+            creation_timestamp=endpoint.created_ms,
+            last_updated_timestamp=endpoint.updated_ms,
+            state=_state(endpoint),
+            config=config,
+            task=endpoint.task,
+            tags=endpoint.tags or None,
+            ai_gateway=endpoint.ai_gateway,
+            description=endpoint.description,
+            budget_policy_id=endpoint.budget_policy_id,
+        ).as_dict()
+    )
+
+
+def _state(endpoint: Endpoint) -> EndpointState:
+    return EndpointState(
+        ready=EndpointStateReady.READY if endpoint.ready else EndpointStateReady.NOT_READY,
+        config_update=EndpointStateConfigUpdate(endpoint.config_update),
+    )
+
+
+def _entities(
+    config: ServedConfig,
+    endpoint: Endpoint,
+    since_ms: int | None,
+    deployment: ServedModelStateDeployment,
+    message: str,
+) -> list[ServedEntityOutput]:
+    outputs = []
+    for entity in config.entities:
+        out = ServedEntityOutput.from_dict(_redact(entity.as_dict()))
+        out.creator = endpoint.creator
+        out.creation_timestamp = since_ms
+        out.foundation_model = _foundation_model(entity)
+        out.state = ServedModelState(deployment=deployment, deployment_state_message=message)
+        outputs.append(out)
+    return outputs
+
+
+def _foundation_model(entity: ServedEntityInput) -> FoundationModel | None:
+    if entity.external_model is not None or not is_foundation_model(entity.entity_name):
+        return None
+    return FoundationModel(name=entity.entity_name, display_name=entity.entity_name.rsplit(".", 1)[-1])
+
+
+def _auto_capture(config: ServedConfig) -> AutoCaptureConfigOutput | None:
+    if config.auto_capture is None:
+        return None
+    return AutoCaptureConfigOutput.from_dict(config.auto_capture.as_dict())
+
+
+def _redact(value: Any) -> Any:
+    """Drop `*_plaintext` secrets: the service never echoes them back."""
+    if isinstance(value, dict):
+        return {k: _redact(v) for k, v in value.items() if not k.endswith("_plaintext")}
+    if isinstance(value, list):
+        return [_redact(v) for v in value]
+    return value
