@@ -1,17 +1,21 @@
 #!/usr/bin/env python
 """The example fleet: one set of serving endpoints, deployed as a `dev` and a `prod` stack.
 
-`make synth` (or `cdktf synth`) writes cdktf.out/stacks/{dev,prod}/cdk.tf.json.
+`make synth` (or `cdktf synth`) writes cdktf.out/stacks/{dev,prod}/cdk.tf.json, and beside each
+the policy-findings.json report: `prod` must pass the production pack, `dev` the baseline.
 """
 from __future__ import annotations
 
 import sys
 
-from servingstack import (AiGateway, Anthropic, CustomModel, EmailNotifications, ExternalModel, FoundationModel,
-                          Guardrail, InferenceTable, OpenAI, ProvisionedThroughput, RateLimit, ServingApp,
-                          ServingEndpoint, ServingStack, canary, secret, synthesize)
+from servingstack import (AiGateway, Anthropic, BaselinePack, CustomModel, EmailNotifications, ExternalModel,
+                          FoundationModel, Guardrail, InferenceTable, OpenAI, ProductionPack,
+                          ProvisionedThroughput, RateLimit, ServingApp, ServingEndpoint, ServingStack, canary, secret,
+                          suppress, synthesize)
 
-TEAM_TAGS = {"owner": "ml-platform", "cost-center": "cc-4711"}
+# The tags the platform's policy requires of every endpoint (rule SS4).
+OWNER_TAG, COST_TAG = "owner", "cost-center"
+TEAM_TAGS = {OWNER_TAG: "ml-platform", COST_TAG: "cc-4711"}
 
 
 def build_fleet(stack: ServingStack, *, production: bool) -> None:
@@ -20,7 +24,9 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     assistant = ServingEndpoint(
         stack, "assistant", name="assistant",
         served_entities=[FoundationModel("system.ai.meta_llama_3_3_70b_instruct", "1", name="llama")],
-        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=600 if production else 60)]),
+        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=600 if production else 60)],
+                             inference_table=InferenceTable("ml", "assistant_serving", table_prefix="assistant")
+                             if production else None),
         description="General assistant for internal tools",
     )
 
@@ -29,7 +35,9 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
         stack, "summarizer", name="summarizer",
         served_entities=[ProvisionedThroughput("system.ai.meta_llama_v3_1_8b_instruct", "2", name="llama-8b",
                                                provisioned_model_units=100 if production else 50)],
-        ai_gateway=AiGateway(usage_tracking=True),
+        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=300 if production else 30)],
+                             inference_table=InferenceTable("ml", "summarizer_serving", table_prefix="summarizer")
+                             if production else None),
         tags={"workload": "batch"},
     )
 
@@ -40,10 +48,12 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
             CustomModel("ml.fraud.scorer", 3, name="v3", workload_size="Medium" if production else "Small",
                         environment_vars={"FEATURE_STORE_TOKEN": secret("fraud", "feature-store-token"),
                                           "LOG_LEVEL": "INFO"}),
-            CustomModel("ml.fraud.scorer", 4, name="v4", workload_size="Small", scale_to_zero=not production),
+            # Unset in production: the service default is off, and the provider never sends false (SS8).
+            CustomModel("ml.fraud.scorer", 4, name="v4", workload_size="Small",
+                        scale_to_zero=None if production else True),
         ],
         traffic=canary(stable="v3", candidate="v4", percent=10),
-        ai_gateway=AiGateway(usage_tracking=True,
+        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=6000 if production else 600)],
                              inference_table=InferenceTable("ml", "fraud_serving", table_prefix="scorer")),
         sample_request={"dataframe_split": {"columns": ["amount", "merchant_category", "hour"],
                                             "data": [[125.5, "grocery", 14]]}},
@@ -76,8 +86,11 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
         stack, "embeddings", name="embeddings",
         served_entities=[ExternalModel("text-embedding-3-small", OpenAI(api_key=secret("llm-keys", "openai")),
                                        task="llm/v1/embeddings")],
-        ai_gateway=AiGateway(usage_tracking=True),
+        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=3000 if production else 300)]),
     )
+    if production:
+        suppress(embeddings, "SS3", reason="embeds public product documentation only: its payloads are not "
+                                           "worth keeping")
 
     for endpoint in (assistant, summarizer, gateway, embeddings):
         endpoint.grant_query(group="data-scientists")
@@ -94,9 +107,12 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
 
 def build(app: object) -> None:
     for environment in ("dev", "prod"):
+        production = environment == "prod"
+        pack = ProductionPack if production else BaselinePack
         stack = ServingStack(app, environment, environment=environment,
-                             default_tags={**TEAM_TAGS, "environment": environment})
-        build_fleet(stack, production=environment == "prod")
+                             default_tags={**TEAM_TAGS, "environment": environment},
+                             policy=[pack(owner_tag=OWNER_TAG, cost_tag=COST_TAG)])
+        build_fleet(stack, production=production)
 
 
 if __name__ == "__main__":

@@ -2,8 +2,9 @@
 
 The value types (entities, providers, gateway, secrets, traffic helpers, errors) are
 plain Python and import instantly. The constructs (`ServingEndpoint`, `ServingStack`,
-`ServingApp`, `ExistingEndpoint`) and `synthesize` load cdktf and jsii on first use, so
-the checker and the emulator never pay for Node.
+`ServingApp`, `ExistingEndpoint`), `Policy` and `synthesize` load cdktf and jsii on first use,
+so the checker and the emulator never pay for Node. The policy names (packs, rules,
+suppressions) load on first use too.
 """
 from __future__ import annotations
 
@@ -27,14 +28,26 @@ _LAZY = {
     "ServingStack": "stack",
     "ServingApp": "apps",
     "synthesize": "synth",
+    "Policy": "policy.aspect",
+    "BaselinePack": "policy",
+    "ProductionPack": "policy",
+    "Pack": "policy",
+    "Rule": "policy",
+    "Severity": "policy",
+    "EndpointView": "policy",
+    "PolicyError": "policy",
+    "PolicyFailed": "policy",
+    "suppress": "policy",
 }
 
 __all__ = [
-    "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "Cohere", "CustomModel", "CustomProvider",
-    "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "ExistingEndpoint", "ExternalModel",
-    "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable", "OpenAI", "PERMISSION_LEVELS", "PaLM",
-    "Plaintext", "Problem", "ProvisionedThroughput", "RateLimit", "SecretRef", "ServingApp", "ServingEndpoint",
-    "ServingStack", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "synthesize",
+    "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "BaselinePack", "Cohere", "CustomModel",
+    "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView",
+    "ExistingEndpoint", "ExternalModel", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
+    "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
+    "ProductionPack", "ProvisionedThroughput", "RateLimit", "Rule", "SecretRef", "ServingApp", "ServingEndpoint",
+    "ServingStack", "Severity", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "suppress",
+    "synthesize",
 ]
 
 

@@ -216,3 +216,29 @@ def backend(scope: Construct, kind: str, settings: Mapping[str, Any]) -> Any:
 
 def output(scope: Construct, id: str, value: Any, description: str) -> Any:
     return TerraformOutput(scope, id, value=value, description=description)
+
+
+# ---- policy aspects -----------------------------------------------------------------------
+
+def implements_aspect(cls: type) -> type:
+    """Mark a Python class as a cdktf `IAspect`: its `visit(node)` runs during synthesis."""
+    return jsii.implements(cdktf.IAspect)(cls)
+
+
+def add_aspect(scope: Construct, aspect: Any) -> None:
+    cdktf.Aspects.of(scope).add(aspect)
+
+
+def annotate(scope: Construct, level: str, message: str) -> None:
+    """`level` is `error` (fails `app.synth()`), `warning` or `info`."""
+    annotations = cdktf.Annotations.of(scope)
+    {"error": annotations.add_error, "warning": annotations.add_warning, "info": annotations.add_info}[level](message)
+
+
+def app_outdir(scope: Construct) -> str:
+    """The output directory of the app that `scope` belongs to."""
+    return cdktf.App.of(scope).outdir
+
+
+def children(scope: Construct) -> list[Any]:
+    return list(scope.node.children)

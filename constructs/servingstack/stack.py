@@ -3,7 +3,7 @@ default tags, endpoint name prefix and outputs."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Mapping
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from . import _cdk
 from .backend import BACKEND_KINDS, Backend
@@ -27,12 +27,13 @@ class ServingStack(_cdk.TerraformStack):
       or ~/.databrickscfg at apply time, so the same code deploys anywhere.
     - `backend`: a `Backend`; default Terraform's local state.
     - `outputs`: default True: a `TerraformOutput` for each endpoint's name, id and URL.
+    - `policy`: default none; packs and rules enforced at synth, as `Policy.apply(stack, *policy)`.
     """
 
     def __init__(self, scope: _cdk.Construct, id: str, *, environment: str | None = None,
                  name_prefix: str | None = None, default_tags: Mapping[str, str] | None = None,
                  host: str | None = None, profile: str | None = None, backend: Backend | None = None,
-                 outputs: bool = True) -> None:
+                 outputs: bool = True, policy: Sequence[Any] = ()) -> None:
         self.path = id
         problems = []
         if environment is not None and not (isinstance(environment, str) and _ENVIRONMENT.match(environment)):
@@ -62,6 +63,10 @@ class ServingStack(_cdk.TerraformStack):
         _cdk.provider(self, host=host, profile=profile)
         if backend is not None:
             _cdk.backend(self, backend.kind, backend.settings)
+        if policy:
+            from .policy import Policy
+
+            Policy.apply(self, *policy)
 
     def register(self, id: str, endpoint: "ServingEndpoint") -> None:
         """Called by each endpoint of this stack: records it and adds its outputs."""

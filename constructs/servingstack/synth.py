@@ -1,8 +1,9 @@
 """Synthesize an app into `cdktf.out` all or nothing.
 
 The app is synthesized into a staging directory beside the output directory, and
-only a complete synthesis replaces the previous output: a stack with a mistake leaves
-the last good `cdktf.out` as it was and exits non-zero with the message, no traceback.
+only a complete synthesis replaces the previous output: a stack with a mistake, or one
+that fails its policy, leaves the last good `cdktf.out` as it was and exits non-zero with
+the message, no traceback.
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from .errors import ValidationError
+from .policy.errors import PolicyError
 
 DEFAULT_OUTDIR = "cdktf.out"
 
@@ -23,17 +25,21 @@ def synthesize(build: Callable[[object], None], outdir: str | os.PathLike[str] |
 
     Returns the process exit code: 0, or 1 with the problems printed on stderr.
     `outdir` defaults to `$CDKTF_OUTDIR` (set by `cdktf synth`), else `cdktf.out`.
+    Every stack's policy (see `Policy.apply`) is checked before anything is synthesized:
+    policy warnings are printed, and error findings of all stacks are listed at once.
     """
     target = Path(outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR).resolve()
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         from . import _cdk
+        from .policy.enforce import enforce
 
         app = _cdk.App(outdir=str(staging))
         build(app)
+        enforce(app, sys.stderr)
         app.synth()
-    except ValidationError as error:
+    except (ValidationError, PolicyError) as error:
         shutil.rmtree(staging, ignore_errors=True)
         print(f"error: {error}", file=sys.stderr)
         return 1

@@ -1,0 +1,23 @@
+"""SS9: provisioned throughput never scales to zero."""
+from __future__ import annotations
+
+from typing import Iterator
+
+from ...errors import Problem
+from ..rule import rule
+from ..view import EndpointView
+
+_PROVISIONED = ("min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units")
+
+
+@rule("SS9", "Provisioned throughput does not scale to zero",
+      why="Reserved throughput cannot scale to zero: the service refuses the config at apply time, "
+          "after Terraform has already started changing the workspace.",
+      fix="Drop scale to zero from provisioned throughput entities, or serve the model pay-per-token "
+          "(FoundationModel).")
+def provisioned_scale_to_zero(endpoint: EndpointView) -> Iterator[Problem]:
+    for index, entity in enumerate(endpoint.served_entities):
+        provisioned = any(entity.get(key) is not None for key in _PROVISIONED)
+        if provisioned and entity.get("scale_to_zero_enabled"):
+            yield Problem(f"config.served_entities[{index}].scale_to_zero_enabled",
+                          "provisioned throughput with scale to zero")
