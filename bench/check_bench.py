@@ -1,0 +1,142 @@
+"""Benchmark: `servingstack check` against the serial way of checking a fleet.
+
+50 chat endpoints are created in the emulator, endpoint i becoming ready `stagger * (i + 1)`
+seconds after its create call (in declaration order by default). Two approaches check a fresh
+fleet each, in the same run, one after the other (their order alternates between runs):
+
+- checker: `run_check(stack_dir, ...)` (readiness, drift, one smoke query per endpoint);
+- serial:  for each endpoint, the SDK's `wait_get_serving_endpoint_not_updating(name)`, then
+           `serving_endpoints.query(name, messages=..., max_tokens=16)`.
+
+Reported per approach: the median wall time from the end of the creates until all endpoints
+are checked, the median time after the last endpoint became ready, and the median number of
+API calls (the emulator's request counter, which counts every HTTP request it receives).
+
+    .venv/bin/python bench/check_bench.py                 # 50 endpoints, stagger 0.1 s, 5 runs
+    .venv/bin/python bench/check_bench.py --order shuffled --runs 3
+    .venv/bin/python bench/check_bench.py --query-latency 0.2   # a model that takes 200 ms to answer
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from databricks.sdk.service.serving import ChatMessage, ChatMessageRole, EndpointCoreConfigInput, ServedEntityInput
+
+from servingstack.check import run_check
+from servingstack.emulator import Emulator
+
+TOKEN = "bench-token"
+MODEL = "system.ai.meta_llama_3_3_70b_instruct"
+
+
+def entity(name: str) -> dict:
+    return {"name": "llm", "entity_name": MODEL, "entity_version": "1"}
+
+
+def write_stack(root: Path, names: list[str]) -> Path:
+    resources = {f"e{i}": {"name": name, "config": {
+        "served_entities": [entity(name)],
+        "traffic_config": {"routes": [{"served_model_name": "llm", "traffic_percentage": 100}]}},
+        "//": {"servingstack": {"task": "llm/v1/chat"}}} for i, name in enumerate(names)}
+    directory = root / "cdktf.out" / "stacks" / names[0].rsplit("-", 1)[0]
+    directory.mkdir(parents=True)
+    (directory / "cdk.tf.json").write_text(json.dumps({"resource": {"databricks_model_serving": resources}}))
+    return directory
+
+
+def create_fleet(emu: Emulator, names: list[str], delays: list[float]) -> float:
+    """Create the endpoints; return the monotonic time the last one becomes ready."""
+    client = emu.client(retry_timeout_seconds=10)
+    last_ready = 0.0
+    for name, delay in zip(names, delays):
+        emu.set_deploy_seconds(delay, endpoint=name)
+        client.serving_endpoints.create(name=name, config=EndpointCoreConfigInput(
+            name=name, served_entities=[ServedEntityInput.from_dict(entity(name))]))
+        last_ready = max(last_ready, time.monotonic() + delay)
+    return last_ready
+
+
+def check_with_checker(emu: Emulator, stack_dir: Path) -> None:
+    report = run_check(stack_dir, host=emu.url, token=TOKEN, timeout=120, progress="none")
+    if report.exit_code != 0:
+        raise SystemExit(f"checker failed: {json.dumps(report.to_dict())[:2000]}")
+
+
+def check_serially(emu: Emulator, names: list[str]) -> None:
+    client = emu.client()
+    for name in names:
+        client.serving_endpoints.wait_get_serving_endpoint_not_updating(name)
+        answer = client.serving_endpoints.query(
+            name, messages=[ChatMessage(role=ChatMessageRole.USER, content="Reply with one word: ready?")],
+            max_tokens=16)
+        if not answer.choices:
+            raise SystemExit(f"serial: no answer from {name}")
+
+
+def delays_for(count: int, stagger: float, order: str, rng: random.Random) -> list[float]:
+    delays = [stagger * (i + 1) for i in range(count)]
+    if order == "reversed":
+        delays.reverse()
+    elif order == "shuffled":
+        rng.shuffle(delays)
+    return delays
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--endpoints", type=int, default=50)
+    parser.add_argument("--stagger", type=float, default=0.1, help="seconds between endpoints becoming ready")
+    parser.add_argument("--order", choices=("declared", "reversed", "shuffled"), default="declared",
+                        help="the order in which endpoints become ready, relative to the stack")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--query-latency", type=float, default=0.0,
+                        help="seconds the emulated model takes to answer each query (default: instant)")
+    args = parser.parse_args(argv)
+    rng = random.Random(0)
+    results: dict[str, dict[str, list[float]]] = {a: {"wall": [], "after_last_ready": [], "calls": []}
+                                                  for a in ("checker", "serial")}
+    with Emulator(token=TOKEN, seed=0) as emu, tempfile.TemporaryDirectory() as tmp:
+        if args.query_latency:
+            emu.slow(args.query_latency, scope="query")
+        for run in range(args.runs):
+            approaches = ["checker", "serial"] if run % 2 == 0 else ["serial", "checker"]
+            for approach in approaches:
+                names = [f"r{run}-{approach}-{i:03d}" for i in range(args.endpoints)]
+                stack_dir = write_stack(Path(tmp) / f"{run}-{approach}", names)
+                last_ready = create_fleet(emu, names, delays_for(args.endpoints, args.stagger, args.order, rng))
+                emu.reset_request_count()
+                started = time.monotonic()
+                if approach == "checker":
+                    check_with_checker(emu, stack_dir)
+                else:
+                    check_serially(emu, names)
+                finished = time.monotonic()
+                results[approach]["wall"].append(finished - started)
+                results[approach]["after_last_ready"].append(finished - last_ready)
+                results[approach]["calls"].append(emu.request_count())
+                print(f"run {run + 1}/{args.runs} {approach:<7} {finished - started:6.2f} s, "
+                      f"{finished - last_ready:5.2f} s after the last ready, {emu.request_count():4d} API calls",
+                      file=sys.stderr)
+    medians = {a: {k: statistics.median(v) for k, v in r.items()} for a, r in results.items()}
+    latency = f", queries answered in {args.query_latency:g} s" if args.query_latency else ""
+    print(f"\n{args.endpoints} endpoints, ready {args.stagger:g} s apart ({args.order} order){latency}, "
+          f"median of {args.runs} runs")
+    print("| approach | wall time (s) | after last ready (s) | API calls |")
+    print("|---|---|---|---|")
+    for approach in ("checker", "serial"):
+        m = medians[approach]
+        print(f"| {approach} | {m['wall']:.2f} | {m['after_last_ready']:.2f} | {m['calls']:.0f} |")
+    ratio = medians["checker"]["wall"] / medians["serial"]["wall"]
+    print(f"\nchecker / serial wall time: {ratio:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

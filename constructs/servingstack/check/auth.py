@@ -1,0 +1,72 @@
+"""A `WorkspaceClient` the way every Databricks tool gets one (unified auth: DATABRICKS_HOST /
+DATABRICKS_TOKEN, `--profile`, `~/.databrickscfg`), tuned so nothing in it can hang a check."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import metadata
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.config import Config
+from databricks.sdk.errors import PermissionDenied, Unauthenticated
+
+from .errors import AuthenticationError, ConfigurationError
+from .redact import Redactor
+from .retry import Deadline, RetriesExhausted, call_with_retry, describe_error, HandBackClock
+
+# Per request; the check's own deadline bounds the whole.
+MAX_HTTP_TIMEOUT_SECONDS = 30
+# The SDK's budget for its few retries outside our control (the host-metadata probe at start).
+MAX_SDK_RETRY_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where and as whom to connect; unset fields come from the environment or a profile."""
+
+    host: str | None = None
+    token: str | None = None
+    profile: str | None = None
+
+    def __repr__(self) -> str:  # never show the token
+        return f"Connection(host={self.host!r}, profile={self.profile!r}, token={'***' if self.token else None})"
+
+
+def _version() -> str:
+    try:
+        return metadata.version("servingstack")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0.0.0"
+
+
+def make_client(connection: Connection, timeout: float, redactor: Redactor) -> WorkspaceClient:
+    """A client whose transient errors come straight back to the checker's retry loop."""
+    settings: dict[str, object] = {"host": connection.host, "token": connection.token,
+                                   "profile": connection.profile}
+    settings = {k: v for k, v in settings.items() if v}
+    if connection.token:
+        # A token given explicitly wins over any OAuth settings in the environment.
+        settings["auth_type"] = "pat"
+    settings["retry_timeout_seconds"] = int(max(1, min(timeout, MAX_SDK_RETRY_SECONDS)))
+    # A third of the budget per request, so a hung request still leaves time to retry it.
+    settings["http_timeout_seconds"] = max(1.0, min(timeout / 3, MAX_HTTP_TIMEOUT_SECONDS))
+    redactor.add(connection.token)
+    try:
+        config = Config(clock=HandBackClock(), product="servingstack", product_version=_version(), **settings)
+    except ValueError as error:
+        raise ConfigurationError(redactor.clean(f"cannot configure Databricks authentication: {error}")) from None
+    redactor.add(config.token)
+    return WorkspaceClient(config=config)
+
+
+def verify_access(client: WorkspaceClient, deadline: Deadline, redactor: Redactor) -> None:
+    """One cheap authenticated call, so bad credentials fail the run at once (exit 2)."""
+    try:
+        call_with_retry(lambda: next(iter(client.serving_endpoints.list()), None), deadline)
+    except (Unauthenticated, PermissionDenied) as error:
+        raise AuthenticationError(redactor.clean(
+            f"{client.config.host} rejected the credentials: {describe_error(error)}")) from None
+    except RetriesExhausted as error:
+        raise ConfigurationError(redactor.clean(f"{client.config.host} did not answer: {error}")) from None
+    except Exception as error:  # noqa: BLE001 - anything else here is a setup problem, not an endpoint's
+        raise ConfigurationError(redactor.clean(
+            f"{client.config.host} did not answer the serving endpoints list: {describe_error(error)}")) from None

@@ -1,0 +1,49 @@
+"""JUnit XML (`--junit FILE`) for CI test tabs: one `<testsuite>` for the stack, one `<testcase>`
+per endpoint and check (`ready`, `drift`, `query`), classname `<stack>.<endpoint>`. A failed check
+is a `<failure>` with the message as attribute and the details as text; a skipped or
+interrupted one is `<skipped>`."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+from .redact import Redactor
+from .results import CheckReport
+
+
+def render(report: CheckReport, redactor: Redactor | None = None) -> str:
+    clean = redactor.clean if redactor is not None else (lambda text: text)
+    cases = [(endpoint, name, step) for endpoint in report.endpoints for name, step in endpoint.steps.items()]
+    suites = ET.Element("testsuites", name="servingstack check")
+    suite = ET.SubElement(suites, "testsuite", {
+        "name": report.stack,
+        "tests": str(len(cases)),
+        "failures": str(sum(1 for _, _, step in cases if step.status == "fail")),
+        "errors": "0",
+        "skipped": str(sum(1 for _, _, step in cases if step.status in ("skip", "pending"))),
+        "time": f"{report.seconds:.3f}",
+        "timestamp": report.started_at,
+    })
+    if report.host:
+        properties = ET.SubElement(suite, "properties")
+        ET.SubElement(properties, "property", name="host", value=clean(report.host))
+    for endpoint, name, step in cases:
+        case = ET.SubElement(suite, "testcase", {
+            "classname": f"{report.stack}.{endpoint.name}",
+            "name": name,
+            "time": f"{step.seconds or 0:.3f}",
+        })
+        if step.status == "fail":
+            failure = ET.SubElement(case, "failure", message=clean(step.message), type=f"{name}-check")
+            failure.text = clean("\n".join([step.message, *step.details]))
+        elif step.status in ("skip", "pending"):
+            ET.SubElement(case, "skipped", message=clean(step.message or step.status))
+        elif step.message or step.details:
+            out = ET.SubElement(case, "system-out")
+            out.text = clean("\n".join([step.message, *step.details]))
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write(report: CheckReport, path: str | Path, redactor: Redactor | None = None) -> None:
+    Path(path).write_text(render(report, redactor), encoding="utf-8")

@@ -1,0 +1,66 @@
+"""A Markdown summary (`--summary FILE`, and appended to `$GITHUB_STEP_SUMMARY` when set): a
+table of endpoints and checks, then the reasons for every failure."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .redact import Redactor
+from .results import CheckReport, EndpointResult, StepResult
+
+_MARK = {"pass": "✅ pass", "fail": "❌ fail", "skip": "➖ skip", "pending": "⏸ pending"}
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _step(step: StepResult) -> str:
+    return _MARK.get(step.status, step.status)
+
+
+def _latency(endpoint: EndpointResult) -> str:
+    stats = endpoint.query_stats
+    if not stats or stats.p50_ms is None:
+        return ""
+    text = f"{stats.p50_ms:.0f} ms"
+    return text + (f" / {stats.p95_ms:.0f} ms" if stats.sent > 1 else "")
+
+
+def render(report: CheckReport, redactor: Redactor | None = None) -> str:
+    counts = report.counts()
+    verdict = {"pass": "✅ all endpoints pass", "fail": f"❌ {counts['fail']} endpoint(s) failed",
+               "interrupted": "⏸ interrupted"}[report.status]
+    lines = [f"## servingstack check: {report.stack}", "",
+             f"{verdict} ({counts['pass']}/{len(report.endpoints)} passed in {report.seconds:.1f} s)", "",
+             "| Endpoint | Ready | Drift | Query | p50 / p95 | Served by |",
+             "|---|---|---|---|---|---|"]
+    for endpoint in report.endpoints:
+        served = ", ".join(endpoint.query_stats.served_by) if endpoint.query_stats else ""
+        lines.append(f"| `{_cell(endpoint.name)}` | {_step(endpoint.ready)} | {_step(endpoint.drift)} | "
+                     f"{_step(endpoint.query)} | {_latency(endpoint)} | {_cell(served)} |")
+    problems = [e for e in report.endpoints if e.status != "pass" or e.warnings]
+    if problems:
+        lines += ["", "### Details", ""]
+    for endpoint in problems:
+        lines.append(f"**`{endpoint.name}`**")
+        lines.append("")
+        for name, step in endpoint.steps.items():
+            if step.status in ("fail", "pending"):
+                lines.append(f"- {name}: {step.message}")
+                lines += [f"  - `{_cell(detail.strip())}`" for detail in step.details if detail.strip()]
+        lines += [f"- warning: {warning}" for warning in endpoint.warnings]
+        lines.append("")
+    text = "\n".join(lines).rstrip("\n") + "\n"
+    return redactor.clean(text) if redactor is not None else text
+
+
+def write(report: CheckReport, path: str | Path | None, redactor: Redactor | None = None) -> None:
+    """Write to `path` (if given) and append to `$GITHUB_STEP_SUMMARY` (if set)."""
+    text = render(report, redactor)
+    if path:
+        Path(path).write_text(text, encoding="utf-8")
+    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if step_summary:
+        with open(step_summary, "a", encoding="utf-8") as handle:
+            handle.write(text + "\n")

@@ -1,0 +1,134 @@
+"""Live progress while the checker waits: a rich progress display on a terminal, plain
+timestamped lines in CI logs (not a TTY, or `CI` set), or nothing.
+
+Progress is called from worker threads; each implementation serialises its own output.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import IO, Protocol
+
+from .redact import Redactor
+from .results import EndpointResult
+
+
+class Progress(Protocol):
+    def start(self, stack: str, names: list[str]) -> None: ...
+
+    def state(self, name: str, text: str) -> None:
+        """A new state seen while waiting (called only when it changed)."""
+
+    def finished(self, result: EndpointResult) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+def outcome_line(result: EndpointResult) -> str:
+    """One line per finished endpoint: its verdict and the first reason or the key figures."""
+    if result.status == "pass":
+        parts = []
+        if result.ready_after_seconds is not None:
+            parts.append(f"ready after {result.ready_after_seconds:.1f} s")
+        stats = result.query_stats
+        if stats and stats.p50_ms is not None:
+            parts.append(f"query p50 {stats.p50_ms:.0f} ms")
+        notes = f" ({', '.join(parts)})" if parts else ""
+        return f"{result.name}: PASS{notes}"
+    for step_name, step in result.steps.items():
+        if step.failed:
+            return f"{result.name}: FAIL {step_name}: {step.message}"
+    return f"{result.name}: {result.status.upper()}"
+
+
+class NoProgress:
+    def start(self, stack: str, names: list[str]) -> None:
+        pass
+
+    def state(self, name: str, text: str) -> None:
+        pass
+
+    def finished(self, result: EndpointResult) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class PlainProgress:
+    """`[  1.2s] name: state` lines, one per change."""
+
+    def __init__(self, stream: IO[str] | None = None, redactor: Redactor | None = None):
+        self._stream = stream or sys.stderr
+        self._redactor = redactor or Redactor()
+        self._lock = threading.Lock()
+        self._started = time.monotonic()
+
+    def _line(self, text: str) -> None:
+        with self._lock:
+            elapsed = time.monotonic() - self._started
+            self._stream.write(self._redactor.clean(f"[{elapsed:6.1f}s] {text}") + "\n")
+            self._stream.flush()
+
+    def start(self, stack: str, names: list[str]) -> None:
+        self._started = time.monotonic()
+        self._line(f"checking {len(names)} endpoint{'s' if len(names) != 1 else ''} of stack {stack}")
+
+    def state(self, name: str, text: str) -> None:
+        self._line(f"{name}: {text}")
+
+    def finished(self, result: EndpointResult) -> None:
+        self._line(outcome_line(result))
+
+    def stop(self) -> None:
+        pass
+
+
+class RichProgress:
+    """A bar of finished endpoints, the latest state in its description, a line per verdict."""
+
+    def __init__(self, stream: IO[str] | None = None, redactor: Redactor | None = None):
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._redactor = redactor or Redactor()
+        self._console = Console(file=stream or sys.stderr)
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(), console=self._console, transient=True)
+        self._task = None
+        self._lock = threading.Lock()
+
+    def start(self, stack: str, names: list[str]) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task(f"stack {stack}", total=len(names))
+
+    def state(self, name: str, text: str) -> None:
+        with self._lock:
+            self._progress.update(self._task, description=self._redactor.clean(f"{name}: {text}")[:80])
+
+    def finished(self, result: EndpointResult) -> None:
+        style = "green" if result.status == "pass" else "red"
+        with self._lock:
+            self._progress.console.print(self._redactor.clean(outcome_line(result)), style=style, markup=False,
+                                         highlight=False)
+            self._progress.advance(self._task)
+
+    def stop(self) -> None:
+        self._progress.stop()
+
+
+def choose(mode: str = "auto", stream: IO[str] | None = None, redactor: Redactor | None = None) -> Progress:
+    """`auto`: rich on an interactive terminal outside CI, plain lines otherwise."""
+    stream = stream or sys.stderr
+    if mode == "auto":
+        interactive = hasattr(stream, "isatty") and stream.isatty() and not os.environ.get("CI")
+        mode = "rich" if interactive else "plain"
+    if mode == "rich":
+        return RichProgress(stream, redactor)
+    if mode == "plain":
+        return PlainProgress(stream, redactor)
+    if mode == "none":
+        return NoProgress()
+    raise ValueError(f"progress must be auto, rich, plain or none, not {mode!r}")

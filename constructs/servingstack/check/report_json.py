@@ -1,0 +1,135 @@
+"""The JSON report (`--json FILE`): `CheckReport.to_dict()`, described by `SCHEMA` (JSON Schema,
+draft 2020-12). In short:
+
+    {
+      "schema_version": 1,
+      "stack": "prod", "stack_dir": "cdktf.out/stacks/prod", "host": "https://...",
+      "started_at": "2025-01-01T12:00:00+00:00", "seconds": 41.2, "timeout_seconds": 1200,
+      "status": "pass" | "fail" | "interrupted", "interrupted": false,
+      "counts": {"pass": 3, "fail": 1, "pending": 0},
+      "endpoints": [{
+        "name": "prod-chat", "logical_id": "serving_chat_Default_1A2B3C",
+        "status": "pass" | "fail" | "pending",
+        "steps": {"ready" | "drift" | "query": {"status": "pass" | "fail" | "skip" | "pending",
+                                                "message": "...", "details": ["..."], "seconds": 1.2 | null}},
+        "differences": [{"field": "traffic[v2]", "declared": 10, "live": 50, "severity": "drift" | "note"}],
+        "query": null | {"task": "llm/v1/chat" | null, "request_source": "built-in" | "sample_request" | "openapi" | null,
+                         "sent": 1, "succeeded": 1, "latencies_ms": [12.3], "p50_ms": 12.3, "p95_ms": 12.3,
+                         "served_by": {"entity": 1}, "stream": null | <step>},
+        "last_state": "READY/NOT_UPDATING, config v1" | null, "config_version": 1 | null,
+        "ready_after_seconds": 3.4 | null, "warnings": ["..."]
+      }]
+    }
+
+The token is never in it: every string passes through the run's redactor on the way out.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from .redact import Redactor
+from .results import CheckReport
+
+_STATUS = {"enum": ["pass", "fail", "skip", "pending"]}
+_NUMBER_OR_NULL = {"type": ["number", "null"]}
+_STEP = {
+    "type": "object",
+    "required": ["status", "message", "details", "seconds"],
+    "additionalProperties": False,
+    "properties": {
+        "status": _STATUS,
+        "message": {"type": "string"},
+        "details": {"type": "array", "items": {"type": "string"}},
+        "seconds": _NUMBER_OR_NULL,
+    },
+}
+_DIFFERENCE = {
+    "type": "object",
+    "required": ["field", "declared", "live", "severity"],
+    "additionalProperties": False,
+    "properties": {
+        "field": {"type": "string"},
+        "declared": {},
+        "live": {},
+        "severity": {"enum": ["drift", "note"]},
+    },
+}
+_QUERY = {
+    "type": ["object", "null"],
+    "required": ["task", "request_source", "sent", "succeeded", "latencies_ms", "p50_ms", "p95_ms", "served_by",
+                 "stream"],
+    "additionalProperties": False,
+    "properties": {
+        "task": {"type": ["string", "null"]},
+        "request_source": {"enum": ["built-in", "sample_request", "openapi", None]},
+        "sent": {"type": "integer", "minimum": 0},
+        "succeeded": {"type": "integer", "minimum": 0},
+        "latencies_ms": {"type": "array", "items": {"type": "number"}},
+        "p50_ms": _NUMBER_OR_NULL,
+        "p95_ms": _NUMBER_OR_NULL,
+        "served_by": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "stream": {"anyOf": [{"type": "null"}, _STEP]},
+    },
+}
+_ENDPOINT = {
+    "type": "object",
+    "required": ["name", "logical_id", "status", "steps", "differences", "query", "last_state", "config_version",
+                 "ready_after_seconds", "warnings"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "logical_id": {"type": "string"},
+        "status": {"enum": ["pass", "fail", "pending"]},
+        "steps": {
+            "type": "object",
+            "required": ["ready", "drift", "query"],
+            "additionalProperties": False,
+            "properties": {"ready": _STEP, "drift": _STEP, "query": _STEP},
+        },
+        "differences": {"type": "array", "items": _DIFFERENCE},
+        "query": _QUERY,
+        "last_state": {"type": ["string", "null"]},
+        "config_version": {"type": ["integer", "null"]},
+        "ready_after_seconds": _NUMBER_OR_NULL,
+        "warnings": {"type": "array", "items": {"type": "string"}},
+    },
+}
+SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "servingstack check report",
+    "type": "object",
+    "required": ["schema_version", "stack", "stack_dir", "host", "started_at", "seconds", "timeout_seconds", "status",
+                 "interrupted", "counts", "endpoints"],
+    "additionalProperties": False,
+    "properties": {
+        "schema_version": {"const": 1},
+        "stack": {"type": "string"},
+        "stack_dir": {"type": "string"},
+        "host": {"type": ["string", "null"]},
+        "started_at": {"type": "string"},
+        "seconds": {"type": "number", "minimum": 0},
+        "timeout_seconds": {"type": "number", "exclusiveMinimum": 0},
+        "status": {"enum": ["pass", "fail", "interrupted"]},
+        "interrupted": {"type": "boolean"},
+        "counts": {
+            "type": "object",
+            "required": ["pass", "fail", "pending"],
+            "additionalProperties": False,
+            "properties": {k: {"type": "integer", "minimum": 0} for k in ("pass", "fail", "pending")},
+        },
+        "endpoints": {"type": "array", "items": _ENDPOINT},
+    },
+}
+
+
+def render(report: CheckReport, redactor: Redactor | None = None) -> str:
+    document = report.to_dict()
+    if redactor is not None:
+        document = redactor.clean_value(document)
+    return json.dumps(document, indent=2, default=str) + "\n"
+
+
+def write(report: CheckReport, path: str | Path, redactor: Redactor | None = None) -> None:
+    Path(path).write_text(render(report, redactor))

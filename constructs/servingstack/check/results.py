@@ -1,0 +1,143 @@
+"""What a check found, as plain dataclasses: one `CheckReport` holding an `EndpointResult` per
+endpoint, each with three steps (`ready`, `drift`, `query`). Every renderer (table, JSON,
+JUnit, Markdown) reads these; `CheckReport.to_dict()` is the JSON report (schema in `report_json`)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+from .drift import Difference
+
+# pass: checked and fine. fail: checked and wrong. skip: not applicable or not asked for (a
+# reason says which). pending: not finished when the run was interrupted.
+StepStatus = Literal["pass", "fail", "skip", "pending"]
+STEP_NAMES = ("ready", "drift", "query")
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_SETUP = 2
+EXIT_INTERRUPTED = 130
+
+
+@dataclass
+class StepResult:
+    status: StepStatus = "pending"
+    message: str = ""
+    details: list[str] = field(default_factory=list)
+    seconds: float | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.status == "fail"
+
+
+@dataclass
+class QueryStats:
+    """The smoke queries of one endpoint."""
+
+    task: str | None = None
+    request_source: str | None = None  # built-in | sample_request | openapi
+    sent: int = 0
+    succeeded: int = 0
+    latencies_ms: list[float] = field(default_factory=list)
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    served_by: dict[str, int] = field(default_factory=dict)
+    stream: StepResult | None = None
+
+
+@dataclass
+class EndpointResult:
+    name: str
+    logical_id: str
+    ready: StepResult = field(default_factory=StepResult)
+    drift: StepResult = field(default_factory=StepResult)
+    query: StepResult = field(default_factory=StepResult)
+    differences: list[Difference] = field(default_factory=list)
+    query_stats: QueryStats | None = None
+    last_state: str | None = None
+    config_version: int | None = None
+    ready_after_seconds: float | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> dict[str, StepResult]:
+        return {"ready": self.ready, "drift": self.drift, "query": self.query}
+
+    @property
+    def status(self) -> Literal["pass", "fail", "pending"]:
+        statuses = [step.status for step in self.steps.values()]
+        if "fail" in statuses:
+            return "fail"
+        if "pending" in statuses:
+            return "pending"
+        return "pass"
+
+
+@dataclass
+class CheckReport:
+    stack: str
+    stack_dir: str
+    host: str | None
+    started_at: str
+    timeout_seconds: float
+    seconds: float = 0.0
+    interrupted: bool = False
+    endpoints: list[EndpointResult] = field(default_factory=list)
+
+    @property
+    def status(self) -> Literal["pass", "fail", "interrupted"]:
+        if self.interrupted:
+            return "interrupted"
+        return "pass" if all(e.status == "pass" for e in self.endpoints) else "fail"
+
+    @property
+    def exit_code(self) -> int:
+        return {"pass": EXIT_OK, "fail": EXIT_FAILED, "interrupted": EXIT_INTERRUPTED}[self.status]
+
+    def counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "fail": 0, "pending": 0}
+        for endpoint in self.endpoints:
+            counts[endpoint.status] += 1
+        return counts
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report; `report_json.SCHEMA` describes it."""
+        return {
+            "schema_version": 1,
+            "stack": self.stack,
+            "stack_dir": self.stack_dir,
+            "host": self.host,
+            "started_at": self.started_at,
+            "seconds": round(self.seconds, 3),
+            "timeout_seconds": self.timeout_seconds,
+            "status": self.status,
+            "interrupted": self.interrupted,
+            "counts": self.counts(),
+            "endpoints": [_endpoint_dict(e) for e in self.endpoints],
+        }
+
+
+def _step_dict(step: StepResult) -> dict[str, Any]:
+    return {"status": step.status, "message": step.message, "details": list(step.details),
+            "seconds": None if step.seconds is None else round(step.seconds, 3)}
+
+
+def _endpoint_dict(endpoint: EndpointResult) -> dict[str, Any]:
+    stats = None
+    if endpoint.query_stats is not None:
+        stats = asdict(endpoint.query_stats)
+        stats["stream"] = _step_dict(endpoint.query_stats.stream) if endpoint.query_stats.stream else None
+    return {
+        "name": endpoint.name,
+        "logical_id": endpoint.logical_id,
+        "status": endpoint.status,
+        "steps": {name: _step_dict(step) for name, step in endpoint.steps.items()},
+        "differences": [{"field": d.field, "declared": d.declared, "live": d.live, "severity": d.severity}
+                        for d in endpoint.differences],
+        "query": stats,
+        "last_state": endpoint.last_state,
+        "config_version": endpoint.config_version,
+        "ready_after_seconds": None if endpoint.ready_after_seconds is None else round(endpoint.ready_after_seconds, 3),
+        "warnings": list(endpoint.warnings),
+    }

@@ -1,0 +1,400 @@
+"""`run_check`: read a synthesized stack, then for every endpoint at once wait until it is ready,
+compare it with the declaration and send it a smoke query.
+
+A `FleetWatcher` waits on all endpoints with one list call per look; an endpoint that looks
+done, failed or missing gets a full `get` on a worker of the shared `Scheduler`, and when that
+confirms it is ready, the same worker verifies it (drift, query) at once, so a fleet is done
+shortly after its slowest endpoint is ready. One deadline bounds the whole wait; an
+endpoint that becomes ready gets at least `QUERY_GRACE_SECONDS` (capped at the timeout) for
+retries of its queries, so one that is ready at the last moment is still queried.
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
+
+from ..errors import StackFileError
+from ..stackfile import DeclaredEndpoint, load_stack
+from . import drift, smoke
+from . import progress as progress_module
+from .auth import Connection, make_client, verify_access
+from .errors import UsageError
+from .fleet import FleetWatcher
+from .readiness import PollPolicy, Readiness, assess, failure_details
+from .redact import Redactor
+from .results import CheckReport, EndpointResult, QueryStats, StepResult
+from .retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
+                    retry_after, unwrap)
+from .scheduler import Scheduler
+
+DEFAULT_TIMEOUT_SECONDS = 1200.0
+QUERY_GRACE_SECONDS = 10.0
+PREFLIGHT_SECONDS = 30.0
+LOG_FETCH_SECONDS = 5.0
+WORKERS = 10  # at most this many requests in flight (the SDK's plain-http connection pool holds 10)
+ANSWER_EXCERPT_CHARS = 300
+_SOURCES = {"built-in": "built-in request", "sample_request": "declared sample_request",
+            "openapi": "request from the OpenAPI schema"}
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    timeout: float = DEFAULT_TIMEOUT_SECONDS
+    query: bool = True
+    queries: int = 1
+    stream: bool = False
+    poll: PollPolicy = PollPolicy()
+    workers: int = WORKERS
+
+
+@dataclass
+class _Run:
+    """What every endpoint's steps share."""
+
+    client: WorkspaceClient
+    options: CheckOptions
+    deadline: Deadline
+    started: float
+    stop: threading.Event
+    redactor: Redactor
+    progress: progress_module.Progress
+    watcher: FleetWatcher
+
+
+class EndpointCheck:
+    """The checks of one endpoint, as steps run by the scheduler."""
+
+    def __init__(self, declared: DeclaredEndpoint, run: _Run):
+        self.declared = declared
+        self.name = declared.name
+        self.run = run
+        self.last_detail = run.started
+        self.result = EndpointResult(name=declared.name, logical_id=declared.logical_id)
+        self.done = False
+        self._lock = threading.Lock()
+        self._last_error: str | None = None
+        self._shown_state: str | None = None
+
+    # Steps ---------------------------------------------------------------------------------
+
+    def poll(self) -> None:
+        self._guarded(self._poll)
+
+    def _guarded(self, step: Callable[[], None]) -> None:
+        try:
+            step()
+        except Interrupted:
+            pass  # the run is stopping; `interrupt()` records where this endpoint was
+        except Exception as error:  # noqa: BLE001 - one endpoint's surprise must not sink the others
+            self._fail_current(f"unexpected error: {describe_error(error)}")
+
+    def glance(self, text: str) -> None:
+        # The list's short state; the last full look says more, so it wins while they agree.
+        if not (self.result.last_state or "").startswith(text):
+            self.result.last_state = text
+        if not (self._shown_state or "").startswith(text):
+            self._show(text)
+
+    def note_error(self, text: str) -> None:
+        self._last_error = text
+        self._show(f"retrying: {text}")
+
+    def _poll(self) -> None:
+        name = self.declared.name
+        now = self.last_detail = time.monotonic()
+        try:
+            live = self.run.client.serving_endpoints.get(name).as_dict()
+        except Exception as raw:  # noqa: BLE001 - sorted below
+            error = unwrap(raw)
+            if isinstance(error, NotFound):
+                self._finish_ready(StepResult("fail", "not found: has the stack been deployed?",
+                                              [describe_error(error)]))
+            elif isinstance(error, (Unauthenticated, PermissionDenied)):
+                self._finish_ready(StepResult("fail", f"the workspace refused to show it: {describe_error(error)}"))
+            elif is_transient(error):
+                self.note_error(describe_error(error))
+                self._keep_waiting(now, at_least=retry_after(error) or 0.0)
+            else:
+                self._finish_ready(StepResult("fail", describe_error(error)))
+            return
+        readiness = assess(live)
+        self._last_error = None
+        self.result.last_state = readiness.summary
+        self.result.config_version = readiness.config_version
+        if readiness.phase == "ready":
+            self.result.ready_after_seconds = now - self.run.started
+            self._show("ready")
+            self._set_step("ready", StepResult("pass", f"READY, config v{readiness.config_version}",
+                                               seconds=self.result.ready_after_seconds))
+            self._verify(live)
+        elif readiness.phase == "failed":
+            self._show(readiness.summary)
+            self._finish_ready(self._failure(readiness))
+        else:
+            self._show(readiness.summary)
+            self._keep_waiting(now)
+
+    def _keep_waiting(self, now: float, at_least: float = 0.0) -> None:
+        if now >= self.run.deadline.at:
+            self._finish_ready(self._timed_out())
+        else:
+            self.run.watcher.watch(self, at_least=at_least)
+
+    def _timed_out(self) -> StepResult:
+        seen = self.result.last_state or "nothing (every request failed)"
+        message = f"not ready after {self.run.options.timeout:g} s; last state seen: {seen}"
+        if self._last_error:
+            message += f"; last error: {self._last_error}"
+        return StepResult("fail", message)
+
+    def _failure(self, readiness: Readiness) -> StepResult:
+        if readiness.failed_entities:
+            first = readiness.failed_entities[0]
+            reason = f"served entity {first}"
+        else:
+            reason = f"config update {readiness.config_update}"
+        details = failure_details(readiness, self._fetch_logs)
+        return StepResult("fail", f"deployment failed ({readiness.config_update}): {reason}",
+                          details=[self.run.redactor.clean(line) for line in details])
+
+    def _fetch_logs(self, entity: str, kind: str) -> str | None:
+        api = self.run.client.serving_endpoints
+        fetch = api.build_logs if kind == "build-logs" else api.logs
+        try:
+            return call_with_retry(lambda: fetch(self.declared.name, entity).logs,
+                                   Deadline(LOG_FETCH_SECONDS), stop=self.run.stop)
+        except Interrupted:
+            raise
+        except Exception:  # noqa: BLE001 - logs are a courtesy; the failure is reported without them
+            return None
+
+    def _verify(self, live: dict[str, Any]) -> None:
+        differences = drift.compare(self.declared.request, live)
+        self.result.differences = differences
+        drifted = [d for d in differences if d.severity == "drift"]
+        notes = [d for d in differences if d.severity == "note"]
+        details = [self.run.redactor.clean(str(d)) for d in drifted]
+        details += [self.run.redactor.clean(f"note: {d}") for d in notes]
+        if drifted:
+            count = f"{len(drifted)} difference{'s' if len(drifted) != 1 else ''}"
+            self._set_step("drift", StepResult("fail", f"{count} from the declaration: {drifted[0]}", details))
+        else:
+            self._set_step("drift", StepResult("pass", "matches the declaration", details))
+        self._set_step("query", self._query(live))
+        self._finish()
+
+    # The smoke query -------------------------------------------------------------------------
+
+    def _query(self, live: dict[str, Any]) -> StepResult:
+        options = self.run.options
+        if not options.query:
+            return StepResult("skip", "not asked for (--no-query)")
+        name, client = self.declared.name, self.run.client
+        deadline = Deadline(max(self.run.deadline.remaining(), min(options.timeout, QUERY_GRACE_SECONDS)))
+        task = smoke.choose_task(live, self.declared.task)
+        stats = QueryStats(task=task)
+        self.result.query_stats = stats
+
+        def openapi() -> dict[str, Any] | None:
+            try:
+                return call_with_retry(lambda: smoke.fetch_openapi(client, name), deadline, stop=self.run.stop)
+            except Interrupted:
+                raise
+            except Exception:  # noqa: BLE001 - no schema: no derived request, said below
+                return None
+
+        plan = smoke.plan(task, self.declared.sample_request, openapi)
+        if plan is None:
+            why = (f"no smoke query for task {task}" if task else
+                   "no smoke query: a custom model needs a declared sample_request (or an OpenAPI schema)")
+            self.result.warnings.append(why)
+            return StepResult("skip", why)
+        stats.request_source = plan.source
+        started = time.monotonic()
+        for _ in range(options.queries):
+            stats.sent += 1
+            try:
+                answer = call_with_retry(lambda: smoke.send(client, name, plan.body), deadline, stop=self.run.stop)
+            except Exception as error:  # noqa: BLE001 - every failure is a verdict with advice
+                return self._query_failure(error, started)
+            problems = smoke.shape_problems(task, answer.body)
+            if problems:
+                excerpt = self.run.redactor.clean(str(answer.body))[:ANSWER_EXCERPT_CHARS]
+                return StepResult("fail", f"unexpected answer for {task or 'a custom model'}: {problems[0]}",
+                                  details=problems + [f"answer: {excerpt}"], seconds=time.monotonic() - started)
+            stats.succeeded += 1
+            stats.latencies_ms.append(round(answer.latency_ms, 2))
+            if answer.served_by:
+                stats.served_by[answer.served_by] = stats.served_by.get(answer.served_by, 0) + 1
+        stats.p50_ms = smoke.percentile(stats.latencies_ms, 0.50)
+        stats.p95_ms = smoke.percentile(stats.latencies_ms, 0.95)
+        served = ", ".join(f"{k} x{v}" if v > 1 else k for k, v in stats.served_by.items()) or "unnamed entity"
+        message = f"{stats.succeeded}/{stats.sent} answered ({_SOURCES[plan.source]}), p50 {stats.p50_ms:.0f} ms"
+        if stats.sent > 1:
+            message += f", p95 {stats.p95_ms:.0f} ms"
+        message += f", served by {served}"
+        if options.stream:
+            stats.stream = self._stream(task, plan.body, deadline)
+            if stats.stream.failed:
+                return StepResult("fail", f"streaming: {stats.stream.message}", stats.stream.details,
+                                  seconds=time.monotonic() - started)
+            if stats.stream.status == "pass":
+                message += f"; streaming: {stats.stream.message}"
+            else:
+                self.result.warnings.append(f"streaming not checked: {stats.stream.message}")
+        return StepResult("pass", message, seconds=time.monotonic() - started)
+
+    def _query_failure(self, error: BaseException, started: float) -> StepResult:
+        if isinstance(error, Interrupted):
+            raise error
+        cause = error.last_error if isinstance(error, RetriesExhausted) else error
+        hint = smoke.advice(cause)
+        message = self.run.redactor.clean(f"query failed: {describe_error(error)}")
+        return StepResult("fail", message, details=[hint] if hint else [], seconds=time.monotonic() - started)
+
+    def _stream(self, task: str | None, body: dict[str, Any], deadline: Deadline) -> StepResult:
+        if task not in smoke.STREAMING_TASKS:
+            return StepResult("skip", f"streaming applies to chat and completions endpoints, not {task or 'custom'}")
+        http_timeout = self.run.client.config.http_timeout_seconds or 30
+        try:
+            outcome = call_with_retry(lambda: smoke.stream(self.run.client, self.declared.name, body, http_timeout),
+                                      deadline, stop=self.run.stop)
+        except Interrupted:
+            raise
+        except Exception as error:  # noqa: BLE001
+            cause = error.last_error if isinstance(error, RetriesExhausted) else error
+            hint = smoke.advice(cause)
+            return StepResult("fail", self.run.redactor.clean(describe_error(error)), [hint] if hint else [])
+        if outcome.problems:
+            return StepResult("fail", outcome.problems[0], outcome.problems, seconds=outcome.total_ms / 1000)
+        first = f", first chunk after {outcome.first_chunk_ms:.0f} ms" if outcome.first_chunk_ms is not None else ""
+        return StepResult("pass", f"{outcome.chunks} chunks to [DONE]{first}", seconds=outcome.total_ms / 1000)
+
+    # Bookkeeping -------------------------------------------------------------------------------
+
+    def _show(self, text: str) -> None:
+        if text != self._shown_state:
+            self._shown_state = text
+            self.run.progress.state(self.declared.name, self.run.redactor.clean(text))
+
+    def _set_step(self, step: str, outcome: StepResult) -> None:
+        outcome.message = self.run.redactor.clean(outcome.message)
+        outcome.details = [self.run.redactor.clean(line) for line in outcome.details]
+        with self._lock:
+            if not self.done:
+                setattr(self.result, step, outcome)
+
+    def _finish_ready(self, outcome: StepResult) -> None:
+        """The readiness step ended without READY: the other steps cannot run."""
+        self._set_step("ready", outcome)
+        self._set_step("drift", StepResult("skip", "endpoint not ready"))
+        self._set_step("query", StepResult("skip", "endpoint not ready"))
+        self._finish()
+
+    def _fail_current(self, message: str) -> None:
+        for step in ("ready", "drift", "query"):
+            if getattr(self.result, step).status == "pending":
+                self._set_step(step, StepResult("fail", message))
+                message = "not run after the failure above"
+        self._finish()
+
+    def _finish(self) -> None:
+        with self._lock:
+            if self.done:
+                return
+            self.done = True
+        self.run.progress.finished(self.result)
+
+    def interrupt(self) -> None:
+        """Record what is known when the run stops before this endpoint finished."""
+        with self._lock:
+            if self.done:
+                return
+            self.done = True
+            seen = self.result.last_state or "nothing yet"
+            for step in ("ready", "drift", "query"):
+                outcome = getattr(self.result, step)
+                if outcome.status == "pending":
+                    outcome.message = f"interrupted; last state seen: {seen}" if step == "ready" else "interrupted"
+
+
+def _select(stack_endpoints: list[DeclaredEndpoint], names: Sequence[str] | None) -> list[DeclaredEndpoint]:
+    if not names:
+        return stack_endpoints
+    known = {e.name: e for e in stack_endpoints}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"not in the stack: {', '.join(unknown)} (the stack declares: "
+                         f"{', '.join(sorted(known)) or 'no endpoints'})")
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | None = None,
+              profile: str | None = None, endpoints: Sequence[str] | None = None,
+              timeout: float = DEFAULT_TIMEOUT_SECONDS, query: bool = True, queries: int = 1,
+              stream: bool = False, progress: str | progress_module.Progress = "auto",
+              poll: PollPolicy | None = None, redactor: Redactor | None = None) -> CheckReport:
+    """Check every endpoint of a synthesized stack (or those named) against the live workspace.
+
+    Connection: `host` / `token` / `profile` when given, else Databricks unified auth from the
+    environment and `~/.databrickscfg`. `progress`: "auto" | "rich" | "plain" | "none" or an object
+    implementing `progress.Progress`. Returns the report (see `CheckReport.exit_code`); raises a
+    `SetupError` (exit code 2) for a bad stack, options, configuration or credentials. Ctrl-C
+    returns the report so far with `interrupted=True`. `redactor` learns the token in use (also
+    one found in the environment or a profile), for whoever renders the report afterwards.
+    """
+    if not timeout or timeout <= 0:
+        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    if queries < 1:
+        raise UsageError(f"queries must be at least 1, not {queries!r}")
+    try:
+        stack = load_stack(stack_dir)
+    except StackFileError as error:
+        raise UsageError(str(error)) from None
+    if not stack.endpoints:
+        raise UsageError(f"{stack.path}: the stack declares no serving endpoints")
+    selected = _select(stack.endpoints, endpoints)
+
+    redactor = redactor if redactor is not None else Redactor()
+    redactor.add(token)
+    options = CheckOptions(timeout=float(timeout), query=query, queries=queries, stream=stream,
+                           poll=poll or PollPolicy())
+    client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor)
+    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    started = time.monotonic()
+    verify_access(client, Deadline(min(options.timeout, PREFLIGHT_SECONDS)), redactor)
+
+    report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=client.config.host,
+                         started_at=started_at, timeout_seconds=options.timeout)
+    shown = progress if not isinstance(progress, str) else progress_module.choose(progress, redactor=redactor)
+    stop = threading.Event()
+    scheduler = Scheduler(options.workers, stop)
+    deadline, run_started = Deadline(options.timeout), time.monotonic()
+    watcher = FleetWatcher(client, deadline, run_started, options.poll, scheduler.at)
+    run = _Run(client=client, options=options, deadline=deadline, started=run_started, stop=stop,
+               redactor=redactor, progress=shown, watcher=watcher)
+    checks = [EndpointCheck(declared, run) for declared in selected]
+    report.endpoints = [check.result for check in checks]
+    shown.start(stack.name, [c.declared.name for c in checks])
+    try:
+        for check in checks:
+            watcher.watch(check)
+        scheduler.run()
+        scheduler.close(wait=True)
+    except KeyboardInterrupt:
+        stop.set()
+        scheduler.close(wait=False)
+        report.interrupted = True
+        for check in checks:
+            check.interrupt()
+    finally:
+        shown.stop()
+        report.seconds = time.monotonic() - started
+    return report

@@ -1,0 +1,47 @@
+"""The final table on the terminal: one row per endpoint, then the reasons for failures."""
+from __future__ import annotations
+
+from typing import IO
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .redact import Redactor
+from .results import CheckReport, StepResult
+
+_STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "pending": "yellow"}
+
+
+def _status(step: StepResult) -> Text:
+    return Text(step.status.upper(), style=_STYLE.get(step.status, ""))
+
+
+def print_report(report: CheckReport, stream: IO[str] | None = None, redactor: Redactor | None = None,
+                 width: int | None = None) -> None:
+    clean = redactor.clean if redactor is not None else (lambda text: text)
+    console = Console(file=stream, width=width, highlight=False)
+    table = Table(title=f"servingstack check: {report.stack}", title_justify="left")
+    for column in ("Endpoint", "Ready", "Drift", "Query", "Notes"):
+        table.add_column(column, overflow="fold")
+    for endpoint in report.endpoints:
+        notes = next((step.message for step in endpoint.steps.values() if step.status in ("fail", "pending")), "")
+        if not notes and endpoint.status == "pass":
+            notes = endpoint.query.message if endpoint.query.status == "pass" else endpoint.ready.message
+        table.add_row(endpoint.name, _status(endpoint.ready), _status(endpoint.drift), _status(endpoint.query),
+                      Text(clean(notes)))
+    console.print(table)
+    for endpoint in report.endpoints:
+        for name, step in endpoint.steps.items():
+            if step.status == "fail" and step.details:
+                console.print(Text(clean(f"{endpoint.name} {name}:"), style="bold"))
+                for detail in step.details:
+                    console.print(Text(clean(f"  {detail}")))
+        for warning in endpoint.warnings:
+            console.print(Text(clean(f"{endpoint.name}: warning: {warning}"), style="yellow"))
+    counts = report.counts()
+    verdict = {"pass": "all endpoints pass", "fail": f"{counts['fail']} of {len(report.endpoints)} endpoints failed",
+               "interrupted": f"interrupted: {counts['pass']} passed, {counts['fail']} failed, "
+                              f"{counts['pending']} unfinished"}[report.status]
+    console.print(Text(clean(f"{verdict} ({report.seconds:.1f} s)"),
+                       style="green" if report.status == "pass" else "bold red"))
