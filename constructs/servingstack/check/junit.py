@@ -7,6 +7,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from .output import write_text
 from .redact import Redactor
 from .results import CheckReport
 
@@ -46,4 +47,4 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
 
 
 def write(report: CheckReport, path: str | Path, redactor: Redactor | None = None) -> None:
-    Path(path).write_text(render(report, redactor), encoding="utf-8")
+    write_text(path, render(report, redactor))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from .output import write_text
 from .redact import Redactor
 from .results import CheckReport, EndpointResult, StepResult
 
@@ -59,7 +60,7 @@ def write(report: CheckReport, path: str | Path | None, redactor: Redactor | Non
     """Write to `path` (if given) and append to `$GITHUB_STEP_SUMMARY` (if set)."""
     text = render(report, redactor)
     if path:
-        Path(path).write_text(text, encoding="utf-8")
+        write_text(path, text)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
         with open(step_summary, "a", encoding="utf-8") as handle:

@@ -29,6 +29,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .output import write_text
 from .redact import Redactor
 from .results import CheckReport
 
@@ -132,4 +133,4 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
 
 
 def write(report: CheckReport, path: str | Path, redactor: Redactor | None = None) -> None:
-    Path(path).write_text(render(report, redactor))
+    write_text(path, render(report, redactor))

@@ -1,0 +1,72 @@
+"""`make demo`: the whole path, offline, on the local emulator.
+
+1. synthesize the example app (`python main.py`) into cdktf.out,
+2. start the emulator on a free port of 127.0.0.1 with a fresh token,
+3. apply the `dev` stack to it (`servingstack emulator apply`),
+4. run the post-deploy checker on it (`servingstack check`) while the endpoints come up,
+   writing JSON, JUnit XML and Markdown reports under reports/,
+5. stop the emulator. The exit code is the checker's.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _step(text: str) -> None:
+    print(f"\n==> {text}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m servingstack.demo", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--app", default="main.py", help="the CDKTF app to synthesize (default: main.py)")
+    parser.add_argument("--stack", default="dev", help="the stack to deploy and check (default: dev)")
+    parser.add_argument("--reports", default="reports", help="where the checker writes its reports")
+    args = parser.parse_args(argv)
+
+    _step(f"synthesize {args.app}")
+    if subprocess.run([sys.executable, args.app]).returncode != 0:
+        return 1
+    stack_dir = Path("cdktf.out") / "stacks" / args.stack
+    print(f"wrote {stack_dir / 'cdk.tf.json'}")
+
+    from .emulator import TOKEN_ENV, Emulator
+    from .emulator.apply import apply_stack
+    from .stackfile import load_stack
+
+    stack = load_stack(stack_dir)
+    # A fresh token per run, unless the environment names one (the emulator's own variable).
+    token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
+    # Endpoints come up at staggered times, as in a real workspace, so the checker has work to do.
+    with Emulator(token=token, deploy_seconds=1.0, seed=7) as emulator:
+        for index, endpoint in enumerate(stack.endpoints):
+            emulator.set_deploy_seconds(1.0 + 0.75 * index, endpoint=endpoint.name)
+        _step(f"local workspace emulator listening on {emulator.url}")
+
+        _step(f"apply {stack_dir} (servingstack emulator apply --stack {stack_dir} --host {emulator.url} --no-wait)")
+        result = apply_stack(stack, emulator.client(retry_timeout_seconds=30), wait=False)
+        if result.failed:
+            return 1
+
+        reports = Path(args.reports)
+        reports.mkdir(parents=True, exist_ok=True)
+        command = ["check", "--stack", str(stack_dir), "--timeout", "120",
+                   "--json", str(reports / "check.json"), "--junit", str(reports / "junit.xml"),
+                   "--summary", str(reports / "summary.md")]
+        _step("check (DATABRICKS_HOST=... DATABRICKS_TOKEN=... servingstack " + " ".join(command) + ")")
+        env = {**os.environ, "DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": token,
+               "DATABRICKS_CONFIG_FILE": os.devnull}
+        for variable in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE"):
+            env.pop(variable, None)
+        code = subprocess.run([sys.executable, "-m", "servingstack.cli", *command], env=env).returncode
+        print(f"\nreports: {', '.join(str(reports / name) for name in ('check.json', 'junit.xml', 'summary.md'))}")
+    _step("emulator stopped")
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

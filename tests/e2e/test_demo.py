@@ -1,0 +1,32 @@
+"""`make demo` runs the main job end to end, and no output of it carries the token."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "demo-token-5f1d9c0b7e"
+
+
+def test_the_demo_synthesizes_deploys_and_checks_the_example(tmp_path):
+    env = {**os.environ, "SERVINGSTACK_EMULATOR_TOKEN": TOKEN, "CI": "true"}
+    result = subprocess.run([sys.executable, "-m", "servingstack.demo", "--app", str(ROOT / "main.py")],
+                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+                            stdin=subprocess.DEVNULL)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output[-3000:]
+    assert "Apply complete: 10 created, 0 updated, 0 unchanged." in output
+    assert "all endpoints pass" in output
+    report = json.loads((tmp_path / "reports" / "check.json").read_text())
+    assert report["status"] == "pass" and report["counts"] == {"pass": 5, "fail": 0, "pending": 0}
+    (suite,) = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("dev", "15", "0")
+    assert "dev-fraud-scoring" in (tmp_path / "reports" / "summary.md").read_text()
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert any(p.name == "cdk.tf.json" for p in written)
+    for text in [output] + [p.read_text(errors="replace") for p in written]:
+        assert TOKEN not in text
