@@ -103,3 +103,13 @@ def test_serve_on_a_busy_port_says_so():
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_fault_help_needs_no_url_but_a_fault_does():
+    env = {k: v for k, v in os.environ.items() if k != "SERVINGSTACK_EMULATOR_URL"}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "servingstack.cli", "emulator", "fault", *args],  # noqa: E731
+                                       capture_output=True, text=True, timeout=60, env=env)
+    shown = run("throttle", "--help")
+    assert shown.returncode == 0 and "Answer the next COUNT requests with 429" in shown.stdout
+    refused = run("throttle", "3")
+    assert refused.returncode == 2 and "Missing option '--host'" in refused.stderr and "Traceback" not in refused.stderr

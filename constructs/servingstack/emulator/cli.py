@@ -136,13 +136,15 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
 
 
 @emulator.group()
-@click.option("--host", envvar=URL_ENV, show_envvar=True, required=True, help="URL of the running emulator.")
+@click.option("--host", envvar=URL_ENV, show_envvar=True, help="URL of the running emulator (required).")
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.pass_context
-def fault(ctx: click.Context, host: str, token: str | None) -> None:
+def fault(ctx: click.Context, host: str | None, token: str | None) -> None:
     """Inject faults into a running emulator (or list or clear them)."""
-    _check_url(host)
-    ctx.obj = (host.rstrip("/"), resolve_token(token))
+    # Checked when a fault is sent, not here, so `fault throttle --help` works without a URL.
+    if host is not None:
+        _check_url(host)
+    ctx.obj = (host.rstrip("/") if host else None, resolve_token(token))
 
 
 _endpoint_option = click.option("--endpoint", default=None, help="Only this endpoint (default: every endpoint).")
@@ -236,8 +238,10 @@ def _add_fault(target: tuple[str, str], spec: dict[str, Any]) -> None:
     click.echo(f"fault added: {spec['kind']} ({len(faults)} active)")
 
 
-def _admin(target: tuple[str, str], method: str, route: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def _admin(target: tuple[str | None, str], method: str, route: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
     url, token = target
+    if url is None:
+        raise click.UsageError(f"Missing option '--host' (env var: '{URL_ENV}'): the URL of the running emulator.")
     request = urllib.request.Request(
         f"{url}/_emulator/{route}",
         method=method,
