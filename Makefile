@@ -19,7 +19,7 @@ help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
 	@echo "make test   run the test suite"
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
-	@echo "make bench  run the benchmarks under bench/"
+	@echo "make bench  servingstack against the raw provider bindings, N = 1 to 1000 endpoints"
 
 .venv/.installed: Pipfile.lock pyproject.toml
 	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check pipenv
@@ -42,8 +42,10 @@ demo: install
 test: install node_modules/.installed
 	$(VENV_PY) -m pytest
 
+# The synth benchmark's table (README, "Performance"); the emulator and checker benchmarks
+# run with `.venv/bin/python bench/emulator_bench.py` and `bench/check_bench.py`.
 bench: install
-	$(VENV_PY) bench/run.py
+	$(VENV_PY) bench/synth.py
 
 clean:
 	rm -rf cdktf.out .venv node_modules

@@ -12,7 +12,6 @@ from servingstack.emulator.apply import apply_stack
 from servingstack.stackfile import load_stack
 
 TOKEN = "chk-Secret-Token-4f9a2b7c"
-DEPLOY_SECONDS = 0.2
 
 CHAT = {
     "name": "demo-chat",

@@ -18,7 +18,6 @@ from databricks.sdk.service.serving import (
 from servingstack.emulator import Emulator
 
 TOKEN = "test-token"
-DEPLOY_SECONDS = 0.2
 RETRY_SECONDS = 5
 
 

@@ -7,9 +7,6 @@ from typing import Callable
 
 import pytest
 
-pytestmark = pytest.mark.synth
-
-
 @pytest.fixture
 def synth(tmp_path: Path) -> Callable[[Callable[[object], None]], dict[str, dict]]:
     """`synth(build)` -> {stack name: parsed cdk.tf.json}."""
