@@ -217,3 +217,17 @@ def test_a_stack_can_take_its_policy_as_a_prop(tmp_path, capsys):
 
     assert synthesize(build, tmp_path / "out") == 1
     assert "SS1" in capsys.readouterr().err
+
+
+def test_the_policy_is_visited_once_per_synth_not_once_per_construct(tmp_path, monkeypatch):
+    visits = []
+    original = Policy.visit
+    monkeypatch.setattr(Policy, "visit", lambda self, node: (visits.append(node), original(self, node))[1])
+
+    def build(app):
+        stack = dev_stack(app, policy=[BaselinePack()])
+        for index in range(3):
+            chat(stack, f"chat{index}").grant_query(group="analysts")
+
+    assert synthesize(build, tmp_path / "out") == 0
+    assert len(visits) == 1

@@ -1,7 +1,8 @@
 """`Policy`: rule packs applied to a `ServingStack` as a cdktf Aspect.
 
 The rules run in Python over the stack's endpoints (all of them known to the stack), so a
-visit costs no jsii traffic beyond one annotation per finding. On its visit of the stack the
+visit costs no jsii traffic beyond one annotation per finding. The aspect sits on a leaf
+construct of its own, so cdktf visits it once per synth, not once per construct. On that visit the
 policy annotates each finding on its endpoint (an error annotation fails `app.synth()`),
 prints warnings on stderr and writes the findings report into the stack's directory.
 `synthesize()` checks every policy of the app before synthesis, so all findings of all
@@ -26,6 +27,7 @@ from .suppressions import suppressions_of
 from .view import EndpointView
 
 _ATTRIBUTE = "_servingstack_policy"
+_ANCHOR_ID = "ServingstackPolicy"
 
 
 @_cdk.implements_aspect
@@ -46,6 +48,7 @@ class Policy:
         self._sources: list[Pack | Rule] = []
         self._printed: set[str] = set()
         self._annotated = False
+        self._anchor: Any = None
 
     @classmethod
     def apply(cls, stack: ServingStack, *packs: Pack | Rule) -> "Policy":
@@ -60,7 +63,10 @@ class Policy:
         if policy is None:
             policy = cls(stack)
             setattr(stack, _ATTRIBUTE, policy)
-            _cdk.add_aspect(stack, policy)
+            # cdktf calls an aspect on every construct below the one it is added to: one round trip
+            # to Python per node (about 1 ms per endpoint). On a leaf of its own it runs once.
+            policy._anchor = _cdk.Construct(stack, _ANCHOR_ID)
+            _cdk.add_aspect(policy._anchor, policy)
         policy._sources += packs
         policy.rules, policy.packs = rules, names
         return policy
@@ -91,8 +97,8 @@ class Policy:
                 print(line, file=stream)
 
     def visit(self, node: Any) -> None:
-        if node is not self.stack:
-            return  # every endpoint of the stack is checked on the stack's visit
+        if node is not self._anchor:
+            return  # every endpoint of the stack is checked on this one visit
         result = self.evaluate()
         self.announce()
         write_report(result, Path(_cdk.app_outdir(self.stack)) / "stacks" / self.stack.path)
