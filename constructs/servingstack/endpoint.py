@@ -78,9 +78,9 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         except TypeError as error:  # an unknown or missing prop
             raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
                 from None
-        self.spec.validate(self.path, prefix, default_tags)
+        request = self.spec.validate(self.path, prefix, default_tags)
         super().__init__(scope, id)
-        self.request = self.spec.request(prefix, default_tags)
+        self.request = request
         self.endpoint_name: str = self.request["name"]
         self._grants = []
         self._permissions = None

@@ -93,13 +93,14 @@ class EndpointSpec:
         return tasks.pop() if len(tasks) == 1 else None
 
     def problems(self, name_prefix: str = "", default_tags: Mapping[str, str] | None = None) -> list[Problem]:
-        entities = self.entities()
+        return self._problems(self.request(name_prefix, default_tags))
+
+    def _problems(self, request: Mapping[str, Any]) -> list[Problem]:
         problems: list[Problem] = []
-        for index, entity in enumerate(entities):
+        for index, entity in enumerate(self.entities()):
             problems += [Problem(f"config.served_entities[{index}].{p.field}", p.message)
                          for p in entity.problems()]
-        problems += rules.validate_endpoint(self.request(name_prefix, default_tags),
-                                            allow_plaintext_secrets=self.allow_plaintext_secrets)
+        problems += rules.validate_endpoint(request, allow_plaintext_secrets=self.allow_plaintext_secrets)
         if self.traffic is not None and not isinstance(self.traffic, Mapping):
             problems.append(Problem("traffic", "must be a mapping of served entity name -> percent"))
         for key in ("create_timeout", "update_timeout"):
@@ -124,11 +125,15 @@ class EndpointSpec:
                                                   f"{', '.join(CUSTOM_INPUT_FORMATS)}")]
         return []
 
-    def validate(self, path: str, name_prefix: str = "", default_tags: Mapping[str, str] | None = None) -> None:
-        """Raise one `ValidationError` with every problem, named by construct path and field."""
-        problems = self.problems(name_prefix, default_tags)
+    def validate(self, path: str, name_prefix: str = "",
+                 default_tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+        """The API request, once it has no problem; else one `ValidationError` with every problem,
+        named by construct path and field."""
+        request = self.request(name_prefix, default_tags)
+        problems = self._problems(request)
         if problems:
             raise ValidationError(path, problems)
+        return request
 
     def metadata(self) -> dict[str, Any]:
         """What the checker needs beyond the Terraform resource, recorded in the stack."""
