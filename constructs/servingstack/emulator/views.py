@@ -67,17 +67,9 @@ def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
             auto_capture_config=_auto_capture(endpoint.active),
         )
     return ServingEndpointDetailed(
-        name=endpoint.name,
-        id=endpoint.id,
-        creator=endpoint.creator,
-        creation_timestamp=endpoint.created_ms,
-        last_updated_timestamp=endpoint.updated_ms,
-        state=_state(endpoint),
+        **_shared_fields(endpoint),
         config=config,
         pending_config=pending,
-        task=endpoint.task,
-        tags=endpoint.tags or None,
-        ai_gateway=endpoint.ai_gateway,
         route_optimized=endpoint.route_optimized,
         endpoint_url=invocations_url(base_url, endpoint.name),
         data_plane_info=_data_plane_info(endpoint, base_url),
@@ -124,19 +116,26 @@ def summary(endpoint: Endpoint) -> dict[str, Any]:
         )
     return _redact(
         ServingEndpoint(
-            name=endpoint.name,
-            id=endpoint.id,
-            creator=endpoint.creator,
-            creation_timestamp=endpoint.created_ms,
-            last_updated_timestamp=endpoint.updated_ms,
-            state=_state(endpoint),
+            **_shared_fields(endpoint),
             config=config,
-            task=endpoint.task,
-            tags=endpoint.tags or None,
-            ai_gateway=endpoint.ai_gateway,
             description=endpoint.description,
             budget_policy_id=endpoint.budget_policy_id,
         ).as_dict()
+    )
+
+
+def _shared_fields(endpoint: Endpoint) -> dict[str, Any]:
+    """What the detailed answer (get) and the summary (list) both show of an endpoint."""
+    return dict(
+        name=endpoint.name,
+        id=endpoint.id,
+        creator=endpoint.creator,
+        creation_timestamp=endpoint.created_ms,
+        last_updated_timestamp=endpoint.updated_ms,
+        state=_state(endpoint),
+        task=endpoint.task,
+        tags=endpoint.tags or None,
+        ai_gateway=endpoint.ai_gateway,
     )
 
 
