@@ -13,6 +13,7 @@ from typing import Any
 
 from .entities import CustomModel, ExternalModel, FoundationModel, ProvisionedThroughput
 from .errors import Problem, StackFileError, ValidationError
+from .expectations import Expect, Expectation
 from .gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from .permissions import LEVELS as PERMISSION_LEVELS
 from .providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
@@ -42,7 +43,8 @@ _LAZY = {
 
 __all__ = [
     "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "BaselinePack", "Cohere", "CustomModel",
-    "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView",
+    "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView", "Expect",
+    "Expectation",
     "ExistingEndpoint", "ExternalModel", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
     "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
     "ProductionPack", "ProvisionedThroughput", "RateLimit", "Rule", "SecretRef", "ServingApp", "ServingEndpoint",

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 from . import rules
 from .entities import ServedEntity
 from .errors import Problem, ValidationError
+from .expectations import Expectation, expectation_problems
 from .gateway import AiGateway
 from .traffic import routes
 
@@ -42,6 +43,7 @@ class EndpointSpec:
     - `task`: what the endpoint answers, for the checker's smoke query; default from the entities.
     - `sample_request`: the body of the checker's smoke query (custom models).
     - `allow_plaintext_secrets`: default False; True lets `Plaintext(...)` keys into Terraform state.
+    - `expectations`: default none; `Expectation`s the checker runs against every served entity.
     """
 
     name: str
@@ -58,6 +60,7 @@ class EndpointSpec:
     task: str | None = None
     sample_request: Mapping[str, Any] | None = None
     allow_plaintext_secrets: bool = False
+    expectations: Sequence[Expectation] | None = None
 
     def entities(self) -> list[ServedEntity]:
         # A single entity may be passed bare.
@@ -110,6 +113,8 @@ class EndpointSpec:
         if self.task is not None and self.task not in rules.TASKS:
             problems.append(Problem("task", f"{self.task!r} is not one of {', '.join(rules.TASKS)}"))
         problems += self._sample_request_problems()
+        problems += expectation_problems(self.expectations, self.resolved_task(),
+                                         [e.served_name() for e in self.entities()])
         return problems
 
     def _sample_request_problems(self) -> list[Problem]:
@@ -143,4 +148,6 @@ class EndpointSpec:
             meta["task"] = task
         if self.sample_request is not None:
             meta["sample_request"] = dict(self.sample_request)
+        if self.expectations:
+            meta["expectations"] = [e.to_json() for e in self.expectations]
         return meta

@@ -22,14 +22,15 @@ from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 
 from ..errors import StackFileError
 from ..stackfile import DeclaredEndpoint, load_stack
-from . import drift, smoke
+from . import acl, drift, smoke
+from . import entities as entity_checks
 from . import progress as progress_module
 from .auth import Connection, make_client, verify_access
 from .errors import UsageError
 from .fleet import FleetWatcher
 from .readiness import PollPolicy, Readiness, assess, failure_details
 from .redact import Redactor
-from .results import CheckReport, EndpointResult, QueryStats, StepResult
+from .results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
 from .retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
                     retry_after, unwrap)
 from .scheduler import Scheduler
@@ -52,6 +53,7 @@ class CheckOptions:
     stream: bool = False
     poll: PollPolicy = PollPolicy()
     workers: int = WORKERS
+    strict_permissions: bool = False  # an undeclared live grant fails the endpoint, not just warns
 
 
 @dataclass
@@ -66,6 +68,8 @@ class _Run:
     redactor: Redactor
     progress: progress_module.Progress
     watcher: FleetWatcher
+    schedule: Callable[[float, Callable[[], None]], None] | None = None  # per-entity steps; None: inline
+    caller: acl.Caller | None = None
 
 
 class EndpointCheck:
@@ -81,6 +85,9 @@ class EndpointCheck:
         self._lock = threading.Lock()
         self._last_error: str | None = None
         self._shown_state: str | None = None
+        self._plan: smoke.QueryPlan | None = None
+        self._task: str | None = None
+        self._entities_left = 0
 
     # Steps ---------------------------------------------------------------------------------
 
@@ -187,7 +194,103 @@ class EndpointCheck:
             self._set_step("drift", StepResult("fail", f"{count} from the declaration: {drifted[0]}", details))
         else:
             self._set_step("drift", StepResult("pass", "matches the declaration", details))
+        self._set_step("permissions", self._permissions(live))
         self._set_step("query", self._query(live))
+        self._fan_out(live)
+
+    # Permissions, every served entity, expectations ---------------------------------------------
+
+    def _permissions(self, live: dict[str, Any]) -> StepResult:
+        run = self.run
+        caller = run.caller or acl.Caller(run.client)
+        try:
+            outcome, findings = acl.check(
+                run.client, live.get("id"), self.declared.access_control, caller, run.options.strict_permissions,
+                lambda call: call_with_retry(call, Deadline(max(run.deadline.remaining(), QUERY_GRACE_SECONDS)),
+                                             stop=run.stop))
+        except Interrupted:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported as this step's verdict
+            return StepResult("fail", f"cannot read the live permissions: {describe_error(error)}")
+        self.result.permission_findings = findings
+        self.result.warnings += [str(f) for f in findings if f.severity == "warning"]
+        return outcome
+
+    def _fan_out(self, live: dict[str, Any]) -> None:
+        """A step per served entity (its own query, then the expectations on it), run concurrently
+        on the shared workers; the endpoint is finished when the last one is."""
+        if not self.run.options.query:
+            self._set_step("entities", StepResult("skip", "not asked for (--no-query)"))
+            self._set_step("expectations", StepResult("skip", "not asked for (--no-query)"))
+            self._finish()
+            return
+        names = entity_checks.live_entities(live)
+        self.result.entity_results = [EntityResult(name=name, traffic_percent=share) for name, share in names]
+        if not names:
+            self._conclude_entities()
+            return
+        self._entities_left = len(names)
+        for index in range(len(names)):
+            step = (lambda i=index: self._guarded(lambda: self._check_entity(i)))
+            if self.run.schedule is None:
+                step()
+            else:
+                self.run.schedule(time.monotonic(), step)
+
+    def _check_entity(self, index: int) -> None:
+        run, entity = self.run, self.result.entity_results[index]
+        try:
+            deadline = Deadline(max(run.deadline.remaining(), min(run.options.timeout, QUERY_GRACE_SECONDS)))
+            body = self._plan.body if self._plan is not None else None
+            entity_checks.query_entity(run.client, self.name, entity, self._task, body, deadline, run.stop,
+                                       run.redactor.clean)
+            results = [entity_checks.run_expectation(run.client, self.name, entity.name, declared, body,
+                                                     run.options.queries, deadline, run.stop, run.redactor.clean)
+                       for declared in self.declared.expectations
+                       if entity_checks.applies_to(declared, entity.name)]
+        finally:
+            with self._lock:
+                self._entities_left -= 1
+                last = self._entities_left == 0
+        with self._lock:
+            self.result.expectation_results += results
+        if last:
+            self._conclude_entities()
+
+    def _conclude_entities(self) -> None:
+        entities = self.result.entity_results
+        failed = [e for e in entities if e.status == "fail"]
+        if not entities:
+            self._set_step("entities", StepResult("skip", "the live config lists no served entities"))
+        elif failed:
+            first = failed[0]
+            details = [f"{e.name}: {e.message}" for e in failed] + [d for e in failed for d in e.details]
+            self._set_step("entities", StepResult(
+                "fail", f"served entity {first.name} ({first.traffic_percent or 0}% of traffic): {first.message}",
+                details))
+        else:
+            answered = [e for e in entities if e.status == "pass"]
+            self._set_step("entities", StepResult(
+                "pass" if answered else "skip",
+                f"{len(answered)}/{len(entities)} served entities answered directly" if answered
+                else entities[0].message))
+        # Declaration order: expectation, then entity.
+        order = {e.get("name"): i for i, e in enumerate(self.declared.expectations)}
+        names = {e.name: i for i, e in enumerate(entities)}
+        self.result.expectation_results.sort(key=lambda r: (order.get(r.name, 0), names.get(r.entity, 0)))
+        ran = self.result.expectation_results
+        unmet = [r for r in ran if r.status == "fail"]
+        if not self.declared.expectations:
+            self._set_step("expectations", StepResult("skip", "none declared"))
+        elif unmet:
+            self._set_step("expectations", StepResult(
+                "fail", f"'{unmet[0].name}' on {unmet[0].entity}: {unmet[0].message}",
+                [f"'{r.name}' on {r.entity}: {line}" for r in unmet for line in (r.details or [r.message])]))
+        else:
+            met = sum(1 for r in ran if r.status == "pass")
+            self._set_step("expectations", StepResult(
+                "pass" if met else "skip", f"{met} expectation run{'s' if met != 1 else ''} met on "
+                                           f"{len(entities)} served entit{'y' if len(entities) == 1 else 'ies'}"))
         self._finish()
 
     # The smoke query -------------------------------------------------------------------------
@@ -211,6 +314,7 @@ class EndpointCheck:
                 return None
 
         plan = smoke.plan(task, self.declared.sample_request, openapi)
+        self._plan, self._task = plan, task
         if plan is None:
             why = (f"no smoke query for task {task}" if task else
                    "no smoke query: a custom model needs a declared sample_request (or an OpenAPI schema)")
@@ -294,12 +398,12 @@ class EndpointCheck:
     def _finish_ready(self, outcome: StepResult) -> None:
         """The readiness step ended without READY: the other steps cannot run."""
         self._set_step("ready", outcome)
-        self._set_step("drift", StepResult("skip", "endpoint not ready"))
-        self._set_step("query", StepResult("skip", "endpoint not ready"))
+        for step in STEP_NAMES[1:]:
+            self._set_step(step, StepResult("skip", "endpoint not ready"))
         self._finish()
 
     def _fail_current(self, message: str) -> None:
-        for step in ("ready", "drift", "query"):
+        for step in STEP_NAMES:
             if getattr(self.result, step).status == "pending":
                 self._set_step(step, StepResult("fail", message))
                 message = "not run after the failure above"
@@ -319,7 +423,7 @@ class EndpointCheck:
                 return
             self.done = True
             seen = self.result.last_state or "nothing yet"
-            for step in ("ready", "drift", "query"):
+            for step in STEP_NAMES:
                 outcome = getattr(self.result, step)
                 if outcome.status == "pending":
                     outcome.message = f"interrupted; last state seen: {seen}" if step == "ready" else "interrupted"
@@ -340,7 +444,8 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
               profile: str | None = None, endpoints: Sequence[str] | None = None,
               timeout: float = DEFAULT_TIMEOUT_SECONDS, query: bool = True, queries: int = 1,
               stream: bool = False, progress: str | progress_module.Progress = "auto",
-              poll: PollPolicy | None = None, redactor: Redactor | None = None) -> CheckReport:
+              poll: PollPolicy | None = None, redactor: Redactor | None = None,
+              strict_permissions: bool = False) -> CheckReport:
     """Check every endpoint of a synthesized stack (or those named) against the live workspace.
 
     Connection: `host` / `token` / `profile` when given, else Databricks unified auth from the
@@ -349,6 +454,7 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     `SetupError` (exit code 2) for a bad stack, options, configuration or credentials. Ctrl-C
     returns the report so far with `interrupted=True`. `redactor` learns the token in use (also
     one found in the environment or a profile), for whoever renders the report afterwards.
+    `strict_permissions`: a live grant the stack does not declare fails its endpoint (else a warning).
     """
     if not timeout or timeout <= 0:
         raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
@@ -365,7 +471,7 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
     options = CheckOptions(timeout=float(timeout), query=query, queries=queries, stream=stream,
-                           poll=poll or PollPolicy())
+                           poll=poll or PollPolicy(), strict_permissions=strict_permissions)
     client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.monotonic()
@@ -379,7 +485,8 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     deadline, run_started = Deadline(options.timeout), time.monotonic()
     watcher = FleetWatcher(client, deadline, run_started, options.poll, scheduler.at)
     run = _Run(client=client, options=options, deadline=deadline, started=run_started, stop=stop,
-               redactor=redactor, progress=shown, watcher=watcher)
+               redactor=redactor, progress=shown, watcher=watcher, schedule=scheduler.at,
+               caller=acl.Caller(client))
     checks = [EndpointCheck(declared, run) for declared in selected]
     report.endpoints = [check.result for check in checks]
     shown.start(stack.name, [c.declared.name for c in checks])

@@ -21,7 +21,8 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 _TOKEN_HELP = f"Bearer token; default: ${TOKEN_ENV}, else the built-in development token (servingstack.emulator.DEFAULT_TOKEN)."
 _FAULT_HELP = (
     "Inject a fault from the start, as KIND[:key=value,...]; repeatable. Kinds: throttle (count, retry_after), "
-    "server_errors (count, status), slow (seconds, count), drop (count), fail_deployment (message), never_ready. "
+    "server_errors (count, status), slow (seconds, count), drop (count), fail_deployment (message), never_ready, "
+    "broken_entity (entity, status, count, message; needs endpoint). "
     "Every kind takes endpoint=NAME and, for request faults, scope=control|query|all. "
     "Example: --fault throttle:count=3,retry_after=2,scope=query"
 )
@@ -211,6 +212,20 @@ def fail_deployment(target: tuple[str, str], endpoint: str | None, message: str 
 def never_ready(target: tuple[str, str], endpoint: str | None) -> None:
     """Make deployments never finish (NOT_READY, IN_PROGRESS) until cleared."""
     _add_fault(target, {"kind": "never_ready", "endpoint": endpoint})
+
+
+@fault.command("broken-entity")
+@click.argument("endpoint")
+@click.argument("entity")
+@click.option("--status", type=click.Choice(["500", "503"]), default="500", show_default=True)
+@click.option("--count", type=click.IntRange(min=1), default=None, help="Only the next COUNT queries (default: until cleared).")
+@click.option("--message", default=None, help="The error message the entity answers with.")
+@click.pass_obj
+def broken_entity(target: tuple[str, str], endpoint: str, entity: str, status: str, count: int | None,
+                  message: str | None) -> None:
+    """Make one served ENTITY of ENDPOINT answer queries with a server error (a broken canary)."""
+    _add_fault(target, {"kind": "broken_entity", "endpoint": endpoint, "entity": entity, "status": int(status),
+                        "count": count, "message": message})
 
 
 @fault.command("clear")

@@ -10,7 +10,8 @@ import threading
 from typing import Any, Mapping
 
 from .auth import resolve_token
-from .faults import DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW, THROTTLE, Fault
+from .faults import (BROKEN_ENTITY, DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW,
+                     THROTTLE, Fault)
 from .server import RunningServer, start_server
 from .defaults import DEFAULT_DEPLOY_SECONDS
 from .workspace import Workspace
@@ -133,6 +134,12 @@ class Emulator:
     def drop_connections(self, count: int, endpoint: str | None = None, scope: str = "all") -> None:
         """The next `count` matching requests see their connection closed without an answer."""
         self._add(kind=DROP, count=count, endpoint=endpoint, scope=scope)
+
+    def break_entity(self, endpoint: str, entity: str, status: int = 500, count: int | None = None,
+                     message: str | None = None) -> None:
+        """Queries answered by one served entity (asked directly or drawn by the traffic split) get a
+        `status` error: the next `count`, or all until cleared. A broken canary, for one."""
+        self._add(kind=BROKEN_ENTITY, endpoint=endpoint, entity=entity, status=status, count=count, message=message)
 
     def clear_faults(self) -> None:
         self.workspace.clear_faults()
