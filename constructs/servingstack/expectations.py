@@ -291,9 +291,11 @@ def evaluate(check: Expect, status: int, body: Any) -> str | None:
             f"expected {check.path} to exist; got an answer without it (has: {_keys(body)})"
     if check.kind == "path_equals":
         got = lookup(body, check.path or "")
+        wanted = _short(json.dumps(check.value, default=str))
         if got is _MISSING:
-            return f"expected {check.path} == {_short(check.value)}; got no {check.path}"
-        return None if got == check.value else f"expected {check.path} == {_short(check.value)}; got {_short(got)}"
+            return f"expected {check.path} == {wanted}; got no {check.path}"
+        return None if got == check.value else \
+            f"expected {check.path} == {wanted}; got {_short(json.dumps(got, default=str))}"
     if check.kind == "predictions":
         items = body.get("predictions", body.get("data")) if isinstance(body, dict) else None
         if not isinstance(items, list):
