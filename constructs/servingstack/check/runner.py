@@ -239,6 +239,7 @@ class EndpointCheck:
 
     def _check_entity(self, index: int) -> None:
         run, entity = self.run, self.result.entity_results[index]
+        results: list = []
         try:
             deadline = Deadline(max(run.deadline.remaining(), min(run.options.timeout, QUERY_GRACE_SECONDS)))
             body = self._plan.body if self._plan is not None else None
