@@ -108,6 +108,7 @@ def test_inherited_entries_and_the_callers_manage_are_not_drift():
     live = {"access_control_list": [
         {"group_name": "admins", "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": True,
                                                       "inherited_from_object": ["/serving-endpoints/"]}]},
+        {"group_name": "admins", "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": False}]},
         {"user_name": "me@example.com", "all_permissions": [{"permission_level": "CAN_MANAGE", "inherited": False}]},
         {"user_name": "other@example.com", "all_permissions": [{"permission_level": "CAN_MANAGE"}]},
         {"group_name": "team", "all_permissions": [{"permission_level": "CAN_VIEW", "inherited": True},

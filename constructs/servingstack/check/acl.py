@@ -1,13 +1,15 @@
 """Permissions drift: the live access control list of an endpoint against its declared grants.
 
-`databricks_permissions` is authoritative: it replaces every direct grant of the object (provider
-docs, resources/permissions.md), so a grant made outside the stack is removed by the next apply.
+`databricks_permissions` is authoritative: "only admins, authenticated principal and those declared
+within access_control blocks would have specified access" (provider docs, resources/permissions.md),
+so a grant made outside the stack is removed by the next apply.
 The live list comes from `GET /api/2.0/permissions/serving-endpoints/{id}` (by id, never name),
 as the SDK's `ServingEndpointPermissions`: `access_control_list[]` of a principal with
 `all_permissions[]` of `permission_level`, `inherited`, `inherited_from_object`.
 
 Not drift: inherited entries (the workspace `admins` group's CAN_MANAGE, inherited from
-`/serving-endpoints/`), and the caller's own CAN_MANAGE, which the provider keeps for it.
+`/serving-endpoints/`), any grant of the `admins` group, and the caller's own CAN_MANAGE: "it is not
+possible to lower permissions for admins or your own user anywhere from CAN_MANAGE" (same page).
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from .results import PermissionFinding, StepResult
 PRINCIPAL_KINDS = ("user_name", "group_name", "service_principal_name")
 # ServingEndpointPermissionLevel (SDK enum), weakest first.
 LEVELS = ("CAN_VIEW", "CAN_QUERY", "CAN_MANAGE")
+ADMINS = ("group_name", "admins")  # the provider cannot take management rights from it
 
 
 class Caller:
@@ -88,7 +91,7 @@ def compare(access_control: list[dict[str, str]], live: dict[str, Any], caller: 
         elif got != level:
             findings.append(PermissionFinding(f"{kind}:{name}", level, got, "level_differs", "error"))
     for (kind, name), level in actual.items():
-        if (kind, name) in declared:
+        if (kind, name) in declared or (kind, name) == ADMINS:
             continue
         if level == "CAN_MANAGE" and kind != "group_name" and name in caller:
             continue  # the caller keeps CAN_MANAGE: the provider never removes it
