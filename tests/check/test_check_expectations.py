@@ -83,3 +83,18 @@ def test_an_unmet_expectation_fails_with_expected_versus_got_in_every_report(emu
     assert "### Expectations" in summary and "expected 3 prediction(s); got 1" in summary
     for path in files.values():
         assert TOKEN not in path.read_text()
+
+
+def test_a_slow_canary_misses_its_latency_objective_and_the_stable_version_meets_it(emu, tmp_path):
+    scorer = with_expectations(SCORER, Expectation("fast enough", expect=[Expect.p95_ms(150)]))
+    stack = write_stack(tmp_path, scorer=scorer)
+    deploy(emu, stack)
+    emu.slow(0.3, endpoint="demo-scorer", entity="v2")
+    report = run_check(stack, host=emu.url, token=TOKEN, timeout=10, queries=2, progress="none")
+    assert report.exit_code == 1
+    runs = {r.entity: r for r in report.endpoints[0].expectation_results}
+    assert runs["v1"].status == "pass" and runs["v1"].queries == 2
+    assert runs["v2"].status == "fail"
+    assert runs["v2"].message.startswith("p95 <= 150 ms: expected p95 <= 150 ms; got ")
+    assert runs["v2"].message.endswith(" ms over 2 queries") and runs["v2"].p95_ms >= 300
+    assert report.endpoints[0].entities.status == "pass"  # slow, but it answers

@@ -70,7 +70,7 @@ def test_a_counted_broken_entity_recovers_and_can_answer_503(emu, canary):
 
 
 def test_request_faults_can_target_one_entity(emu, canary):
-    emu.workspace.add_fault(Fault.from_dict({"kind": "throttle", "count": 1, "endpoint": "canary", "entity": "v1"}))
+    emu.throttle(1, endpoint="canary", entity="v1")
     assert post(emu, entity_route("canary", "v2")).status_code == 200
     assert post(emu, entity_route("canary", "v1")).status_code == 429
     assert emu.faults() == []
