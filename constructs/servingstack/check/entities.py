@@ -20,7 +20,7 @@ from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
 from .. import expectations as expect_module
 from . import smoke
-from .results import EntityResult, ExpectationResult
+from .results import EntityResult, ExpectationResult, StepResult
 from .retry import Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error
 
 _STATUS_OF = {kind: status for status, kind in STATUS_CODE_MAPPING.items()}
@@ -171,3 +171,51 @@ def run_expectation(client: WorkspaceClient, endpoint: str, entity: str, declare
 def applies_to(declared: dict[str, Any], entity: str) -> bool:
     entities = declared.get("entities")
     return entities is None or entity in entities
+
+
+def check_entity(client: WorkspaceClient, endpoint: str, entity: EntityResult, task: str | None,
+                 body: dict[str, Any] | None, expectations: list[dict[str, Any]], queries: int, deadline: Deadline,
+                 stop: Any, clean: Callable[[str], str]) -> list[ExpectationResult]:
+    """One entity's step: its smoke query (filling `entity`), then every expectation that applies to it."""
+    query_entity(client, endpoint, entity, task, body, deadline, stop, clean)
+    return [run_expectation(client, endpoint, entity.name, declared, body, queries, deadline, stop, clean)
+            for declared in expectations if applies_to(declared, entity.name)]
+
+
+# The endpoint's `entities` and `expectations` steps, from the lines of its entities ---------------
+
+def entities_step(entities: list[EntityResult]) -> StepResult:
+    if not entities:
+        return StepResult("skip", "the live config lists no served entities")
+    failed = [e for e in entities if e.status == "fail"]
+    if failed:
+        first = failed[0]
+        details = [f"{e.name}: {e.message}" for e in failed] + [d for e in failed for d in e.details]
+        return StepResult("fail", f"served entity {first.name} ({first.traffic_percent or 0}% of traffic): "
+                                  f"{first.message}", details)
+    answered = [e for e in entities if e.status == "pass"]
+    if not answered:
+        return StepResult("skip", entities[0].message)
+    return StepResult("pass", f"{len(answered)}/{len(entities)} served entities answered directly")
+
+
+def in_declared_order(runs: list[ExpectationResult], declared: list[dict[str, Any]],
+                      entities: list[EntityResult]) -> list[ExpectationResult]:
+    """Expectation by expectation as declared, then entity by entity as served."""
+    order = {e.get("name"): i for i, e in enumerate(declared)}
+    names = {e.name: i for i, e in enumerate(entities)}
+    return sorted(runs, key=lambda r: (order.get(r.name, 0), names.get(r.entity, 0)))
+
+
+def expectations_step(declared: list[dict[str, Any]], runs: list[ExpectationResult], entities: int) -> StepResult:
+    if not declared:
+        return StepResult("skip", "none declared")
+    unmet = [r for r in runs if r.status == "fail"]
+    if unmet:
+        return StepResult("fail", f"'{unmet[0].name}' on {unmet[0].entity}: {unmet[0].message}",
+                          [f"'{r.name}' on {r.entity}: {line}" for r in unmet for line in (r.details or [r.message])])
+    met = sum(1 for r in runs if r.status == "pass")
+    if not met:
+        return StepResult("skip", "no expectation could run (no request to send)")
+    return StepResult("pass", f"{met} expectation run{'s' if met != 1 else ''} met on "
+                              f"{entities} served entit{'y' if entities == 1 else 'ies'}")

@@ -242,56 +242,24 @@ class EndpointCheck:
         results: list = []
         try:
             deadline = Deadline(max(run.deadline.remaining(), min(run.options.timeout, QUERY_GRACE_SECONDS)))
-            body = self._plan.body if self._plan is not None else None
-            entity_checks.query_entity(run.client, self.name, entity, self._task, body, deadline, run.stop,
-                                       run.redactor.clean)
-            results = [entity_checks.run_expectation(run.client, self.name, entity.name, declared, body,
-                                                     run.options.queries, deadline, run.stop, run.redactor.clean)
-                       for declared in self.declared.expectations
-                       if entity_checks.applies_to(declared, entity.name)]
+            results = entity_checks.check_entity(
+                run.client, self.name, entity, self._task, self._plan.body if self._plan else None,
+                self.declared.expectations, run.options.queries, deadline, run.stop, run.redactor.clean)
         finally:
-            with self._lock:
+            with self._lock:  # its results land before the count drops: the last one sees them all
+                self.result.expectation_results += results
                 self._entities_left -= 1
                 last = self._entities_left == 0
-        with self._lock:
-            self.result.expectation_results += results
         if last:
             self._conclude_entities()
 
     def _conclude_entities(self) -> None:
-        entities = self.result.entity_results
-        failed = [e for e in entities if e.status == "fail"]
-        if not entities:
-            self._set_step("entities", StepResult("skip", "the live config lists no served entities"))
-        elif failed:
-            first = failed[0]
-            details = [f"{e.name}: {e.message}" for e in failed] + [d for e in failed for d in e.details]
-            self._set_step("entities", StepResult(
-                "fail", f"served entity {first.name} ({first.traffic_percent or 0}% of traffic): {first.message}",
-                details))
-        else:
-            answered = [e for e in entities if e.status == "pass"]
-            self._set_step("entities", StepResult(
-                "pass" if answered else "skip",
-                f"{len(answered)}/{len(entities)} served entities answered directly" if answered
-                else entities[0].message))
-        # Declaration order: expectation, then entity.
-        order = {e.get("name"): i for i, e in enumerate(self.declared.expectations)}
-        names = {e.name: i for i, e in enumerate(entities)}
-        self.result.expectation_results.sort(key=lambda r: (order.get(r.name, 0), names.get(r.entity, 0)))
-        ran = self.result.expectation_results
-        unmet = [r for r in ran if r.status == "fail"]
-        if not self.declared.expectations:
-            self._set_step("expectations", StepResult("skip", "none declared"))
-        elif unmet:
-            self._set_step("expectations", StepResult(
-                "fail", f"'{unmet[0].name}' on {unmet[0].entity}: {unmet[0].message}",
-                [f"'{r.name}' on {r.entity}: {line}" for r in unmet for line in (r.details or [r.message])]))
-        else:
-            met = sum(1 for r in ran if r.status == "pass")
-            self._set_step("expectations", StepResult(
-                "pass" if met else "skip", f"{met} expectation run{'s' if met != 1 else ''} met on "
-                                           f"{len(entities)} served entit{'y' if len(entities) == 1 else 'ies'}"))
+        result = self.result
+        result.expectation_results = entity_checks.in_declared_order(
+            result.expectation_results, self.declared.expectations, result.entity_results)
+        self._set_step("entities", entity_checks.entities_step(result.entity_results))
+        self._set_step("expectations", entity_checks.expectations_step(
+            self.declared.expectations, result.expectation_results, len(result.entity_results)))
         self._finish()
 
     # The smoke query -------------------------------------------------------------------------
