@@ -59,3 +59,14 @@ def test_no_query_skips_the_entities(emu, tmp_path):
     report = run_check(stack, host=emu.url, token=TOKEN, timeout=10, progress="none", query=False)
     assert report.exit_code == 0
     assert report.endpoints[0].entities.status == "skip" and report.endpoints[0].entity_results == []
+
+
+def test_live_entities_carry_their_share_of_the_traffic():
+    from servingstack.check.entities import live_entities
+
+    live = {"config": {"served_entities": [{"name": "v3"}, {"name": "v4"}, {"name": "shadow"}],
+                       "traffic_config": {"routes": [{"served_model_name": "v3", "traffic_percentage": 90},
+                                                     {"served_entity_name": "v4", "traffic_percentage": 10}]}}}
+    assert live_entities(live) == [("v3", 90), ("v4", 10), ("shadow", 0)]
+    assert live_entities({"config": {"served_entities": [{"name": "only"}]}}) == [("only", None)]
+    assert live_entities({}) == []
