@@ -42,5 +42,13 @@ class ServingApp(_cdk.Construct):
         super().__init__(scope, id)
         self.path = path
         self.app_name = name
+        # An endpoint of this program is named by a Terraform reference to its resource, so the
+        # dependency is in the graph and Terraform creates the endpoint before the app; an
+        # ExistingEndpoint (made elsewhere) is named literally.
         self.resource = _cdk.app(self, "Default", name=name, description=description, serving_endpoints={
-            resource: (endpoint.endpoint_name, "CAN_QUERY") for resource, endpoint in query_endpoints.items()})
+            resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()})
+
+
+def _name_of(endpoint: Any) -> str:
+    resource = getattr(endpoint, "resource", None)
+    return resource.name if resource is not None else endpoint.endpoint_name

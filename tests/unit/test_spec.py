@@ -44,7 +44,10 @@ def test_provisioned_throughput_needs_units_or_a_range():
         "provisioned_model_units": 50}
     assert ProvisionedThroughput("system.ai.llama", 2, min_provisioned_throughput=0,
                                  max_provisioned_throughput=970).problems() == []
-    assert ProvisionedThroughput("system.ai.llama", 2, max_provisioned_throughput=970).problems()
+    # TF's foundation-model example sets max_provisioned_throughput alone, with scale to zero.
+    only_max = ProvisionedThroughput("system.ai.llama", 2, max_provisioned_throughput=970, scale_to_zero=True)
+    assert only_max.problems() == [] and only_max.to_api()["scale_to_zero_enabled"] is True
+    assert ProvisionedThroughput("system.ai.llama", 2).problems()
 
 
 def test_custom_model_renders_every_field():
@@ -60,8 +63,10 @@ def test_custom_model_renders_every_field():
                                               max_provisioned_concurrency=8).to_api()
 
 
-@pytest.mark.parametrize("model, version, field", [("scorer", 1, "entity_name"), ("ml.a.b", "latest", "entity_version")])
-def test_custom_model_names_a_unity_catalog_model_version(model, version, field):
+@pytest.mark.parametrize("model, version, field", [("ml.scorer", 1, "entity_name"), ("", 1, "entity_name"),
+                                                   ("ml.a.b", "latest", "entity_version")])
+def test_custom_model_names_a_model_version(model, version, field):
+    """SDK ServedEntityInput.entity_name: a Model Registry name or a UC catalog.schema.model."""
     assert [p.field for p in CustomModel(model, version).problems()] == [field]
 
 
@@ -168,7 +173,7 @@ def test_validation_names_the_construct_path_and_every_field():
 def test_a_single_problem_reads_as_one_line():
     spec = EndpointSpec(name="chat", served_entities=[CustomModel("ml.a.b", 1, name="v1"),
                                                        CustomModel("ml.a.b", 2, name="v2")],
-                        traffic={"v1": 90})
+                        traffic={"v1": 90, "v2": 0})
     with pytest.raises(ValidationError) as error:
         spec.validate("serving/chat")
     assert str(error.value) == "serving/chat: config.traffic_config: traffic routes sum to 90, must be 100"

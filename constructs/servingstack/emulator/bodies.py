@@ -42,7 +42,7 @@ def read_json(raw: bytes) -> Any:
 def parse_create(body: Any) -> CreateRequest:
     """`POST /api/2.0/serving-endpoints`."""
     _require_object(body)
-    _check(lambda: rules.validate_endpoint(body, allow_plaintext_secrets=True))
+    _check(lambda: rules.validate_endpoint(body))
     return _shaped(lambda: _create_request(body, EndpointCoreConfigInput.from_dict({**body["config"], "name": body["name"]})))
 
 
@@ -53,14 +53,14 @@ def parse_pt_create(body: Any) -> CreateRequest:
     if not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "is required")])
     problems = _pt_problems(config, "config")
-    _check(lambda: problems + rules.validate_endpoint(body, allow_plaintext_secrets=True))
+    _check(lambda: problems + rules.validate_endpoint(body))
     return _shaped(lambda: _create_request(body, _pt_config(config, body["name"])))
 
 
 def parse_config(body: Any, name: str) -> EndpointCoreConfigInput:
     """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name."""
     _require_object(body)
-    _check(lambda: rules.validate_config(body, allow_plaintext_secrets=True))
+    _check(lambda: rules.validate_config(body))
     return _shaped(lambda: EndpointCoreConfigInput.from_dict({**body, "name": name}))
 
 
@@ -70,7 +70,7 @@ def parse_pt_config(body: Any, name: str) -> EndpointCoreConfigInput:
     config = body.get("config")
     if not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "is required")])
-    _check(lambda: _pt_problems(config, "config") + rules.validate_config(config, allow_plaintext_secrets=True))
+    _check(lambda: _pt_problems(config, "config") + rules.validate_config(config))
     return _shaped(lambda: _pt_config(config, name))
 
 
