@@ -5,6 +5,7 @@ enum values into None without a word, so checking after parsing would miss them.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any, Callable, TypeVar
 
@@ -15,6 +16,7 @@ from databricks.sdk.service.serving import (
     EndpointTag,
     PtEndpointCoreConfig,
     RateLimit,
+    ServingEndpointDetailed,
 )
 
 from servingstack import rules
@@ -25,8 +27,14 @@ from .state import CreateRequest
 
 T = TypeVar("T")
 
+# TF rate_limits block (legacy): key "user" or "endpoint"; renewal_period "minute" only.
 RATE_LIMIT_KEYS = ("user", "endpoint")
 RATE_LIMIT_PERIODS = ("minute",)
+# Create-request fields the emulator models itself; other fields that the service shows back on an
+# endpoint (SDK ServingEndpointDetailed: telemetry_config, usage_policy_id, ...) are stored as sent.
+_MODELLED = {"name", "config", "ai_gateway", "tags", "route_optimized", "description", "email_notifications",
+             "budget_policy_id", "rate_limits"}
+_SHOWN = {f.name for f in dataclasses.fields(ServingEndpointDetailed)}
 
 
 def read_json(raw: bytes) -> Any:
@@ -43,7 +51,12 @@ def parse_create(body: Any) -> CreateRequest:
     """`POST /api/2.0/serving-endpoints`."""
     _require_object(body)
     _check(lambda: rules.validate_endpoint(body))
-    return _shaped(lambda: _create_request(body, EndpointCoreConfigInput.from_dict({**body["config"], "name": body["name"]})))
+    config = body.get("config")
+    if config is not None and not isinstance(config, dict):
+        raise apierrors.invalid_problems([Problem("config", "must be an object")])
+    # SDK CreateServingEndpoint.config is optional: an endpoint may be created without one.
+    return _shaped(lambda: _create_request(
+        body, EndpointCoreConfigInput.from_dict({**config, "name": body["name"]}) if config is not None else None))
 
 
 def parse_pt_create(body: Any) -> CreateRequest:
@@ -58,7 +71,8 @@ def parse_pt_create(body: Any) -> CreateRequest:
 
 
 def parse_config(body: Any, name: str) -> EndpointCoreConfigInput:
-    """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name."""
+    """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name.
+    (The raw body is kept by the handler, for fields the SDK's dataclasses drop.)"""
     _require_object(body)
     _check(lambda: rules.validate_config(body))
     return _shaped(lambda: EndpointCoreConfigInput.from_dict({**body, "name": name}))
@@ -138,7 +152,7 @@ def parse_notifications(body: Any) -> EmailNotifications | None:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput) -> CreateRequest:
+def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput | None) -> CreateRequest:
     return CreateRequest(
         name=body["name"],
         config=config,
@@ -151,6 +165,8 @@ def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput) -> Cr
         ),
         budget_policy_id=body.get("budget_policy_id"),
         rate_limits=[RateLimit.from_dict(r) for r in body.get("rate_limits") or []],
+        raw_config=body.get("config"),
+        extras={k: v for k, v in body.items() if k in _SHOWN and k not in _MODELLED and v is not None},
     )
 
 

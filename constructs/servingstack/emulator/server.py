@@ -104,14 +104,16 @@ async def delete_endpoint(request: web.Request) -> web.Response:
 
 async def update_config(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    config = bodies.parse_config(await _json(request), name)
-    return _detailed(request, _workspace(request).endpoints.update_config(name, config))
+    body = await _json(request)
+    config = bodies.parse_config(body, name)
+    return _detailed(request, _workspace(request).endpoints.update_config(name, config, body))
 
 
 async def update_pt_config(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    config = bodies.parse_pt_config(await _json(request), name)
-    return _detailed(request, _workspace(request).endpoints.update_config(name, config))
+    body = await _json(request)
+    config = bodies.parse_pt_config(body, name)
+    return _detailed(request, _workspace(request).endpoints.update_config(name, config, body.get("config")))
 
 
 async def put_ai_gateway(request: web.Request) -> web.Response:
