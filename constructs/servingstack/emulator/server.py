@@ -19,7 +19,7 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from . import admin, apierrors, bodies, oauth, openapi, permissions, queries, views
+from . import admin, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, trailing_slash, views
 from .auth import CURRENT_USER
 from .metrics import PROMETHEUS_CONTENT_TYPE
 from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
@@ -300,6 +300,8 @@ def build_app(workspace: Workspace) -> web.Application:
     r.add_post("/serving-endpoints/{name}/served-models/{entity}/invocations", invocations)
     admin.add_routes(app, WORKSPACE_KEY)
     oauth.add_routes(app, WORKSPACE_KEY)
+    openai_routes.add_routes(app, WORKSPACE_KEY)
+    trailing_slash.add_twins(app)
     return app
 
 
