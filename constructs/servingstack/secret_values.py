@@ -26,7 +26,7 @@ def problems(request: Mapping[str, Any], *, allow_plaintext: bool) -> list[Probl
         elif where.split(".")[-1].startswith("environment_vars["):
             kinds = find_tokens(value)
             if kinds:
-                found.append(Problem(where, f"holds a value shaped like a {kinds[0]}: put it in a secret "
+                found.append(Problem(where, f"holds a value shaped like a credential ({kinds[0]}): put it in a secret "
                                             "scope and pass secret(scope, key)"))
     return found
 
