@@ -105,9 +105,17 @@ def is_secret_reference(value: Any) -> bool:
     return isinstance(value, str) and bool(SECRET_REFERENCE.match(value))
 
 
-def validate_endpoint(request: Mapping[str, Any]) -> list[Problem]:
-    """All problems of a create request (`name`, `config`, `ai_gateway`, `tags`)."""
+def validate_endpoint(request: Mapping[str, Any], *, allow_plaintext_secrets: bool = True) -> list[Problem]:
+    """All problems of a create request (`name`, `config`, `ai_gateway`, `tags`).
+
+    `allow_plaintext_secrets=False` adds the constructs' own refusal of secret values
+    (`secret_values`), for callers that check a request as the constructs do; the service's
+    rules themselves never depend on it."""
     problems = list(validate_endpoint_name(request.get("name")))
+    if not allow_plaintext_secrets:
+        from . import secret_values
+
+        problems += secret_values.problems(request, allow_plaintext=False)
     config = request.get("config")
     # TF: `config` "is optional and can be added and modified after creation".
     if config is not None:
@@ -418,14 +426,16 @@ def validate_traffic(traffic: Mapping[str, Any] | None, entity_names: list[str])
                                     f"must be a whole number from 0 to 100, got {percent!r}"))
         else:
             total += percent
+    if problems:
+        return problems
+    # Product docs (serve multiple models, traffic split): the percentages add up to 100.
+    if total != 100:
+        problems.append(Problem("config.traffic_config", f"traffic routes sum to {total}, must be 100"))
     # TF traffic_config.routes: "Each served_entity block needs to have a corresponding routes block."
     missing = [name for name in entity_names if name not in seen]
-    if not problems and missing:
+    if missing:
         problems.append(Problem("config.traffic_config.routes",
                                 f"every served entity needs a route; none for {', '.join(missing)}"))
-    # Product docs (serve multiple models, traffic split): the percentages add up to 100.
-    if not problems and total != 100:
-        problems.append(Problem("config.traffic_config", f"traffic routes sum to {total}, must be 100"))
     return problems
 
 

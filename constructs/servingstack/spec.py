@@ -177,8 +177,7 @@ def _prop_type_problems(spec: EndpointSpec) -> list[Problem]:
         value = getattr(spec, prop)
         if value is not None and not isinstance(value, types):
             problems.append(Problem(prop, f"must be a {types[0].__name__}, got {type(value).__name__}"))
-    if not isinstance(spec.tags, Mapping) or not all(isinstance(k, str) and isinstance(v, str)
-                                                     for k, v in spec.tags.items()):
+    if not isinstance(spec.tags, Mapping) or not all(isinstance(k, str) for k in spec.tags):
         problems.append(Problem("tags", "must be a mapping of string keys to string values"))
     notifications = spec.email_notifications
     if notifications is not None:
