@@ -13,7 +13,9 @@ from .errors import Problem, ValidationError
 from .gateway import AiGateway
 from .traffic import routes
 
-_DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
+# TF `timeouts` (create, update): Go durations (time.ParseDuration: "45m", "1h30m", "1.5h", "90s").
+_DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
+# Product docs (query serving endpoints, custom models): one of these input formats per request.
 CUSTOM_INPUT_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
@@ -117,11 +119,11 @@ class EndpointSpec:
             problems.append(Problem("ai_gateway", "must be an AiGateway"))
         if self.traffic is not None and not isinstance(self.traffic, Mapping):
             problems.append(Problem("traffic", "must be a mapping of served entity name -> percent"))
-        for key in ("create_timeout", "update_timeout"):  # TF timeouts block: Go durations
+        for key in ("create_timeout", "update_timeout"):
             value = getattr(self, key)
             if value is not None and not (isinstance(value, str) and _DURATION.match(value)):
                 problems.append(Problem(key, f"{value!r} is not a Terraform duration such as '45m' or '1h30m'"))
-        if self.task is not None and self.task not in rules.TASKS:
+        if self.task is not None and self.task not in rules.TASKS:  # rules.TASKS: product docs' tasks
             problems.append(Problem("task", f"{self.task!r} is not one of {', '.join(rules.TASKS)}"))
         problems += self._sample_request_problems()
         return problems

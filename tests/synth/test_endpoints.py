@@ -212,7 +212,7 @@ def test_bad_stack_props(synth, props, fragment):
 def test_bad_apps(one_stack):
     def fill(stack):
         chat = ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel("system.ai.x")])
-        ServingApp(stack, "bot", name="Support Bot", query_endpoints={"llm": chat, "x y": "not-an-endpoint"})
+        ServingApp(stack, "bot", name="Support Bot", query_endpoints={"llm": chat, " x": "not-an-endpoint"})
 
     with pytest.raises(ValidationError) as error:
         one_stack(fill)

@@ -177,6 +177,7 @@ def _pt_config(config: dict[str, Any], name: str) -> EndpointCoreConfigInput:
 
 
 def _pt_problems(config: dict[str, Any], where: str) -> list[Problem]:
+    # SDK PtServedModel.provisioned_model_units has no default: a PT entity states its model units.
     problems = []
     for index, entity in enumerate(config.get("served_entities") or []):
         if isinstance(entity, dict) and not _is_int(entity.get("provisioned_model_units")):
