@@ -115,12 +115,13 @@ class CustomModel:
 
     Environment variable values are plain strings or `secret(scope, key)` references; a value shaped
     like a credential must be a reference (a secret-looking NAME is only a policy warning, SS5).
+    `workload_size` defaults to Small unless `min/max_provisioned_concurrency` size it instead.
     `scale_to_zero=None` leaves the service's default (off).
     """
 
     model: str
     version: str | int
-    workload_size: str = "Small"
+    workload_size: str | None = None
     workload_type: str | None = None
     scale_to_zero: bool | None = None
     environment_vars: Mapping[str, Union[str, SecretRef]] = field(default_factory=dict)
@@ -130,14 +131,15 @@ class CustomModel:
     name: str | None = None
 
     def served_name(self) -> str:
-        return self.name or _default_name(self.model.split(".")[-1], self.version)
+        return self.name or _default_name(self.model, self.version)
 
     def to_api(self) -> dict[str, Any]:
         concurrency = self.min_provisioned_concurrency, self.max_provisioned_concurrency
         return _drop_none({
             "name": self.served_name(), "entity_name": self.model, "entity_version": _version(self.version),
-            # A workload size and explicit concurrency exclude each other; concurrency wins.
-            "workload_size": self.workload_size if concurrency == (None, None) else None,
+            # Small unless sized by provisioned concurrency; a size given with concurrency is sent as
+            # given, and the rules refuse the pair (SDK: "Do not use if min/max_provisioned_concurrency").
+            "workload_size": self.workload_size or ("Small" if concurrency == (None, None) else None),
             "workload_type": self.workload_type,
             "scale_to_zero_enabled": self.scale_to_zero,
             "min_provisioned_concurrency": self.min_provisioned_concurrency,
@@ -178,7 +180,7 @@ class FeatureSpec:
     instance_profile_arn: str | None = None
 
     def served_name(self) -> str:
-        return self.name or _default_name(self.function.split(".")[-1])
+        return self.name or _default_name(self.function)
 
     def to_api(self) -> dict[str, Any]:
         return _drop_none({

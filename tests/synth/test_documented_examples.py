@@ -73,9 +73,9 @@ def test_feature_serving(one_stack):
     doc = one_stack(lambda s: ServingEndpoint(s, "features", name="user-features", served_entities=[
         FeatureSpec("main.fs.user_features", scale_to_zero=True)]))
     assert serving(doc, "features")["config"] == {
-        "served_entities": [{"name": "user_features", "entity_name": "main.fs.user_features",
+        "served_entities": [{"name": "main-fs-user_features", "entity_name": "main.fs.user_features",
                              "workload_size": "Small", "scale_to_zero_enabled": True}],
-        "traffic_config": {"routes": [{"served_model_name": "user_features", "traffic_percentage": 100}]}}
+        "traffic_config": {"routes": [{"served_model_name": "main-fs-user_features", "traffic_percentage": 100}]}}
 
 
 def test_a_default_user_rate_limit_and_a_bedrock_id_with_a_colon(one_stack):

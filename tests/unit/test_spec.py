@@ -55,7 +55,7 @@ def test_custom_model_renders_every_field():
                         environment_vars={"TOKEN": secret("s", "k"), "LOG_LEVEL": "INFO"},
                         instance_profile_arn="arn:aws:iam::1:instance-profile/p")
     assert model.to_api() == {
-        "name": "scorer-3", "entity_name": "ml.fraud.scorer", "entity_version": "3", "workload_size": "Medium",
+        "name": "ml-fraud-scorer-3", "entity_name": "ml.fraud.scorer", "entity_version": "3", "workload_size": "Medium",
         "workload_type": "GPU_SMALL", "scale_to_zero_enabled": True,
         "environment_vars": {"TOKEN": "{{secrets/s/k}}", "LOG_LEVEL": "INFO"},
         "instance_profile_arn": "arn:aws:iam::1:instance-profile/p"}
@@ -211,3 +211,27 @@ def test_a_grant_names_exactly_one_principal(kwargs, fragment):
         grant("CAN_QUERY", **kwargs)
     with pytest.raises(ValueError, match="CAN_OWN"):
         grant("CAN_OWN", group="g")
+
+
+def test_default_served_names_follow_the_service():
+    """SDK ServedEntityInput.name: entity_name-entity_version, or the external model's name, '.' and ':' -> '-'."""
+    from servingstack import AmazonBedrock, FeatureSpec
+
+    assert CustomModel("ml.fraud.scorer", 3).served_name() == "ml-fraud-scorer-3"
+    assert CustomModel("ads-model", 2).served_name() == "ads-model-2"
+    assert FeatureSpec("main.fs.user_features").served_name() == "main-fs-user_features"
+    assert ProvisionedThroughput("system.ai.llama", 2, provisioned_model_units=50).served_name() == "system-ai-llama-2"
+    bedrock = AmazonBedrock("us-east-1", "anthropic", instance_profile_arn="arn:aws:iam::1:instance-profile/p")
+    assert ExternalModel("anthropic.claude-3-5-sonnet-20240620-v1:0", bedrock).served_name() == \
+        "anthropic-claude-3-5-sonnet-20240620-v1-0"
+
+
+def test_a_workload_size_with_provisioned_concurrency_is_refused():
+    """SDK ServedEntityInput.workload_size: "Do not use if min_provisioned_concurrency and
+    max_provisioned_concurrency are specified"; without a size, concurrency alone is fine."""
+    sized = CustomModel("ml.a.b", 1, workload_size="Small", min_provisioned_concurrency=4, max_provisioned_concurrency=8)
+    with pytest.raises(ValidationError) as error:
+        EndpointSpec(name="x", served_entities=[sized]).validate("dev/x")
+    assert "config.served_entities[0].workload_size" in str(error.value)
+    EndpointSpec(name="x", served_entities=[CustomModel("ml.a.b", 1, min_provisioned_concurrency=4,
+                                                        max_provisioned_concurrency=8)]).validate("dev/x")
