@@ -333,7 +333,8 @@ def _validate_secret_fields(settings: Mapping[str, Any], where: str, fields: Ite
     for field in fields:
         reference, plaintext = settings.get(field), settings.get(f"{field}_plaintext")
         # SDK *Config docstrings: `<field>` is "the Databricks secret key reference".
-        if reference is not None and not is_secret_reference(reference):
+        # A Terraform expression (`${var.key}`, a cdktf token) is resolved at apply time.
+        if reference is not None and not is_secret_reference(reference) and "${" not in str(reference):
             problems.append(Problem(f"{where}.{field}",
                                     "must be a secret reference {{secrets/<scope>/<key>}}, not a literal value"))
         # SDK *Config docstrings: "provide ... using one of the following fields: <field> or <field>_plaintext".

@@ -380,3 +380,8 @@ def test_secret_reference_shape():
     assert rules.is_secret_reference("{{secrets/scope/key}}")
     for value in ("secrets/scope/key", "{{secrets/scope}}", "{{secrets/a/b/c}}", "{{ secrets/a/b }}", None, 3):
         assert not rules.is_secret_reference(value)
+
+
+def test_a_terraform_expression_in_a_key_field_is_left_to_apply_time():
+    """A `${var.key}` expression holds the reference at apply time; a literal key is still refused (SDK)."""
+    assert rules.validate_served_entity(external(openai_api_key="${var.openai_key_reference}"), "e") == []
