@@ -218,15 +218,24 @@ class ExternalModel:
         return self.served_entity_name or _default_name(self.name)
 
     def to_api(self) -> dict[str, Any]:
-        return {"name": self.served_name(), "external_model": {
-            "name": self.name, "provider": self.provider.provider, "task": self.task,
-            self.provider.config_field: self.provider.to_api()}}
+        external: dict[str, Any] = {"name": self.name, "provider": getattr(self.provider, "provider", None),
+                                    "task": self.task}
+        if _is_provider(self.provider):
+            external[self.provider.config_field] = self.provider.to_api()
+        return {"name": self.served_name(), "external_model": external}
 
     def problems(self) -> list[Problem]:
+        if not _is_provider(self.provider):
+            return [Problem("external_model.provider", f"{type(self.provider).__name__} is not a provider: use "
+                                                       "OpenAI(...), Anthropic(...), AmazonBedrock(...), ...")]
         return []
 
     def declared_task(self) -> str | None:
         return self.task
+
+
+def _is_provider(provider: Any) -> bool:
+    return isinstance(getattr(provider, "config_field", None), str) and callable(getattr(provider, "to_api", None))
 
 
 def _version(version: str | int | None) -> str | None:

@@ -117,6 +117,8 @@ class EndpointSpec:
         problems += _prop_type_problems(self)
         if self.ai_gateway is not None and not isinstance(self.ai_gateway, AiGateway):
             problems.append(Problem("ai_gateway", "must be an AiGateway"))
+        elif self.ai_gateway is not None:
+            problems += self.ai_gateway.problems()
         if self.traffic is not None and not isinstance(self.traffic, Mapping):
             problems.append(Problem("traffic", "must be a mapping of served entity name -> percent"))
         for key in ("create_timeout", "update_timeout"):

@@ -169,3 +169,23 @@ def test_every_problem_in_one_error_before_any_jsii_call():
     with pytest.raises(ValidationError) as error:
         spec.validate("dev/x")
     assert len(error.value.problems) >= 5
+
+
+@pytest.mark.parametrize("props, field", [
+    ({"ai_gateway": AiGateway(rate_limits=["100/minute"])}, "ai_gateway.rate_limits[0]"),
+    ({"ai_gateway": AiGateway(input_guardrail=Guardrail(invalid_keywords="password"))},
+     "ai_gateway.guardrails.input.invalid_keywords"),
+    ({"ai_gateway": AiGateway(usage_tracking="yes")}, "ai_gateway.usage_tracking"),
+    ({"served_entities": [ExternalModel("gpt-4o", "openai")]}, "config.served_entities[0].external_model.provider"),
+])
+def test_wrong_value_types_inside_props_are_validation_errors(synth, props, field):
+    props = {"name": "x", "served_entities": [CustomModel("ml.a.b", 1)], **props}
+    with pytest.raises(ValidationError) as error:
+        synth(lambda app: ServingEndpoint(ServingStack(app, "dev"), "x", **props))
+    assert any(p.field == field for p in error.value.problems), error.value.problems
+
+
+def test_a_single_rate_limit_may_be_passed_bare(one_stack):
+    doc = one_stack(lambda s: ServingEndpoint(s, "x", name="x", served_entities=[CustomModel("ml.a.b", 1)],
+                                              ai_gateway=AiGateway(rate_limits=RateLimit(calls=3))))
+    assert serving(doc, "x")["ai_gateway"]["rate_limits"] == [{"calls": 3, "key": "endpoint", "renewal_period": "minute"}]
