@@ -20,9 +20,9 @@ from emu_support import TOKEN, wait_ready
 API = "/api/2.0/serving-endpoints"
 
 
-def _http(emu, method, path, body=None, *, auth=f"Bearer {TOKEN}", **kwargs):
-    return requests.request(method, f"{emu.url}{path}", json=body, headers={"Authorization": auth},
-                            timeout=5, **kwargs)
+def _http(emu, method, path, body=None, *, auth=f"Bearer {TOKEN}", headers_extra=None, **kwargs):
+    return requests.request(method, f"{emu.url}{path}", json=body,
+                            headers={"Authorization": auth, **(headers_extra or {})}, timeout=5, **kwargs)
 
 
 def _chat_endpoint(w, name="chat", task="llm/v1/chat", model="gpt-4o"):
@@ -104,11 +104,15 @@ def test_a_plain_http_client_end_to_end(emu):
     level, GET with no params, predict at /serving-endpoints/{name}/invocations, streaming by
     `"stream": true` SSE lines; plus what other clients do: a trailing slash, a lowercase `bearer`
     scheme, fields the emulator does not model."""
-    create = {"name": "mlflow-chat", "task": "llm/v1/chat", "some_future_field": {"x": 1}, "config": {
-        "served_entities": [{"name": "gpt", "external_model": {
-            "name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat",
-            "openai_config": {"openai_api_key": "{{secrets/llm/openai}}"}}}]}}
-    created = _http(emu, "POST", f"{API}/", create, auth=f"bearer {TOKEN}")
+    create = {"name": "mlflow-chat", "task": "llm/v1/chat", "some_future_field": {"x": 1},
+              "route_optimized": False, "config": {
+                  "route_optimized": True,  # MLflow's create_endpoint example puts it inside the config
+                  "served_entities": [{"name": "gpt", "external_model": {
+                      "name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat",
+                      "openai_config": {"openai_api_key": "{{secrets/llm/openai}}"}}}]}}
+    # posixpath.join(prefix, "serving-endpoints", "") ends in a slash; MLflow adds its own header.
+    created = _http(emu, "POST", f"{API}/", create, auth=f"bearer {TOKEN}",
+                    headers_extra={"X-Databricks-Endpoints-API-Client": "Databricks Deployment Client"})
     assert created.status_code == 200, created.text
     assert created.json()["name"] == "mlflow-chat" and "some_future_field" not in created.json()
 
@@ -117,7 +121,7 @@ def test_a_plain_http_client_end_to_end(emu):
         if got["state"]["ready"] == "READY" and got["state"]["config_update"] == "NOT_UPDATING":
             break
     assert got["state"]["ready"] == "READY" and got["task"] == "llm/v1/chat"
-    assert [e["name"] for e in _http(emu, "GET", API).json()["endpoints"]] == ["mlflow-chat"]
+    assert [e["name"] for e in _http(emu, "GET", f"{API}/").json()["endpoints"]] == ["mlflow-chat"]
     assert _http(emu, "GET", f"{API}/mlflow-chat/").json()["name"] == "mlflow-chat"
 
     answer = _http(emu, "POST", "/serving-endpoints/mlflow-chat/invocations",
@@ -134,9 +138,12 @@ def test_a_plain_http_client_end_to_end(emu):
     tags = _http(emu, "PATCH", f"{API}/mlflow-chat/tags", {"add_tags": [{"key": "team", "value": "ml"}]})
     assert tags.status_code == 200 and tags.json()["tags"] == [{"key": "team", "value": "ml"}]
     gateway = {"usage_tracking_config": {"enabled": True},
+               "inference_table_config": {"enabled": True, "catalog_name": "my_catalog", "schema_name": "my_schema"},
                "rate_limits": [{"calls": 10, "key": "user", "renewal_period": "minute"}]}
     put = _http(emu, "PUT", f"{API}/mlflow-chat/ai-gateway", gateway)
     assert put.status_code == 200 and put.json()["rate_limits"][0]["key"] == "user"
+    # MLflow's update_endpoint_ai_gateway example: the service fills in the table prefix.
+    assert put.json()["inference_table_config"]["table_name_prefix"] == "mlflow-chat"
     assert _http(emu, "GET", f"{API}/mlflow-chat").json()["ai_gateway"]["usage_tracking_config"] == {"enabled": True}
 
     assert _http(emu, "DELETE", f"{API}/mlflow-chat").status_code == 200

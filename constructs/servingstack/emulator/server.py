@@ -121,7 +121,7 @@ async def put_ai_gateway(request: web.Request) -> web.Response:
     endpoint = _endpoint(request)
     endpoint.ai_gateway = gateway
     _workspace(request).endpoints.touch(endpoint)
-    return web.json_response(PutAiGatewayResponse.from_dict(gateway.as_dict()).as_dict())
+    return web.json_response(PutAiGatewayResponse.from_dict(views.gateway(endpoint).as_dict()).as_dict())
 
 
 async def put_rate_limits(request: web.Request) -> web.Response:

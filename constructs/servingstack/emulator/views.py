@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from databricks.sdk.service.serving import (
+    AiGatewayConfig,
     AutoCaptureConfigOutput,
     DataPlaneInfo,
     EndpointCoreConfigOutput,
@@ -166,8 +167,21 @@ def _shared_fields(endpoint: Endpoint) -> dict[str, Any]:
         state=_state(endpoint),
         task=endpoint.task,
         tags=endpoint.tags or None,
-        ai_gateway=endpoint.ai_gateway,
+        ai_gateway=gateway(endpoint),
     )
+
+
+def gateway(endpoint: Endpoint) -> AiGatewayConfig | None:
+    """The AI gateway as the service shows it: an inference table without a table prefix gets the
+    endpoint's name (the service's default, as MLflow's deployments client documents in its
+    `update_endpoint_ai_gateway` example answer)."""
+    shown = endpoint.ai_gateway
+    table = shown.inference_table_config if shown is not None else None
+    if table is None or table.table_name_prefix or not table.enabled:
+        return shown
+    shown = AiGatewayConfig.from_dict(shown.as_dict())
+    shown.inference_table_config.table_name_prefix = endpoint.name
+    return shown
 
 
 def _state(endpoint: Endpoint) -> EndpointState:
