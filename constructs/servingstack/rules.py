@@ -112,10 +112,7 @@ def validate_endpoint(request: Mapping[str, Any], *, allow_plaintext_secrets: bo
     (`secret_values`), for callers that check a request as the constructs do; the service's
     rules themselves never depend on it."""
     problems = list(validate_endpoint_name(request.get("name")))
-    if not allow_plaintext_secrets:
-        from . import secret_values
-
-        problems += secret_values.problems(request, allow_plaintext=False)
+    problems += _constructs_secret_line(request, "", allow_plaintext_secrets)
     config = request.get("config")
     # TF: `config` "is optional and can be added and modified after creation".
     if config is not None:
@@ -161,9 +158,20 @@ def default_entity_name(entity: Mapping[str, Any]) -> str | None:
     return None if base is None else str(base).replace(".", "-").replace(":", "-")
 
 
-def validate_config(config: Mapping[str, Any]) -> list[Problem]:
+def _constructs_secret_line(value: Mapping[str, Any], where: str, allow_plaintext_secrets: bool) -> list[Problem]:
+    """With `allow_plaintext_secrets=False`, the constructs' own refusal of secret values
+    (`secret_values`), for callers that check as the constructs do; never a service rule."""
+    if allow_plaintext_secrets:
+        return []
+    from . import secret_values
+
+    return [Problem(f"{where}.{p.field}" if where else p.field, p.message)
+            for p in secret_values.problems(value, allow_plaintext=False)]
+
+
+def validate_config(config: Mapping[str, Any], *, allow_plaintext_secrets: bool = True) -> list[Problem]:
     """All problems of an endpoint config (`served_entities`, `traffic_config`)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _constructs_secret_line(config, "config", allow_plaintext_secrets)
     entities = list(config.get("served_entities") or [])
     if config.get("served_models"):
         # TF: the deprecated `served_models` still works; treat its entries like entities.
@@ -206,8 +214,9 @@ def _served_model_as_entity(model: Mapping[str, Any]) -> dict[str, Any]:
     return entity
 
 
-def validate_served_entity(entity: Mapping[str, Any], where: str) -> list[Problem]:
-    problems: list[Problem] = []
+def validate_served_entity(entity: Mapping[str, Any], where: str, *,
+                           allow_plaintext_secrets: bool = True) -> list[Problem]:
+    problems: list[Problem] = _constructs_secret_line(entity, where, allow_plaintext_secrets)
     name = entity.get("name")
     # SDK ServedEntityInput.name: "alphanumeric characters, dashes, and underscores".
     if name is not None and not (isinstance(name, str) and NAME_PATTERN.match(name)):

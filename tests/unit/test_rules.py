@@ -385,3 +385,16 @@ def test_secret_reference_shape():
 def test_a_terraform_expression_in_a_key_field_is_left_to_apply_time():
     """A `${var.key}` expression holds the reference at apply time; a literal key is still refused (SDK)."""
     assert rules.validate_served_entity(external(openai_api_key="${var.openai_key_reference}"), "e") == []
+
+
+def test_callers_that_check_as_the_constructs_do_can_ask_for_the_secret_line():
+    """`allow_plaintext_secrets=False` adds the constructs' refusal of plaintext keys (never a service rule)."""
+    entity = external(openai_api_key_plaintext="sk-live-0123456789abcdefghij")
+    assert rules.validate_served_entity(entity, "e") == []
+    refused = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
+    assert fields(refused) == ["e.external_model.openai_config.openai_api_key_plaintext"]
+    assert "sk-live" not in str(refused)
+    assert fields(rules.validate_config({"served_entities": [entity]}, allow_plaintext_secrets=False)) == [
+        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
+    assert fields(rules.validate_endpoint(request(entity), allow_plaintext_secrets=False)) == [
+        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
