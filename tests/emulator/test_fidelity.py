@@ -225,3 +225,12 @@ def test_the_emulator_never_applies_the_constructs_opinions(emu, w):
     assert _http(emu, "POST", API, body).status_code == 200
     raw = wait_ready(w, "opinions").config.served_entities[0].environment_vars
     assert raw["TOKENIZERS_PARALLELISM"] == "false"
+
+
+def test_answer_fields_sent_in_a_create_are_not_taken_as_the_endpoints(emu):
+    """Only fields of the create request (SDK ServingEndpointsAPI.create) are stored; a client cannot
+    set what the service computes (state, pending_config, id)."""
+    body = {"name": "plain", "id": "0" * 32, "pending_config": {"config_version": 9},
+            "config": {"served_entities": [{"entity_name": "ml.models.scorer", "entity_version": "1"}]}}
+    created = _http(emu, "POST", API, body).json()
+    assert created["id"] != "0" * 32 and created["pending_config"]["config_version"] == 1

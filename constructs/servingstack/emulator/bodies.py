@@ -6,6 +6,7 @@ enum values into None without a word, so checking after parsing would miss them.
 from __future__ import annotations
 
 import dataclasses
+import inspect
 import json
 from typing import Any, Callable, TypeVar
 
@@ -17,6 +18,7 @@ from databricks.sdk.service.serving import (
     PtEndpointCoreConfig,
     RateLimit,
     ServingEndpointDetailed,
+    ServingEndpointsAPI,
 )
 
 from servingstack import rules
@@ -30,11 +32,13 @@ T = TypeVar("T")
 # TF rate_limits block (legacy): key "user" or "endpoint"; renewal_period "minute" only.
 RATE_LIMIT_KEYS = ("user", "endpoint")
 RATE_LIMIT_PERIODS = ("minute",)
-# Create-request fields the emulator models itself; other fields that the service shows back on an
-# endpoint (SDK ServingEndpointDetailed: telemetry_config, usage_policy_id, ...) are stored as sent.
+# Create-request fields the emulator models itself; the other fields of the SDK's create request
+# that the service shows back on the endpoint (telemetry_config, and usage_policy_id in the answer
+# dataclasses) are stored as sent. Fields of neither kind are ignored, as the service ignores them.
 _MODELLED = {"name", "config", "ai_gateway", "tags", "route_optimized", "description", "email_notifications",
              "budget_policy_id", "rate_limits"}
-_SHOWN = {f.name for f in dataclasses.fields(ServingEndpointDetailed)}
+_CREATE_FIELDS = set(inspect.signature(ServingEndpointsAPI.create).parameters) - {"self"}
+_SHOWN = {f.name for f in dataclasses.fields(ServingEndpointDetailed)} & (_CREATE_FIELDS | {"usage_policy_id"})
 
 
 def read_json(raw: bytes) -> Any:
