@@ -4,8 +4,9 @@ Everything here works on API-shaped dicts: the body `databricks-sdk` sends to
 `POST /api/2.0/serving-endpoints` (`name`, `config.served_entities[]`,
 `config.traffic_config.routes[]`, `ai_gateway`, `tags`, ...). The constructs build
 that shape from their typed props, the emulator parses it from requests, so both
-enforce one set of rules. Every function returns all problems it finds, never
-stops at the first. Messages never quote a value that might be a secret.
+enforce one set of rules: the service's, each with a comment naming its source.
+Every function returns all problems it finds, never stops at the first. Messages
+never quote a value that might be a secret.
 """
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ MAX_ENDPOINT_NAME_LENGTH = 63
 # SDK EndpointCoreConfigInput.served_entities says 10; the maintainers corrected it to 15
 # (databricks-sdk-py serving docs; the service accepts 15).
 MAX_SERVED_ENTITIES = 15
-# REST / product docs: names starting with `databricks-` are reserved for Databricks-managed endpoints.
+# Product docs (Foundation Model APIs): `databricks-*` names Databricks' own pay-per-token endpoints;
+# the service refuses the prefix for user endpoints.
 RESERVED_NAME_PREFIX = "databricks-"
 # LIMITS: at most 1000 serving endpoints per workspace (the emulator enforces it).
 MAX_ENDPOINTS_PER_WORKSPACE = 1000
