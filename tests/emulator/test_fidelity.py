@@ -234,3 +234,23 @@ def test_answer_fields_sent_in_a_create_are_not_taken_as_the_endpoints(emu):
             "config": {"served_entities": [{"entity_name": "ml.models.scorer", "entity_version": "1"}]}}
     created = _http(emu, "POST", API, body).json()
     assert created["id"] != "0" * 32 and created["pending_config"]["config_version"] == 1
+
+
+def test_apply_creates_an_endpoint_without_config_and_leaves_it_so(emu, w):
+    """TF `config`: optional; "If config was provided in a previous apply but is not provided in the
+    current apply, no change to the model serving endpoint will occur"."""
+    from servingstack.emulator.apply import apply_stack
+    from servingstack.stackfile import load_stack
+
+    import pathlib
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        stack_dir = pathlib.Path(tmp) / "dev"
+        stack_dir.mkdir()
+        (stack_dir / "cdk.tf.json").write_text(json.dumps(
+            {"resource": {"databricks_model_serving": {"later": {"name": "dev-later"}}}}))
+        apply_stack(load_stack(stack_dir), w, timeout=10, poll_seconds=0.05)
+        assert w.serving_endpoints.get("dev-later").config is None
+        apply_stack(load_stack(stack_dir), w, timeout=10, poll_seconds=0.05)
+        assert w.serving_endpoints.get("dev-later").pending_config is None
