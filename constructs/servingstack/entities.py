@@ -12,7 +12,7 @@ from typing import Any, Mapping, Protocol, Union
 
 from .errors import Problem
 from .providers import ExternalProvider
-from .secrets import SecretRef, SecretValue
+from .secrets import Plaintext, SecretRef, SecretValue
 
 FOUNDATION_MODEL_PREFIX = "system.ai."
 
@@ -114,7 +114,8 @@ class CustomModel:
     the Workspace Model Registry (a bare name such as `ads-model`).
 
     Environment variable values are plain strings or `secret(scope, key)` references; a value shaped
-    like a credential must be a reference (a secret-looking NAME is only a policy warning, SS5).
+    like a credential, or a `Plaintext(...)`, needs `allow_plaintext_secrets=True` (a secret-looking
+    NAME is only a policy warning, SS13).
     `workload_size` defaults to Small unless `min/max_provisioned_concurrency` size it instead.
     `scale_to_zero=None` leaves the service's default (off).
     """
@@ -145,7 +146,7 @@ class CustomModel:
             "min_provisioned_concurrency": self.min_provisioned_concurrency,
             "max_provisioned_concurrency": self.max_provisioned_concurrency,
             "instance_profile_arn": self.instance_profile_arn,
-            "environment_vars": {k: str(v) for k, v in self.environment_vars.items()} or None,
+            "environment_vars": _env(self.environment_vars),
         })
 
     def problems(self) -> list[Problem]:
@@ -187,7 +188,7 @@ class FeatureSpec:
             "name": self.served_name(), "entity_name": self.function, "workload_size": self.workload_size,
             "workload_type": self.workload_type, "scale_to_zero_enabled": self.scale_to_zero,
             "instance_profile_arn": self.instance_profile_arn,
-            "environment_vars": {k: str(v) for k, v in self.environment_vars.items()} or None,
+            "environment_vars": _env(self.environment_vars),
         })
 
     def problems(self) -> list[Problem]:
@@ -232,6 +233,15 @@ class ExternalModel:
 
     def declared_task(self) -> str | None:
         return self.task
+
+
+def _env(variables: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Values as the API takes them: a secret reference as `{{secrets/...}}`, a `Plaintext` as its value
+    (which the endpoint's secret line then judges), anything else as given, for the rules to check."""
+    if not isinstance(variables, Mapping):
+        return None
+    return {k: v.value if isinstance(v, Plaintext) else str(v) if isinstance(v, SecretRef) else v
+            for k, v in variables.items()} or None
 
 
 def _is_provider(provider: Any) -> bool:

@@ -11,6 +11,7 @@ from . import rules, secret_values
 from .entities import ServedEntity
 from .errors import Problem, ValidationError
 from .gateway import AiGateway
+from .secrets import Plaintext
 from .traffic import routes
 
 # TF `timeouts` (create, update): Go durations (time.ParseDuration: "45m", "1h30m", "1.5h", "90s").
@@ -112,6 +113,12 @@ class EndpointSpec:
                 continue
             problems += [Problem(f"config.served_entities[{index}].{p.field}", p.message)
                          for p in entity.problems()]
+            variables = getattr(entity, "environment_vars", None)
+            if isinstance(variables, Mapping) and not self.allow_plaintext_secrets:
+                problems += [Problem(f"config.served_entities[{index}].environment_vars[{key}]",
+                                     "is a Plaintext secret: use secret(scope, key), or opt in with "
+                                     "allow_plaintext_secrets=True")
+                             for key, value in variables.items() if isinstance(value, Plaintext)]
         problems += rules.validate_endpoint(request)
         problems += secret_values.problems(request, allow_plaintext=self.allow_plaintext_secrets)
         problems += _prop_type_problems(self)

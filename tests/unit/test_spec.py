@@ -235,3 +235,12 @@ def test_a_workload_size_with_provisioned_concurrency_is_refused():
     assert "config.served_entities[0].workload_size" in str(error.value)
     EndpointSpec(name="x", served_entities=[CustomModel("ml.a.b", 1, min_provisioned_concurrency=4,
                                                         max_provisioned_concurrency=8)]).validate("dev/x")
+
+
+def test_a_plaintext_environment_variable_needs_the_opt_in():
+    model = CustomModel("ml.a.b", 1, environment_vars={"DB_PASSWORD": Plaintext("hunter2hunter2")})
+    with pytest.raises(ValidationError) as error:
+        EndpointSpec(name="x", served_entities=[model]).validate("dev/x")
+    assert "environment_vars[DB_PASSWORD]" in str(error.value) and "hunter2" not in str(error.value)
+    request = EndpointSpec(name="x", served_entities=[model], allow_plaintext_secrets=True).validate("dev/x")
+    assert request["config"]["served_entities"][0]["environment_vars"] == {"DB_PASSWORD": "hunter2hunter2"}
