@@ -64,6 +64,9 @@ RATE_LIMIT_KEYS_NEEDING_PRINCIPAL = ("user_group", "service_principal")
 RATE_LIMIT_RENEWAL_PERIODS = ("minute",)
 # SDK enum AiGatewayGuardrailPiiBehaviorBehavior.
 PII_BEHAVIORS = ("BLOCK", "MASK", "NONE")
+# SDK enum TelemetryFeature (TelemetryConfig.enabled_telemetry_features).
+TELEMETRY_FEATURES = ("TELEMETRY_FEATURE_INFERENCE_TABLE", "TELEMETRY_FEATURE_LOGS", "TELEMETRY_FEATURE_METRICS",
+                      "TELEMETRY_FEATURE_TRACES")
 # SDK enum AmazonBedrockConfigBedrockProvider; TF: "Supported values (case insensitive)".
 BEDROCK_PROVIDERS = ("anthropic", "cohere", "ai21labs", "amazon")
 # SDK OpenAiConfig.openai_api_type: `azure` (access token) or `azuread` (Microsoft Entra ID).
@@ -122,6 +125,27 @@ def validate_endpoint(request: Mapping[str, Any], *, allow_plaintext_secrets: bo
     if request.get("ai_gateway") is not None:
         problems += validate_ai_gateway(request["ai_gateway"])
     problems += validate_tags(request.get("tags") or [])
+    problems += validate_telemetry(request.get("telemetry_config"))
+    return problems
+
+
+def validate_telemetry(telemetry: Any) -> list[Problem]:
+    """SDK TelemetryConfig: `enabled_telemetry_features` from the TelemetryFeature enum, and an
+    inference table's `sampling_fraction` a fraction (0..1)."""
+    if telemetry is None:
+        return []
+    if not isinstance(telemetry, Mapping):
+        return [Problem("telemetry_config", "must be an object")]
+    problems = []
+    for index, feature in enumerate(telemetry.get("enabled_telemetry_features") or []):
+        if feature not in TELEMETRY_FEATURES:
+            problems.append(Problem(f"telemetry_config.enabled_telemetry_features[{index}]",
+                                    f"{feature!r} is not one of {', '.join(TELEMETRY_FEATURES)}"))
+    fraction = (telemetry.get("inference_table_config") or {}).get("sampling_fraction")
+    if fraction is not None and not (isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+                                     and 0 <= fraction <= 1):
+        problems.append(Problem("telemetry_config.inference_table_config.sampling_fraction",
+                                f"must be a fraction from 0 to 1, got {fraction!r}"))
     return problems
 
 

@@ -189,7 +189,7 @@ def test_a_bedrock_model_id_gets_the_service_default_name(emu, w):
 def test_fields_the_sdk_drops_are_stored_and_shown_back(emu, w):
     """SDK ServingEndpointDetailed.telemetry_config is returned as sent; a workload type the SDK's enum
     does not list (GPU_MEDIUM_8, product docs' GPU workload types) is kept, not dropped."""
-    body = {"name": "gpu", "telemetry_config": {"enabled_telemetry_features": ["METRICS"]}, "config": {
+    body = {"name": "gpu", "telemetry_config": {"enabled_telemetry_features": ["TELEMETRY_FEATURE_METRICS"]}, "config": {
         "served_entities": [{"name": "m", "entity_name": "ml.models.llm", "entity_version": "1",
                              "workload_size": "Small", "workload_type": "GPU_MEDIUM_8"}]}}
     created = _http(emu, "POST", API, body)
@@ -197,10 +197,10 @@ def test_fields_the_sdk_drops_are_stored_and_shown_back(emu, w):
     assert created.json()["pending_config"]["served_entities"][0]["workload_type"] == "GPU_MEDIUM_8"
     wait_ready(w, "gpu")
     got = _http(emu, "GET", f"{API}/gpu").json()
-    assert got["telemetry_config"] == {"enabled_telemetry_features": ["METRICS"]}
+    assert got["telemetry_config"] == {"enabled_telemetry_features": ["TELEMETRY_FEATURE_METRICS"]}
     assert got["config"]["served_entities"][0]["workload_type"] == "GPU_MEDIUM_8"
     listed = _http(emu, "GET", API).json()["endpoints"][0]
-    assert listed["telemetry_config"] == {"enabled_telemetry_features": ["METRICS"]}
+    assert listed["telemetry_config"] == {"enabled_telemetry_features": ["TELEMETRY_FEATURE_METRICS"]}
 
 
 def test_a_feature_spec_and_a_registry_model_are_served(emu, w):
@@ -254,3 +254,21 @@ def test_apply_creates_an_endpoint_without_config_and_leaves_it_so(emu, w):
         assert w.serving_endpoints.get("dev-later").config is None
         apply_stack(load_stack(stack_dir), w, timeout=10, poll_seconds=0.05)
         assert w.serving_endpoints.get("dev-later").pending_config is None
+
+
+def test_the_sdk_sends_telemetry_config_and_reads_it_back(w):
+    """SDK ServingEndpointsAPI.create(telemetry_config=...) and ServingEndpointDetailed.telemetry_config;
+    TelemetryFeature is an enum and sampling_fraction lies in [0.0, 1.0] (SDK docstrings)."""
+    from databricks.sdk.errors import InvalidParameterValue
+    from databricks.sdk.service.serving import TelemetryConfig, TelemetryFeature, TelemetryInferenceTableConfig
+
+    telemetry = TelemetryConfig(enabled_telemetry_features=[TelemetryFeature.TELEMETRY_FEATURE_TRACES],
+                                inference_table_config=TelemetryInferenceTableConfig(sampling_fraction=0.5))
+    entity = ServedEntityInput(entity_name="ml.models.scorer", entity_version="1", workload_size="Small")
+    w.serving_endpoints.create(name="traced", config=EndpointCoreConfigInput(name="traced", served_entities=[entity]),
+                               telemetry_config=telemetry)
+    assert w.serving_endpoints.get("traced").telemetry_config == telemetry
+    with pytest.raises(InvalidParameterValue) as caught:
+        w.serving_endpoints.create(name="oversampled", telemetry_config=TelemetryConfig(
+            inference_table_config=TelemetryInferenceTableConfig(sampling_fraction=1.5)))
+    assert "telemetry_config.inference_table_config.sampling_fraction" in str(caught.value)
