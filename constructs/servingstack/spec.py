@@ -39,7 +39,8 @@ class EndpointSpec:
     - `served_entities`: one or more `FoundationModel`, `ProvisionedThroughput`, `CustomModel`,
       `FeatureSpec` or `ExternalModel` (at most 15). Default none: the endpoint is created without a
       config, which the provider allows ("can be added and modified after creation").
-    - `traffic`: name -> percent; default 100 to a single entity, required for several.
+    - `traffic`: name -> percent, a route per entity; default 100 to a single entity; for several,
+      unset leaves the split to the service (policy SS10 asks for one).
     - `ai_gateway`: default none. `tags`: merged over the stack's default tags.
     - `description`, `route_optimized`, `budget_policy_id`, `email_notifications`: default unset.
     - `create_timeout` / `update_timeout`: Terraform durations (`"45m"`); provider default 45m.
@@ -90,7 +91,8 @@ class EndpointSpec:
             request["tags"] = [{"key": k, "value": v} for k, v in sorted(tags.items())]
         optional = {"description": self.description, "route_optimized": self.route_optimized,
                     "budget_policy_id": self.budget_policy_id,
-                    "email_notifications": self.email_notifications.to_api() if self.email_notifications else None}
+                    "email_notifications": self.email_notifications.to_api()
+                    if isinstance(self.email_notifications, EmailNotifications) else None}
         request.update({k: v for k, v in optional.items() if v is not None})
         return request
 
