@@ -140,8 +140,9 @@ class EndpointSpec:
         if self.task is not None and self.task not in rules.TASKS:  # rules.TASKS: product docs' tasks
             problems.append(Problem("task", f"{self.task!r} is not one of {', '.join(rules.TASKS)}"))
         problems += self._sample_request_problems()
-        problems += expectation_problems(self.expectations, self.resolved_task(),
-                                         [e.served_name() for e in self.entities()])
+        valid = [e for e in self.entities() if _is_entity(e)]  # the others are reported above
+        task = self.resolved_task() if len(valid) == len(self.entities()) else self.task
+        problems += expectation_problems(self.expectations, task, [e.served_name() for e in valid])
         return problems
 
     def _sample_request_problems(self) -> list[Problem]:
