@@ -26,7 +26,14 @@ class _LazyGroup(click.Group):
         return getattr(importlib.import_module(module), attr)
 
 
-@click.group(cls=_LazyGroup)
+EPILOG = """\b
+Examples:
+  servingstack emulator serve --port 8080 --background
+  servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080
+"""
+
+
+@click.group(cls=_LazyGroup, epilog=EPILOG)
 @click.version_option(package_name="servingstack")
 def main() -> None:
     """Databricks Model Serving as code: check deployed stacks, emulate a workspace."""
