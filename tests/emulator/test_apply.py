@@ -180,8 +180,10 @@ def test_apply_without_waiting(emu, w, tmp_path):
     result = apply(emu, write_stack(tmp_path / "test", stack_document()), "--no-wait")
     assert result.exit_code == 0
     assert w.serving_endpoints.get("test-scorer").state.config_update.value == "IN_PROGRESS"
-    # The pending config already matches the stack: nothing to send.
-    assert "No changes" in apply(emu, write_stack(tmp_path / "test", stack_document()), "--no-wait").output
+    # The pending config already matches the stack: nothing to send, but the deployments still run.
+    again = apply(emu, write_stack(tmp_path / "test", stack_document()), "--no-wait").output
+    assert "No changes" not in again
+    assert "Nothing to send, but 2 endpoints are still deploying: test-scorer, test-chat" in again
 
 
 def test_apply_python_api(emu, w, tmp_path):

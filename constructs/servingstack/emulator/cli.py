@@ -173,39 +173,74 @@ async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: 
 # -- apply -----------------------------------------------------------------------------
 
 
-@emulator.command()
+@emulator.command(epilog=_examples(
+    "servingstack emulator apply --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080",
+    "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 servingstack emulator apply --stack cdktf.out/stacks/dev --no-wait"))
 @click.option("--stack", "stack_dir", required=True, type=click.Path(), help="A synthesized stack: cdktf.out/stacks/<stack>.")
 @click.option("--host", envvar=URL_ENV, show_envvar=True, required=True, help="Emulator URL, e.g. http://127.0.0.1:8080.")
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until deployments finish, like Terraform.")
-@click.option("--timeout", type=click.FloatRange(min=0), default=600.0, show_default=True, help="Seconds to wait for deployments.")
-def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: float) -> None:
-    """Create or update the stack's endpoints and permissions through databricks-sdk."""
+@click.option("--timeout", type=float, callback=lambda ctx, param, value: _seconds_option(value, "--timeout"),
+              default=600.0, show_default=True, help="Seconds to wait for deployments.")
+@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="What this stack's applies created, so that what leaves the stack is deleted (default: "
+                   "servingstack-emulator.<stack>.json beside Terraform's terraform.<stack>.tfstate).")
+def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: float, state_file: Path | None) -> None:
+    """Create, update or delete the stack's endpoints and permissions through databricks-sdk, as Terraform would.
+
+    The whole stack is checked first (references, the service's rules): a stack with a mistake
+    changes nothing. Endpoints and permissions that an earlier apply created and the stack no
+    longer declares are deleted (`-` lines); others in the workspace are left alone.
+    """
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
     from databricks.sdk.errors import DatabricksError
 
+    from servingstack.check.redact import Redactor
     from servingstack.errors import StackFileError
     from servingstack.stackfile import load_stack
 
-    from .apply import apply_stack
+    from .apply import PlanError, apply_stack
+    from .apply_state import ApplyState, StateError, default_state_path
 
-    _check_url(host)
+    host = _check_url(host)
+    token = resolve_token(token)
+    redactor = Redactor([token])  # and anything token-shaped a server message or build log carries
+
+    def echo(line: str) -> None:
+        click.echo(redactor.clean(line))
+
     try:
         stack = load_stack(stack_dir)
     except StackFileError as error:
         raise click.BadParameter(str(error), param_hint="--stack") from None
+    try:
+        state = ApplyState(state_file or default_state_path(stack_dir, stack.name), host)
+    except StateError as error:
+        raise click.BadParameter(str(error), param_hint="--state") from None
     _probe(host)
     try:
-        client = WorkspaceClient(
-            config=Config(host=host, token=resolve_token(token), auth_type="pat", retry_timeout_seconds=30)
-        )
-        click.echo(f"Applying stack {stack.name} to {host}")
-        result = apply_stack(stack, client, wait=wait, timeout=timeout, echo=click.echo)
+        client = WorkspaceClient(config=Config(host=host, token=token, auth_type="pat", retry_timeout_seconds=30))
+        echo(f"Applying stack {stack.name} to {host}")
+        result = apply_stack(stack, client, wait=wait, timeout=timeout, echo=echo, state=state)
+    except PlanError as error:
+        for problem in error.problems:
+            echo(f"Error: {problem}")
+        echo(f"Nothing was applied: {len(error.problems)} problem{'s' if len(error.problems) != 1 else ''} in the stack.")
+        sys.exit(1)
     except (DatabricksError, TimeoutError, OSError, ValueError) as error:
-        raise click.ClickException(f"apply failed: {error}") from None
+        raise click.ClickException(redactor.clean(f"apply failed: {error}")) from None
+    finally:
+        state.save()  # what was created before any failure is remembered
     if result.failed:
         sys.exit(1)
+
+
+def _seconds_option(value: float, option: str) -> float:
+    try:
+        return check_seconds(value, option, maximum=MAX_DEPLOY_SECONDS)
+    except FaultSpecError as error:
+        raise click.BadParameter(str(error).removeprefix(f"{option}: ")) from None
 
 
 # -- fault -----------------------------------------------------------------------------

@@ -1,0 +1,102 @@
+"""What `emulator apply` manages, kept between runs as Terraform keeps its state file.
+
+Terraform deletes a resource removed from the configuration because its state says it
+created it; everything else in the workspace is left alone. `emulator apply` does the same
+with a small JSON file: per workspace URL (one file can serve several emulators), the
+endpoints and permission sets this stack's applies created. It lives where cdktf's local
+backend puts `terraform.<stack>.tfstate` (the project directory, outside `cdktf.out`, so a
+new synth never loses it), named `servingstack-emulator.<stack>.json`; `--state` overrides.
+It holds names and ids only, never a secret.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from servingstack.stackfile import STACK_FILE
+
+STATE_VERSION = 1
+
+
+class StateError(ValueError):
+    """The state file exists but cannot be read as one."""
+
+
+def default_state_path(stack_dir: str | Path, stack_name: str) -> Path:
+    """Beside the stack's Terraform state: the local backend's directory when the stack names an
+    absolute one (cdktf does), else the directory holding `cdktf.out`, else the stack directory."""
+    stack_dir = Path(stack_dir)
+    if stack_dir.is_file():
+        stack_dir = stack_dir.parent
+    name = f"servingstack-emulator.{stack_name}.json"
+    try:
+        document = json.loads((stack_dir / STACK_FILE).read_text())
+        local = ((document.get("terraform") or {}).get("backend") or {}).get("local") or {}
+        backend_path = Path(str(local.get("path") or ""))
+        if backend_path.is_absolute():
+            return backend_path.parent / name
+    except (OSError, ValueError, AttributeError):
+        pass
+    stack_dir = stack_dir.resolve()
+    if stack_dir.parent.name == "stacks":
+        return stack_dir.parent.parent.parent / name
+    return stack_dir / name
+
+
+class ApplyState:
+    """The endpoints (name -> logical id) and permission sets (logical id -> endpoint name) that
+    applies of one stack created in one workspace."""
+
+    def __init__(self, path: Path, workspace: str):
+        self.path = Path(path)
+        self.workspace = workspace.rstrip("/")
+        self._document = self._load()
+        entry = self._document["workspaces"].setdefault(self.workspace, {})
+        self._endpoints: dict[str, str] = entry.setdefault("endpoints", {})
+        self._permissions: dict[str, str] = entry.setdefault("permissions", {})
+
+    def _load(self) -> dict[str, Any]:
+        if not self.path.is_file():
+            return {"version": STATE_VERSION, "workspaces": {}}
+        try:
+            document = json.loads(self.path.read_text())
+        except (OSError, ValueError) as error:
+            raise StateError(f"{self.path}: not a readable state file ({error}); move it away to start afresh") from None
+        if not isinstance(document, dict) or document.get("version") != STATE_VERSION \
+                or not isinstance(document.get("workspaces"), dict):
+            raise StateError(f"{self.path}: not a servingstack emulator state file (version {STATE_VERSION})")
+        return document
+
+    def endpoints(self) -> dict[str, str]:
+        return dict(self._endpoints)
+
+    def permissions(self) -> dict[str, str]:
+        return dict(self._permissions)
+
+    def remember_endpoint(self, name: str, logical_id: str) -> None:
+        self._endpoints[name] = logical_id
+
+    def forget_endpoint(self, name: str) -> None:
+        self._endpoints.pop(name, None)
+
+    def remember_permissions(self, logical_id: str, endpoint_name: str) -> None:
+        self._permissions[logical_id] = endpoint_name
+
+    def forget_permissions(self, logical_id: str) -> None:
+        self._permissions.pop(logical_id, None)
+
+    def save(self) -> None:
+        """Write atomically: a crash mid-write never leaves half a state file."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
+        try:
+            with os.fdopen(handle, "w", encoding="utf-8") as file:
+                json.dump(self._document, file, indent=2, sort_keys=True)
+                file.write("\n")
+            os.replace(temporary, self.path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
