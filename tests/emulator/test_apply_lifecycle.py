@@ -80,6 +80,7 @@ def test_a_dangling_reference_applies_nothing(emu, w, tmp_path):
     assert "Nothing was applied: 1 problem in the stack." in result.output
     assert names(w) == set()
     assert emu.request_count("POST") == emu.request_count("PUT") == emu.request_count("PATCH") == 0
+    assert not default_state_path(tmp_path / "test", "test").exists()
 
 
 def test_a_request_the_service_would_refuse_applies_nothing(emu, w, tmp_path):

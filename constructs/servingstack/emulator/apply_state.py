@@ -57,6 +57,7 @@ class ApplyState:
         entry = self._document["workspaces"].setdefault(self.workspace, {})
         self._endpoints: dict[str, str] = entry.setdefault("endpoints", {})
         self._permissions: dict[str, str] = entry.setdefault("permissions", {})
+        self._saved = json.dumps(self._document, sort_keys=True) if self.path.is_file() else None
 
     def _load(self) -> dict[str, Any]:
         if not self.path.is_file():
@@ -89,7 +90,10 @@ class ApplyState:
         self._permissions.pop(logical_id, None)
 
     def save(self) -> None:
-        """Write atomically: a crash mid-write never leaves half a state file."""
+        """Write when something changed, atomically: a crash mid-write never leaves half a state file."""
+        text = json.dumps(self._document, sort_keys=True)
+        if text == self._saved or (self._saved is None and not (self._endpoints or self._permissions)):
+            return  # nothing new (an apply that stopped at its plan leaves no file behind)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
@@ -97,6 +101,7 @@ class ApplyState:
                 json.dump(self._document, file, indent=2, sort_keys=True)
                 file.write("\n")
             os.replace(temporary, self.path)
+            self._saved = text
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
