@@ -213,14 +213,15 @@ def example_stacks(tmp_path_factory) -> Path:
 @pytest.mark.synth
 @pytest.mark.e2e
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
-def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, stack_name):
+def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, stack_name, tmp_path):
     stack = example_stacks / stack_name
     declared = load_stack(stack)
-    first = apply(emu, stack)
+    state = ("--state", str(tmp_path / "state.json"))  # not beside the repository's terraform.<stack>.tfstate
+    first = apply(emu, stack, *state)
     assert first.exit_code == 0, first.output
     assert f"{len(declared.endpoints) + len(declared.permissions)} created" in first.output
     for endpoint in declared.endpoints:
         assert wait_ready(w, endpoint.name).name == endpoint.name
-    second = apply(emu, stack)
+    second = apply(emu, stack, *state)
     assert second.exit_code == 0, second.output
     assert f"No changes: {len(declared.endpoints) + len(declared.permissions)} resources unchanged." in second.output

@@ -60,12 +60,22 @@ def test_endpoints_and_permissions_removed_from_the_stack_are_deleted(emu, w, tm
     assert "No changes: 1 resources unchanged." in again.output and "deleted" not in again.output
 
 
-def test_the_state_lives_beside_terraforms_and_survives_a_new_synth(tmp_path):
+def test_the_state_lives_beside_cdktf_out_and_survives_a_new_synth(emu, w, tmp_path):
     project = tmp_path / "project"
-    stack = write_stack(project / "cdktf.out" / "stacks" / "dev", {"resource": {}})
-    assert default_state_path(stack, "dev") == project.resolve() / "servingstack-emulator.dev.json"
-    backend = {"resource": {}, "terraform": {"backend": {"local": {"path": str(tmp_path / "terraform.dev.tfstate")}}}}
-    assert default_state_path(write_stack(stack, backend), "dev") == tmp_path / "servingstack-emulator.dev.json"
+    stack = write_stack(project / "cdktf.out" / "stacks" / "test", stack_document())
+    state = default_state_path(stack, "test")
+    assert state == project.resolve() / "servingstack-emulator.test.json"
+    assert apply(emu, stack).exit_code == 0
+    recorded = json.loads(state.read_text())["workspaces"][emu.url]
+    assert recorded["endpoints"] == {"test-scorer": "scorer", "test-chat": "chat"}
+    # A new synth replaces cdktf.out: the state is outside it, so the removal is still seen.
+    import shutil
+    shutil.rmtree(project / "cdktf.out")
+    smaller = without(without(stack_document(), "databricks_model_serving", "chat"), "databricks_permissions",
+                      "chat_permissions")
+    result = apply(emu, write_stack(project / "cdktf.out" / "stacks" / "test", smaller))
+    assert "- deleted   databricks_model_serving.chat" in result.output
+    assert names(w) == {"test-scorer"}
 
 
 def test_a_dangling_reference_applies_nothing(emu, w, tmp_path):

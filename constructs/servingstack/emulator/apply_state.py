@@ -3,9 +3,9 @@
 Terraform deletes a resource removed from the configuration because its state says it
 created it; everything else in the workspace is left alone. `emulator apply` does the same
 with a small JSON file: per workspace URL (one file can serve several emulators), the
-endpoints and permission sets this stack's applies created. It lives where cdktf's local
-backend puts `terraform.<stack>.tfstate` (the project directory, outside `cdktf.out`, so a
-new synth never loses it), named `servingstack-emulator.<stack>.json`; `--state` overrides.
+endpoints and permission sets this stack's applies created. It lives beside `cdktf.out`, where
+cdktf's local backend puts `terraform.<stack>.tfstate` (outside `cdktf.out`, so a new synth
+never loses it), named `servingstack-emulator.<stack>.json`; `--state` overrides.
 It holds names and ids only, never a secret.
 """
 from __future__ import annotations
@@ -16,8 +16,6 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from servingstack.stackfile import STACK_FILE
-
 STATE_VERSION = 1
 
 
@@ -26,21 +24,13 @@ class StateError(ValueError):
 
 
 def default_state_path(stack_dir: str | Path, stack_name: str) -> Path:
-    """Beside the stack's Terraform state: the local backend's directory when the stack names an
-    absolute one (cdktf does), else the directory holding `cdktf.out`, else the stack directory."""
-    stack_dir = Path(stack_dir)
+    """Beside the output directory (`<project>/cdktf.out/stacks/<stack>` -> `<project>/`), where
+    cdktf's local backend keeps `terraform.<stack>.tfstate` when synthesized from the project;
+    for a stack directory outside that layout, in the stack directory itself."""
+    stack_dir = Path(stack_dir).resolve()
     if stack_dir.is_file():
         stack_dir = stack_dir.parent
     name = f"servingstack-emulator.{stack_name}.json"
-    try:
-        document = json.loads((stack_dir / STACK_FILE).read_text())
-        local = ((document.get("terraform") or {}).get("backend") or {}).get("local") or {}
-        backend_path = Path(str(local.get("path") or ""))
-        if backend_path.is_absolute():
-            return backend_path.parent / name
-    except (OSError, ValueError, AttributeError):
-        pass
-    stack_dir = stack_dir.resolve()
     if stack_dir.parent.name == "stacks":
         return stack_dir.parent.parent.parent / name
     return stack_dir / name

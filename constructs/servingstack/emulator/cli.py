@@ -184,7 +184,7 @@ async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: 
               default=600.0, show_default=True, help="Seconds to wait for deployments.")
 @click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="What this stack's applies created, so that what leaves the stack is deleted (default: "
-                   "servingstack-emulator.<stack>.json beside Terraform's terraform.<stack>.tfstate).")
+                   "servingstack-emulator.<stack>.json beside cdktf.out, as terraform.<stack>.tfstate).")
 def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: float, state_file: Path | None) -> None:
     """Create, update or delete the stack's endpoints and permissions through databricks-sdk, as Terraform would.
 
