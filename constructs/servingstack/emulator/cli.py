@@ -155,6 +155,7 @@ async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: 
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop_event.set)
     if pid_file is not None:
+        pid_file.parent.mkdir(parents=True, exist_ok=True)
         pid_file.write_text(f"{os.getpid()}\n")
     click.echo(f"servingstack emulator listening on {server.url}")
     click.echo(f"  auth: Authorization: Bearer <token>, token from {source}")
