@@ -324,7 +324,7 @@ class EndpointCheck:
                 return
             self.done = True
             seen = self.result.last_state or "nothing yet"
-            for step in ("ready", "drift", "query"):
+            for step in STEP_NAMES:
                 outcome = getattr(self.result, step)
                 if outcome.status == "pending":
                     outcome.status = "fail"

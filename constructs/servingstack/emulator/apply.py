@@ -158,8 +158,9 @@ def validate_plan(stack: DeclaredStack) -> None:
         if declared.name in names:
             problems.append(f"{resource}: endpoint name {declared.name!r} is also used by {names[declared.name]}")
         names.setdefault(declared.name, resource)
-        # The service's own rules (servingstack.rules, shared with the emulator's create handler).
-        problems += [f"{resource}: {problem}" for problem in validate_endpoint(declared.request)]
+        if declared.resource_type == "databricks_model_serving":
+            # The service's own rules (servingstack.rules, shared with the emulator's create handler).
+            problems += [f"{resource}: {problem}" for problem in validate_endpoint(declared.request)]
     for declared in stack.permissions:
         resource = f"databricks_permissions.{declared.logical_id}"
         if declared.endpoint_logical_id not in logical_ids:

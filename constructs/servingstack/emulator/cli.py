@@ -19,7 +19,7 @@ from .auth import DEFAULT_TOKEN, TOKEN_ENV, resolve_token
 from .background import DEFAULT_PID_FILE, BackgroundError, start_background, stop_background
 from .defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
 from .faults import (CLI_NAMES, DROP, FAIL_DEPLOYMENT, MAX_RETRY_AFTER_SECONDS, NEVER_READY, SCOPES, SERVER_ERRORS,
-                     SLOW, THROTTLE, Fault, FaultSpecError, check_seconds, parse_spec)
+                     SLOW, THROTTLE, Fault, FaultSpecError, check_seconds, cli_name, parse_spec)
 
 URL_ENV = "SERVINGSTACK_EMULATOR_URL"
 
@@ -160,7 +160,7 @@ async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: 
     click.echo(f"servingstack emulator listening on {server.url}")
     click.echo(f"  auth: Authorization: Bearer <token>, token from {source}")
     if faults:
-        click.echo(f"  faults: {', '.join(CLI_NAMES[f.kind] for f in faults)}")
+        click.echo(f"  faults: {', '.join(cli_name(f.kind) for f in faults)}")
     sys.stdout.flush()
     try:
         await stop_event.wait()
@@ -376,7 +376,7 @@ def _add_fault(target: tuple[str, str], spec: dict[str, Any]) -> None:
     except FaultSpecError as error:
         raise click.UsageError(str(error)) from None
     faults = _admin(target, "POST", "faults", spec)["faults"]
-    click.echo(f"fault added: {CLI_NAMES[kind]} ({len(faults)} active)")
+    click.echo(f"fault added: {cli_name(kind)} ({len(faults)} active)")
 
 
 def _admin(target: tuple[str | None, str], method: str, route: str, body: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -22,14 +22,19 @@ DROP = "drop"
 FAIL_DEPLOYMENT = "fail_deployment"
 NEVER_READY = "never_ready"
 
-# The one name of each kind on the command line: `serve --fault NAME:...` and `emulator fault NAME`.
-CLI_NAMES = {THROTTLE: "throttle", SERVER_ERRORS: "errors", SLOW: "slow", DROP: "drop",
-             FAIL_DEPLOYMENT: "fail-deployment", NEVER_READY: "never-ready"}
-_BY_CLI_NAME = {name: kind for kind, name in CLI_NAMES.items()}
-
 REQUEST_KINDS = (THROTTLE, SERVER_ERRORS, SLOW, DROP)
 DEPLOYMENT_KINDS = (FAIL_DEPLOYMENT, NEVER_READY)
 KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS
+
+
+def cli_name(kind: str) -> str:
+    """The one name of a kind on the command line, in `serve --fault NAME:...` and `emulator fault
+    NAME`: the kind with dashes (`fail-deployment`), and `errors` for server errors."""
+    return "errors" if kind == SERVER_ERRORS else kind.replace("_", "-")
+
+
+CLI_NAMES = {kind: cli_name(kind) for kind in KINDS}
+_BY_CLI_NAME = {name: kind for kind, name in CLI_NAMES.items()}
 
 DEFAULT_FAILURE_MESSAGE = (
     "Container build failed: could not resolve the model's Python environment "
