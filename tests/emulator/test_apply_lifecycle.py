@@ -137,3 +137,19 @@ def test_apply_refuses_a_host_that_is_not_a_plain_url(host, shown, tmp_path):
                                        "--host", host])
     assert result.exit_code == 2
     assert shown in result.output and "pw-secret-9" not in result.output
+
+
+def test_grants_on_an_endpoint_made_elsewhere_apply_and_are_removed_with_the_stack(emu, w, tmp_path):
+    shared = create_custom(w, "shared-llm")
+    document = {"resource": {"databricks_permissions": {"shared_permissions": {
+        "serving_endpoint_id": shared.id,  # ExistingEndpoint: a literal id, not a reference
+        "access_control": [{"group_name": "analysts", "permission_level": "CAN_QUERY"}]}}}}
+    granted = apply(emu, write_stack(tmp_path / "test", document))
+    assert granted.exit_code == 0, granted.output
+    assert f"~ updated   databricks_permissions.shared_permissions  shared-llm (id {shared.id})" in granted.output
+    groups = lambda: {a.group_name for a in w.serving_endpoints.get_permissions(shared.id).access_control_list  # noqa: E731
+                      if a.group_name and any(not p.inherited for p in a.all_permissions)}
+    assert groups() == {"analysts"}
+    removed = apply(emu, write_stack(tmp_path / "test", {"resource": {}}))
+    assert "- deleted   databricks_permissions.shared_permissions" in removed.output
+    assert groups() == set() and "shared-llm" in names(w)  # the endpoint itself was never this stack's

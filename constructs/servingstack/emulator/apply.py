@@ -56,6 +56,7 @@ class Change:
     details: list[str] = field(default_factory=list)
     deploys: bool = False  # a new config version is deploying
     deploying_already: bool = False  # a deployment this apply did not start was still running
+    endpoint: str | None = None  # for permissions: the endpoint's name
 
     def line(self, width: int = 0) -> str:
         detail = f" ({', '.join(self.details)})" if self.details else ""
@@ -138,8 +139,9 @@ def apply_stack(
         _wait_for(client, deploying, timeout, poll_seconds)
     for declared in stack.permissions:
         result.changes.append(_apply_permissions(client, declared, endpoints, created))
-        if state is not None:
-            state.remember_permissions(declared.logical_id, endpoints[declared.endpoint_logical_id or ""].name)
+        applied = result.changes[-1]
+        if state is not None and applied.endpoint is not None:
+            state.remember_permissions(declared.logical_id, applied.endpoint)
     if state is not None:
         result.changes += _delete_removed(client, stack, state)
     for line in result.lines():
@@ -163,7 +165,8 @@ def validate_plan(stack: DeclaredStack) -> None:
             problems += [f"{resource}: {problem}" for problem in validate_endpoint(declared.request)]
     for declared in stack.permissions:
         resource = f"databricks_permissions.{declared.logical_id}"
-        if declared.endpoint_logical_id not in logical_ids:
+        # A `${...}` reference must resolve in this stack; a literal id names an endpoint made elsewhere.
+        if declared.serving_endpoint_id.startswith("${") and declared.endpoint_logical_id not in logical_ids:
             problems.append(f"{resource}: serving_endpoint_id {declared.serving_endpoint_id} refers to no "
                             "databricks_model_serving of this stack (a dangling reference)")
         for index, entry in enumerate(declared.access_control):
@@ -179,17 +182,21 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
     changes: list[Change] = []
     declared_names = {e.name for e in stack.endpoints}
     declared_permissions = {p.logical_id for p in stack.permissions}
+    leaving = set(state.endpoints()) - declared_names
     for logical_id, endpoint_name in state.permissions().items():
         if logical_id in declared_permissions:
             continue
         resource = f"databricks_permissions.{logical_id}"
-        if endpoint_name in declared_names:
-            # The provider's delete leaves only the caller's own CAN_MANAGE.
-            live = client.serving_endpoints.get(endpoint_name)
-            client.serving_endpoints.set_permissions(live.id, access_control_list=[])
-            changes.append(Change(DELETED, resource, f"{endpoint_name} (id {live.id})", ["grants removed"]))
-        else:
+        if endpoint_name in leaving:
             changes.append(Change(DELETED, resource, endpoint_name, ["with its endpoint"]))
+        else:
+            # The provider's delete leaves only the caller's own CAN_MANAGE.
+            try:
+                live = client.serving_endpoints.get(endpoint_name)
+                client.serving_endpoints.set_permissions(live.id, access_control_list=[])
+                changes.append(Change(DELETED, resource, f"{endpoint_name} (id {live.id})", ["grants removed"]))
+            except NotFound:
+                changes.append(Change(DELETED, resource, endpoint_name, ["its endpoint is already gone"]))
         state.forget_permissions(logical_id)
     for endpoint_name, logical_id in state.endpoints().items():
         if endpoint_name in declared_names:
@@ -387,9 +394,9 @@ def _apply_permissions(
     created: set[str],
 ) -> Change:
     resource = f"databricks_permissions.{declared.logical_id}"
-    endpoint = endpoints.get(declared.endpoint_logical_id or "")
+    endpoint = endpoints.get(declared.endpoint_logical_id or "") or _existing(client, declared.serving_endpoint_id)
     if endpoint is None:
-        return Change(FAILED, resource, declared.serving_endpoint_id, ["refers to an endpoint not in this stack"])
+        return Change(FAILED, resource, declared.serving_endpoint_id, ["no endpoint with this id in the workspace"])
     target = f"{endpoint.name} (id {endpoint.id})"
     wanted = {_grant(entry) for entry in declared.access_control}
     wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
@@ -404,13 +411,21 @@ def _apply_permissions(
             if not permission.inherited and permission.permission_level is not None:
                 have.add((*principal, permission.permission_level.value))
     if have == wanted:
-        return Change(UNCHANGED, resource, target)
+        return Change(UNCHANGED, resource, target, endpoint=endpoint.name)
     client.serving_endpoints.set_permissions(
         endpoint.id,
         access_control_list=[ServingEndpointAccessControlRequest.from_dict(e) for e in declared.access_control],
     )
     action = CREATED if declared.endpoint_logical_id in created else UPDATED
-    return Change(action, resource, target, [f"{len(declared.access_control)} grants"])
+    return Change(action, resource, target, [f"{len(declared.access_control)} grants"], endpoint=endpoint.name)
+
+
+def _existing(client: WorkspaceClient, endpoint_id: str) -> ServingEndpointDetailed | None:
+    """An endpoint made elsewhere, named by its literal id (`ExistingEndpoint`)."""
+    for listed in client.serving_endpoints.list():
+        if listed.id == endpoint_id and listed.name:
+            return client.serving_endpoints.get(listed.name)
+    return None
 
 
 def _grant(entry: dict[str, Any]) -> tuple[str, str, str]:
