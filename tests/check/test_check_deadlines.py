@@ -235,6 +235,7 @@ def test_the_deadline_bounds_the_whole_run_even_a_query_that_hangs(emu, tmp_path
     assert time.monotonic() - started < TIMEOUT + SLACK
     endpoint = report.endpoints[0]
     assert endpoint.ready.status == "pass" and endpoint.query.status == "fail"
+    assert endpoint.query.message == f"not finished within the {TIMEOUT:g} s timeout"
     assert report.exit_code == 1
 
 

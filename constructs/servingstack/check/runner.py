@@ -418,7 +418,13 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     # The hard stop: whatever still runs a moment after the deadline (a query in its grace time,
     # a request that hangs) is cut off; the moment lets the last full looks report the state seen.
     cut_off = threading.Event()
-    watchdog = threading.Timer(deadline.remaining() + HARD_STOP_SLACK_SECONDS, lambda: (cut_off.set(), stop.set()))
+
+    def cut() -> None:
+        cut_off.set()
+        stop.set()
+        scheduler.at(time.monotonic(), lambda: None)  # wakes the dispatcher now, not at its next look
+
+    watchdog = threading.Timer(deadline.remaining() + HARD_STOP_SLACK_SECONDS, cut)
     watchdog.daemon = True
     try:
         for check in checks:
