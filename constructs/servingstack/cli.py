@@ -6,6 +6,7 @@ neither command pays for the other's imports.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -24,6 +25,16 @@ class _LazyGroup(click.Group):
             return None
         module, attr = _SUBCOMMANDS[name]
         return getattr(importlib.import_module(module), attr)
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        """The process entry point (console script, `python -m`); tests call `main.main()` instead."""
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            if "servingstack.check.signals" in sys.modules:  # only a check can leave workers behind
+                sys.modules["servingstack.check.signals"].leave_without_stragglers(code)
+            raise
 
 
 EPILOG = """\b

@@ -253,3 +253,28 @@ def test_token_shaped_strings_from_the_server_are_redacted_everywhere(emu, tmp_p
     assert "pip install failed" in result.output  # the reason is still shown, only the secret goes
     for text in (result.output, *(p.read_text() for p in out.iterdir())):
         assert leaked not in text and TOKEN not in text
+
+
+def test_the_process_does_not_wait_for_requests_cut_off_at_the_deadline():
+    """A worker still in a request (the scheduler's thread names) must not hold the exit."""
+    code = ("import sys, threading, time\n"
+            "threading.Thread(target=time.sleep, args=(120,), name='servingstack-check_0').start()\n"
+            "import servingstack.check.signals\n"
+            "from servingstack.cli import main\n"
+            "sys.argv = ['servingstack', '--version']\n"
+            "main()\n")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "version" in result.stdout
+
+
+def test_a_cut_off_check_prints_and_writes_everything_before_it_leaves(emu, tmp_path):
+    stack = write_stack(tmp_path, chat=CHAT)
+    deploy(emu, stack)
+    emu.slow(60, scope="query")
+    report = tmp_path / "check.json"
+    result = subprocess.run([sys.executable, "-m", "servingstack.cli", "check", "--stack", str(stack), "--host", emu.url,
+                             "--token", TOKEN, "--timeout", "3", "--json", str(report)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "not finished within the 3 s timeout" in result.stdout
+    assert json.loads(report.read_text())["endpoints"][0]["steps"]["query"]["status"] == "fail"

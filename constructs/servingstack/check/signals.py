@@ -6,7 +6,9 @@ checker stops the way Ctrl-C stops it, marks the report interrupted and writes i
 """
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 from typing import Iterator
@@ -61,3 +63,21 @@ class SignalWatch:
             yield
         finally:
             self.armed = False
+
+
+# The scheduler's worker threads (check/scheduler.py names them so).
+WORKER_PREFIX = "servingstack-check"
+
+
+def leave_without_stragglers(code: int) -> None:
+    """End the process now when check workers still run: requests cut off at the deadline (or by
+    Ctrl-C) would otherwise hold the exit for up to one HTTP timeout, as Python joins its worker
+    threads. Called at the very end, after every report is printed and written; a no-op otherwise."""
+    if not any(t.name.startswith(WORKER_PREFIX) and t.is_alive() for t in threading.enumerate()):
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
