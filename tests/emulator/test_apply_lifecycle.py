@@ -67,7 +67,8 @@ def test_the_state_lives_beside_cdktf_out_and_survives_a_new_synth(emu, w, tmp_p
     assert state == project.resolve() / "servingstack-emulator.test.json"
     assert apply(emu, stack).exit_code == 0
     recorded = json.loads(state.read_text())["workspaces"][emu.url]
-    assert recorded["endpoints"] == {"test-scorer": "scorer", "test-chat": "chat"}
+    assert recorded["endpoints"] == {"test-scorer": "databricks_model_serving.scorer",
+                                     "test-chat": "databricks_model_serving.chat"}
     # A new synth replaces cdktf.out: the state is outside it, so the removal is still seen.
     import shutil
     shutil.rmtree(project / "cdktf.out")

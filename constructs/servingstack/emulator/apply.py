@@ -133,7 +133,7 @@ def apply_stack(
             deploying[declared.name] = change
         result.changes.append(change)
         if state is not None:
-            state.remember_endpoint(declared.name, declared.logical_id)
+            state.remember_endpoint(declared.name, f"{declared.resource_type}.{declared.logical_id}")
     if deploying:
         echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
         _wait_for(client, deploying, timeout, poll_seconds)
@@ -198,7 +198,7 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
             except NotFound:
                 changes.append(Change(DELETED, resource, endpoint_name, ["its endpoint is already gone"]))
         state.forget_permissions(logical_id)
-    for endpoint_name, logical_id in state.endpoints().items():
+    for endpoint_name, resource in state.endpoints().items():
         if endpoint_name in declared_names:
             continue
         try:
@@ -206,7 +206,7 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
             details = []
         except NotFound:
             details = ["already gone"]
-        changes.append(Change(DELETED, f"databricks_model_serving.{logical_id}", endpoint_name, details))
+        changes.append(Change(DELETED, resource, endpoint_name, details))
         state.forget_endpoint(endpoint_name)
     return changes
 

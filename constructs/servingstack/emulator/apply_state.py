@@ -37,8 +37,8 @@ def default_state_path(stack_dir: str | Path, stack_name: str) -> Path:
 
 
 class ApplyState:
-    """The endpoints (name -> logical id) and permission sets (logical id -> endpoint name) that
-    applies of one stack created in one workspace."""
+    """The endpoints (name -> resource address, `databricks_model_serving.chat`) and permission sets
+    (logical id -> endpoint name) that applies of one stack created in one workspace."""
 
     def __init__(self, path: Path, workspace: str):
         self.path = Path(path)
@@ -67,8 +67,8 @@ class ApplyState:
     def permissions(self) -> dict[str, str]:
         return dict(self._permissions)
 
-    def remember_endpoint(self, name: str, logical_id: str) -> None:
-        self._endpoints[name] = logical_id
+    def remember_endpoint(self, name: str, resource: str) -> None:
+        self._endpoints[name] = resource
 
     def forget_endpoint(self, name: str) -> None:
         self._endpoints.pop(name, None)
