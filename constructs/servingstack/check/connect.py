@@ -104,8 +104,8 @@ def reach(host: str, deadline: Deadline, stop: threading.Event | None = None) ->
             # Any HTTP answer will do (even a 404): the SDK takes it from here.
             requests.get(f"{host}{DISCOVERY_PATH}", timeout=(remaining, remaining), allow_redirects=False).close()
             return
-        except requests.exceptions.SSLError as error:
-            raise ConfigurationError(f"cannot connect to {host}: TLS failed ({_first_line(error)})") from None
+        except requests.exceptions.SSLError:
+            return  # a server is there; whether to trust its certificate is the SDK's setting (e.g. insecure)
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
             raise ConfigurationError(f"no answer from {host} within {deadline.seconds:g} s: the connection "
                                      "was accepted (or is pending) but no HTTP answer came") from None
