@@ -100,6 +100,6 @@ def test_admin_route_and_cli_break_one_entity(emu, canary):
     result = CliRunner().invoke(main, ["emulator", "fault", "--host", emu.url, "--token", TOKEN,
                                        "broken-entity", "canary", "v2", "--status", "503"])
     assert result.exit_code == 0, result.output
-    assert "fault added: broken_entity" in result.output
+    assert "fault added: broken-entity" in result.output
     assert post(emu, entity_route("canary", "v2")).status_code == 503
     assert CliRunner().invoke(main, ["emulator", "fault", "broken-entity", "--help"]).exit_code == 0

@@ -4,9 +4,12 @@ compare it with the declaration and send it a smoke query.
 A `FleetWatcher` waits on all endpoints with one list call per look; an endpoint that looks
 done, failed or missing gets a full `get` on a worker of the shared `Scheduler`, and when that
 confirms it is ready, the same worker verifies it (drift, query) at once, so a fleet is done
-shortly after its slowest endpoint is ready. One deadline bounds the whole wait; an
-endpoint that becomes ready gets at least `QUERY_GRACE_SECONDS` (capped at the timeout) for
-retries of its queries, so one that is ready at the last moment is still queried.
+shortly after its slowest endpoint is ready.
+
+One deadline bounds the whole run, from the first connection attempt (`connect.reach`) on:
+a host that does not resolve, refuses or never answers ends the run inside it, and a
+watchdog cuts off whatever still runs `HARD_STOP_SLACK_SECONDS` after it (a query retried in
+its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within the timeout.
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from . import acl, drift, smoke
 from . import entities as entity_checks
 from . import progress as progress_module
 from .auth import Connection, make_client, verify_access
+from .connect import check_host_url, check_timeout
 from .errors import UsageError
 from .fleet import FleetWatcher
 from .readiness import PollPolicy, Readiness, assess, failure_details
@@ -38,6 +42,7 @@ from .scheduler import Scheduler
 DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0
 PREFLIGHT_SECONDS = 30.0
+HARD_STOP_SLACK_SECONDS = 0.5  # after the deadline, for the last looks to report what they saw
 LOG_FETCH_SECONDS = 5.0
 WORKERS = 10  # at most this many requests in flight (the SDK's plain-http connection pool holds 10)
 ANSWER_EXCERPT_CHARS = 300
@@ -206,8 +211,7 @@ class EndpointCheck:
         try:
             outcome, findings = acl.check(
                 run.client, live.get("id"), self.declared.access_control, caller, run.options.strict_permissions,
-                lambda call: call_with_retry(call, Deadline(max(run.deadline.remaining(), QUERY_GRACE_SECONDS)),
-                                             stop=run.stop))
+                lambda call: call_with_retry(call, run.deadline, stop=run.stop))
         except Interrupted:
             raise
         except Exception as error:  # noqa: BLE001 - reported as this step's verdict
@@ -241,7 +245,7 @@ class EndpointCheck:
         run, entity = self.run, self.result.entity_results[index]
         results: list = []
         try:
-            deadline = Deadline(max(run.deadline.remaining(), min(run.options.timeout, QUERY_GRACE_SECONDS)))
+            deadline = run.deadline  # retries end with the run: its watchdog cuts off whatever outlives it
             results = entity_checks.check_entity(
                 run.client, self.name, entity, self._task, self._plan.body if self._plan else None,
                 self.declared.expectations, run.options.queries, deadline, run.stop, run.redactor.clean)
@@ -385,6 +389,22 @@ class EndpointCheck:
             self.done = True
         self.run.progress.finished(self.result)
 
+    def time_out(self) -> None:
+        """The run's hard deadline passed while this endpoint's steps still ran."""
+        with self._lock:
+            if self.done:
+                return
+            self.done = True
+            seen = self.result.last_state or "nothing yet"
+            for step in STEP_NAMES:
+                outcome = getattr(self.result, step)
+                if outcome.status == "pending":
+                    outcome.status = "fail"
+                    outcome.message = (f"not finished within the {self.run.options.timeout:g} s timeout; "
+                                       f"last state seen: {seen}" if step == "ready" else
+                                       f"not finished within the {self.run.options.timeout:g} s timeout")
+        self.run.progress.finished(self.result)
+
     def interrupt(self) -> None:
         """Record what is known when the run stops before this endpoint finished."""
         with self._lock:
@@ -425,8 +445,9 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     one found in the environment or a profile), for whoever renders the report afterwards.
     `strict_permissions`: a live grant the stack does not declare fails its endpoint (else a warning).
     """
-    if not timeout or timeout <= 0:
-        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    timeout = check_timeout(timeout, "timeout")
+    if host is not None:
+        host = check_host_url(host)
     if queries < 1:
         raise UsageError(f"queries must be at least 1, not {queries!r}")
     try:
@@ -441,17 +462,27 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     redactor.add(token)
     options = CheckOptions(timeout=float(timeout), query=query, queries=queries, stream=stream,
                            poll=poll or PollPolicy(), strict_permissions=strict_permissions)
-    client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.monotonic()
-    verify_access(client, Deadline(min(options.timeout, PREFLIGHT_SECONDS)), redactor)
-
-    report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=client.config.host,
+    report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=host,
                          started_at=started_at, timeout_seconds=options.timeout)
+    # One deadline for the whole run, from the first connection attempt on.
+    deadline = Deadline(options.timeout)
+    try:
+        client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor,
+                             deadline=deadline)
+        verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
+        report.interrupted = True
+        report.endpoints = [_not_checked(declared, "interrupted") for declared in selected]
+        report.seconds = time.monotonic() - started
+        return report
+    report.host = client.config.host
+
     shown = progress if not isinstance(progress, str) else progress_module.choose(progress, redactor=redactor)
     stop = threading.Event()
     scheduler = Scheduler(options.workers, stop)
-    deadline, run_started = Deadline(options.timeout), time.monotonic()
+    run_started = time.monotonic()
     watcher = FleetWatcher(client, deadline, run_started, options.poll, scheduler.at)
     run = _Run(client=client, options=options, deadline=deadline, started=run_started, stop=stop,
                redactor=redactor, progress=shown, watcher=watcher, schedule=scheduler.at,
@@ -459,11 +490,28 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     checks = [EndpointCheck(declared, run) for declared in selected]
     report.endpoints = [check.result for check in checks]
     shown.start(stack.name, [c.declared.name for c in checks])
+    # The hard stop: whatever still runs a moment after the deadline (a query in its grace time,
+    # a request that hangs) is cut off; the moment lets the last full looks report the state seen.
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        stop.set()
+        scheduler.at(time.monotonic(), lambda: None)  # wakes the dispatcher now, not at its next look
+
+    watchdog = threading.Timer(deadline.remaining() + HARD_STOP_SLACK_SECONDS, cut)
+    watchdog.daemon = True
     try:
         for check in checks:
             watcher.watch(check)
+        watchdog.start()
         scheduler.run()
-        scheduler.close(wait=True)
+        if cut_off.is_set():
+            scheduler.close(wait=False)  # requests still in flight end on their own; nobody waits
+            for check in checks:
+                check.time_out()
+        else:
+            scheduler.close(wait=True)
     except KeyboardInterrupt:
         stop.set()
         scheduler.close(wait=False)
@@ -471,6 +519,15 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
         for check in checks:
             check.interrupt()
     finally:
+        watchdog.cancel()
         shown.stop()
         report.seconds = time.monotonic() - started
     return report
+
+
+def _not_checked(declared: DeclaredEndpoint, why: str) -> EndpointResult:
+    """An endpoint the run never got to: every step pending, saying why."""
+    result = EndpointResult(name=declared.name, logical_id=declared.logical_id)
+    for step in STEP_NAMES:
+        getattr(result, step).message = f"not checked: {why}"
+    return result
