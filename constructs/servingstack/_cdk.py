@@ -67,7 +67,7 @@ def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str,
             raise EngineError(f"{ENGINE_VARIABLE}={chosen} but {' and '.join(engine.modules)} are not both "
                               f"installed: pip install 'servingstack[{chosen}]'")
         return engine
-    imported = [e for e in ENGINES.values() if any(m in modules for m in e.modules)]
+    imported = [e for e in ENGINES.values() if _imported(e, modules)]
     if len(imported) > 1:
         raise EngineError(f"both cdktf and cdktn are imported; one app uses one engine: set {ENGINE_VARIABLE}")
     if imported:
@@ -78,22 +78,25 @@ def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str,
     raise EngineError("no CDK engine is installed: pip install 'servingstack[cdktf]' or 'servingstack[cdktn]'")
 
 
+def _imported(engine: Engine, modules: Mapping[str, Any]) -> list[str]:
+    return sorted({package for m in modules for package in engine.modules
+                   if m == package or m.startswith(package + ".")})
+
+
 def mixed_engine_modules(engine: Engine, modules: Mapping[str, Any] = sys.modules) -> list[str]:
     """The other engine's modules that are imported: a resource built from them would land in
     this engine's stacks and silently declare the other engine's provider version."""
-    return sorted({m.split(".")[0] for m in modules
-                   for other in ENGINES.values() if other is not engine
-                   for package in other.modules if m == package or m.startswith(package + ".")})
+    return sorted(m for other in ENGINES.values() if other is not engine for m in _imported(other, modules))
 
 
 def check_one_engine(path: str) -> None:
     """Refuse an app that mixes the two engines (one `ValidationError` naming the construct)."""
     mixed = mixed_engine_modules(ENGINE)
     if mixed:
-        raise ValidationError(path, [Problem("engine", f"this app builds with {ENGINE.name} (provider "
-                                             f"{ENGINE.provider_version}) but {', '.join(mixed)} is imported too: "
-                                             "use one engine's packages only, or set "
-                                             f"{ENGINE_VARIABLE}")])
+        verb = "is" if len(mixed) == 1 else "are"
+        raise ValidationError(path, [Problem("engine", (
+            f"this app builds with {ENGINE.name} (provider {ENGINE.provider_version}) but {' and '.join(mixed)} "
+            f"{verb} imported too: use one engine's packages only, or set {ENGINE_VARIABLE}"))])
 
 
 def project_node(roots: tuple[Path, ...] | None = None) -> str | None:
