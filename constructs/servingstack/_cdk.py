@@ -239,8 +239,20 @@ def _ai_gateway(ms: Any, gateway: Mapping[str, Any]) -> Any:
     return ms.ModelServingAiGateway(**values)
 
 
+def _telemetry(ms: Any, telemetry: Mapping[str, Any]) -> Any:
+    """`telemetry_config` (provider 1.138: ModelServingTelemetryConfig and its two blocks)."""
+    values = dict(telemetry)
+    if "table_names" in values:
+        values["table_names"] = ms.ModelServingTelemetryConfigTableNames(**values["table_names"])
+    if "inference_table_config" in values:
+        values["inference_table_config"] = ms.ModelServingTelemetryConfigInferenceTableConfig(
+            **values["inference_table_config"])
+    return ms.ModelServingTelemetryConfig(**values)
+
+
 def model_serving(scope: Construct, request: Mapping[str, Any], *, create_timeout: str | None = None,
-                  update_timeout: str | None = None, metadata: Mapping[str, Any] | None = None) -> Any:
+                  update_timeout: str | None = None, metadata: Mapping[str, Any] | None = None,
+                  workspace_id: str | None = None) -> Any:
     """A `databricks_model_serving` resource (child id `Default`) from an API create request."""
     ms = _provider("model_serving")
     values: dict[str, Any] = {"name": request["name"], "config": _config(ms, request["config"])}
@@ -253,6 +265,11 @@ def model_serving(scope: Construct, request: Mapping[str, Any], *, create_timeou
     for key in ("description", "route_optimized", "budget_policy_id"):
         if key in request:
             values[key] = request[key]
+    # The newer provider's fields; newer_fields.py refuses them before this on an engine without them.
+    if "telemetry_config" in request:
+        values["telemetry_config"] = _telemetry(ms, request["telemetry_config"])
+    if workspace_id is not None:
+        values["provider_config"] = ms.ModelServingProviderConfig(workspace_id=workspace_id)
     if create_timeout or update_timeout:
         values["timeouts"] = ms.ModelServingTimeouts(create=create_timeout, update=update_timeout)
     resource = ms.ModelServing(scope, "Default", **values)
@@ -291,13 +308,16 @@ def replace_access_control(resource: Any, access_control: list[dict[str, str]]) 
 # ---- databricks_app -----------------------------------------------------------------------
 
 def app(scope: Construct, id: str, *, name: str, description: str | None,
-        serving_endpoints: Mapping[str, tuple[str, str]]) -> Any:
+        serving_endpoints: Mapping[str, tuple[str, str]], compute_min_instances: int | None = None,
+        compute_max_instances: int | None = None) -> Any:
     """A `databricks_app` whose resources give it access to serving endpoints
     (resource name -> (endpoint name, permission))."""
     apps = _provider("app")
     resources = [apps.AppResources(name=resource, serving_endpoint=apps.AppResourcesServingEndpoint(
         name=endpoint, permission=permission)) for resource, (endpoint, permission) in serving_endpoints.items()]
-    return apps.App(scope, id, name=name, description=description, resources=resources)
+    compute = {k: v for k, v in (("compute_min_instances", compute_min_instances),
+                                 ("compute_max_instances", compute_max_instances)) if v is not None}
+    return apps.App(scope, id, name=name, description=description, resources=resources, **compute)
 
 
 # ---- stacks -------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from . import _cdk
 from .endpoint import _path_of
 from .errors import Problem, ValidationError
+from .newer_fields import app_engine_problems, validate_app_compute
 
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,28}[a-z0-9]$")
 _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -19,10 +20,12 @@ _RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 class ServingApp(_cdk.Construct):
     """`ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat_endpoint})`:
     the app gets CAN_QUERY on each endpoint, under the resource name given as key
-    (which the app reads from its environment)."""
+    (which the app reads from its environment). `compute_min_instances` / `compute_max_instances`
+    (set together; provider 1.138, needs the cdktn engine) bound how many instances it runs."""
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, query_endpoints: Mapping[str, Any],
-                 description: str | None = None) -> None:
+                 description: str | None = None, compute_min_instances: int | None = None,
+                 compute_max_instances: int | None = None) -> None:
         path = f"{_path_of(scope)}/{id}"
         problems = []
         if not (isinstance(name, str) and _APP_NAME.match(name)):
@@ -37,10 +40,14 @@ class ServingApp(_cdk.Construct):
             if not isinstance(getattr(endpoint, "endpoint_name", None), str):
                 problems.append(Problem(f"query_endpoints[{resource!r}]",
                                         "must be a ServingEndpoint or ExistingEndpoint"))
+        problems += validate_app_compute(compute_min_instances, compute_max_instances)
+        problems += app_engine_problems(_cdk.ENGINE.name, compute_min_instances=compute_min_instances,
+                                        compute_max_instances=compute_max_instances)
         if problems:
             raise ValidationError(path, problems)
         super().__init__(scope, id)
         self.path = path
         self.app_name = name
         self.resource = _cdk.app(self, "Default", name=name, description=description, serving_endpoints={
-            resource: (endpoint.endpoint_name, "CAN_QUERY") for resource, endpoint in query_endpoints.items()})
+            resource: (endpoint.endpoint_name, "CAN_QUERY") for resource, endpoint in query_endpoints.items()},
+            compute_min_instances=compute_min_instances, compute_max_instances=compute_max_instances)

@@ -78,7 +78,7 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         except TypeError as error:  # an unknown or missing prop
             raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
                 from None
-        request = self.spec.validate(self.path, prefix, default_tags)
+        request = self.spec.validate(self.path, prefix, default_tags, engine=_cdk.ENGINE.name)
         super().__init__(scope, id)
         self.request = request
         self.endpoint_name: str = self.request["name"]
@@ -87,7 +87,8 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         # Inside a ServingStack the stack records the metadata, in one place for all endpoints.
         self.resource = _cdk.model_serving(self, self.request, create_timeout=self.spec.create_timeout,
                                            update_timeout=self.spec.update_timeout,
-                                           metadata=None if stack is not None else self.spec.metadata())
+                                           metadata=None if stack is not None else self.spec.metadata(),
+                                           workspace_id=self.spec.workspace_id)
         if stack is not None:
             stack.register(id, self)
 

@@ -76,6 +76,9 @@ class ProvisionedThroughput:
     provisioned_model_units: int | None = None
     name: str | None = None
     task: str = "llm/v1/chat"
+    # Scale beyond the provisioned capacity on traffic spikes (service default on); provider 1.138,
+    # needs the cdktn engine (see newer_fields.py).
+    burst_scaling_enabled: bool | None = None
 
     def served_name(self) -> str:
         return self.name or _default_name(self.entity_name, self.entity_version)
@@ -87,6 +90,7 @@ class ProvisionedThroughput:
             "min_provisioned_throughput": self.min_provisioned_throughput,
             "max_provisioned_throughput": self.max_provisioned_throughput,
             "provisioned_model_units": self.provisioned_model_units,
+            "burst_scaling_enabled": self.burst_scaling_enabled,
         })
 
     def problems(self) -> list[Problem]:

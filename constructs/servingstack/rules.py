@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
+from . import newer_fields
 from .errors import Problem
 
 # Unconfirmed by the service's docs; kept in one place so it can change.
@@ -72,6 +73,7 @@ def validate_endpoint(request: Mapping[str, Any], *, allow_plaintext_secrets: bo
     if request.get("ai_gateway") is not None:
         problems += validate_ai_gateway(request["ai_gateway"])
     problems += validate_tags(request.get("tags") or [])
+    problems += newer_fields.validate(request)
     return problems
 
 
@@ -283,8 +285,10 @@ def _validate_bedrock(settings: Mapping[str, Any], where: str) -> list[Problem]:
         if not settings.get(field):
             problems.append(Problem(f"{where}.{field}", "is required"))
     has_keys = _has_key(settings, "aws_access_key_id") and _has_key(settings, "aws_secret_access_key")
-    if not has_keys and not settings.get("instance_profile_arn"):
-        problems.append(Problem(where, "needs aws_access_key_id and aws_secret_access_key, or instance_profile_arn"))
+    # SDK AmazonBedrockConfig: access keys, an instance profile, or a UC service credential.
+    if not has_keys and not settings.get("instance_profile_arn") and not settings.get("uc_service_credential_name"):
+        problems.append(Problem(where, "needs aws_access_key_id and aws_secret_access_key, instance_profile_arn "
+                                       "or uc_service_credential_name"))
     return problems
 
 

@@ -15,9 +15,10 @@ from databricks.sdk.service.serving import (
     EndpointTag,
     PtEndpointCoreConfig,
     RateLimit,
+    TelemetryConfig,
 )
 
-from servingstack import rules
+from servingstack import newer_fields, rules
 from servingstack.errors import Problem
 
 from . import apierrors
@@ -135,6 +136,16 @@ def parse_notifications(body: Any) -> EmailNotifications | None:
     return EmailNotifications.from_dict(notifications)
 
 
+def parse_telemetry(body: Any) -> TelemetryConfig | None:
+    """A create request's or `PATCH .../telemetry-config`'s `telemetry_config` (None removes it)."""
+    _require_object(body)
+    telemetry = body.get("telemetry_config")
+    if telemetry is None:
+        return None
+    _check(lambda: newer_fields.validate_telemetry(telemetry))
+    return _shaped(lambda: TelemetryConfig.from_dict(telemetry))
+
+
 # -- helpers ---------------------------------------------------------------------------
 
 
@@ -151,6 +162,7 @@ def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput) -> Cr
         ),
         budget_policy_id=body.get("budget_policy_id"),
         rate_limits=[RateLimit.from_dict(r) for r in body.get("rate_limits") or []],
+        telemetry_config=parse_telemetry(body),
     )
 
 

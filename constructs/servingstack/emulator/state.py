@@ -22,6 +22,7 @@ from databricks.sdk.service.serving import (
     RateLimit,
     Route,
     ServedEntityInput,
+    TelemetryConfig,
     TrafficConfig,
 )
 
@@ -100,6 +101,7 @@ class CreateRequest:
     email_notifications: EmailNotifications | None = None
     budget_policy_id: str | None = None
     rate_limits: list[RateLimit] = field(default_factory=list)
+    telemetry_config: TelemetryConfig | None = None
 
 
 @dataclass
@@ -133,6 +135,7 @@ class Endpoint:
     active: ServedConfig | None = None  # the config that serves queries
     active_since_ms: int | None = None
     deployment: Deployment | None = None  # shown as pending_config
+    telemetry_config: TelemetryConfig | None = None
 
     @property
     def ready(self) -> bool:
@@ -222,6 +225,7 @@ class EndpointStore:
                 budget_policy_id=request.budget_policy_id,
                 rate_limits=list(request.rate_limits),
                 deployment=Deployment(config, now),
+                telemetry_config=request.telemetry_config,
             )
             self._endpoints[endpoint.name] = endpoint
             self._names_by_id[endpoint.id] = endpoint.name

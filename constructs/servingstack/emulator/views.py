@@ -136,6 +136,7 @@ def _shared_fields(endpoint: Endpoint) -> dict[str, Any]:
         task=endpoint.task,
         tags=endpoint.tags or None,
         ai_gateway=endpoint.ai_gateway,
+        telemetry_config=endpoint.telemetry_config,
     )
 
 
