@@ -12,14 +12,16 @@ already imported, else the one installed (cdktf first, so an existing install ne
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
+import re
 import sys
 import types
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, Sequence
 
 from .errors import Problem, ValidationError
 
@@ -290,6 +292,37 @@ def stack_metadata(stack: Any, key: str, produce: Any) -> None:
             return produce()
 
     stack.add_override(f"//.{key}", _engine.Lazy.any_value(_Producer()))
+
+
+# ---- references without a round trip to Node ----------------------------------------------
+
+_DISALLOWED = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def logical_id(components: Sequence[str]) -> str:
+    """The logical id both engines give an element at these construct ids below its stack:
+    `makeUniqueId` of cdktf's and cdktn's lib/private/unique.js (the same code in both), called
+    by `TerraformStack.allocateLogicalId`. "Default" ids are skipped; a single id is used as it is
+    (less disallowed characters); deeper paths get their ids joined and an md5 suffix."""
+    components = [c for c in components if c != "Default"]
+    if len(components) == 1:
+        candidate = _DISALLOWED.sub("", components[0])
+        if len(candidate) <= 255:
+            return candidate
+    digest = hashlib.md5("/".join(components).encode()).hexdigest()[:8].upper()
+    deduped: list[str] = []
+    for component in components:
+        if not deduped or not deduped[-1].endswith(component):
+            deduped.append(component)
+    human = "_".join(_DISALLOWED.sub("", c) for c in deduped if c != "Resource")[:240]
+    return f"{human}_{digest}"
+
+
+def reference(resource_type: str, components: Sequence[str], attribute: str) -> str:
+    """`${<type>.<logical id>.<attribute>}`, what the resource's attribute token resolves to in
+    its own stack, computed in Python: each attribute getter is a round trip to the jsii kernel.
+    Only for references inside the same stack (a token also wires cross-stack outputs)."""
+    return f"${{{resource_type}.{logical_id(components)}.{attribute}}}"
 
 
 # ---- databricks_permissions ---------------------------------------------------------------

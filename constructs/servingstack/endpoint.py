@@ -89,11 +89,23 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
                                            update_timeout=self.spec.update_timeout,
                                            metadata=None if stack is not None else self.spec.metadata(),
                                            workspace_id=self.spec.workspace_id)
+        # The resource's construct ids below its stack, when known in Python: references to it from
+        # the same stack are then computed without a jsii round trip (see _cdk.reference).
+        stack_path = getattr(stack, "path", None)
+        self._ids_in_stack = (self.path[len(stack_path) + 1:].split("/") + ["Default"]
+                              if isinstance(stack_path, str) and self.path.startswith(f"{stack_path}/") else None)
         if stack is not None:
             stack.register(id, self)
 
+    def reference_in_stack(self, attribute: str) -> str:
+        """An attribute of the endpoint's resource (`serving_endpoint_id`, `endpoint_url`, ...) for
+        use in its own stack."""
+        if self._ids_in_stack is None:
+            return getattr(self.resource, attribute)
+        return _cdk.reference("databricks_model_serving", self._ids_in_stack, attribute)
+
     def _serving_endpoint_id_reference(self) -> str:
-        return self.resource.serving_endpoint_id
+        return self.reference_in_stack("serving_endpoint_id")
 
     @property
     def serving_endpoint_id(self) -> str:
