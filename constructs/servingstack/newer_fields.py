@@ -18,9 +18,6 @@ from .errors import Problem
 # provider 1.138.0; its model_serving and app structs). cdktf 15.16.1 (provider 1.99.0) has none.
 NEWER_FIELD_ENGINES = ("cdktn",)
 
-# SDK serving.TelemetryFeature (databricks-sdk 0.162): the signals an endpoint can export.
-TELEMETRY_FEATURES = ("TELEMETRY_FEATURE_INFERENCE_TABLE", "TELEMETRY_FEATURE_LOGS",
-                      "TELEMETRY_FEATURE_METRICS", "TELEMETRY_FEATURE_TRACES")
 # SDK serving.UnityCatalogTableNames: "the full three-level Unity Catalog name (catalog.schema.table)".
 TABLE_NAME_FIELDS = ("logs_table", "metrics_table", "traces_table", "annotations_table")
 _THREE_LEVEL = re.compile(r"^[^.\s]+\.[^.\s]+\.[^.\s]+$")
@@ -34,7 +31,7 @@ class Telemetry:
 
     - `logs_table`, `metrics_table`, `traces_table`, `annotations_table`: `catalog.schema.table`.
     - `telemetry_profile_id`: reuse an existing profile instead of naming tables.
-    - `features`: the signals to export (`TELEMETRY_FEATURE_LOGS`, ...); default all.
+    - `features`: the signals to export (`rules.TELEMETRY_FEATURES`); default all.
     - `inference_table`: the inference table's full name; `sampling_fraction`: 0.0 to 1.0 of
       requests logged (1.0 logs all).
     """
@@ -84,32 +81,21 @@ def validate(request: Mapping[str, Any]) -> list[Problem]:
         if credential is not None and not (isinstance(credential, str) and credential.strip()):
             problems.append(Problem(f"{where}.external_model.amazon_bedrock_config.uc_service_credential_name",
                                     "must name a Unity Catalog service credential"))
-    if request.get("telemetry_config") is not None:
-        problems += validate_telemetry(request["telemetry_config"])
+    problems += validate_telemetry_tables(request.get("telemetry_config"))
     return problems
 
 
-def validate_telemetry(telemetry: Any, where: str = "telemetry_config") -> list[Problem]:
-    if not isinstance(telemetry, Mapping):
-        return [Problem(where, "must be an object")]
+def validate_telemetry_tables(telemetry: Any, where: str = "telemetry_config") -> list[Problem]:
+    """The tables of a `telemetry_config` (its features and sampling: `rules.validate_telemetry`)."""
+    if not isinstance(telemetry, Mapping) or not isinstance(telemetry.get("table_names"), Mapping):
+        return []
     problems = []
-    features = telemetry.get("enabled_telemetry_features") or []
-    for feature in features if isinstance(features, (list, tuple)) else [features]:
-        if feature not in TELEMETRY_FEATURES:  # SDK serving.TelemetryFeature
-            problems.append(Problem(f"{where}.enabled_telemetry_features",
-                                    f"{feature!r} is not one of {', '.join(TELEMETRY_FEATURES)}"))
-    for field, name in (telemetry.get("table_names") or {}).items():
+    for field, name in telemetry["table_names"].items():
         if field not in TABLE_NAME_FIELDS:
             problems.append(Problem(f"{where}.table_names.{field}", f"is not one of {', '.join(TABLE_NAME_FIELDS)}"))
         elif not (isinstance(name, str) and _THREE_LEVEL.match(name)):  # SDK UnityCatalogTableNames
             problems.append(Problem(f"{where}.table_names.{field}",
                                     f"{name!r} is not a full Unity Catalog table name catalog.schema.table"))
-    sampling = (telemetry.get("inference_table_config") or {}).get("sampling_fraction")
-    # SDK TelemetryInferenceTableConfig.sampling_fraction: "in the range [0.0, 1.0]".
-    if sampling is not None and not (isinstance(sampling, (int, float)) and not isinstance(sampling, bool)
-                                     and 0.0 <= sampling <= 1.0):
-        problems.append(Problem(f"{where}.inference_table_config.sampling_fraction",
-                                f"{sampling!r} must be a fraction from 0.0 to 1.0"))
     return problems
 
 
