@@ -375,6 +375,18 @@ def output(scope: Construct, id: str, value: Any, description: str) -> Any:
     return TerraformOutput(scope, id, value=value, description=description)
 
 
+def at_synth(scope: Construct, id: str, callback: Callable[[], None]) -> None:
+    """Run `callback()` each time the app synthesizes `scope`, before its resources render: an
+    aspect on a leaf construct `id` of its own, so the engine calls it once, not once per construct."""
+
+    @jsii.implements(_engine.IAspect)
+    class _AtSynth:
+        def visit(self, node: Any) -> None:
+            callback()
+
+    _engine.Aspects.of(Construct(scope, id)).add(_AtSynth())
+
+
 # ---- policy aspects -----------------------------------------------------------------------
 
 def implements_aspect(cls: type) -> type:

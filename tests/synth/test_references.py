@@ -54,3 +54,21 @@ def test_logical_ids_follow_make_unique_id(components, expected):
         assert result.startswith(expected) and len(result) == len(expected) + 8 and result[-8:].isupper()
     else:
         assert result == expected
+
+
+def test_grants_in_a_stack_become_one_permissions_resource_when_the_app_synthesizes(synth):
+    seen = {}
+
+    def build(app):
+        stack = ServingStack(app, "dev", environment="dev")
+        chat = endpoint(stack, "chat", "chat")
+        chat.grant_query(user="ana@example.com")
+        seen["before synth"] = chat._permissions
+        seen["chat"] = chat
+
+    doc = synth(build)["dev"]
+    assert seen["before synth"] is None  # no resource yet, so no list to replace on each grant
+    (permissions,) = doc["resource"]["databricks_permissions"].values()
+    assert permissions["access_control"] == seen["chat"].grants
+    assert {entry.get("group_name") or entry.get("user_name") for entry in permissions["access_control"]} == {
+        "data-scientists", "ml-platform", "ana@example.com"}
