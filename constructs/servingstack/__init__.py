@@ -27,6 +27,9 @@ _LAZY = {
     "ExistingEndpoint": "endpoint",
     "ServingStack": "stack",
     "ServingApp": "apps",
+    "ProvisionedThroughputEndpoint": "provisioned",
+    "SecretScope": "secret_scope",
+    "ExternalSecretScope": "secret_scope",
     "synthesize": "synth",
     "Policy": "policy.aspect",
     "BaselinePack": "policy",
@@ -43,9 +46,9 @@ _LAZY = {
 __all__ = [
     "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "BaselinePack", "Cohere", "CustomModel",
     "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView",
-    "ExistingEndpoint", "ExternalModel", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
+    "ExistingEndpoint", "ExternalModel", "ExternalSecretScope", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
     "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
-    "ProductionPack", "ProvisionedThroughput", "RateLimit", "Rule", "SecretRef", "ServingApp", "ServingEndpoint",
+    "ProductionPack", "ProvisionedThroughput", "ProvisionedThroughputEndpoint", "RateLimit", "Rule", "SecretRef", "SecretScope", "ServingApp", "ServingEndpoint",
     "ServingStack", "Severity", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "suppress",
     "synthesize",
 ]

@@ -24,7 +24,9 @@ from databricks.sdk.service.serving import (
 )
 
 from servingstack.rules import default_entity_name
-from servingstack.stackfile import DeclaredEndpoint, DeclaredPermissions, DeclaredStack
+from servingstack.stackfile import PT_RESOURCE, DeclaredEndpoint, DeclaredPermissions, DeclaredStack
+
+from . import apply_around
 
 CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
 _MARKS = {CREATED: "+", UPDATED: "~", UNCHANGED: "=", FAILED: "!"}
@@ -86,6 +88,7 @@ def apply_stack(
 ) -> ApplyResult:
     """Create or update every endpoint and permission set of a stack; report each as it goes."""
     result = ApplyResult()
+    result.changes += apply_around.apply_secret_scopes(client, stack)
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
     deploying: dict[str, Change] = {}
@@ -102,6 +105,7 @@ def apply_stack(
         _wait_for(client, deploying, timeout, poll_seconds)
     for declared in stack.permissions:
         result.changes.append(_apply_permissions(client, declared, endpoints, created))
+    result.changes += apply_around.apply_grants(client, stack)
     for line in result.lines():
         echo(line)
     echo(result.summary())
@@ -114,6 +118,8 @@ def apply_stack(
 def _apply_endpoint(
     client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float, poll_seconds: float
 ) -> tuple[Change, ServingEndpointDetailed]:
+    if declared.resource_type == PT_RESOURCE:
+        return apply_around.apply_pt_endpoint(client, declared, timeout, poll_seconds)
     resource = f"{declared.resource_type}.{declared.logical_id}"
     request = declared.request
     try:

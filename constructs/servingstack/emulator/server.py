@@ -19,7 +19,7 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from . import admin, apierrors, bodies, oauth, openapi, permissions, queries, views
+from . import admin, apierrors, bodies, oauth, openapi, permissions, queries, secrets_api, uc_permissions, views
 from .auth import CURRENT_USER
 from .metrics import PROMETHEUS_CONTENT_TYPE
 from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
@@ -297,6 +297,8 @@ def build_app(workspace: Workspace) -> web.Application:
     r.add_post("/serving-endpoints/{name}/invocations", invocations)
     r.add_post("/serving-endpoints/{name}/served-models/{entity}/invocations", invocations)
     admin.add_routes(app, WORKSPACE_KEY)
+    secrets_api.add_routes(app, WORKSPACE_KEY)
+    uc_permissions.add_routes(app, WORKSPACE_KEY)
     oauth.add_routes(app, WORKSPACE_KEY)
     return app
 
