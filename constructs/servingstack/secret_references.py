@@ -38,3 +38,11 @@ def secret_uses(value: Any, where: str = "") -> Iterator[SecretUse]:
 
 def scopes_used(request: Any) -> set[str]:
     return {use.scope for use in secret_uses(request)}
+
+
+# Where a stack keeps the scopes it declares or names as external (set by `SecretScope`), by name.
+STACK_ATTRIBUTE = "_servingstack_secret_scopes"
+
+
+def declared_scope_names(stack: Any) -> frozenset[str]:
+    return frozenset(getattr(stack, STACK_ATTRIBUTE, None) or {})

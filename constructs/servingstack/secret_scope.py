@@ -18,12 +18,12 @@ from typing import Any
 from . import _cdk
 from .endpoint import _path_of, _serving_stack_of
 from .errors import Problem, ValidationError
-from .secret_references import NAME, scopes_used
+from .secret_references import NAME, STACK_ATTRIBUTE, scopes_used
 from .secrets import SecretRef
 
 # SDK `SecretsAPI.put_acl` docstring: MANAGE > WRITE > READ.
 ACL_LEVELS = ("READ", "WRITE", "MANAGE")  # weakest first
-_ATTRIBUTE = "_servingstack_secret_scopes"
+_ATTRIBUTE = STACK_ATTRIBUTE
 MIN_REASON = 10
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import importlib
 import re
 
@@ -47,6 +48,8 @@ VIOLATIONS = {
     "SS11": (lambda: view(spec(ai_gateway=gateway(output_guardrail=Guardrail(pii="NONE")))),
              "ai_gateway.guardrails.output.pii.behavior"),
     "SS12": (lambda: view(environment=None), "name"),
+    "SS13": (lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
+             "config.served_entities[0].external_model.openai_config.openai_api_key"),
 }
 RULES = {r.id: r for r in ALL_RULES}
 
@@ -85,9 +88,9 @@ def test_each_rule_is_a_small_module_of_its_own_with_an_id_title_severity_why_an
     assert rule.why.strip() and rule.fix.strip() and rule.severity in (Severity.ERROR, Severity.WARNING)
 
 
-def test_rule_ids_are_unique_and_only_the_provider_quirk_is_a_warning():
+def test_rule_ids_are_unique_and_only_the_provider_quirk_and_undeclared_scopes_are_warnings():
     assert len({r.id for r in ALL_RULES}) == len(ALL_RULES)
-    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8"]
+    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8", "SS13"]
     assert {r.id for r in PRODUCTION_RULES} == {"SS3", "SS7", "SS11"}
     assert not {r.id for r in PRODUCTION_RULES} & {r.id for r in BASELINE_RULES}
 
@@ -154,3 +157,12 @@ def test_rules_never_change_the_request_they_read():
     for rule in ALL_RULES:
         rule(endpoint)
     assert endpoint.request == before
+
+
+def test_ss13_accepts_a_key_from_a_scope_its_stack_declares_or_names_as_external():
+    from servingstack.policy.rules import SS13
+
+    assert SS13(replace(view(), secret_scopes=frozenset({"llm"}))) == []
+    assert SS13(view()) == []  # a view built without its stack: nothing is known, nothing is said
+    (problem,) = SS13(replace(view(), secret_scopes=frozenset()))
+    assert "'llm' is neither declared in this stack nor named as external" in problem.message
