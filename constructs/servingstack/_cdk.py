@@ -328,6 +328,7 @@ def set_privileges(resource: Any, privileges: list[str]) -> None:
 
 def add_depends_on(resource: Any, targets: list[Any]) -> None:
     """Make `resource` depend on `targets` in the Terraform graph (each once)."""
-    wanted = [t.fqn for t in targets]
+    # The plain `type.logical_id` form, as cdktf writes a constructor's `depends_on`.
+    wanted = [f"{t.terraform_resource_type}.{t.friendly_unique_id}" for t in targets]
     current = list(resource.depends_on or [])
     resource.depends_on = current + [fqn for fqn in wanted if fqn not in current]
