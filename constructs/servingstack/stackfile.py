@@ -127,7 +127,8 @@ def load_stack(path: str | Path) -> DeclaredStack:
         extra = stack_metadata.get(request["name"]) or {}
         stack.endpoints.append(DeclaredEndpoint(
             logical_id=logical_id, name=request["name"], request=request, resource_type=PT_RESOURCE,
-            task=extra.get("task"), sample_request=extra.get("sample_request")))
+            task=extra.get("task"), sample_request=extra.get("sample_request"),
+            construct_path=((body.get("//") or {}).get("metadata") or {}).get("path")))
     for logical_id, body in (resources.get("databricks_permissions") or {}).items():
         reference = str(body.get("serving_endpoint_id") or "")
         if not reference:
