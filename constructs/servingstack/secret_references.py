@@ -46,3 +46,16 @@ STACK_ATTRIBUTE = "_servingstack_secret_scopes"
 
 def declared_scope_names(stack: Any) -> frozenset[str]:
     return frozenset(getattr(stack, STACK_ATTRIBUTE, None) or {})
+
+
+def declared_scope_acls(stack: Any) -> dict[str, dict[str, str]]:
+    """scope name -> principal -> permission, as the stack's scopes declare them; a scope created with
+    `initial_manage_principal` gives that principal MANAGE (SDK `SecretsAPI.create_scope` docstring)."""
+    result = {}
+    for name, scope in (getattr(stack, STACK_ATTRIBUTE, None) or {}).items():
+        acls = dict(getattr(scope, "acls", {}) or {})
+        initial = getattr(scope, "initial_manage_principal", None)
+        if initial:
+            acls[initial] = "MANAGE"
+        result[name] = acls
+    return result

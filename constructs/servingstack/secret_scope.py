@@ -140,6 +140,7 @@ class SecretScope(_ScopeBase):
         super().__init__(scope, id)
         self.scope_name = name
         self.stack = stack
+        self.initial_manage_principal = initial_manage_principal
         self._init_acls()
         self.resource = _cdk.secret_scope(self, "Default", name=name, initial_manage_principal=initial_manage_principal)
         if stack is not None:

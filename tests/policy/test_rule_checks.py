@@ -50,6 +50,8 @@ VIOLATIONS = {
     "SS12": (lambda: view(environment=None), "name"),
     "SS13": (lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
              "config.served_entities[0].external_model.openai_config.openai_api_key"),
+    "SS14": (lambda: replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE", "users": "READ"}}),
+             "config.served_entities[0].external_model.openai_config.openai_api_key"),
 }
 RULES = {r.id: r for r in ALL_RULES}
 
@@ -166,3 +168,14 @@ def test_ss13_accepts_a_key_from_a_scope_its_stack_declares_or_names_as_external
     assert SS13(view()) == []  # a view built without its stack: nothing is known, nothing is said
     (problem,) = SS13(replace(view(), secret_scopes=frozenset()))
     assert "'llm' is neither declared in this stack nor named as external" in problem.message
+
+
+def test_ss14_looks_only_at_the_scopes_the_endpoint_uses_and_honours_the_broad_groups_option():
+    from servingstack.policy.rules import SS14
+
+    other_scope_open = replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE"}, "misc": {"users": "READ"}})
+    assert SS14(other_scope_open) == []
+    (problem,) = SS14(replace(view(), secret_scope_acls={"llm": {"Account  Users": "READ"}}))
+    assert problem.message == "its secret scope 'llm' gives 'Account  Users' READ"
+    everyone = SS14.configure(broad_groups=("everyone",))
+    assert everyone(replace(view(), secret_scope_acls={"llm": {"users": "READ"}})) == []

@@ -194,3 +194,18 @@ def test_the_readme_section_example_synthesizes(tmp_path):
     assert synthesize(scope["build"], tmp_path / "out") == 0
     doc = json.loads((tmp_path / "out" / "stacks" / "prod" / "cdk.tf.json").read_text())
     assert set(doc["resource"]) >= {"databricks_secret_scope", "databricks_secret_acl", PT, "databricks_grant"}
+
+
+def test_policy_warns_of_undeclared_scopes_and_refuses_scopes_open_to_everyone(tmp_path, capsys):
+    from servingstack import BaselinePack, synthesize
+
+    def build(app):
+        stack = ServingStack(app, "dev", environment="dev", policy=[BaselinePack()])
+        open_keys = SecretScope(stack, "keys", name="llm-keys", initial_manage_principal="users")
+        chat(stack, "declared", open_keys.secret("openai"))
+        chat(stack, "undeclared", secret("nobody-declared-this", "openai"))
+
+    assert synthesize(build, tmp_path / "out") == 1
+    err = capsys.readouterr().err
+    assert "SS14" in err and "dev/declared" in err and "gives 'users' MANAGE" in err
+    assert "warning: policy SS13 dev/undeclared" in err and "'nobody-declared-this'" in err

@@ -5,7 +5,7 @@ import copy
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Mapping
 
-from ..secret_references import declared_scope_names
+from ..secret_references import declared_scope_acls, declared_scope_names
 
 if TYPE_CHECKING:
     from ..endpoint import ServingEndpoint
@@ -24,6 +24,7 @@ class EndpointView:
     - `spec`: the typed props when built by a `ServingEndpoint`; None for a raw request.
     - `secret_scopes`: names of the secret scopes its stack declares or names as external
       (`SecretScope`, `SecretScope.from_name`); None when unknown (a view built by hand).
+    - `secret_scope_acls`: for those scopes, principal -> READ | WRITE | MANAGE as declared; None when unknown.
     """
 
     path: str
@@ -34,6 +35,7 @@ class EndpointView:
     stack: str = ""
     spec: "EndpointSpec | None" = None
     secret_scopes: frozenset[str] | None = None
+    secret_scope_acls: Mapping[str, Mapping[str, str]] | None = None
 
     @classmethod
     def of(cls, endpoint: "ServingEndpoint", stack: "ServingStack") -> "EndpointView":
@@ -41,7 +43,7 @@ class EndpointView:
         return cls(path=endpoint.path, request=copy.deepcopy(endpoint.request),
                    grants=tuple(dict(g) for g in endpoint.grants), environment=stack.environment,
                    name_prefix=stack.name_prefix, stack=stack.path, spec=endpoint.spec,
-                   secret_scopes=declared_scope_names(stack))
+                   secret_scopes=declared_scope_names(stack), secret_scope_acls=declared_scope_acls(stack))
 
     @property
     def name(self) -> str:
