@@ -1,7 +1,7 @@
 """Which Databricks secrets a serving request names: every `{{secrets/<scope>/<key>}}` string in it.
 
 Pure Python, shared by the constructs (Terraform dependencies on declared scopes), the policy
-(SS13) and the emulator (a deployment whose secret does not exist fails).
+(SS15) and the emulator (a deployment whose secret does not exist fails).
 """
 from __future__ import annotations
 

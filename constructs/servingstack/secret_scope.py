@@ -155,7 +155,7 @@ class SecretScope(_ScopeBase):
     @staticmethod
     def from_name(scope: _cdk.Construct, id: str, *, name: str, reason: str) -> "ExternalSecretScope":
         """A scope made outside this stack (say, by a security team): its keys and grants, no scope resource.
-        `reason` (at least 10 characters) says why it lives elsewhere; policy rule SS13 accepts it."""
+        `reason` (at least 10 characters) says why it lives elsewhere; policy rule SS15 accepts it."""
         return ExternalSecretScope(scope, id, name=name, reason=reason)
 
 

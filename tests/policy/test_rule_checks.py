@@ -48,9 +48,9 @@ VIOLATIONS = {
     "SS11": (lambda: view(spec(ai_gateway=gateway(output_guardrail=Guardrail(pii="NONE")))),
              "ai_gateway.guardrails.output.pii.behavior"),
     "SS12": (lambda: view(environment=None), "name"),
-    "SS13": (lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
+    "SS15": (lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
              "config.served_entities[0].external_model.openai_config.openai_api_key"),
-    "SS14": (lambda: replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE", "users": "READ"}}),
+    "SS16": (lambda: replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE", "users": "READ"}}),
              "config.served_entities[0].external_model.openai_config.openai_api_key"),
 }
 RULES = {r.id: r for r in ALL_RULES}
@@ -92,7 +92,7 @@ def test_each_rule_is_a_small_module_of_its_own_with_an_id_title_severity_why_an
 
 def test_rule_ids_are_unique_and_only_the_provider_quirk_and_undeclared_scopes_are_warnings():
     assert len({r.id for r in ALL_RULES}) == len(ALL_RULES)
-    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8", "SS13"]
+    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8", "SS15"]
     assert {r.id for r in PRODUCTION_RULES} == {"SS3", "SS7", "SS11"}
     assert not {r.id for r in PRODUCTION_RULES} & {r.id for r in BASELINE_RULES}
 
@@ -162,20 +162,20 @@ def test_rules_never_change_the_request_they_read():
 
 
 def test_ss13_accepts_a_key_from_a_scope_its_stack_declares_or_names_as_external():
-    from servingstack.policy.rules import SS13
+    from servingstack.policy.rules import SS15
 
-    assert SS13(replace(view(), secret_scopes=frozenset({"llm"}))) == []
-    assert SS13(view()) == []  # a view built without its stack: nothing is known, nothing is said
-    (problem,) = SS13(replace(view(), secret_scopes=frozenset()))
+    assert SS15(replace(view(), secret_scopes=frozenset({"llm"}))) == []
+    assert SS15(view()) == []  # a view built without its stack: nothing is known, nothing is said
+    (problem,) = SS15(replace(view(), secret_scopes=frozenset()))
     assert "'llm' is neither declared in this stack nor named as external" in problem.message
 
 
 def test_ss14_looks_only_at_the_scopes_the_endpoint_uses_and_honours_the_broad_groups_option():
-    from servingstack.policy.rules import SS14
+    from servingstack.policy.rules import SS16
 
     other_scope_open = replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE"}, "misc": {"users": "READ"}})
-    assert SS14(other_scope_open) == []
-    (problem,) = SS14(replace(view(), secret_scope_acls={"llm": {"Account  Users": "READ"}}))
+    assert SS16(other_scope_open) == []
+    (problem,) = SS16(replace(view(), secret_scope_acls={"llm": {"Account  Users": "READ"}}))
     assert problem.message == "its secret scope 'llm' gives 'Account  Users' READ"
-    everyone = SS14.configure(broad_groups=("everyone",))
+    everyone = SS16.configure(broad_groups=("everyone",))
     assert everyone(replace(view(), secret_scope_acls={"llm": {"users": "READ"}})) == []

@@ -207,5 +207,5 @@ def test_policy_warns_of_undeclared_scopes_and_refuses_scopes_open_to_everyone(t
 
     assert synthesize(build, tmp_path / "out") == 1
     err = capsys.readouterr().err
-    assert "SS14" in err and "dev/declared" in err and "gives 'users' MANAGE" in err
-    assert "warning: policy SS13 dev/undeclared" in err and "'nobody-declared-this'" in err
+    assert "SS16" in err and "dev/declared" in err and "gives 'users' MANAGE" in err
+    assert "warning: policy SS15 dev/undeclared" in err and "'nobody-declared-this'" in err

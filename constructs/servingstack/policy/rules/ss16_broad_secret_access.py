@@ -1,4 +1,4 @@
-"""SS14: the secret scope that holds an endpoint's keys is not open to broad groups."""
+"""SS16: the secret scope that holds an endpoint's keys is not open to broad groups."""
 from __future__ import annotations
 
 from typing import Iterator, Sequence
@@ -10,7 +10,7 @@ from ..view import EndpointView
 from ._groups import BROAD_GROUPS, is_broad_group
 
 
-@rule("SS14", "Scopes holding endpoint keys are not open to broad groups",
+@rule("SS16", "Scopes holding endpoint keys are not open to broad groups",
       why="READ on a secret scope lets a principal read its values from any notebook or job: a broad "
           "group with access to the scope holds every provider key the endpoints use.",
       fix="Grant the scope to the deploying service principal and the owning team only "

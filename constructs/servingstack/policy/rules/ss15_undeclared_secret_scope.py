@@ -1,4 +1,4 @@
-"""SS13: an external model's key lives in a secret scope the stack knows about."""
+"""SS15: an external model's key lives in a secret scope the stack knows about."""
 from __future__ import annotations
 
 from typing import Iterator
@@ -9,7 +9,7 @@ from ..rule import rule
 from ..view import EndpointView
 
 
-@rule("SS13", "External model keys come from a declared secret scope", severity="warning",
+@rule("SS15", "External model keys come from a declared secret scope", severity="warning",
       why="A key in a scope that no stack declares depends on someone having created the scope and put "
           "the secret by hand: on a new workspace the endpoint deploys and then fails to start.",
       fix='Declare the scope in the stack (keys = SecretScope(stack, "keys", name=...); '
