@@ -43,6 +43,8 @@ class ProvisionedThroughputEndpoint(_cdk.Construct, _Grantable):
         except TypeError as error:  # an unknown or missing prop
             raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
                 from None
+        except ValidationError as error:  # props of the wrong type, where the spec checks them
+            raise ValidationError(self.path, problems + list(error.problems)) from None
         problems += _entity_problems(self.spec)
         request = self.spec.request(prefix, default_tags)
         problems += self.spec._problems(request)
@@ -51,6 +53,9 @@ class ProvisionedThroughputEndpoint(_cdk.Construct, _Grantable):
                                         "it needs the cdktn engine (CDK Terrain)"))
         if problems:
             raise ValidationError(self.path, problems)
+        claim = getattr(stack, "claim_endpoint_name", None)
+        if claim is not None:  # where the stack checks that endpoint names are unique in a workspace
+            claim(request["name"], self.path, id)
         super().__init__(scope, id)
         self.request = _pt_request(request)
         self.endpoint_name: str = self.request["name"]
