@@ -54,7 +54,7 @@ def test_a_provisioned_throughput_endpoint_reports_every_problem_at_once(one_sta
             served_entities=[CustomModel("ml.fraud.scorer", 1),
                              ProvisionedThroughput("system.ai.llama", "1", min_provisioned_throughput=0,
                                                    max_provisioned_throughput=100)],
-            traffic={"scorer-1": 50, "system-ai-llama-1": 40})
+            traffic={"ml-fraud-scorer-1": 50, "system-ai-llama-1": 40})
 
     with pytest.raises(ValidationError) as error:
         one_stack(fill)
@@ -209,3 +209,18 @@ def test_policy_warns_of_undeclared_scopes_and_refuses_scopes_open_to_everyone(t
     err = capsys.readouterr().err
     assert "SS16" in err and "dev/declared" in err and "gives 'users' MANAGE" in err
     assert "warning: policy SS15 dev/undeclared" in err and "'nobody-declared-this'" in err
+
+
+def test_an_app_may_query_a_provisioned_throughput_endpoint_and_the_reader_resolves_its_name(tmp_path):
+    from servingstack import ServingApp, synthesize
+    from servingstack.stackfile import load_stack
+
+    def build(app):
+        stack = ServingStack(app, "dev", environment="dev")
+        pt = ProvisionedThroughputEndpoint(stack, "maverick", name="maverick", served_entities=[MAVERICK])
+        ServingApp(stack, "bot", name="dev-bot", query_endpoints={"llm": pt})
+
+    assert synthesize(build, tmp_path / "out") == 0
+    (app,) = load_stack(tmp_path / "out" / "stacks" / "dev").apps
+    (entry,) = app.serving_endpoints
+    assert (entry["name"], entry["reference"]) == ("dev-maverick", f"${{{PT}.maverick.name}}")
