@@ -14,6 +14,7 @@ from typing import Any
 from .entities import CustomModel, ExternalModel, FeatureSpec, FoundationModel, ProvisionedThroughput
 from .errors import Problem, StackFileError, ValidationError
 from .gateway import AiGateway, Guardrail, InferenceTable, RateLimit
+from .newer_fields import Telemetry
 from .permissions import LEVELS as PERMISSION_LEVELS
 from .providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
                         GoogleVertexAI, OpenAI, PaLM)
@@ -52,7 +53,7 @@ __all__ = [
     "ProductionPack", "ProvisionedThroughput", "ProvisionedThroughputEndpoint", "RateLimit", "Rule", "SecretRef",
     "SecretScope", "ServingApp", "ServingEndpoint",
     "ServingStack", "Severity", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "suppress",
-    "synthesize",
+    "synthesize", "Telemetry",
 ]
 
 

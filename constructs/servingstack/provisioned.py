@@ -15,7 +15,7 @@ from .spec import EndpointSpec
 
 RESOURCE_TYPE = "databricks_model_serving_provisioned_throughput"
 # The resource's schema has no such fields (provider docs, model_serving_provisioned_throughput.md).
-_UNSUPPORTED = ("description", "route_optimized")
+_UNSUPPORTED = ("description", "route_optimized", "telemetry", "workspace_id")
 
 
 class ProvisionedThroughputEndpoint(_cdk.Construct, _Grantable):
@@ -26,9 +26,9 @@ class ProvisionedThroughputEndpoint(_cdk.Construct, _Grantable):
         served_entities=[ProvisionedThroughput("system.ai.llama-4-maverick", "1", provisioned_model_units=100)],
         ai_gateway=AiGateway(usage_tracking=True))
     ```
-    Props are those of `EndpointSpec` except `description` and `route_optimized`, which the
-    resource does not have; each served entity is a `ProvisionedThroughput` with
-    `provisioned_model_units` (the resource has no tokens-per-second bounds).
+    Props are those of `EndpointSpec` except `description`, `route_optimized`, `telemetry` and
+    `workspace_id`, which the resource does not have; each served entity is a `ProvisionedThroughput`
+    with `provisioned_model_units` (the resource has no tokens-per-second bounds).
     """
 
     def __init__(self, scope: _cdk.Construct, id: str, **props: Any) -> None:

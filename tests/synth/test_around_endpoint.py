@@ -50,7 +50,7 @@ def test_a_provisioned_throughput_endpoint_synthesizes_its_own_resource_with_gra
 def test_a_provisioned_throughput_endpoint_reports_every_problem_at_once(one_stack):
     def fill(stack):
         ProvisionedThroughputEndpoint(
-            stack, "bad", name="bad name", description="not in this resource",
+            stack, "bad", name="bad name", description="not in this resource", workspace_id="1234",
             served_entities=[CustomModel("ml.fraud.scorer", 1),
                              ProvisionedThroughput("system.ai.llama", "1", min_provisioned_throughput=0,
                                                    max_provisioned_throughput=100)],
