@@ -13,6 +13,7 @@ from typing import Any, Mapping, Protocol, Union
 from .errors import Problem
 from .providers import ExternalProvider
 from .secrets import SecretRef, SecretValue
+from .typecheck import typed
 
 _UC_MODEL = re.compile(r"^[A-Za-z0-9_`-]+\.[A-Za-z0-9_`-]+\.[A-Za-z0-9_`-]+$")
 FOUNDATION_MODEL_PREFIX = "system.ai."
@@ -34,6 +35,7 @@ def _default_name(*parts: object) -> str:
     return "-".join(str(p) for p in parts if p is not None).replace(".", "-")
 
 
+@typed
 @dataclass(frozen=True)
 class FoundationModel:
     """A pay-per-token foundation model from `system.ai`, e.g.
@@ -64,6 +66,7 @@ class FoundationModel:
         return self.task
 
 
+@typed
 @dataclass(frozen=True)
 class ProvisionedThroughput:
     """A foundation model with reserved throughput: either tokens per second
@@ -100,6 +103,7 @@ class ProvisionedThroughput:
         return self.task
 
 
+@typed
 @dataclass(frozen=True)
 class CustomModel:
     """An MLflow model registered in Unity Catalog (`catalog.schema.model`), served on CPU or GPU.
@@ -150,6 +154,7 @@ class CustomModel:
         return None
 
 
+@typed
 @dataclass(frozen=True)
 class ExternalModel:
     """A model hosted by another provider (OpenAI, Anthropic, ...), reached through Databricks.

@@ -5,7 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from .typecheck import typed
 
+
+@typed
 @dataclass(frozen=True)
 class RateLimit:
     """Calls and/or tokens per minute, for the whole endpoint (`key="endpoint"`), or per
@@ -36,6 +39,7 @@ class RateLimit:
         return {k: v for k, v in values.items() if v is not None}
 
 
+@typed
 @dataclass(frozen=True)
 class InferenceTable:
     """Log requests and responses to `<catalog>.<schema>.<table_prefix>_payload` in Unity Catalog."""
@@ -51,6 +55,7 @@ class InferenceTable:
         return {k: v for k, v in values.items() if v is not None}
 
 
+@typed
 @dataclass(frozen=True)
 class Guardrail:
     """Checks on one direction (input or output): `safety` filtering, `invalid_keywords` to
@@ -74,6 +79,7 @@ class Guardrail:
         return values
 
 
+@typed
 @dataclass(frozen=True)
 class AiGateway:
     """`AiGateway(rate_limits=[RateLimit(calls=100)], usage_tracking=True,

@@ -12,11 +12,13 @@ from .entities import ServedEntity
 from .errors import Problem, ValidationError
 from .gateway import AiGateway
 from .traffic import routes
+from .typecheck import typed
 
 _DURATION = re.compile(r"^(?=\d)(\d+h)?(\d+m)?(\d+s)?$")
 CUSTOM_INPUT_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
+@typed
 @dataclass(frozen=True)
 class EmailNotifications:
     on_update_failure: Sequence[str] = ()
@@ -28,6 +30,7 @@ class EmailNotifications:
         return {k: v for k, v in values.items() if v}
 
 
+@typed(served_entities="ServedEntity | Sequence[ServedEntity]")
 @dataclass(frozen=True)
 class EndpointSpec:
     """The props of a `ServingEndpoint`; every optional field documents its default.
