@@ -2,12 +2,21 @@
 tags and grants, as a construct."""
 from __future__ import annotations
 
+import dataclasses
+import re
 from typing import Any
 
 from . import _cdk
 from .errors import Problem, ValidationError
 from .permissions import Grant, access_control, grant
 from .spec import EndpointSpec
+from .typecheck import unknown_arguments
+
+# cdktf drops every character outside these from a logical id (lib/private/unique.ts,
+# removeNonAlphanumericSep), so `模型` and `型模` would both become "": one resource, not two.
+# Terraform identifiers must not start with a digit (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
+_CONSTRUCT_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_SPEC_PROPS = tuple(f.name for f in dataclasses.fields(EndpointSpec))
 
 
 class _Grantable:
@@ -73,12 +82,21 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         prefix = stack.name_prefix if stack is not None else ""
         default_tags = stack.default_tags if stack is not None else {}
         self.path = f"{_path_of(scope)}/{id}"
-        try:
-            self.spec = EndpointSpec(**props)
-        except TypeError as error:  # an unknown or missing prop
-            raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
-                from None
+        # Types first: the rules below read the props as the types they declare.
+        problems = id_problems(id) + unknown_arguments(props, _SPEC_PROPS, "ServingEndpoint")
+        problems += [Problem(name, "is required") for name in ("name", "served_entities") if name not in props]
+        if not problems:
+            try:
+                self.spec = EndpointSpec(**props)
+            except ValidationError as error:
+                problems += error.problems
+        if not problems and self.spec.name == "":
+            problems.append(Problem("name", "is required, got an empty string"))
+        if problems:
+            raise ValidationError(self.path, problems)
         request = self.spec.validate(self.path, prefix, default_tags)
+        if stack is not None:
+            stack.claim_endpoint_name(request["name"], self.path, id)
         super().__init__(scope, id)
         self.request = request
         self.endpoint_name: str = self.request["name"]
@@ -120,6 +138,17 @@ class ExistingEndpoint(_cdk.Construct, _Grantable):
 
     def _serving_endpoint_id_reference(self) -> str:
         return self.serving_endpoint_id
+
+
+def id_problems(id: Any) -> list[Problem]:
+    """The construct id becomes a Terraform logical id (and output names): it must survive as one."""
+    if not isinstance(id, str):
+        return [Problem("id", f"expected str, got {type(id).__name__}")]
+    if not _CONSTRUCT_ID.match(id):
+        return [Problem("id", f"{id!r} must be ASCII letters, digits, '-' and '_', starting with a letter or '_': "
+                              "it becomes the Terraform logical id, and cdktf drops other characters "
+                              "(two such ids could become one resource)")]
+    return []
 
 
 def _serving_stack_of(scope: Any) -> Any:

@@ -9,6 +9,7 @@ from . import _cdk
 from .backend import BACKEND_KINDS, Backend
 from .errors import Problem, ValidationError
 from .stackfile import METADATA_KEY
+from .typecheck import call_problems, unknown_arguments
 
 if TYPE_CHECKING:
     from .endpoint import ServingEndpoint
@@ -33,9 +34,16 @@ class ServingStack(_cdk.TerraformStack):
     def __init__(self, scope: _cdk.Construct, id: str, *, environment: str | None = None,
                  name_prefix: str | None = None, default_tags: Mapping[str, str] | None = None,
                  host: str | None = None, profile: str | None = None, backend: Backend | None = None,
-                 outputs: bool = True, policy: Sequence[Any] = ()) -> None:
+                 outputs: bool = True, policy: Sequence[Any] = (), **unknown: Any) -> None:
         self.path = id
-        problems = []
+        props = {"environment": environment, "name_prefix": name_prefix, "default_tags": default_tags, "host": host,
+                 "profile": profile, "backend": backend, "outputs": outputs, "policy": policy}
+        # Types first: the checks below read the props as the types they declare.
+        problems = unknown_arguments(unknown, list(props), "ServingStack") + call_problems(ServingStack.__init__, props)
+        if not isinstance(id, str) or not id:
+            problems.insert(0, Problem("id", f"expected a non-empty str, got {type(id).__name__}"))
+        if problems:
+            raise ValidationError(str(id), problems)
         if environment is not None and not (isinstance(environment, str) and _ENVIRONMENT.match(environment)):
             problems.append(Problem("environment", f"{environment!r} must be lowercase letters, digits and '-', "
                                                    "starting with a letter, at most 20 characters"))
@@ -52,6 +60,12 @@ class ServingStack(_cdk.TerraformStack):
         if problems:
             raise ValidationError(id, problems)
         super().__init__(scope, id)
+        # Endpoint names are unique per workspace, across every stack of the app that deploys there.
+        root = scope.node.root
+        self._names_by_workspace: dict[tuple, dict[str, str]] = root.__dict__.setdefault(
+            "_servingstack_endpoint_names", {})
+        self.workspace = (host, profile)
+        self._output_keys: dict[str, str] = {}
         self.environment = environment
         self.name_prefix = name_prefix
         self.default_tags = tags
@@ -68,14 +82,41 @@ class ServingStack(_cdk.TerraformStack):
 
             Policy.apply(self, *policy)
 
+    def claim_endpoint_name(self, name: str, path: str, id: str) -> None:
+        """Called by each endpoint before it is built: its final name must be unique among the
+        endpoints of every stack of this app on the same workspace (same host and profile), and
+        its output names unique in this stack."""
+        problems = []
+        names = self._names_by_workspace.setdefault(self.workspace, {})
+        # "must be unique across a Databricks workspace": Databricks CLI reference, serving-endpoints create NAME.
+        other = names.get(name)
+        if other is not None:
+            same = other.split("/")[0] == self.path
+            where = "" if same else (f": stacks {other.split('/')[0]!r} and {self.path!r} deploy to the same "
+                                     "workspace (same host and profile); give one a different name_prefix")
+            problems.append(Problem("name", f"{name!r} is also the name of {other}: endpoint names are unique "
+                                            f"in a workspace{where}"))
+        key = _output_key(id)
+        if self.outputs and key in self._output_keys:
+            problems.append(Problem("id", f"its outputs ({key}_name, ...) would have the same names as those of "
+                                          f"{self._output_keys[key]}: use ids that differ in more than '-' and '_'"))
+        if problems:
+            raise ValidationError(path, problems)
+        names[name] = path
+        self._output_keys[key] = path
+
     def register(self, id: str, endpoint: "ServingEndpoint") -> None:
         """Called by each endpoint of this stack: records it and adds its outputs."""
         self.endpoints.append(endpoint)
         self.endpoint_metadata[endpoint.endpoint_name] = endpoint.spec.metadata()
         if not self.outputs:
             return
-        key = re.sub(r"[^A-Za-z0-9_]", "_", id)
+        key = _output_key(id)
         _cdk.output(self, f"{key}_name", endpoint.endpoint_name, f"name of serving endpoint {id}")
         _cdk.output(self, f"{key}_serving_endpoint_id", endpoint.serving_endpoint_id,
                     f"id of serving endpoint {id}")
         _cdk.output(self, f"{key}_url", endpoint.endpoint_url, f"URL of serving endpoint {id}")
+
+
+def _output_key(id: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", id)
