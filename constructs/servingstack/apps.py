@@ -9,7 +9,7 @@ import re
 from typing import Any, Mapping
 
 from . import _cdk
-from .endpoint import _path_of
+from .endpoint import _path_of, id_problems
 from .errors import Problem, ValidationError
 
 _APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,28}[a-z0-9]$")
@@ -24,7 +24,7 @@ class ServingApp(_cdk.Construct):
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, query_endpoints: Mapping[str, Any],
                  description: str | None = None) -> None:
         path = f"{_path_of(scope)}/{id}"
-        problems = []
+        problems = id_problems(id)
         if not (isinstance(name, str) and _APP_NAME.match(name)):
             problems.append(Problem("name", f"{name!r} must be 2-30 lowercase letters, digits or '-', "
                                             "starting and ending with a letter or digit"))

@@ -10,7 +10,7 @@ from . import _cdk
 from .errors import Problem, ValidationError
 from .permissions import Grant, access_control, grant
 from .spec import EndpointSpec
-from .typecheck import unknown_arguments
+from .typecheck import call_problems, unknown_arguments
 
 # cdktf drops every character outside these from a logical id (lib/private/unique.ts,
 # removeNonAlphanumericSep), so `模型` and `型模` would both become "": one resource, not two.
@@ -128,6 +128,9 @@ class ExistingEndpoint(_cdk.Construct, _Grantable):
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> None:
         self.path = f"{_path_of(scope)}/{id}"
+        problems = call_problems(ExistingEndpoint.__init__, {"name": name, "serving_endpoint_id": serving_endpoint_id})
+        if problems:
+            raise ValidationError(self.path, problems)
         if not name or not serving_endpoint_id:
             raise ValidationError(self.path, [Problem("serving_endpoint_id", "name and serving_endpoint_id are required")])
         super().__init__(scope, id)

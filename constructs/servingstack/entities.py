@@ -103,7 +103,7 @@ class ProvisionedThroughput:
         return self.task
 
 
-@typed
+@typed(workload_size="str | None")  # None: no size, as with provisioned concurrency
 @dataclass(frozen=True)
 class CustomModel:
     """An MLflow model registered in Unity Catalog (`catalog.schema.model`), served on CPU or GPU.

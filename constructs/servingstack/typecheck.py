@@ -115,7 +115,7 @@ def describe(hint: Any, plural: bool = False) -> str:
     if _is_mapping(origin):
         return f"a dict of {describe(args[0])} to {describe(args[1])}" if len(args) == 2 else "a dict"
     if _is_sequence(origin):
-        return f"a list of {describe(args[0], plural=True)}" if args else "a list"
+        return f"a list of {describe(args[0], plural=True)}" if args and args[0] is not Any else "a list"
     if _is_protocol(hint):
         # `ServedEntity` -> "a served entity (FoundationModel, ..., or ExternalModel)"
         words = re.sub(r"(?<!^)(?=[A-Z])", " ", hint.__name__).lower()

@@ -195,3 +195,43 @@ def test_distinct_ascii_ids_keep_distinct_logical_ids(synth):
 
     doc = synth(build)["dev"]
     assert sorted(doc["resource"]["databricks_model_serving"]) == ["chat-bot", "chat_bot"]
+
+
+def test_an_app_id_that_cdktf_would_drop_is_refused(one_stack):
+    from servingstack import ServingApp
+
+    def fill(stack):
+        chat = ServingEndpoint(stack, "chat", name="chat", served_entities=[LLAMA])
+        ServingApp(stack, "机器人", name="support-bot", query_endpoints={"llm": chat})
+
+    with pytest.raises(ValidationError, match=r"^dev/机器人: id: '机器人' must be ASCII letters"):
+        one_stack(fill)
+
+
+def test_an_existing_endpoint_with_a_name_of_the_wrong_type(one_stack):
+    from servingstack import ExistingEndpoint
+
+    with pytest.raises(ValidationError) as error:
+        one_stack(lambda s: ExistingEndpoint(s, "shared", name=123, serving_endpoint_id="ab" * 16))
+    assert str(error.value) == "dev/shared: name: expected str, got int 123"
+
+
+def test_a_misspelt_secret_argument_never_prints_its_value():
+    with pytest.raises(ValidationError) as error:
+        OpenAI(api_kee="sk-live-0123456789abcdef")
+    assert "sk-live" not in str(error.value)
+    assert str(error.value).endswith("api_kee: is not an argument of OpenAI; did you mean 'api_key'?")
+
+
+def test_a_custom_model_may_leave_its_workload_size_unset():
+    model = CustomModel("ml.a.b", 1, workload_size=None, min_provisioned_concurrency=4,
+                        max_provisioned_concurrency=8)
+    assert "workload_size" not in model.to_api()
+
+
+def test_a_single_policy_pack_where_a_list_belongs(synth):
+    from servingstack import BaselinePack
+
+    with pytest.raises(ValidationError) as error:
+        synth(lambda app: ServingStack(app, "dev", policy=BaselinePack()))
+    assert str(error.value) == "dev: policy: expected a list, got BaselinePack"
