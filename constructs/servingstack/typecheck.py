@@ -39,17 +39,30 @@ def typed(cls: T | None = None, **overrides: Any) -> Any:
     def decorate(klass: T) -> T:
         init = klass.__init__
         signature = inspect.signature(init)
-        hints: dict[str, Any] = {}
+        parameters = [name for name in signature.parameters if name != "self"]
+        known = frozenset(parameters)
+        checks: list[tuple[str, Any, Callable[[Any], bool]]] = []
 
         @functools.wraps(init)
         def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            problems = _argument_problems(klass, signature, args, kwargs)
-            if problems:
-                raise ValidationError(_where(klass), problems)
-            init(self, *args, **kwargs)
-            if not hints:
-                hints.update(_field_hints(klass, overrides))
-            problems = [p for name, hint in hints.items() for p in value_problems(getattr(self, name), hint, name)]
+            if not known.issuperset(kwargs):
+                raise ValidationError(_where(klass), unknown_arguments(kwargs, parameters, klass.__name__))
+            try:
+                init(self, *args, **kwargs)
+            except TypeError:  # a missing argument, or too many
+                problems = _argument_problems(klass, signature, args, kwargs)
+                if problems:
+                    raise ValidationError(_where(klass), problems) from None
+                raise
+            if not checks:
+                checks.extend((name, hint, _matcher(hint)) for name, hint in _field_hints(klass, overrides).items())
+            # Fast path: one compiled predicate per field; messages only when one fails.
+            for name, _, matches in checks:
+                if not matches(getattr(self, name)):
+                    break
+            else:
+                return
+            problems = [p for name, hint, _ in checks for p in value_problems(getattr(self, name), hint, name)]
             if problems:
                 raise ValidationError(_where(klass), problems)
 
@@ -130,6 +143,50 @@ def describe(hint: Any, plural: bool = False) -> str:
 
 # ---- matching ------------------------------------------------------------------------------
 
+def _matcher(hint: Any) -> Callable[[Any], bool]:
+    """`_matches(value, hint)` compiled once per field: the common cases without re-reading the hint."""
+    if hint is Any:
+        return lambda value: True
+    if _is_union(hint):
+        alternatives = [_matcher(a) for a in typing.get_args(hint) if a is not type(None)]
+        optional = len(alternatives) < len(typing.get_args(hint))
+        if len(alternatives) == 1:  # `X | None`, the usual case
+            (only,) = alternatives
+            return (lambda value: value is None or only(value)) if optional else only
+
+        def union(value: Any) -> bool:
+            if value is None and optional:
+                return True
+            for matches in alternatives:
+                if matches(value):
+                    return True
+            return False
+
+        return union
+    if hint is type(None):
+        return lambda value: value is None
+    if hint is str:
+        return lambda value: isinstance(value, str)
+    if hint is bool:
+        return lambda value: value is True or value is False
+    if hint is int:
+        return lambda value: isinstance(value, int) and value is not True and value is not False
+    if _is_protocol(hint):
+        members = _protocol_members(hint)
+        return lambda value: all(hasattr(value, name) for name in members)
+    origin, args = typing.get_origin(hint), typing.get_args(hint)
+    if _is_mapping(origin) and len(args) == 2:
+        key, item = _matcher(args[0]), _matcher(args[1])
+        return lambda value: isinstance(value, collections.abc.Mapping) and all(
+            key(k) and item(v) for k, v in value.items())
+    if _is_sequence(origin) and args:
+        element = _matcher(args[0])
+        return lambda value: _is_list(value) and all(element(v) for v in value)
+    if origin is None and isinstance(hint, type) and not _is_protocol(hint):
+        return lambda value: isinstance(value, hint)
+    return lambda value: _matches(value, hint)
+
+
 def _matches(value: Any, hint: Any) -> bool:
     if hint is Any or isinstance(hint, TypeVar):
         return True
@@ -189,8 +246,13 @@ def _is_protocol(hint: Any) -> bool:
 
 
 def _has_members(cls: type, protocol: type) -> bool:
-    members = {n for n in vars(protocol) if not n.startswith("_")} | set(getattr(protocol, "__annotations__", {}))
-    return all(hasattr(cls, name) for name in members)
+    return all(hasattr(cls, name) for name in _protocol_members(protocol))
+
+
+@functools.lru_cache(maxsize=None)
+def _protocol_members(protocol: type) -> tuple[str, ...]:
+    names = {n for n in vars(protocol) if not n.startswith("_")} | set(getattr(protocol, "__annotations__", {}))
+    return tuple(sorted(names))
 
 
 def _got(value: Any) -> str:
