@@ -64,6 +64,11 @@ def synthesize(build: Callable[[object], None], outdir: str | os.PathLike[str] |
         if received:
             return _interrupted(received[0], f"after {target.name} was written")
         return 0
+    except OSError as error:  # the output directory cannot be written
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+        print(f"error: cannot write {_relative(str(target))}: {error.strerror or error}", file=sys.stderr)
+        return 1
     except Interrupted as interruption:
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
@@ -151,10 +156,12 @@ def _print_user_error(error: BaseException, frames: list[traceback.FrameSummary]
 
 
 def _relative(filename: str) -> str:
+    """Relative to the working directory when inside it: what a user would type."""
     try:
-        return os.path.relpath(filename)
+        relative = os.path.relpath(filename)
     except ValueError:
         return filename
+    return filename if relative.startswith("..") else relative
 
 
 # ---- signals -------------------------------------------------------------------------------

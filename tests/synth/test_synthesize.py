@@ -157,3 +157,11 @@ def test_staging_and_backup_directories_are_ignored_by_git():
                  "cdktf.out/stacks/dev/cdk.tf.json"):
         result = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
         assert result.returncode == 0, f"{path} is not ignored by .gitignore"
+
+
+def test_an_output_directory_that_cannot_be_made_is_an_error_not_a_traceback(tmp_path, capsys):
+    (tmp_path / "a-file").write_text("not a directory")
+    assert synthesize(lambda app: None, tmp_path / "a-file" / "cdktf.out") == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {tmp_path / 'a-file' / 'cdktf.out'}: ")
+    assert "Traceback" not in err
