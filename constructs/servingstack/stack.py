@@ -62,9 +62,9 @@ class ServingStack(_cdk.TerraformStack):
         super().__init__(scope, id)
         # Endpoint names are unique per workspace, across every stack of the app that deploys there.
         root = scope.node.root
-        self._names_by_workspace: dict[tuple, dict[str, str]] = root.__dict__.setdefault(
+        self._names_by_workspace: dict[tuple, dict[str, tuple[str, str]]] = root.__dict__.setdefault(
             "_servingstack_endpoint_names", {})
-        self.workspace = (host, profile)
+        self.workspace = (host.rstrip("/").lower() if host else None, profile)
         self._output_keys: dict[str, str] = {}
         self.environment = environment
         self.name_prefix = name_prefix
@@ -89,11 +89,11 @@ class ServingStack(_cdk.TerraformStack):
         problems = []
         names = self._names_by_workspace.setdefault(self.workspace, {})
         # "must be unique across a Databricks workspace": Databricks CLI reference, serving-endpoints create NAME.
-        other = names.get(name)
-        if other is not None:
-            same = other.split("/")[0] == self.path
-            where = "" if same else (f": stacks {other.split('/')[0]!r} and {self.path!r} deploy to the same "
-                                     "workspace (same host and profile); give one a different name_prefix")
+        if name in names:
+            other, other_stack = names[name]
+            where = "" if other_stack == self.path else (
+                f": stacks {other_stack!r} and {self.path!r} deploy to the same workspace (same host and profile); "
+                "give one a different name_prefix, host or profile")
             problems.append(Problem("name", f"{name!r} is also the name of {other}: endpoint names are unique "
                                             f"in a workspace{where}"))
         key = _output_key(id)
@@ -102,7 +102,7 @@ class ServingStack(_cdk.TerraformStack):
                                           f"{self._output_keys[key]}: use ids that differ in more than '-' and '_'"))
         if problems:
             raise ValidationError(path, problems)
-        names[name] = path
+        names[name] = (path, self.path)
         self._output_keys[key] = path
 
     def register(self, id: str, endpoint: "ServingEndpoint") -> None:
