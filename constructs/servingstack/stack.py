@@ -2,6 +2,8 @@
 default tags, endpoint name prefix and outputs."""
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
@@ -36,8 +38,7 @@ class ServingStack(_cdk.TerraformStack):
                  host: str | None = None, profile: str | None = None, backend: Backend | None = None,
                  outputs: bool = True, policy: Sequence[Any] = (), **unknown: Any) -> None:
         self.path = id
-        props = {"environment": environment, "name_prefix": name_prefix, "default_tags": default_tags, "host": host,
-                 "profile": profile, "backend": backend, "outputs": outputs, "policy": policy}
+        props = {name: value for name, value in locals().items() if name in _props()}
         # Types first: the checks below read the props as the types they declare.
         problems = unknown_arguments(unknown, list(props), "ServingStack") + call_problems(ServingStack.__init__, props)
         if not isinstance(id, str) or not id:
@@ -116,6 +117,13 @@ class ServingStack(_cdk.TerraformStack):
         _cdk.output(self, f"{key}_serving_endpoint_id", endpoint.serving_endpoint_id,
                     f"id of serving endpoint {id}")
         _cdk.output(self, f"{key}_url", endpoint.endpoint_url, f"URL of serving endpoint {id}")
+
+
+@functools.lru_cache(maxsize=None)
+def _props() -> tuple[str, ...]:
+    """The keyword props of `ServingStack`, from its signature."""
+    return tuple(name for name, p in inspect.signature(ServingStack.__init__).parameters.items()
+                 if p.kind is inspect.Parameter.KEYWORD_ONLY)
 
 
 def _output_key(id: str) -> str:

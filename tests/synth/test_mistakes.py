@@ -235,3 +235,19 @@ def test_a_single_policy_pack_where_a_list_belongs(synth):
     with pytest.raises(ValidationError) as error:
         synth(lambda app: ServingStack(app, "dev", policy=BaselinePack()))
     assert str(error.value) == "dev: policy: expected a list, got BaselinePack"
+
+
+def test_every_value_type_checks_its_arguments():
+    """Each frozen dataclass of the public API is made through the type checks (`@typed` sits
+    right above its `@dataclass`), so none of them can take a dict or a misspelt keyword silently."""
+    import dataclasses
+
+    import servingstack
+    from servingstack.typecheck import _TYPED
+
+    value_types = [getattr(servingstack, name) for name in servingstack.__all__
+                   if name in vars(servingstack) and dataclasses.is_dataclass(getattr(servingstack, name))
+                   and getattr(servingstack, name).__module__.rsplit(".", 1)[-1] in
+                   ("entities", "providers", "gateway", "spec")]
+    assert len(value_types) >= 19  # 4 entities, 9 providers, 4 gateway types, EmailNotifications, EndpointSpec
+    assert [cls.__name__ for cls in value_types if cls not in _TYPED] == []
