@@ -100,8 +100,9 @@ def _synth_into(build: Callable[[object], None], staging: Path) -> int:
     except (ValidationError, PolicyError) as error:
         print(f"error: {error}", file=sys.stderr)
         frames = _user_frames(error)
-        if frames:  # where in the app the construct or value was declared
-            where = frames[-1]
+        where = frames[-1] if frames else None
+        # Where in the app the construct was declared (a value type's error names its line already).
+        if where and f"{_relative(where.filename)}, line {where.lineno})" not in getattr(error, "path", ""):
             print(f"  (declared at {_relative(where.filename)}, line {where.lineno}, in {where.name})",
                   file=sys.stderr)
         return 1

@@ -165,3 +165,22 @@ def test_an_output_directory_that_cannot_be_made_is_an_error_not_a_traceback(tmp
     err = capsys.readouterr().err
     assert err.startswith(f"error: cannot write {tmp_path / 'a-file' / 'cdktf.out'}: ")
     assert "Traceback" not in err
+
+
+def test_a_misspelt_value_type_argument_names_the_apps_line_once(project):
+    process = run_app(project, """\
+        import sys
+        from servingstack import CustomModel, ServingEndpoint, ServingStack, synthesize
+
+        def build(app):
+            stack = ServingStack(app, "dev", environment="dev")
+            ServingEndpoint(stack, "fraud", name="fraud",
+                            served_entities=[CustomModel("ml.fraud.scorer", 3, wrokload_size="Small")])
+
+        sys.exit(synthesize(build))
+        """)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 1
+    assert err == ("error: CustomModel (main.py, line 7): wrokload_size: is not an argument of CustomModel; "
+                   "did you mean 'workload_size'?\n")
+    assert_previous_output_intact(project)
