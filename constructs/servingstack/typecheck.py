@@ -265,7 +265,15 @@ def _got(value: Any) -> str:
 
 def _field_hints(cls: type, overrides: Mapping[str, Any]) -> dict[str, Any]:
     module = sys.modules[cls.__module__]
-    hints = typing.get_type_hints(cls, vars(module))
+    try:
+        hints = typing.get_type_hints(cls, vars(module))
+    except Exception:  # a name only imported for type checkers: check the fields that resolve
+        hints = {}
+        for f in dataclasses.fields(cls):
+            try:
+                hints[f.name] = eval(f.type, vars(module)) if isinstance(f.type, str) else f.type  # noqa: S307
+            except Exception:
+                continue
     for name, hint in overrides.items():
         hints[name] = eval(hint, vars(module)) if isinstance(hint, str) else hint  # noqa: S307 (our own source)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init and f.name in hints}

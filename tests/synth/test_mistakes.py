@@ -251,3 +251,27 @@ def test_every_value_type_checks_its_arguments():
                    ("entities", "providers", "gateway", "spec")]
     assert len(value_types) >= 19  # 4 entities, 9 providers, 4 gateway types, EmailNotifications, EndpointSpec
     assert [cls.__name__ for cls in value_types if cls not in _TYPED] == []
+
+
+def test_a_field_whose_type_does_not_resolve_is_left_unchecked_not_a_crash():
+    import dataclasses
+    import sys
+    import types
+
+    from servingstack.typecheck import typed
+
+    module = types.ModuleType("servingstack_test_unresolved")
+    sys.modules[module.__name__] = module
+    try:
+        @typed
+        @dataclasses.dataclass(frozen=True)
+        class Value:
+            known: int
+            unknown: OnlyForTypeCheckers = None  # noqa: F821 (a string: this file has postponed annotations)
+
+        Value.__module__ = module.__name__
+        assert Value(1, object()).known == 1
+        with pytest.raises(ValidationError, match=r"known: expected int, got str$"):
+            Value("1")
+    finally:
+        del sys.modules[module.__name__]
