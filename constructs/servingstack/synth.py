@@ -47,6 +47,10 @@ def synthesize(build: Callable[[object], None], outdir: str | os.PathLike[str] |
     listed at once. An exception raised by `build` itself is reported with its type, message and
     the app's own frames (file and line).
     """
+    if not callable(build):
+        print(f"error: synthesize(build) takes the function that builds the app, build(app); got "
+              f"{type(build).__name__} (pass `build`, not `build()`)", file=sys.stderr)
+        return 1
     target = Path(outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR).resolve()
     staging: Path | None = None
     try:

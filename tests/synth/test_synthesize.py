@@ -184,3 +184,10 @@ def test_a_misspelt_value_type_argument_names_the_apps_line_once(project):
     assert err == ("error: CustomModel (main.py, line 7): wrokload_size: is not an argument of CustomModel; "
                    "did you mean 'workload_size'?\n")
     assert_previous_output_intact(project)
+
+
+def test_a_build_that_is_not_a_function(project, capsys):
+    assert synthesize(None, project / "cdktf.out") == 1
+    assert capsys.readouterr().err == ("error: synthesize(build) takes the function that builds the app, "
+                                       "build(app); got NoneType (pass `build`, not `build()`)\n")
+    assert_previous_output_intact(project)
