@@ -7,10 +7,13 @@ import os
 
 import pytest
 
+import servingstack.entities as entities
 from servingstack import (AiGateway, CustomModel, ExternalModel, FoundationModel, Guardrail, OpenAI, RateLimit,
                           ServingEndpoint, ServingStack, ValidationError, secret)
 
 LLAMA = FoundationModel("system.ai.llama", "1")
+KINDS = [name for name, value in vars(entities).items() if isinstance(value, type)
+         and value.__module__ == entities.__name__ and hasattr(value, "served_name") and name != "ServedEntity"]
 
 
 def endpoint_error(one_stack, **props) -> ValidationError:
@@ -42,7 +45,8 @@ def test_a_missing_name_is_required_not_dev_none(one_stack):
     assert "None" not in str(error)
 
 
-SERVED = "a served entity (FoundationModel, ProvisionedThroughput, CustomModel or ExternalModel)"
+# Every served entity class, in the order entities.py defines them (more may come: the list is read from there).
+SERVED = f"a served entity ({', '.join(KINDS[:-1])} or {KINDS[-1]})"
 
 
 @pytest.mark.parametrize("served, message", [
@@ -51,6 +55,7 @@ SERVED = "a served entity (FoundationModel, ProvisionedThroughput, CustomModel o
     (None, f"served_entities: expected {SERVED} or a list of served entities, got None"),
 ])
 def test_served_entities_of_the_wrong_type(one_stack, served, message):
+    assert KINDS[:3] == ["FoundationModel", "ProvisionedThroughput", "CustomModel"] and "ExternalModel" in KINDS
     error = endpoint_error(one_stack, name="chat", served_entities=served)
     assert str(error) == f"dev/chat: {message}"
     assert "to_api" not in str(error)

@@ -80,12 +80,11 @@ def test_a_validation_error_says_where_the_app_declared_it(project):
         """)
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1
-    assert err.splitlines() == [
-        "error: dev/chat: 2 problems",
-        "  - name: expected str, got None",
-        "  - served_entities[0]: expected a served entity (FoundationModel, ProvisionedThroughput, CustomModel or "
-        "ExternalModel), got dict",
-        "  (declared at main.py, line 6, in build)"]
+    lines = err.splitlines()
+    assert lines[:2] == ["error: dev/chat: 2 problems", "  - name: expected str, got None"]
+    assert lines[2].startswith("  - served_entities[0]: expected a served entity (FoundationModel, ")
+    assert lines[2].endswith(" or ExternalModel), got dict")
+    assert lines[3:] == ["  (declared at main.py, line 6, in build)"]
     assert_previous_output_intact(project)
 
 
