@@ -105,7 +105,9 @@ def test_cdktf_synth_prints_no_error_lines(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("CHECKPOINT_DISABLE", "MAKEFLAGS", "MFLAGS")}
     env["TF_CLI_CONFIG_FILE"] = str(tmp_path / "no-such.tfrc")  # as on a machine whose config is gone
     outdir = tmp_path / "out"
-    result = subprocess.run(["make", "-s", "cdktf-synth", f"CDKTF_SYNTH_FLAGS=--output {outdir}"], cwd=ROOT,
+    # -o: the environment is installed already (`make test` did); never reinstall it from inside a test.
+    result = subprocess.run(["make", "-s", "-o", ".venv/.installed", "-o", "node_modules/.installed", "cdktf-synth",
+                             f"CDKTF_SYNTH_FLAGS=--output {outdir}"], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
