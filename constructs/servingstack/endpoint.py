@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Any
+from typing import Any, Sequence, Union
 
 from . import _cdk
 from .errors import Problem, ValidationError
 from .permissions import Grant, access_control, grant
+from .entities import ServedEntity
 from .spec import EndpointSpec
-from .typecheck import call_problems, unknown_arguments
+from .typecheck import call_problems, unknown_arguments, value_problems
 
 # cdktf drops every character outside these from a logical id (lib/private/unique.ts,
 # removeNonAlphanumericSep), so `模型` and `型模` would both become "": one resource, not two.
 # Terraform identifiers must not start with a digit (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
 _CONSTRUCT_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 _SPEC_PROPS = tuple(f.name for f in dataclasses.fields(EndpointSpec))
+# The shape of the main props, checked before anything reads them; what is inside them the rules
+# check (`config.served_entities[0]: ...`). No served entities: an endpoint without config (TF docs).
+_SHAPES = {"name": str, "served_entities": Union[ServedEntity, Sequence[Any], None]}
 
 
 class _Grantable:
@@ -84,14 +88,12 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         self.path = f"{_path_of(scope)}/{id}"
         # Types first: the rules below read the props as the types they declare.
         problems = id_problems(id) + unknown_arguments(props, _SPEC_PROPS, "ServingEndpoint")
-        problems += [Problem(name, "is required") for name in ("name", "served_entities") if name not in props]
-        if not problems:
-            try:
-                self.spec = EndpointSpec(**props)
-            except ValidationError as error:
-                problems += error.problems
-        if not problems and self.spec.name == "":
+        problems += [] if "name" in props else [Problem("name", "is required")]
+        problems += [p for prop, hint in _SHAPES.items() if prop in props for p in value_problems(props[prop], hint, prop)]
+        if props.get("name") == "":
             problems.append(Problem("name", "is required, got an empty string"))
+        if not problems:
+            self.spec = EndpointSpec(**props)
         if problems:
             raise ValidationError(self.path, problems)
         request = self.spec.validate(self.path, prefix, default_tags)

@@ -3,14 +3,13 @@ name, a misspelt keyword argument. Each becomes a `Problem` naming the field and
 was expected, instead of an `AttributeError` deep inside `to_api()` or an endpoint called
 `dev-None`.
 
-`@typed` applies this to a dataclass value type; `value_problems` and `unknown_arguments` serve
-the constructs, which add their construct path. Messages name types, never a string's value
-(it might be a secret).
+`@typed` makes a dataclass value type refuse unknown and missing arguments as it is made;
+`value_problems` and `unknown_arguments` serve the constructs, which add their construct path.
+Messages name types, never a string's value (it might be a secret).
 """
 from __future__ import annotations
 
 import collections.abc
-import dataclasses
 import difflib
 import functools
 import inspect
@@ -29,48 +28,31 @@ _TYPED: list[type] = []
 T = TypeVar("T", bound=type)
 
 
-def typed(cls: T | None = None, **overrides: Any) -> Any:
-    """Class decorator for a dataclass: unknown or missing arguments and fields of the wrong type
-    raise one `ValidationError` for the class, with the caller's file and line.
+def typed(cls: T) -> T:
+    """Class decorator for a dataclass value type: an unknown keyword argument (with the close
+    match), a missing or an extra argument raise one `ValidationError` for the class, with the
+    caller's file and line, instead of Python's TypeError. The types of the fields are checked
+    where the value is used, by the construct, which can name its path (`spec.py`)."""
+    init = cls.__init__
+    signature = inspect.signature(init)
+    parameters = [name for name in signature.parameters if name != "self"]
+    known = frozenset(parameters)
 
-    `overrides` replace a field's annotation for the check (`served_entities=...`), by name.
-    """
-
-    def decorate(klass: T) -> T:
-        init = klass.__init__
-        signature = inspect.signature(init)
-        parameters = [name for name in signature.parameters if name != "self"]
-        known = frozenset(parameters)
-        checks: list[tuple[str, Any, Callable[[Any], bool]]] = []
-
-        @functools.wraps(init)
-        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-            if not known.issuperset(kwargs):
-                raise ValidationError(_where(klass), unknown_arguments(kwargs, parameters, klass.__name__))
-            try:
-                init(self, *args, **kwargs)
-            except TypeError:  # a missing argument, or too many
-                problems = _argument_problems(klass, signature, args, kwargs)
-                if problems:
-                    raise ValidationError(_where(klass), problems) from None
-                raise
-            if not checks:
-                checks.extend((name, hint, _matcher(hint)) for name, hint in _field_hints(klass, overrides).items())
-            # Fast path: one compiled predicate per field; messages only when one fails.
-            for name, _, matches in checks:
-                if not matches(getattr(self, name)):
-                    break
-            else:
-                return
-            problems = [p for name, hint, _ in checks for p in value_problems(getattr(self, name), hint, name)]
+    @functools.wraps(init)
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        if not known.issuperset(kwargs):
+            raise ValidationError(_where(cls), unknown_arguments(kwargs, parameters, cls.__name__))
+        try:
+            init(self, *args, **kwargs)
+        except TypeError:  # a missing argument, or too many
+            problems = _argument_problems(cls, signature, args, kwargs)
             if problems:
-                raise ValidationError(_where(klass), problems)
+                raise ValidationError(_where(cls), problems) from None
+            raise
 
-        klass.__init__ = __init__  # type: ignore[method-assign]
-        _TYPED.append(klass)
-        return klass
-
-    return decorate(cls) if cls is not None else decorate
+    cls.__init__ = __init__  # type: ignore[method-assign]
+    _TYPED.append(cls)
+    return cls
 
 
 def unknown_arguments(given: Iterable[str], known: Sequence[str], owner: str) -> list[Problem]:
@@ -142,50 +124,6 @@ def describe(hint: Any, plural: bool = False) -> str:
 
 
 # ---- matching ------------------------------------------------------------------------------
-
-def _matcher(hint: Any) -> Callable[[Any], bool]:
-    """`_matches(value, hint)` compiled once per field: the common cases without re-reading the hint."""
-    if hint is Any:
-        return lambda value: True
-    if _is_union(hint):
-        alternatives = [_matcher(a) for a in typing.get_args(hint) if a is not type(None)]
-        optional = len(alternatives) < len(typing.get_args(hint))
-        if len(alternatives) == 1:  # `X | None`, the usual case
-            (only,) = alternatives
-            return (lambda value: value is None or only(value)) if optional else only
-
-        def union(value: Any) -> bool:
-            if value is None and optional:
-                return True
-            for matches in alternatives:
-                if matches(value):
-                    return True
-            return False
-
-        return union
-    if hint is type(None):
-        return lambda value: value is None
-    if hint is str:
-        return lambda value: isinstance(value, str)
-    if hint is bool:
-        return lambda value: value is True or value is False
-    if hint is int:
-        return lambda value: isinstance(value, int) and value is not True and value is not False
-    if _is_protocol(hint):
-        members = _protocol_members(hint)
-        return lambda value: all(hasattr(value, name) for name in members)
-    origin, args = typing.get_origin(hint), typing.get_args(hint)
-    if _is_mapping(origin) and len(args) == 2:
-        key, item = _matcher(args[0]), _matcher(args[1])
-        return lambda value: isinstance(value, collections.abc.Mapping) and all(
-            key(k) and item(v) for k, v in value.items())
-    if _is_sequence(origin) and args:
-        element = _matcher(args[0])
-        return lambda value: _is_list(value) and all(element(v) for v in value)
-    if origin is None and isinstance(hint, type) and not _is_protocol(hint):
-        return lambda value: isinstance(value, hint)
-    return lambda value: _matches(value, hint)
-
 
 def _matches(value: Any, hint: Any) -> bool:
     if hint is Any or isinstance(hint, TypeVar):
@@ -262,22 +200,6 @@ def _got(value: Any) -> str:
 
 
 # ---- arguments and places ------------------------------------------------------------------
-
-def _field_hints(cls: type, overrides: Mapping[str, Any]) -> dict[str, Any]:
-    module = sys.modules[cls.__module__]
-    try:
-        hints = typing.get_type_hints(cls, vars(module))
-    except Exception:  # a name only imported for type checkers: check the fields that resolve
-        hints = {}
-        for f in dataclasses.fields(cls):
-            try:
-                hints[f.name] = eval(f.type, vars(module)) if isinstance(f.type, str) else f.type  # noqa: S307
-            except Exception:
-                continue
-    for name, hint in overrides.items():
-        hints[name] = eval(hint, vars(module)) if isinstance(hint, str) else hint  # noqa: S307 (our own source)
-    return {f.name: hints[f.name] for f in dataclasses.fields(cls) if f.init and f.name in hints}
-
 
 def _argument_problems(cls: type, signature: inspect.Signature, args: tuple, kwargs: dict) -> list[Problem]:
     parameters = [name for name in signature.parameters if name != "self"]

@@ -74,7 +74,7 @@ def test_a_validation_error_says_where_the_app_declared_it(project):
 
         def build(app):
             stack = ServingStack(app, "dev", environment="dev")
-            ServingEndpoint(stack, "chat", name=None, served_entities=[{"entity_name": "system.ai.llama"}])
+            ServingEndpoint(stack, "chat", name=None, served_entities="system.ai.llama")
 
         sys.exit(synthesize(build))
         """)
@@ -82,8 +82,8 @@ def test_a_validation_error_says_where_the_app_declared_it(project):
     assert process.returncode == 1
     lines = err.splitlines()
     assert lines[:2] == ["error: dev/chat: 2 problems", "  - name: expected str, got None"]
-    assert lines[2].startswith("  - served_entities[0]: expected a served entity (FoundationModel, ")
-    assert lines[2].endswith(" or ExternalModel), got dict")
+    assert lines[2].startswith("  - served_entities: expected a served entity (FoundationModel, ")
+    assert lines[2].endswith(" or ExternalModel), a list or None, got str")
     assert lines[3:] == ["  (declared at main.py, line 6, in build)"]
     assert_previous_output_intact(project)
 
