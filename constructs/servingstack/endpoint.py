@@ -8,8 +8,8 @@ from typing import Any, Sequence, Union
 
 from . import _cdk
 from .errors import Problem, ValidationError
-from .permissions import Grant, access_control, grant
 from .entities import ServedEntity
+from .permissions import Grant, access_control, grant
 from .spec import EndpointSpec
 from .typecheck import call_problems, unknown_arguments, value_problems
 
@@ -86,16 +86,16 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         prefix = stack.name_prefix if stack is not None else ""
         default_tags = stack.default_tags if stack is not None else {}
         self.path = f"{_path_of(scope)}/{id}"
-        # Types first: the rules below read the props as the types they declare.
+        # Shapes first: the rules below read the props as the types they declare.
         problems = id_problems(id) + unknown_arguments(props, _SPEC_PROPS, "ServingEndpoint")
         problems += [] if "name" in props else [Problem("name", "is required")]
-        problems += [p for prop, hint in _SHAPES.items() if prop in props for p in value_problems(props[prop], hint, prop)]
+        problems += [p for prop, hint in _SHAPES.items() if prop in props
+                     for p in value_problems(props[prop], hint, prop)]
         if props.get("name") == "":
             problems.append(Problem("name", "is required, got an empty string"))
-        if not problems:
-            self.spec = EndpointSpec(**props)
         if problems:
             raise ValidationError(self.path, problems)
+        self.spec = EndpointSpec(**props)
         request = self.spec.validate(self.path, prefix, default_tags)
         if stack is not None:
             stack.claim_endpoint_name(request["name"], self.path, id)
