@@ -114,9 +114,9 @@ class ServingStack(_cdk.TerraformStack):
             return
         key = _output_key(id)
         _cdk.output(self, f"{key}_name", endpoint.endpoint_name, f"name of serving endpoint {id}")
-        _cdk.output(self, f"{key}_serving_endpoint_id", endpoint.serving_endpoint_id,
+        _cdk.output(self, f"{key}_serving_endpoint_id", endpoint.reference_in_stack("serving_endpoint_id"),
                     f"id of serving endpoint {id}")
-        _cdk.output(self, f"{key}_url", endpoint.endpoint_url, f"URL of serving endpoint {id}")
+        _cdk.output(self, f"{key}_url", endpoint.reference_in_stack("endpoint_url"), f"URL of serving endpoint {id}")
 
 
 @functools.lru_cache(maxsize=None)
