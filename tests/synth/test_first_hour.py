@@ -77,7 +77,7 @@ def test_every_readme_command_is_one_the_project_has(block, monkeypatch):
             targets = [a for a in args if "=" not in a and not a.startswith("-")]  # not VAR=value, not options
             assert set(targets) <= makefile_targets(), f"make {args}: no such target"
         elif program == "npx":
-            assert args[0] == "cdktf" and "cdktf-cli" in (ROOT / "package.json").read_text()
+            assert args[0] in ("cdktf", "cdktn") and f"{args[0]}-cli" in (ROOT / "package.json").read_text()
         elif program == "pipenv":
             assert args[0] in ("run", "shell"), words
             if args[:2] == ["run", "servingstack"]:
