@@ -13,10 +13,9 @@ from .permissions import Grant, access_control, grant
 from .spec import EndpointSpec
 from .typecheck import call_problems, unknown_arguments, value_problems
 
-# cdktf drops every character outside these from a logical id (lib/private/unique.ts,
+# cdktf and cdktn drop every character outside these from a logical id (lib/private/unique.js,
 # removeNonAlphanumericSep), so `模型` and `型模` would both become "": one resource, not two.
-# Terraform identifiers must not start with a digit (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
-_CONSTRUCT_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
+_KEPT = re.compile(r"[^A-Za-z0-9_-]")
 _SPEC_PROPS = tuple(f.name for f in dataclasses.fields(EndpointSpec))
 # The shape of the main props, checked before anything reads them; what is inside them the rules
 # check (`config.served_entities[0]: ...`). No served entities: an endpoint without config (TF docs).
@@ -126,6 +125,7 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         request = self.spec.validate(self.path, prefix, default_tags, engine=_cdk.ENGINE.name)
         if stack is not None:
             stack.claim_endpoint_name(request["name"], self.path, id)
+            stack.claim_logical_id(self.path)
         super().__init__(scope, id)
         self.request = request
         self.endpoint_name: str = self.request["name"]
@@ -190,10 +190,14 @@ def id_problems(id: Any) -> list[Problem]:
     """The construct id becomes a Terraform logical id (and output names): it must survive as one."""
     if not isinstance(id, str):
         return [Problem("id", f"expected str, got {type(id).__name__}")]
-    if not _CONSTRUCT_ID.match(id):
-        return [Problem("id", f"{id!r} must be ASCII letters, digits, '-' and '_', starting with a letter or '_': "
-                              "it becomes the Terraform logical id, and cdktf drops other characters "
-                              "(two such ids could become one resource)")]
+    kept = _KEPT.sub("", id)
+    if not kept:
+        return [Problem("id", f"{id!r} has no ASCII letter, digit, '-' or '_': cdktf keeps only those in the "
+                              "Terraform logical id, so nothing would be left of it")]
+    # Terraform identifiers start with a letter or '_', never a digit or '-'
+    # (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
+    if not (kept[0].isalpha() or kept[0] == "_"):
+        return [Problem("id", f"{id!r} makes the logical id {kept!r}: Terraform names start with a letter or '_'")]
     return []
 
 

@@ -67,6 +67,7 @@ class ServingStack(_cdk.TerraformStack):
             "_servingstack_endpoint_names", {})
         self.workspace = (host.rstrip("/").lower() if host else None, profile)
         self._output_keys: dict[str, str] = {}
+        self._logical_ids: dict[str, str] = {}
         self.environment = environment
         self.name_prefix = name_prefix
         self.default_tags = tags
@@ -105,6 +106,16 @@ class ServingStack(_cdk.TerraformStack):
             raise ValidationError(path, problems)
         names[name] = (path, self.path)
         self._output_keys[key] = path
+
+    def claim_logical_id(self, path: str) -> None:
+        """Two endpoints whose construct ids the engine would turn into one logical id (`chat.bot`
+        and `chatbot`) are refused, naming both, instead of one resource overwriting the other."""
+        logical = _cdk.logical_id(path[len(self.path) + 1:].split("/") + ["Default"])
+        other = self._logical_ids.get(logical)
+        if other is not None:
+            raise ValidationError(path, [Problem("id", f"makes the logical id {logical!r}, as {other} does: cdktf keeps "
+                                                       "only ASCII letters, digits, '-' and '_' of an id")])
+        self._logical_ids[logical] = path
 
     def register(self, id: str, endpoint: "ServingEndpoint") -> None:
         """Called by each endpoint of this stack: records it and adds its outputs."""

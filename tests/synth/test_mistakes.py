@@ -174,7 +174,27 @@ def test_non_ascii_ids_are_refused_before_they_collapse_into_one_logical_id(synt
 
     with pytest.raises(ValidationError) as error:
         synth(build)
-    assert str(error.value).startswith("dev/模型: id: '模型' must be ASCII letters, digits, '-' and '_'")
+    assert str(error.value).startswith("dev/模型: id: '模型' has no ASCII letter, digit, '-' or '_'")
+
+
+def test_two_ids_that_collapse_into_one_logical_id_are_refused(synth):
+    def build(app):
+        stack = ServingStack(app, "dev", environment="dev", outputs=False)
+        ServingEndpoint(stack, "chat.bot", name="a", served_entities=[LLAMA])
+        ServingEndpoint(stack, "模型chatbot", name="b", served_entities=[LLAMA])
+
+    with pytest.raises(ValidationError) as error:
+        synth(build)
+    assert str(error.value) == ("dev/模型chatbot: id: makes the logical id 'chatbot', as dev/chat.bot does: cdktf "
+                                "keeps only ASCII letters, digits, '-' and '_' of an id")
+
+
+def test_an_id_that_keeps_distinct_characters_works(synth, one_stack):
+    with pytest.raises(ValidationError, match=r"^dev/模型-chat: id: '模型-chat' makes the logical id '-chat': Terraform"):
+        one_stack(lambda s: ServingEndpoint(s, "模型-chat", name="a", served_entities=[LLAMA]))
+    doc = synth(lambda app: ServingEndpoint(ServingStack(app, "dev", environment="dev"), "模型_chat", name="a",
+                                            served_entities=[LLAMA]))["dev"]
+    assert list(doc["resource"]["databricks_model_serving"]) == ["_chat"]
 
 
 def test_ids_whose_outputs_would_collide_are_refused(synth):
@@ -206,7 +226,7 @@ def test_an_app_id_that_cdktf_would_drop_is_refused(one_stack):
         chat = ServingEndpoint(stack, "chat", name="chat", served_entities=[LLAMA])
         ServingApp(stack, "机器人", name="support-bot", query_endpoints={"llm": chat})
 
-    with pytest.raises(ValidationError, match=r"^dev/机器人: id: '机器人' must be ASCII letters"):
+    with pytest.raises(ValidationError, match=r"^dev/机器人: id: '机器人' has no ASCII letter"):
         one_stack(fill)
 
 
