@@ -7,7 +7,7 @@ import inspect
 import re
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from . import _cdk
+from . import _cdk, uc_grants
 from .backend import BACKEND_KINDS, Backend
 from .errors import Problem, ValidationError
 from .stackfile import METADATA_KEY
@@ -31,12 +31,16 @@ class ServingStack(_cdk.TerraformStack):
     - `backend`: a `Backend`; default Terraform's local state.
     - `outputs`: default True: a `TerraformOutput` for each endpoint's name, id and URL.
     - `policy`: default none; packs and rules enforced at synth, as `Policy.apply(stack, *policy)`.
+    - `deployer`: default none; the user, group or service principal (application id) that deploys
+      the stack: each endpoint then grants it the Unity Catalog privileges serving needs
+      (`databricks_grant`, non-authoritative; see `uc_grants.py`).
     """
 
     def __init__(self, scope: _cdk.Construct, id: str, *, environment: str | None = None,
                  name_prefix: str | None = None, default_tags: Mapping[str, str] | None = None,
                  host: str | None = None, profile: str | None = None, backend: Backend | None = None,
-                 outputs: bool = True, policy: Sequence[Any] = (), **unknown: Any) -> None:
+                 outputs: bool = True, policy: Sequence[Any] = (), deployer: str | None = None,
+                 **unknown: Any) -> None:
         self.path = id
         props = {name: value for name, value in locals().items() if name in _props()}
         # Types first: the checks below read the props as the types they declare.
@@ -58,9 +62,12 @@ class ServingStack(_cdk.TerraformStack):
                 problems.append(Problem(f"default_tags[{key!r}]", "tags map non-empty strings to strings"))
         if backend is not None and backend.kind not in BACKEND_KINDS:
             problems.append(Problem("backend", f"{backend.kind!r} is not one of {', '.join(BACKEND_KINDS)}"))
+        if deployer is not None and not uc_grants.valid_deployer(deployer):
+            problems.append(Problem("deployer", "must be a user name, group name or service principal application id"))
         if problems:
             raise ValidationError(id, problems)
         super().__init__(scope, id)
+        self.deployer = deployer
         # Endpoint names are unique per workspace, across every stack of the app that deploys there.
         root = scope.node.root
         self._names_by_workspace: dict[tuple, dict[str, tuple[str, str]]] = root.__dict__.setdefault(
@@ -121,6 +128,7 @@ class ServingStack(_cdk.TerraformStack):
         """Called by each endpoint of this stack: records it and adds its outputs."""
         self.endpoints.append(endpoint)
         self.endpoint_metadata[endpoint.endpoint_name] = endpoint.spec.metadata()
+        uc_grants.on_register(self, endpoint)
         if not self.outputs:
             return
         key = _output_key(id)
