@@ -242,3 +242,11 @@ def app_outdir(scope: Construct) -> str:
 
 def children(scope: Construct) -> list[Any]:
     return list(scope.node.children)
+
+
+# ---- import blocks (servingstack import) ---------------------------------------------------
+
+def import_existing(resource: Any, import_id: str) -> None:
+    """Give `resource` a Terraform import block, so the first plan adopts the live object
+    `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`)."""
+    resource.import_from(import_id)
