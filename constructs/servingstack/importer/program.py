@@ -180,6 +180,9 @@ def _explained(path: str, ctx: Context) -> bool:
 def _diff(live: Any, declared: Any, path: str, ctx: Context) -> None:
     if _explained(path, ctx) or live in (None, [], {}) or path.endswith("_plaintext"):
         return
+    if isinstance(live, dict) and not isinstance(declared, dict):
+        _cannot_declare(path, f" (with {', '.join(sorted(k for k, v in live.items() if v is not None))})", ctx)
+        return
     if isinstance(live, dict):
         for key, value in live.items():
             _diff(value, declared.get(key) if isinstance(declared, dict) else None, f"{path}.{key}", ctx)
@@ -204,10 +207,16 @@ def _diff(live: Any, declared: Any, path: str, ctx: Context) -> None:
         return
     shown = "" if "environment_vars" in path else f" {live!r}"
     if declared is None:
-        ctx.notes.append(Note(f"{path}: the live value{shown} cannot be declared here (servingstack has no "
-                              "field for it); the first plan would remove it"))
+        _cannot_declare(path, f" ({live!r})" if shown else "", ctx)
+        return
     else:
         ctx.notes.append(Note(f"{path}: live{shown}, declared {'' if not shown else repr(declared)}".rstrip()))
+    ctx.explained.add(path)
+
+
+def _cannot_declare(path: str, shown: str, ctx: Context) -> None:
+    ctx.notes.append(Note(f"{path}{shown}: servingstack has no field for this live setting, so it is not "
+                          "declared; an update made from this program may drop it"))
     ctx.explained.add(path)
 
 

@@ -48,12 +48,13 @@ class Context:
     # notes already explain, so the final comparison does not report them twice.
     explained: set[str]
 
-    def placeholder(self, path: str, what: str) -> SecretRef:
+    def placeholder(self, path: str, what: str,
+                    why: str = "the service does not show this secret (it was given in plaintext)") -> SecretRef:
         key = re.sub(r"[^A-Za-z0-9_.@-]+", "-", f"{self.endpoint}-{what}").strip("-")
         self.explained.add(path)
         self.notes.append(Note(
-            f"{path}: the service does not show this secret (it was given in plaintext), so it is not in this "
-            f"file. Put it in secret scope {PLACEHOLDER_SCOPE!r} under key {key!r} before applying "
+            f"{path}: {why}, so it is not in this file. "
+            f"Put it in secret scope {PLACEHOLDER_SCOPE!r} under key {key!r} before applying "
             f"(`databricks secrets create-scope {PLACEHOLDER_SCOPE}`, then "
             f"`databricks secrets put-secret {PLACEHOLDER_SCOPE} {key}`)."))
         return SecretRef(PLACEHOLDER_SCOPE, key)
@@ -112,7 +113,8 @@ def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
             variables[name] = secret_value(raw, where, name, ctx)
         elif rules.looks_like_secret_name(name):
             # The name says it holds a secret: its value stays out of the file.
-            variables[name] = ctx.placeholder(where, name)
+            variables[name] = ctx.placeholder(where, name, "its name says it holds a secret, and its live value "
+                                                           "is not a secret reference")
         else:
             variables[name] = str(raw)
     concurrency = entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency")
