@@ -129,7 +129,7 @@ def test_grants_skip_inherited_permissions_and_the_creators_manage() -> None:
     assert 'chat.grant_query(group="readers")' in source
     assert 'chat.grant_manage(service_principal="sp-1")' in source
     assert "admins" not in source.split("def build")[1].split("stack =")[1]
-    assert "grant_manage(user=" not in source
+    assert "chat.grant_manage(user=" not in source
     assert "me@example.com" in source  # named in the comment on what is not granted
 
 

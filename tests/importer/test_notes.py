@@ -104,3 +104,22 @@ def test_an_endpoint_still_being_created_is_imported_from_its_pending_config(emu
     assert result.exit_code == 0, result.output
     assert "warning: new: the endpoint has no active config yet" in result.stderr
     assert 'CustomModel("ml.a.b", 7, name="m")' in out.read_text()
+
+
+def test_environment_imports_only_its_endpoints_and_says_which_it_skipped(emu, w, tmp_path: Path) -> None:
+    llama = {"name": "llm", "entity_name": "system.ai.meta_llama_3_3_70b_instruct", "entity_version": "1"}
+    for name in ("prod-chat", "dev-chat", "shared"):
+        _create(w, name, {"served_entities": [llama]})
+    wait_all_ready(w, ["prod-chat", "dev-chat", "shared"])
+    out = tmp_path / "adopted.py"
+
+    result = CliRunner().invoke(main, ["import", "--out", str(out), "--host", emu.url, "--token", TOKEN,
+                                       "--environment", "prod", "--stack-id", "prod"])
+
+    assert result.exit_code == 0, result.output
+    assert "skipped dev-chat: its name does not start with prod-" in result.stderr
+    assert "skipped shared:" in result.stderr
+    source = out.read_text()
+    assert 'ServingStack(app, "prod", environment="prod")' in source
+    assert 'stack, "chat",\n        name="chat",\n' in source  # construct id and name without the prefix
+    assert "dev-chat" not in source and "shared" not in source

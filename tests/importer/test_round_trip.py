@@ -46,6 +46,7 @@ def test_a_fleet_made_through_the_sdk_survives_import_synth_apply_and_check(emu,
                      'grant_view(user="ana@example.com")', ".adopt(", 'traffic={"v3": 90, "v4": 10}'):
         assert expected in source, expected
     assert "{{secrets/" not in source  # references are written as secret(scope, key)
+    assert TOKEN not in source and TOKEN not in result.output
     # Values equal to the defaults are left out.
     assert "renewal_period" not in source and 'key="endpoint"' not in source
 

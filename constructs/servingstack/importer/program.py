@@ -234,12 +234,13 @@ def render(endpoints: Sequence[ImportedEndpoint], *, stack_id: str, environment:
     creators = sorted({e.creator_kept for e in endpoints if e.creator_kept})
     if creators:
         body += comment_lines(f"Not granted here: CAN_MANAGE of each endpoint's creator ({', '.join(creators)}). "
-                              "Terraform's caller keeps CAN_MANAGE without a grant, and the provider drops a grant "
-                              "to it; grant it to anyone else who needs it.", INDENT)
+                              "Whoever applies keeps CAN_MANAGE without a grant (the provider drops a grant to "
+                              "itself); if someone else applies, add grant_manage(user=...) for the creator.",
+                              INDENT)
     stack_kwargs = [("environment", literal(environment))] if environment else []
     if default_tags:
         stack_kwargs.append(("default_tags", literal(dict(default_tags))))
-    stack_call = Call("ServingStack", [Raw("app"), literal(stack_id)], stack_kwargs)
+    stack_call = Call("ServingStack", [Raw("app"), literal(stack_id)], stack_kwargs, together=2)
     body.append(f"{INDENT}stack = {stack_call.layout(INDENT, len(INDENT) + 8)}")
     for endpoint in endpoints:
         body.append("")
@@ -280,7 +281,7 @@ def _endpoint_lines(endpoint: ImportedEndpoint, import_blocks: bool) -> list[str
         prefix = "NOTE: " if note.warn else ""
         lines += comment_lines(prefix + note.text, INDENT)
     call = Call("ServingEndpoint", [Raw("stack"), literal(endpoint.construct_id)],
-                [(k, literal(v)) for k, v in endpoint.props])
+                [(k, literal(v)) for k, v in endpoint.props], together=2)
     uses_variable = bool(endpoint.grants) or import_blocks
     head = f"{INDENT}{endpoint.variable} = " if uses_variable else INDENT
     lines.append(head + call.layout(INDENT, len(head)))

@@ -55,12 +55,20 @@ class Call(Node):
     func: str
     args: list[Node] = field(default_factory=list)
     kwargs: list[tuple[str, Node]] = field(default_factory=list)
+    # Leading arguments kept together on the first line when the call is broken up
+    # (`ServingEndpoint(stack, "chat",` as main.py writes it).
+    together: int = 0
 
     def _items(self) -> list[tuple[str, Node]]:
-        return [("", a) for a in self.args] + [(f"{k}=", v) for k, v in self.kwargs]
+        items = [("", a) for a in self.args] + [(f"{k}=", v) for k, v in self.kwargs]
+        if self.together > 1:
+            joined = Raw(", ".join(a.flat() for a in self.args[:self.together]))
+            items = [("", joined)] + items[self.together:]
+        return items
 
     def flat(self) -> str:
-        return f"{self.func}(" + ", ".join(p + n.flat() for p, n in self._items()) + ")"
+        items = [("", a) for a in self.args] + [(f"{k}=", v) for k, v in self.kwargs]
+        return f"{self.func}(" + ", ".join(p + n.flat() for p, n in items) + ")"
 
     def lines(self, indent: str) -> str:
         if not self._items():
@@ -106,6 +114,8 @@ def literal(value: Any) -> Node:
         return ListNode([literal(v) for v in value])
     if isinstance(value, str):
         return Raw(text(value))
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10_000:
+        return Raw(f"{value:_}")  # 200_000 tokens, as a person writes it
     if isinstance(value, (int, float, bool)) or value is None:
         return Raw(repr(value))
     raise TypeError(f"no source form for {type(value).__name__}")
