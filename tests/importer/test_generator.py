@@ -142,3 +142,8 @@ def test_a_foundation_model_keeps_its_task_and_the_default_name_is_left_out() ->
     entity = {"name": "system-ai-bge_large_en-1", "entity_name": "system.ai.bge_large_en", "entity_version": "1"}
     source = build_program([live("embed", [entity], task="llm/v1/embeddings")]).source
     assert 'FoundationModel("system.ai.bge_large_en", "1", task="llm/v1/embeddings")' in source
+
+
+def test_names_that_differ_only_in_dashes_get_distinct_construct_ids() -> None:
+    program = build_program([live("a-b", [LLAMA]), live("a_b", [LLAMA])])
+    assert [(e.construct_id, e.variable) for e in program.endpoints] == [("a-b", "a_b"), ("a_b_2", "a_b_2")]

@@ -123,3 +123,11 @@ def test_environment_imports_only_its_endpoints_and_says_which_it_skipped(emu, w
     assert 'ServingStack(app, "prod", environment="prod")' in source
     assert 'stack, "chat",\n        name="chat",\n' in source  # construct id and name without the prefix
     assert "dev-chat" not in source and "shared" not in source
+
+
+def test_an_empty_workspace_gives_an_empty_stack_and_says_so(emu, tmp_path: Path) -> None:
+    out = tmp_path / "adopted.py"
+    result = CliRunner().invoke(main, ["import", "--out", str(out), "--host", emu.url, "--token", TOKEN])
+    assert result.exit_code == 0
+    assert "warning: no serving endpoint to import" in result.stderr
+    compile(out.read_text(), str(out), "exec")

@@ -77,6 +77,8 @@ def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[
         sys.exit(error.exit_code)
     for name in skipped:
         click.echo(f"skipped {name}: its name does not start with {environment}-", err=True)
+    if not program.endpoints:
+        click.echo("warning: no serving endpoint to import: the program declares an empty stack", err=True)
     for warning in program.warnings():
         click.echo(redactor.clean(f"warning: {warning}"), err=True)
     count = len(program.endpoints)

@@ -107,7 +107,11 @@ def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, st
     if live.task and resolved is None and entities and live.task in rules.TASKS:
         props.append(("task", live.task))  # e.g. an agent served as a custom model
     grants, creator_kept = _grants(live, ctx)
-    imported = ImportedEndpoint(live=live, construct_id=short, variable=identifier(short, taken), props=props,
+    variable = identifier(short, taken)
+    # Names that only differ in '-' and '_' (`a-b`, `a_b`) would give the stack's outputs one id:
+    # the second of them takes its (unique) variable name as construct id.
+    construct_id = short if variable == identifier(short) else variable
+    imported = ImportedEndpoint(live=live, construct_id=construct_id, variable=variable, props=props,
                                 grants=grants, notes=ctx.notes, creator_kept=creator_kept)
     _compare(imported, prefix, default_tags, ctx)
     return imported
