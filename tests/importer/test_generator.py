@@ -147,3 +147,17 @@ def test_a_foundation_model_keeps_its_task_and_the_default_name_is_left_out() ->
 def test_names_that_differ_only_in_dashes_get_distinct_construct_ids() -> None:
     program = build_program([live("a-b", [LLAMA]), live("a_b", [LLAMA])])
     assert [(e.construct_id, e.variable) for e in program.endpoints] == [("a-b", "a_b"), ("a_b_2", "a_b_2")]
+
+
+def test_environment_values_shaped_like_credentials_stay_out_of_the_code() -> None:
+    token = "dapi" + "0123456789abcdef" * 2
+    entity = {"name": "v1", "entity_name": "ml.a.b", "entity_version": "1", "workload_size": "Small",
+              "environment_vars": {"UPSTREAM": token, "MODE": "fast", "API_KEY": "abc",
+                                   "REF": "{{secrets/s/k}}"}}
+    program = build_program([live("scorer", [entity])])
+    assert token not in program.source and '"abc"' not in program.source
+    assert '"UPSTREAM": secret("servingstack-import", "scorer-UPSTREAM")' in program.source
+    assert '"API_KEY": secret("servingstack-import", "scorer-API_KEY")' in program.source
+    assert '"REF": secret("s", "k")' in program.source and '"MODE": "fast"' in program.source
+    assert any("shaped like a Databricks token" in w for w in program.warnings())
+    assert not any(token in w for w in program.warnings())

@@ -18,6 +18,7 @@ from typing import Any, Callable, Mapping
 from .. import rules
 from ..entities import FOUNDATION_MODEL_PREFIX, CustomModel, ExternalModel, FoundationModel, ProvisionedThroughput
 from ..gateway import AiGateway, Guardrail, InferenceTable, RateLimit
+from ..policy.secret_scan import find_tokens, looks_like_secret_name
 from ..providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
                          GoogleVertexAI, OpenAI, PaLM)
 from ..secrets import SecretRef
@@ -76,6 +77,11 @@ def _version(value: Any) -> Any:
     return int(text) if text.isdigit() and (text == "0" or not text.startswith("0")) else value
 
 
+def _default(cls: type, name: str) -> Any:
+    """A field's default, read from the class so the code follows the class."""
+    return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+
 def _named(value: Any, live_name: str | None, field: str) -> Any:
     """Set the entity's name only where the service's default name would differ."""
     if live_name and value.served_name() != live_name:
@@ -111,16 +117,21 @@ def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
         where = f"{path}.environment_vars.{name}"
         if _SECRET_REFERENCE.match(str(raw)):
             variables[name] = secret_value(raw, where, name, ctx)
-        elif rules.looks_like_secret_name(name):
-            # The name says it holds a secret: its value stays out of the file.
+        elif find_tokens(str(raw)):
+            # Our line, not the service's: a value shaped like a credential never goes into source code.
+            variables[name] = ctx.placeholder(where, name, f"its live value is shaped like a "
+                                                           f"{find_tokens(str(raw))[0]}, not a secret reference")
+        elif looks_like_secret_name(name):
+            # The name says it holds a secret (policy SS5's test): its value stays out of the file too.
             variables[name] = ctx.placeholder(where, name, "its name says it holds a secret, and its live value "
                                                            "is not a secret reference")
         else:
             variables[name] = str(raw)
     concurrency = entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency")
+    default_size = _default(CustomModel, "workload_size")
     value = CustomModel(
         entity["entity_name"], _version(entity.get("entity_version")),
-        workload_size=entity.get("workload_size") or "Small",
+        workload_size=entity.get("workload_size") or default_size,
         workload_type=entity.get("workload_type"),
         # Off is the service's default, and the provider never sends false (SS8): leave it unset.
         scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
@@ -129,7 +140,7 @@ def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
         instance_profile_arn=entity.get("instance_profile_arn"))
     if concurrency != (None, None):
         # With explicit concurrency the construct sends no workload size: keep the default out of the code.
-        value = dataclasses.replace(value, workload_size="Small")
+        value = dataclasses.replace(value, workload_size=default_size)
     return _named(value, entity.get("name"), "name")
 
 
