@@ -99,8 +99,9 @@ def test_bad_options_are_named(tmp_path: Path, args: list[str], message: str) ->
 def test_help_ends_with_an_example() -> None:
     result = run("--help")
     assert result.exit_code == 0
-    lines = [line.strip() for line in result.output.split("Options:")[0].strip().splitlines()]
-    assert lines[-2].startswith("servingstack import --out")
+    lines = [line.strip() for line in result.output.strip().splitlines()]
+    assert lines[-3].startswith("Example:")
+    assert lines[-2].startswith("servingstack import --out") and lines[-1].startswith("python adopted.py")
 
 
 def test_a_failed_write_leaves_no_file(emu, w) -> None:

@@ -24,7 +24,14 @@ _STACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
 
-@click.command("import")
+_EXAMPLE = """\b
+Example: adopt the prod endpoints, synthesize, and plan (the plan imports, it creates nothing)
+  servingstack import --out adopted.py --environment prod --host https://my.cloud.databricks.com
+  python adopted.py && cd cdktf.out/stacks/imported && terraform init && terraform plan
+"""
+
+
+@click.command("import", epilog=_EXAMPLE)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="The Python file to write (replaced only once it is complete).")
 @click.option("--stack-id", default=DEFAULT_STACK_ID, show_default=True, help="Id of the generated stack.")
@@ -54,11 +61,6 @@ def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[
     Exit codes:
       0  the program was written (warnings on stderr)
       2  bad options, unwritable --out, no workspace, credentials rejected, unknown endpoint
-
-    \b
-    Example:
-      servingstack import --out adopted.py --environment prod --host https://my.cloud.databricks.com
-      python adopted.py && cd cdktf.out/stacks/imported && terraform init && terraform plan
     """
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     redactor = Redactor([token])
