@@ -161,3 +161,20 @@ def test_environment_values_shaped_like_credentials_stay_out_of_the_code() -> No
     assert '"REF": secret("s", "k")' in program.source and '"MODE": "fast"' in program.source
     assert any("shaped like a Databricks token" in w for w in program.warnings())
     assert not any(token in w for w in program.warnings())
+
+
+def test_a_live_setting_with_a_same_named_field_is_carried_over(monkeypatch) -> None:
+    import dataclasses
+
+    from servingstack.importer import shapes
+
+    @dataclasses.dataclass(frozen=True)
+    class Newer(shapes.CustomModel):  # a class that has learnt a newer provider field
+        burst_scaling_enabled: bool | None = None
+
+    monkeypatch.setattr(shapes, "ENTITY_SHAPES", [("custom model", lambda e: True,
+                                                   lambda e, p, c: Newer(e["entity_name"], 1))])
+    ctx = Context(endpoint="e", task=None, notes=[], explained=set())
+    value = served_entity({"name": "b-1", "entity_name": "a.b.c", "entity_version": "1",
+                           "burst_scaling_enabled": True}, "config.served_entities[0]", ctx)
+    assert value.burst_scaling_enabled is True

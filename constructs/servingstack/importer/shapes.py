@@ -255,10 +255,20 @@ def served_entity(entity: Mapping[str, Any], path: str, ctx: Context) -> Any | N
         return None
     for _what, test, build in ENTITY_SHAPES:
         if test(entity):
-            return build(entity, path, ctx)
+            return _same_named_fields(build(entity, path, ctx), entity)
     ctx.notes.append(Note(f"{path}: an entity of no known kind (fields {', '.join(sorted(entity))}); left out"))
     ctx.explained.add(path)
     return None
+
+
+def _same_named_fields(value: Any, entity: Mapping[str, Any]) -> Any:
+    """Live settings the shape did not map but the class has a field of the same name for (a newer
+    provider field such as `burst_scaling_enabled`, once a class declares it): carried over as they are."""
+    sent = value.to_api()
+    fields = {f.name for f in dataclasses.fields(value) if f.init}
+    extra = {k: v for k, v in entity.items()
+             if k in fields and k not in sent and isinstance(v, (str, int, float, bool)) and v != getattr(value, k)}
+    return dataclasses.replace(value, **extra) if extra else value
 
 
 # -- AI gateway ----------------------------------------------------------------------------------------
