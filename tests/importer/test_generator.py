@@ -178,3 +178,12 @@ def test_a_live_setting_with_a_same_named_field_is_carried_over(monkeypatch) -> 
     value = served_entity({"name": "b-1", "entity_name": "a.b.c", "entity_version": "1",
                            "burst_scaling_enabled": True}, "config.served_entities[0]", ctx)
     assert value.burst_scaling_enabled is True
+
+
+@pytest.mark.skipif(not hasattr(__import__("servingstack.entities").entities, "FeatureSpec"),
+                    reason="this servingstack has no FeatureSpec")
+def test_a_feature_spec_is_served_without_a_version() -> None:
+    entity = {"name": "features", "entity_name": "ml.features.user_spec", "workload_size": "Small",
+              "scale_to_zero_enabled": True}
+    source = build_program([live("features", [entity])]).source
+    assert 'FeatureSpec("ml.features.user_spec", scale_to_zero=True, name="features")' in source

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .. import rules
+from .. import entities, rules
 from ..entities import FOUNDATION_MODEL_PREFIX, CustomModel, ExternalModel, FoundationModel, ProvisionedThroughput
 from ..gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from ..policy.secret_scan import find_tokens, looks_like_secret_name
@@ -108,25 +108,13 @@ def _provisioned(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
                                   provisioned_model_units=entity.get("provisioned_model_units"))
     if ctx.task and ctx.task != value.task and ctx.task in rules.TASKS:
         value = dataclasses.replace(value, task=ctx.task)
+    if entity.get("scale_to_zero_enabled") and "scale_to_zero" in {f.name for f in dataclasses.fields(value)}:
+        value = dataclasses.replace(value, scale_to_zero=True)
     return _named(value, entity.get("name"), "name")
 
 
 def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
-    variables: dict[str, Any] = {}
-    for name, raw in sorted((entity.get("environment_vars") or {}).items()):
-        where = f"{path}.environment_vars.{name}"
-        if _SECRET_REFERENCE.match(str(raw)):
-            variables[name] = secret_value(raw, where, name, ctx)
-        elif find_tokens(str(raw)):
-            # Our line, not the service's: a value shaped like a credential never goes into source code.
-            variables[name] = ctx.placeholder(where, name, f"its live value is shaped like a "
-                                                           f"{find_tokens(str(raw))[0]}, not a secret reference")
-        elif looks_like_secret_name(name):
-            # The name says it holds a secret (policy SS5's test): its value stays out of the file too.
-            variables[name] = ctx.placeholder(where, name, "its name says it holds a secret, and its live value "
-                                                           "is not a secret reference")
-        else:
-            variables[name] = str(raw)
+    variables = _environment(entity, path, ctx)
     concurrency = entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency")
     default_size = _default(CustomModel, "workload_size")
     value = CustomModel(
@@ -142,6 +130,41 @@ def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
         # With explicit concurrency the construct sends no workload size: keep the default out of the code.
         value = dataclasses.replace(value, workload_size=default_size)
     return _named(value, entity.get("name"), "name")
+
+
+def _feature_spec(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
+    cls = entities.FeatureSpec  # type: ignore[attr-defined]
+    value = cls(entity["entity_name"], workload_size=entity.get("workload_size") or _default(cls, "workload_size"),
+                workload_type=entity.get("workload_type"),
+                scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
+                environment_vars=_environment(entity, path, ctx),
+                instance_profile_arn=entity.get("instance_profile_arn"))
+    return _named(value, entity.get("name"), "name")
+
+
+def _is_feature_spec(entity: Mapping[str, Any]) -> bool:
+    # SDK ServedEntityInput.entity_version: empty for a FEATURE_SPEC (where this servingstack has the class).
+    return hasattr(entities, "FeatureSpec") and bool(entity.get("entity_name")) and not entity.get("entity_version")
+
+
+def _environment(entity: Mapping[str, Any], path: str, ctx: Context) -> dict[str, Any]:
+    """Environment variables: references stay references; secret-looking values become placeholders."""
+    variables: dict[str, Any] = {}
+    for name, raw in sorted((entity.get("environment_vars") or {}).items()):
+        where = f"{path}.environment_vars.{name}"
+        if _SECRET_REFERENCE.match(str(raw)):
+            variables[name] = secret_value(raw, where, name, ctx)
+        elif find_tokens(str(raw)):
+            # Our line, not the service's: a value shaped like a credential never goes into source code.
+            variables[name] = ctx.placeholder(where, name, f"its live value is shaped like a "
+                                                           f"{find_tokens(str(raw))[0]}, not a secret reference")
+        elif looks_like_secret_name(name):
+            # The name says it holds a secret (policy SS5's test): its value stays out of the file too.
+            variables[name] = ctx.placeholder(where, name, "its name says it holds a secret, and its live value "
+                                                           "is not a secret reference")
+        else:
+            variables[name] = str(raw)
+    return variables
 
 
 def _provider_value(external: Mapping[str, Any], path: str, ctx: Context) -> Any:
@@ -219,6 +242,7 @@ ENTITY_SHAPES: list[tuple[str, Callable[[Mapping[str, Any]], bool],
     ("external model", lambda e: bool(e.get("external_model")), _external),
     ("provisioned throughput", lambda e: any(e.get(k) is not None for k in _THROUGHPUT), _provisioned),
     ("foundation model", _is_foundation, _foundation),
+    ("feature spec", _is_feature_spec, _feature_spec),
     ("custom model", lambda e: bool(e.get("entity_name")), _custom),
 ]
 
