@@ -172,6 +172,9 @@ def test_a_live_setting_with_a_same_named_field_is_carried_over(monkeypatch) -> 
     class Newer(shapes.CustomModel):  # a class that has learnt a newer provider field
         burst_scaling_enabled: bool | None = None
 
+        def to_api(self):
+            return {**super().to_api(), "burst_scaling_enabled": self.burst_scaling_enabled}
+
     monkeypatch.setattr(shapes, "ENTITY_SHAPES", [("custom model", lambda e: True,
                                                    lambda e, p, c: Newer(e["entity_name"], 1))])
     ctx = Context(endpoint="e", task=None, notes=[], explained=set())

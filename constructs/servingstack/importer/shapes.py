@@ -279,10 +279,26 @@ def served_entity(entity: Mapping[str, Any], path: str, ctx: Context) -> Any | N
         return None
     for _what, test, build in ENTITY_SHAPES:
         if test(entity):
-            return _same_named_fields(build(entity, path, ctx), entity)
+            return _minimal(_same_named_fields(build(entity, path, ctx), entity))
     ctx.notes.append(Note(f"{path}: an entity of no known kind (fields {', '.join(sorted(entity))}); left out"))
     ctx.explained.add(path)
     return None
+
+
+def _minimal(value: Any) -> Any:
+    """Each field back at its default where that changes neither the API request nor the task: the code
+    then says `CustomModel("ml.a.b", 1)`, not `workload_size="Small"` that the class sends anyway."""
+    effect = (value.to_api(), value.declared_task())
+    for f in dataclasses.fields(value):
+        if not f.init or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING):
+            continue
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if getattr(value, f.name) == default:
+            continue
+        candidate = dataclasses.replace(value, **{f.name: default})
+        if (candidate.to_api(), candidate.declared_task()) == effect:
+            value = candidate
+    return value
 
 
 def _same_named_fields(value: Any, entity: Mapping[str, Any]) -> Any:
@@ -291,7 +307,7 @@ def _same_named_fields(value: Any, entity: Mapping[str, Any]) -> Any:
     sent = value.to_api()
     fields = {f.name for f in dataclasses.fields(value) if f.init}
     extra = {k: v for k, v in entity.items()
-             if k in fields and k not in sent and isinstance(v, (str, int, float, bool)) and v != getattr(value, k)}
+             if k in fields and sent.get(k) is None and isinstance(v, (str, int, float, bool)) and v != getattr(value, k)}
     return dataclasses.replace(value, **extra) if extra else value
 
 
