@@ -190,3 +190,11 @@ def test_a_feature_spec_is_served_without_a_version() -> None:
               "scale_to_zero_enabled": True}
     source = build_program([live("features", [entity])]).source
     assert 'FeatureSpec("ml.features.user_spec", scale_to_zero=True, name="features")' in source
+
+
+def test_a_custom_model_sized_by_concurrency_writes_no_workload_size() -> None:
+    entity = {"name": "m", "entity_name": "ml.a.b", "entity_version": "2", "min_provisioned_concurrency": 4,
+              "max_provisioned_concurrency": 8, "workload_type": "GPU_SMALL"}
+    source = build_program([live("scorer", [entity])]).source
+    assert "min_provisioned_concurrency=4" in source and "max_provisioned_concurrency=8" in source
+    assert "workload_size" not in source

@@ -115,20 +115,16 @@ def _provisioned(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
 
 def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
     variables = _environment(entity, path, ctx)
-    concurrency = entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency")
-    default_size = _default(CustomModel, "workload_size")
     value = CustomModel(
         entity["entity_name"], _version(entity.get("entity_version")),
-        workload_size=entity.get("workload_size") or default_size,
+        workload_size=entity.get("workload_size") or _default(CustomModel, "workload_size"),
         workload_type=entity.get("workload_type"),
         # Off is the service's default, and the provider never sends false (SS8): leave it unset.
         scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
         environment_vars=variables,
-        min_provisioned_concurrency=concurrency[0], max_provisioned_concurrency=concurrency[1],
+        min_provisioned_concurrency=entity.get("min_provisioned_concurrency"),
+        max_provisioned_concurrency=entity.get("max_provisioned_concurrency"),
         instance_profile_arn=entity.get("instance_profile_arn"))
-    if concurrency != (None, None):
-        # With explicit concurrency the construct sends no workload size: keep the default out of the code.
-        value = dataclasses.replace(value, workload_size=default_size)
     return _named(value, entity.get("name"), "name")
 
 
