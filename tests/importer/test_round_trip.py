@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from import_support import TOKEN, make_fleet, wait_all_ready
 
@@ -103,27 +104,29 @@ def _resources(stack_dir: Path) -> tuple[dict[str, dict], dict[str, list]]:
     return endpoints, grants
 
 
-def test_the_example_dev_stack_survives_the_trip_field_by_field(emu, w, tmp_path: Path) -> None:
+@pytest.mark.parametrize("environment", ["dev", "prod"])
+def test_the_example_stacks_survive_the_trip_field_by_field(emu, w, tmp_path: Path, environment: str) -> None:
     original_out = tmp_path / "original"
     env = {**os.environ, "CDKTF_OUTDIR": str(original_out)}
     synth = subprocess.run([sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, capture_output=True,
                            text=True, timeout=240)
     assert synth.returncode == 0, synth.stderr
-    original_dir = original_out / "stacks" / "dev"
+    original_dir = original_out / "stacks" / environment
     applied = apply_stack(load_stack(original_dir), w, echo=lambda line: None)
     assert not applied.failed
 
-    out = tmp_path / "dev_adopted.py"
-    result = run_import(emu, out, "--environment", "dev", "--stack-id", "dev")
+    out = tmp_path / f"{environment}_adopted.py"
+    result = run_import(emu, out, "--environment", environment, "--stack-id", environment)
     assert result.exit_code == 0, result.output
     again = synthesize(out, tmp_path / "imported")
     assert again.returncode == 0, again.stderr
 
     endpoints, grants = _resources(original_dir)
-    imported_endpoints, imported_grants = _resources(tmp_path / "imported" / "stacks" / "dev")
+    imported_endpoints, imported_grants = _resources(tmp_path / "imported" / "stacks" / environment)
     assert sorted(imported_endpoints) == sorted(endpoints)
     for name, body in endpoints.items():
         assert imported_endpoints[name] == body, name
     assert imported_grants == grants
     source = out.read_text()
-    assert 'default_tags={"cost-center": "cc-4711", "environment": "dev", "owner": "ml-platform"}' in source
+    assert ('default_tags={"cost-center": "cc-4711", "environment": "%s", "owner": "ml-platform"}' % environment
+            in source)
