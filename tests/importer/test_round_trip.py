@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import py_compile
 import subprocess
 import sys
 from pathlib import Path
@@ -38,7 +39,7 @@ def test_a_fleet_made_through_the_sdk_survives_import_synth_apply_and_check(emu,
 
     assert result.exit_code == 0, result.output
     source = out.read_text()
-    compile(source, str(out), "exec")
+    py_compile.compile(str(out), cfile=str(tmp_path / "adopted.pyc"), doraise=True)
     # The typed classes, the grants, the references and the import blocks are all there.
     for expected in ('environment="prod"', "FoundationModel(", "ProvisionedThroughput(", "CustomModel(",
                      "ExternalModel(", "AmazonBedrock(", "CustomProvider(", "Guardrail(", "InferenceTable(",
