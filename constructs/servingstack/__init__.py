@@ -11,7 +11,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .entities import CustomModel, ExternalModel, FoundationModel, ProvisionedThroughput
+from .entities import CustomModel, ExternalModel, FeatureSpec, FoundationModel, ProvisionedThroughput
 from .errors import Problem, StackFileError, ValidationError
 from .gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from .permissions import LEVELS as PERMISSION_LEVELS
@@ -43,7 +43,7 @@ _LAZY = {
 __all__ = [
     "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "BaselinePack", "Cohere", "CustomModel",
     "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView",
-    "ExistingEndpoint", "ExternalModel", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
+    "ExistingEndpoint", "ExternalModel", "FeatureSpec", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
     "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
     "ProductionPack", "ProvisionedThroughput", "RateLimit", "Rule", "SecretRef", "ServingApp", "ServingEndpoint",
     "ServingStack", "Severity", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "suppress",

@@ -143,7 +143,9 @@ def model_serving(scope: Construct, request: Mapping[str, Any], *, create_timeou
                   update_timeout: str | None = None, metadata: Mapping[str, Any] | None = None) -> Any:
     """A `databricks_model_serving` resource (child id `Default`) from an API create request."""
     ms = _provider("model_serving")
-    values: dict[str, Any] = {"name": request["name"], "config": _config(ms, request["config"])}
+    values: dict[str, Any] = {"name": request["name"]}
+    if request.get("config"):  # optional: a config can be added after creation (provider docs)
+        values["config"] = _config(ms, request["config"])
     if "ai_gateway" in request:
         values["ai_gateway"] = _ai_gateway(ms, request["ai_gateway"])
     if "tags" in request:

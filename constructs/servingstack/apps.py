@@ -12,8 +12,11 @@ from . import _cdk
 from .endpoint import _path_of
 from .errors import Problem, ValidationError
 
-_APP_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,28}[a-z0-9]$")
-_RESOURCE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+# SDK apps.App.name: "only lowercase alphanumeric characters and hyphens" (older SDKs added "between 2
+# and 30 characters long"; the current docstring does not limit the length, so neither do we).
+_APP_NAME = re.compile(r"^[a-z0-9-]+$")
+# TF-GO AppResources.name is required; the docs set no character rule for it.
+_RESOURCE_NAME = re.compile(r"^\S(.*\S)?$")
 
 
 class ServingApp(_cdk.Construct):
@@ -26,14 +29,13 @@ class ServingApp(_cdk.Construct):
         path = f"{_path_of(scope)}/{id}"
         problems = []
         if not (isinstance(name, str) and _APP_NAME.match(name)):
-            problems.append(Problem("name", f"{name!r} must be 2-30 lowercase letters, digits or '-', "
-                                            "starting and ending with a letter or digit"))
+            problems.append(Problem("name", f"{name!r} may contain only lowercase letters, digits and '-'"))
         if not query_endpoints:
             problems.append(Problem("query_endpoints", "name at least one endpoint"))
         for resource, endpoint in (query_endpoints or {}).items():
             if not _RESOURCE_NAME.match(str(resource)):
                 problems.append(Problem(f"query_endpoints[{resource!r}]",
-                                        "resource names may contain only letters, digits, '-' and '_'"))
+                                        "a resource name is a non-empty string without surrounding spaces"))
             if not isinstance(getattr(endpoint, "endpoint_name", None), str):
                 problems.append(Problem(f"query_endpoints[{resource!r}]",
                                         "must be a ServingEndpoint or ExistingEndpoint"))
@@ -42,5 +44,13 @@ class ServingApp(_cdk.Construct):
         super().__init__(scope, id)
         self.path = path
         self.app_name = name
+        # An endpoint of this program is named by a Terraform reference to its resource, so the
+        # dependency is in the graph and Terraform creates the endpoint before the app; an
+        # ExistingEndpoint (made elsewhere) is named literally.
         self.resource = _cdk.app(self, "Default", name=name, description=description, serving_endpoints={
-            resource: (endpoint.endpoint_name, "CAN_QUERY") for resource, endpoint in query_endpoints.items()})
+            resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()})
+
+
+def _name_of(endpoint: Any) -> str:
+    resource = getattr(endpoint, "resource", None)
+    return resource.name if resource is not None else endpoint.endpoint_name

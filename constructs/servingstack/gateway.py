@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Sequence
 
+from .errors import Problem
+
 
 @dataclass(frozen=True)
 class RateLimit:
@@ -66,9 +68,9 @@ class Guardrail:
         if self.safety is not None:
             values["safety"] = self.safety
         if self.invalid_keywords:
-            values["invalid_keywords"] = list(self.invalid_keywords)
+            values["invalid_keywords"] = _as_list(self.invalid_keywords)
         if self.valid_topics:
-            values["valid_topics"] = list(self.valid_topics)
+            values["valid_topics"] = _as_list(self.valid_topics)
         if self.pii is not None:
             values["pii"] = {"behavior": self.pii}
         return values
@@ -88,17 +90,43 @@ class AiGateway:
     fallback: bool | None = None
 
     def to_api(self) -> dict[str, Any]:
+        # Parts of the wrong type are left out here and named by `problems()`.
         gateway: dict[str, Any] = {}
         if self.rate_limits:
-            gateway["rate_limits"] = [limit.to_api() for limit in self.rate_limits]
+            gateway["rate_limits"] = [limit.to_api() for limit in self._limits() if isinstance(limit, RateLimit)]
         if self.usage_tracking is not None:
             gateway["usage_tracking_config"] = {"enabled": self.usage_tracking}
-        if self.inference_table is not None:
+        if isinstance(self.inference_table, InferenceTable):
             gateway["inference_table_config"] = self.inference_table.to_api()
         guardrails = {direction: rail.to_api() for direction, rail in
-                      (("input", self.input_guardrail), ("output", self.output_guardrail)) if rail is not None}
+                      (("input", self.input_guardrail), ("output", self.output_guardrail))
+                      if isinstance(rail, Guardrail)}
         if guardrails:
             gateway["guardrails"] = guardrails
         if self.fallback is not None:
             gateway["fallback_config"] = {"enabled": self.fallback}
         return gateway
+
+    def _limits(self) -> list[Any]:
+        # One RateLimit may be passed bare.
+        return [self.rate_limits] if isinstance(self.rate_limits, RateLimit) else list(self.rate_limits or ())
+
+    def problems(self) -> list[Problem]:
+        """Parts of the wrong type (the provider's structs would raise a raw TypeError on them)."""
+        problems = [Problem(f"ai_gateway.rate_limits[{i}]", "must be a RateLimit")
+                    for i, limit in enumerate(self._limits()) if not isinstance(limit, RateLimit)]
+        for field_name, kind in (("inference_table", InferenceTable), ("input_guardrail", Guardrail),
+                                 ("output_guardrail", Guardrail)):
+            value = getattr(self, field_name)
+            if value is not None and not isinstance(value, kind):
+                problems.append(Problem(f"ai_gateway.{field_name}", f"must be a {kind.__name__}"))
+        for field_name in ("usage_tracking", "fallback"):
+            value = getattr(self, field_name)
+            if value is not None and not isinstance(value, bool):
+                problems.append(Problem(f"ai_gateway.{field_name}", "must be True or False"))
+        return problems
+
+
+def _as_list(values: Any) -> Any:
+    # A bare string stays a string, so the rules name it instead of splitting it into letters.
+    return values if isinstance(values, str) else list(values)

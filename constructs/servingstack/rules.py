@@ -4,8 +4,9 @@ Everything here works on API-shaped dicts: the body `databricks-sdk` sends to
 `POST /api/2.0/serving-endpoints` (`name`, `config.served_entities[]`,
 `config.traffic_config.routes[]`, `ai_gateway`, `tags`, ...). The constructs build
 that shape from their typed props, the emulator parses it from requests, so both
-enforce one set of rules. Every function returns all problems it finds, never
-stops at the first. Messages never quote a value that might be a secret.
+enforce one set of rules: the service's, each with a comment naming its source.
+Every function returns all problems it finds, never stops at the first. Messages
+never quote a value that might be a secret.
 """
 from __future__ import annotations
 
@@ -14,30 +15,65 @@ from typing import Any, Iterable, Mapping
 
 from .errors import Problem
 
-# Unconfirmed by the service's docs; kept in one place so it can change.
-MAX_ENDPOINT_NAME_LENGTH = 63
-# The SDK docstring says 10; the maintainers corrected it to 15.
-MAX_SERVED_ENTITIES = 15
-RESERVED_NAME_PREFIX = "databricks-"
+# Sources named in the comments below:
+#   REST   = REST API reference, POST /api/2.0/serving-endpoints (docs.databricks.com/api/workspace/servingendpoints)
+#   SDK    = databricks-sdk-py, databricks/sdk/service/serving.py (dataclass docstrings and enums)
+#   TF     = terraform-provider-databricks docs/resources/model_serving.md; TF-GO = its generated schema
+#            (the cdktf bindings' required struct fields, provider 1.99)
+#   LIMITS = product docs, "Model Serving limits and regions"
+# Nothing here is an opinion: preferences (secret-looking names, cost, security) are policy rules.
 
+# REST: endpoint `name` is 1..63 characters of letters, digits, '-' and '_'.
+MAX_ENDPOINT_NAME_LENGTH = 63
+# SDK EndpointCoreConfigInput.served_entities says 10; the maintainers corrected it to 15
+# (databricks-sdk-py serving docs; the service accepts 15).
+MAX_SERVED_ENTITIES = 15
+# Product docs (Foundation Model APIs): `databricks-*` names Databricks' own pay-per-token endpoints;
+# the service refuses the prefix for user endpoints.
+RESERVED_NAME_PREFIX = "databricks-"
+# LIMITS: at most 1000 serving endpoints per workspace (the emulator enforces it).
+MAX_ENDPOINTS_PER_WORKSPACE = 1000
+
+# REST / SDK ServedEntityInput.name: "alphanumeric characters, dashes, and underscores".
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9_-]+$")
+# SDK *Config docstrings: key fields hold "the Databricks secret key reference" `{{secrets/<scope>/<key>}}`.
 SECRET_REFERENCE = re.compile(r"^\{\{secrets/[^/{}\s]+/[^/{}\s]+\}\}$")
 
+# SDK ServedEntityInput.workload_size: Small, Medium, Large, "additional custom workload sizes can also
+# be used when available in the workspace": any non-empty string may be valid.
 WORKLOAD_SIZES = ("Small", "Medium", "Large")
+# SDK enum ServingModelWorkloadType. Not a closed set: the product docs' GPU workload types table
+# differs per cloud (e.g. GPU_MEDIUM_8 on AWS), so other enum-shaped names are accepted; policy may warn.
 WORKLOAD_TYPES = (
     "CPU", "CPU_MEDIUM", "CPU_LARGE", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE",
     "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM",
 )
+# The shape of an enum value (SDK ServingModelWorkloadType members): upper-case letters, digits, '_'.
+WORKLOAD_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
+# Product docs (external models: supported tasks; agent serving: agent tasks); SDK ServingEndpoint.task.
 TASKS = (
     "llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings",
     "agent/v1/chat", "agent/v2/chat", "agent/v1/responses",
 )
+# SDK enum AiGatewayRateLimitKey.
 RATE_LIMIT_KEYS = ("endpoint", "user", "user_group", "service_principal")
+# Product docs (AI Gateway rate limits): a user_group or service_principal limit names its principal;
+# a `user` limit without a principal is the default limit for every user.
+RATE_LIMIT_KEYS_NEEDING_PRINCIPAL = ("user_group", "service_principal")
+# SDK enum AiGatewayRateLimitRenewalPeriod ("Currently, only 'minute' is supported").
 RATE_LIMIT_RENEWAL_PERIODS = ("minute",)
+# SDK enum AiGatewayGuardrailPiiBehaviorBehavior.
 PII_BEHAVIORS = ("BLOCK", "MASK", "NONE")
+# SDK enum TelemetryFeature (TelemetryConfig.enabled_telemetry_features).
+TELEMETRY_FEATURES = ("TELEMETRY_FEATURE_INFERENCE_TABLE", "TELEMETRY_FEATURE_LOGS", "TELEMETRY_FEATURE_METRICS",
+                      "TELEMETRY_FEATURE_TRACES")
+# SDK enum AmazonBedrockConfigBedrockProvider; TF: "Supported values (case insensitive)".
+BEDROCK_PROVIDERS = ("anthropic", "cohere", "ai21labs", "amazon")
+# SDK OpenAiConfig.openai_api_type: `azure` (access token) or `azuread` (Microsoft Entra ID).
+AZURE_API_TYPES = ("azure", "azuread")
 
-# provider -> (its config block, the secret fields in that block).
-# Every secret field has a `<field>_plaintext` twin that stores the value in Terraform state.
+# SDK enum ExternalModelProvider -> (its config block, the secret fields in that block).
+# Every secret field has a `<field>_plaintext` twin (SDK, TF) that stores the value in Terraform state.
 PROVIDERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "openai": ("openai_config", ("openai_api_key", "microsoft_entra_client_secret")),
     "anthropic": ("anthropic_config", ("anthropic_api_key",)),
@@ -49,9 +85,22 @@ PROVIDERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "palm": ("palm_config", ("palm_api_key",)),
     "custom": ("custom_provider_config", ()),
 }
-# Providers whose config needs exactly one key: the key field or its plaintext twin.
+# SDK *Config docstrings: "You must provide an API key using one of the following fields: <key> or
+# <key>_plaintext" (Anthropic, Cohere, Vertex private_key, Databricks api token, AI21 Labs, PaLM).
 SINGLE_KEY_PROVIDERS = ("anthropic", "cohere", "google-cloud-vertex-ai",
                         "databricks-model-serving", "ai21labs", "palm")
+# Required plain fields per provider: SDK dataclass fields without a default, and TF-GO's required
+# struct fields (GoogleCloudVertexAiConfig project_id + region, DatabricksModelServingConfig
+# databricks_workspace_url, AmazonBedrockConfig aws_region + bedrock_provider, CustomProviderConfig
+# custom_provider_url).
+REQUIRED_PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
+    "google-cloud-vertex-ai": ("project_id", "region"),
+    "databricks-model-serving": ("databricks_workspace_url",),
+    "amazon-bedrock": ("aws_region", "bedrock_provider"),
+    "custom": ("custom_provider_url",),
+}
+# SDK ServedEntityInput.external_model: "Only one of external_model and (entity_name, entity_version,
+# workload_size, workload_type, and scale_to_zero_enabled) can be specified".
 EXTERNAL_MODEL_EXCLUDES = ("entity_name", "entity_version", "workload_size",
                            "workload_type", "scale_to_zero_enabled")
 
@@ -62,28 +111,57 @@ def is_secret_reference(value: Any) -> bool:
 
 
 def validate_endpoint(request: Mapping[str, Any], *, allow_plaintext_secrets: bool = True) -> list[Problem]:
-    """All problems of a create request (`name`, `config`, `ai_gateway`, `tags`)."""
+    """All problems of a create request (`name`, `config`, `ai_gateway`, `tags`).
+
+    `allow_plaintext_secrets=False` adds the constructs' own refusal of secret values
+    (`secret_values`), for callers that check a request as the constructs do; the service's
+    rules themselves never depend on it."""
     problems = list(validate_endpoint_name(request.get("name")))
+    problems += _constructs_secret_line(request, "", allow_plaintext_secrets)
     config = request.get("config")
-    if config is None:
-        problems.append(Problem("config", "is required: an endpoint serves at least one entity"))
-    else:
-        problems += validate_config(config, allow_plaintext_secrets=allow_plaintext_secrets)
+    # TF: `config` "is optional and can be added and modified after creation".
+    if config is not None:
+        problems += validate_config(config)
     if request.get("ai_gateway") is not None:
         problems += validate_ai_gateway(request["ai_gateway"])
     problems += validate_tags(request.get("tags") or [])
+    problems += validate_telemetry(request.get("telemetry_config"))
+    return problems
+
+
+def validate_telemetry(telemetry: Any) -> list[Problem]:
+    """SDK TelemetryConfig: `enabled_telemetry_features` from the TelemetryFeature enum, and an
+    inference table's `sampling_fraction` a fraction (0..1)."""
+    if telemetry is None:
+        return []
+    if not isinstance(telemetry, Mapping):
+        return [Problem("telemetry_config", "must be an object")]
+    problems = []
+    for index, feature in enumerate(telemetry.get("enabled_telemetry_features") or []):
+        if feature not in TELEMETRY_FEATURES:
+            problems.append(Problem(f"telemetry_config.enabled_telemetry_features[{index}]",
+                                    f"{feature!r} is not one of {', '.join(TELEMETRY_FEATURES)}"))
+    fraction = (telemetry.get("inference_table_config") or {}).get("sampling_fraction")
+    if fraction is not None and not (isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
+                                     and 0 <= fraction <= 1):
+        problems.append(Problem("telemetry_config.inference_table_config.sampling_fraction",
+                                f"must be a fraction from 0 to 1, got {fraction!r}"))
     return problems
 
 
 def validate_endpoint_name(name: Any) -> list[Problem]:
+    # REST: `name` is required, 1..63 characters.
     if not isinstance(name, str) or not name:
         return [Problem("name", "is required")]
     problems = []
+    # REST / TF: "An endpoint name can consist of alphanumeric characters, dashes, and underscores."
     if not NAME_PATTERN.match(name):
         problems.append(Problem("name", f"{name!r} may contain only letters, digits, '-' and '_'"))
+    # REST: at most 63 characters.
     if len(name) > MAX_ENDPOINT_NAME_LENGTH:
         problems.append(Problem("name", f"{name!r} is {len(name)} characters long, at most "
                                         f"{MAX_ENDPOINT_NAME_LENGTH} are allowed"))
+    # Product docs: the `databricks-` prefix is reserved for Databricks' own endpoints.
     if name.startswith(RESERVED_NAME_PREFIX):
         problems.append(Problem("name", f"{name!r} must not start with {RESERVED_NAME_PREFIX!r}, "
                                         "which is reserved for Databricks"))
@@ -91,41 +169,63 @@ def validate_endpoint_name(name: Any) -> list[Problem]:
 
 
 def default_entity_name(entity: Mapping[str, Any]) -> str | None:
-    """The name the service gives an entity that has none: `entity_name-entity_version` with
-    `.` -> `-`, or the external model's name."""
+    """The name the service gives an entity that has none (SDK ServedEntityInput.name): the external
+    model's name, else `entity_name-entity_version` (without a version for a feature spec), with
+    '.' and ':' replaced by '-'."""
     external = entity.get("external_model")
     if external:
-        return external.get("name")
-    if entity.get("entity_name"):
+        base = external.get("name")
+    elif entity.get("entity_name"):
         base = str(entity["entity_name"])
         if entity.get("entity_version"):
             base = f"{base}-{entity['entity_version']}"
-        return base.replace(".", "-")
-    return None
+    else:
+        return None
+    return None if base is None else str(base).replace(".", "-").replace(":", "-")
+
+
+def _constructs_secret_line(value: Mapping[str, Any], where: str, allow_plaintext_secrets: bool) -> list[Problem]:
+    """With `allow_plaintext_secrets=False`, the constructs' own refusal of secret values
+    (`secret_values`), for callers that check as the constructs do; never a service rule."""
+    if allow_plaintext_secrets:
+        return []
+    from . import secret_values
+
+    return [Problem(f"{where}.{p.field}" if where else p.field, p.message)
+            for p in secret_values.problems(value, allow_plaintext=False)]
 
 
 def validate_config(config: Mapping[str, Any], *, allow_plaintext_secrets: bool = True) -> list[Problem]:
     """All problems of an endpoint config (`served_entities`, `traffic_config`)."""
-    problems: list[Problem] = []
+    problems: list[Problem] = _constructs_secret_line(config, "config", allow_plaintext_secrets)
     entities = list(config.get("served_entities") or [])
     if config.get("served_models"):
-        # The legacy field still works; treat its entries like entities.
+        # TF: the deprecated `served_models` still works; treat its entries like entities.
         entities += [_served_model_as_entity(m) for m in config["served_models"]]
+    # SDK EndpointCoreConfigInput: a config serves at least one entity.
     if not entities:
         problems.append(Problem("config.served_entities", "at least one served entity is required"))
+    # SDK EndpointCoreConfigInput.served_entities (15, as corrected by the maintainers).
     if len(entities) > MAX_SERVED_ENTITIES:
         problems.append(Problem("config.served_entities",
                                 f"{len(entities)} served entities, at most {MAX_SERVED_ENTITIES} are allowed"))
     names: list[str] = []
     for index, entity in enumerate(entities):
         where = f"config.served_entities[{index}]"
-        problems += validate_served_entity(entity, where, allow_plaintext_secrets=allow_plaintext_secrets)
+        if not isinstance(entity, Mapping):
+            problems.append(Problem(where, "must be an object"))
+            continue
+        problems += validate_served_entity(entity, where)
         name = entity.get("name") or default_entity_name(entity)
         if name:
+            # SDK ServedEntityInput.name: "It must be unique across an endpoint."
             if name in names:
                 problems.append(Problem(f"{where}.name", f"{name!r} is used by more than one served entity"))
             names.append(name)
-    tasks = {e["external_model"].get("task") for e in entities if e.get("external_model")}
+    # SDK ServedEntityInput.external_model: "The task type of all external models within an endpoint
+    # must be the same."
+    tasks = {e["external_model"].get("task") for e in entities
+             if isinstance(e, Mapping) and isinstance(e.get("external_model"), Mapping)}
     if len(tasks) > 1:
         problems.append(Problem("config.served_entities",
                                 f"external models of one endpoint must share one task, found {sorted(map(str, tasks))}"))
@@ -142,54 +242,60 @@ def _served_model_as_entity(model: Mapping[str, Any]) -> dict[str, Any]:
 
 def validate_served_entity(entity: Mapping[str, Any], where: str, *,
                            allow_plaintext_secrets: bool = True) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = _constructs_secret_line(entity, where, allow_plaintext_secrets)
     name = entity.get("name")
+    # SDK ServedEntityInput.name: "alphanumeric characters, dashes, and underscores".
     if name is not None and not (isinstance(name, str) and NAME_PATTERN.match(name)):
         problems.append(Problem(f"{where}.name", f"{name!r} may contain only letters, digits, '-' and '_'"))
     external = entity.get("external_model")
     if external is not None:
+        # SDK ServedEntityInput.external_model: excludes the custom-model fields.
         for field in EXTERNAL_MODEL_EXCLUDES:
             if entity.get(field) is not None:
                 problems.append(Problem(f"{where}.{field}", "cannot be set on an external model"))
-        problems += validate_external_model(external, f"{where}.external_model",
-                                            allow_plaintext_secrets=allow_plaintext_secrets)
+        if not isinstance(external, Mapping):
+            return problems + [Problem(f"{where}.external_model", "must be an object")]
+        problems += validate_external_model(external, f"{where}.external_model")
     elif not entity.get("entity_name"):
+        # SDK ServedEntityInput: an entity serves `entity_name` (registry model, UC model or
+        # FEATURE_SPEC) unless it is an external model.
         problems.append(Problem(f"{where}.entity_name", "is required unless the entity is an external model"))
 
     size, concurrency = entity.get("workload_size"), (
         entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency"))
-    if size is not None and not (isinstance(size, str) and NAME_PATTERN.match(size)):
+    # SDK ServedEntityInput.workload_size: Small, Medium, Large or a custom size of the workspace.
+    if size is not None and not (isinstance(size, str) and size.strip()):
         problems.append(Problem(f"{where}.workload_size",
                                 f"{size!r} is not a workload size: use one of {', '.join(WORKLOAD_SIZES)} "
                                 "or a custom size of the workspace"))
+    # SDK ServedEntityInput.workload_size: "Do not use if min_provisioned_concurrency and
+    # max_provisioned_concurrency are specified."
     if size is not None and any(c is not None for c in concurrency):
         problems.append(Problem(f"{where}.workload_size",
                                 "cannot be set together with min/max_provisioned_concurrency"))
+    # SDK ServedEntityInput.min/max_provisioned_concurrency: a lower and an upper bound.
     problems += _check_range(where, "provisioned_concurrency", *concurrency)
     wtype = entity.get("workload_type")
-    if wtype is not None and wtype not in WORKLOAD_TYPES:
+    # SDK enum ServingModelWorkloadType (its shape); the set itself differs per cloud (product docs).
+    if wtype is not None and not (isinstance(wtype, str) and WORKLOAD_TYPE_PATTERN.match(wtype)):
         problems.append(Problem(f"{where}.workload_type",
-                                f"{wtype!r} is not one of {', '.join(WORKLOAD_TYPES)}"))
+                                f"{wtype!r} is not a workload type such as {', '.join(WORKLOAD_TYPES)}"))
 
+    # SDK ServedEntityInput.min/max_provisioned_throughput: tokens per second, a lower and upper bound.
     throughput = (entity.get("min_provisioned_throughput"), entity.get("max_provisioned_throughput"))
-    units = entity.get("provisioned_model_units")
     problems += _check_range(where, "provisioned_throughput", *throughput)
+    units = entity.get("provisioned_model_units")
+    # SDK ServedEntityInput.provisioned_model_units: "The number of model units provisioned."
     if units is not None and not (_is_int(units) and units > 0):
         problems.append(Problem(f"{where}.provisioned_model_units", f"must be a whole number above 0, got {units!r}"))
-    provisioned = units is not None or any(t is not None for t in throughput)
-    if provisioned and entity.get("scale_to_zero_enabled"):
-        problems.append(Problem(f"{where}.scale_to_zero_enabled",
-                                "provisioned throughput cannot scale to zero"))
-    if units is not None and any(t is not None for t in throughput):
-        problems.append(Problem(f"{where}.provisioned_model_units",
-                                "use either provisioned_model_units or min/max_provisioned_throughput, not both"))
 
-    for key, value in (entity.get("environment_vars") or {}).items():
+    env = entity.get("environment_vars")
+    # SDK ServedEntityInput.environment_vars: Dict[str, str].
+    if env is not None and not isinstance(env, Mapping):
+        problems.append(Problem(f"{where}.environment_vars", "must be an object of string values"))
+    for key, value in (env or {}).items() if isinstance(env, Mapping) else ():
         if not isinstance(value, str):
             problems.append(Problem(f"{where}.environment_vars[{key}]", "must be a string"))
-        elif looks_like_secret_name(key) and not is_secret_reference(value) and not allow_plaintext_secrets:
-            problems.append(Problem(f"{where}.environment_vars[{key}]",
-                                    "looks like a secret but is not a {{secrets/<scope>/<key>}} reference"))
     return problems
 
 
@@ -207,19 +313,10 @@ def _check_range(where: str, what: str, low: Any, high: Any) -> list[Problem]:
     return problems
 
 
-_SECRET_NAME_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE")
-
-
-def looks_like_secret_name(name: str) -> bool:
-    """An environment variable whose name says it holds a secret (`OPENAI_API_KEY`, `DB_PASSWORD`)."""
-    upper = name.upper()
-    return any(part in upper for part in _SECRET_NAME_PARTS)
-
-
-def validate_external_model(external: Mapping[str, Any], where: str, *,
-                            allow_plaintext_secrets: bool = True) -> list[Problem]:
+def validate_external_model(external: Mapping[str, Any], where: str) -> list[Problem]:
     problems: list[Problem] = []
     provider = external.get("provider")
+    # SDK ExternalModel: provider, name and task have no default; TF-GO requires all three.
     for field in ("name", "provider", "task"):
         if not external.get(field):
             problems.append(Problem(f"{where}.{field}", "is required"))
@@ -227,12 +324,14 @@ def validate_external_model(external: Mapping[str, Any], where: str, *,
     if task and task not in TASKS:
         problems.append(Problem(f"{where}.task", f"{task!r} is not one of {', '.join(TASKS)}"))
     present = [block for block, _ in PROVIDERS.values() if external.get(block) is not None]
+    # SDK enum ExternalModelProvider.
     if provider and provider not in PROVIDERS:
         problems.append(Problem(f"{where}.provider", f"{provider!r} is not one of {', '.join(PROVIDERS)}"))
         return problems
     if not provider:
         return problems
     block, secret_fields = PROVIDERS[provider]
+    # TF: "The config for the external model, which must match the provider."
     if present != [block]:
         others = [b for b in present if b != block]
         if others:
@@ -242,17 +341,21 @@ def validate_external_model(external: Mapping[str, Any], where: str, *,
             problems.append(Problem(f"{where}.{block}", f"is required for provider {provider!r}"))
             return problems
     settings = external[block]
-    problems += _validate_secret_fields(settings, f"{where}.{block}", secret_fields, allow_plaintext_secrets)
+    if not isinstance(settings, Mapping):
+        return problems + [Problem(f"{where}.{block}", "must be an object")]
+    here = f"{where}.{block}"
+    problems += _validate_secret_fields(settings, here, secret_fields)
+    for field in REQUIRED_PROVIDER_FIELDS.get(provider, ()):
+        if not settings.get(field):
+            problems.append(Problem(f"{here}.{field}", f"is required for provider {provider!r}"))
     if provider in SINGLE_KEY_PROVIDERS and not _has_key(settings, secret_fields[0]):
-        problems.append(Problem(f"{where}.{block}.{secret_fields[0]}", "is required (a secret reference)"))
-    if provider == "openai" and not (_has_key(settings, "openai_api_key")
-                                     or _has_key(settings, "microsoft_entra_client_secret")):
-        problems.append(Problem(f"{where}.{block}.openai_api_key",
-                                "is required unless Microsoft Entra ID credentials are set"))
+        problems.append(Problem(f"{here}.{secret_fields[0]}", "is required (a secret reference)"))
+    if provider == "openai":
+        problems += _validate_openai(settings, here)
     if provider == "amazon-bedrock":
-        problems += _validate_bedrock(settings, f"{where}.{block}")
+        problems += _validate_bedrock(settings, here)
     if provider == "custom":
-        problems += _validate_custom_provider(settings, f"{where}.{block}", allow_plaintext_secrets)
+        problems += _validate_custom_provider(settings, here)
     return problems
 
 
@@ -260,63 +363,87 @@ def _has_key(settings: Mapping[str, Any], field: str) -> bool:
     return bool(settings.get(field) or settings.get(f"{field}_plaintext"))
 
 
-def _validate_secret_fields(settings: Mapping[str, Any], where: str, fields: Iterable[str],
-                            allow_plaintext: bool) -> list[Problem]:
+def _validate_secret_fields(settings: Mapping[str, Any], where: str, fields: Iterable[str]) -> list[Problem]:
     problems = []
     for field in fields:
         reference, plaintext = settings.get(field), settings.get(f"{field}_plaintext")
-        if reference is not None and not is_secret_reference(reference):
+        # SDK *Config docstrings: `<field>` is "the Databricks secret key reference".
+        # A Terraform expression (`${var.key}`, a cdktf token) is resolved at apply time.
+        if reference is not None and not is_secret_reference(reference) and "${" not in str(reference):
             problems.append(Problem(f"{where}.{field}",
                                     "must be a secret reference {{secrets/<scope>/<key>}}, not a literal value"))
-        if plaintext is not None and not allow_plaintext:
-            problems.append(Problem(f"{where}.{field}_plaintext",
-                                    "puts the secret into Terraform state in plaintext: use a secret reference, "
-                                    "or opt in with allow_plaintext_secrets=True"))
+        # SDK *Config docstrings: "provide ... using one of the following fields: <field> or <field>_plaintext".
         if reference is not None and plaintext is not None:
             problems.append(Problem(f"{where}.{field}", f"set either {field} or {field}_plaintext, not both"))
     return problems
 
 
+def _validate_openai(settings: Mapping[str, Any], where: str) -> list[Problem]:
+    problems = []
+    api_type = settings.get("openai_api_type")
+    entra = api_type == "azuread"
+    # SDK OpenAiConfig.openai_api_key / microsoft_entra_client_secret: one of them authenticates.
+    if not (_has_key(settings, "openai_api_key") or _has_key(settings, "microsoft_entra_client_secret")):
+        field = "microsoft_entra_client_secret" if entra else "openai_api_key"
+        problems.append(Problem(f"{where}.{field}", "is required (a secret reference)" if entra else
+                                "is required unless Microsoft Entra ID credentials are set"))
+    # SDK OpenAiConfig / TF: for Azure OpenAI, openai_api_base, openai_api_version and
+    # openai_deployment_name are required.
+    if api_type in AZURE_API_TYPES:
+        for field in ("openai_api_base", "openai_api_version", "openai_deployment_name"):
+            if not settings.get(field):
+                problems.append(Problem(f"{where}.{field}", f"is required for Azure OpenAI (openai_api_type={api_type!r})"))
+    # SDK OpenAiConfig.microsoft_entra_client_id / _tenant_id: "required for Azure AD OpenAI".
+    if entra:
+        for field in ("microsoft_entra_client_id", "microsoft_entra_tenant_id"):
+            if not settings.get(field):
+                problems.append(Problem(f"{where}.{field}", "is required for Microsoft Entra ID (openai_api_type='azuread')"))
+    return problems
+
+
 def _validate_bedrock(settings: Mapping[str, Any], where: str) -> list[Problem]:
     problems = []
-    for field in ("aws_region", "bedrock_provider"):
-        if not settings.get(field):
-            problems.append(Problem(f"{where}.{field}", "is required"))
+    bedrock = settings.get("bedrock_provider")
+    # SDK enum AmazonBedrockConfigBedrockProvider; TF: case insensitive.
+    if bedrock and str(bedrock).lower() not in BEDROCK_PROVIDERS:
+        problems.append(Problem(f"{where}.bedrock_provider",
+                                f"{bedrock!r} is not one of {', '.join(BEDROCK_PROVIDERS)}"))
+    # TF amazon_bedrock_config.instance_profile_arn: "You must authenticate using an instance profile or
+    # access keys" (newer providers add a Unity Catalog service credential).
     has_keys = _has_key(settings, "aws_access_key_id") and _has_key(settings, "aws_secret_access_key")
-    if not has_keys and not settings.get("instance_profile_arn"):
+    if not (has_keys or settings.get("instance_profile_arn") or settings.get("uc_service_credential_name")):
         problems.append(Problem(where, "needs aws_access_key_id and aws_secret_access_key, or instance_profile_arn"))
     return problems
 
 
-def _validate_custom_provider(settings: Mapping[str, Any], where: str, allow_plaintext: bool) -> list[Problem]:
+def _validate_custom_provider(settings: Mapping[str, Any], where: str) -> list[Problem]:
     problems = []
-    if not settings.get("custom_provider_url"):
-        problems.append(Problem(f"{where}.custom_provider_url", "is required"))
     api_key, bearer = settings.get("api_key_auth"), settings.get("bearer_token_auth")
-    if (api_key is None) == (bearer is None):
-        problems.append(Problem(where, "needs exactly one of api_key_auth or bearer_token_auth"))
+    # SDK CustomProviderConfig: "You can only specify one authentication method."
+    if api_key is not None and bearer is not None:
+        problems.append(Problem(where, "set only one of api_key_auth or bearer_token_auth"))
     if api_key is not None:
+        # SDK ApiKeyAuth.key / TF-GO: required.
         if not api_key.get("key"):
             problems.append(Problem(f"{where}.api_key_auth.key", "is required"))
-        problems += _validate_secret_fields(api_key, f"{where}.api_key_auth", ("value",), allow_plaintext)
+        problems += _validate_secret_fields(api_key, f"{where}.api_key_auth", ("value",))
     if bearer is not None:
-        problems += _validate_secret_fields(bearer, f"{where}.bearer_token_auth", ("token",), allow_plaintext)
+        problems += _validate_secret_fields(bearer, f"{where}.bearer_token_auth", ("token",))
     return problems
 
 
 def validate_traffic(traffic: Mapping[str, Any] | None, entity_names: list[str]) -> list[Problem]:
-    """Routes are whole percentages 0..100 to existing entities that sum to 100."""
+    """Routes are whole percentages 0..100 to existing entities, one per entity, that sum to 100."""
     routes = list((traffic or {}).get("routes") or [])
     if not routes:
-        if len(entity_names) > 1:
-            return [Problem("config.traffic_config",
-                            f"{len(entity_names)} served entities need an explicit traffic split")]
+        # SDK EndpointCoreConfigInput.traffic_config is optional; the service then splits by itself.
         return []
     problems: list[Problem] = []
     seen: list[str] = []
     total = 0
     for index, route in enumerate(routes):
         where = f"config.traffic_config.routes[{index}]"
+        # TF: `served_model_name` (also `served_entity_name`) "needs to match the name of a served_entity".
         target = route.get("served_model_name") or route.get("served_entity_name")
         percent = route.get("traffic_percentage")
         if not target:
@@ -329,13 +456,22 @@ def validate_traffic(traffic: Mapping[str, Any] | None, entity_names: list[str])
             problems.append(Problem(f"{where}.served_model_name", f"{target!r} has more than one route"))
         if target:
             seen.append(target)
+        # TF traffic_percentage: "an integer between 0 and 100 inclusive".
         if not (_is_int(percent) and 0 <= percent <= 100):
             problems.append(Problem(f"{where}.traffic_percentage",
                                     f"must be a whole number from 0 to 100, got {percent!r}"))
         else:
             total += percent
-    if not problems and total != 100:
+    if problems:
+        return problems
+    # Product docs (serve multiple models, traffic split): the percentages add up to 100.
+    if total != 100:
         problems.append(Problem("config.traffic_config", f"traffic routes sum to {total}, must be 100"))
+    # TF traffic_config.routes: "Each served_entity block needs to have a corresponding routes block."
+    missing = [name for name in entity_names if name not in seen]
+    if missing:
+        problems.append(Problem("config.traffic_config.routes",
+                                f"every served entity needs a route; none for {', '.join(missing)}"))
     return problems
 
 
@@ -344,6 +480,7 @@ def validate_ai_gateway(gateway: Mapping[str, Any]) -> list[Problem]:
     for index, limit in enumerate(gateway.get("rate_limits") or []):
         problems += validate_rate_limit(limit, f"ai_gateway.rate_limits[{index}]")
     table = gateway.get("inference_table_config")
+    # SDK AiGatewayInferenceTableConfig.catalog_name/schema_name: "Required when enabling inference tables."
     if table and table.get("enabled"):
         for field in ("catalog_name", "schema_name"):
             if not table.get(field):
@@ -355,47 +492,47 @@ def validate_ai_gateway(gateway: Mapping[str, Any]) -> list[Problem]:
             continue
         where = f"ai_gateway.guardrails.{direction}"
         behavior = (params.get("pii") or {}).get("behavior")
+        # SDK enum AiGatewayGuardrailPiiBehaviorBehavior.
         if behavior is not None and behavior not in PII_BEHAVIORS:
             problems.append(Problem(f"{where}.pii.behavior", f"{behavior!r} is not one of {', '.join(PII_BEHAVIORS)}"))
+        # SDK AiGatewayGuardrailParameters.invalid_keywords / valid_topics: List[str].
         for field in ("invalid_keywords", "valid_topics"):
             values = params.get(field)
-            if values is not None and not all(isinstance(v, str) and v.strip() for v in values):
-                problems.append(Problem(f"{where}.{field}", "must be a list of non-empty strings"))
+            if values is not None and not (isinstance(values, list) and all(isinstance(v, str) for v in values)):
+                problems.append(Problem(f"{where}.{field}", "must be a list of strings"))
     return problems
 
 
 def validate_rate_limit(limit: Mapping[str, Any], where: str) -> list[Problem]:
     problems = []
     period = limit.get("renewal_period")
+    # SDK AiGatewayRateLimit.renewal_period: required, "only 'minute' is supported".
     if period not in RATE_LIMIT_RENEWAL_PERIODS:
         problems.append(Problem(f"{where}.renewal_period", f"{period!r} is not supported: use 'minute'"))
+    # SDK AiGatewayRateLimit.key: enum AiGatewayRateLimitKey, "'endpoint' being the default".
     key = limit.get("key") or "endpoint"
     if key not in RATE_LIMIT_KEYS:
         problems.append(Problem(f"{where}.key", f"{key!r} is not one of {', '.join(RATE_LIMIT_KEYS)}"))
-    elif key == "endpoint" and limit.get("principal"):
-        problems.append(Problem(f"{where}.principal", "cannot be set when the key is 'endpoint'"))
-    elif key != "endpoint" and not limit.get("principal"):
+    # Product docs (AI Gateway rate limits): a group or service principal limit names its principal.
+    elif key in RATE_LIMIT_KEYS_NEEDING_PRINCIPAL and not limit.get("principal"):
         problems.append(Problem(f"{where}.principal", f"is required when the key is {key!r}"))
-    calls, tokens = limit.get("calls"), limit.get("tokens")
-    if calls is None and tokens is None:
-        problems.append(Problem(where, "needs calls, tokens or both"))
-    for field, value in (("calls", calls), ("tokens", tokens)):
-        if value is not None and not (_is_int(value) and value > 0):
-            problems.append(Problem(f"{where}.{field}", f"must be a whole number above 0, got {value!r}"))
+    # SDK AiGatewayRateLimit.calls / tokens: how many are allowed per renewal period.
+    for field in ("calls", "tokens"):
+        value = limit.get(field)
+        if value is not None and not (_is_int(value) and value >= 0):
+            problems.append(Problem(f"{where}.{field}", f"must be a whole number of at least 0, got {value!r}"))
     return problems
 
 
 def validate_tags(tags: Iterable[Mapping[str, Any]]) -> list[Problem]:
     problems = []
-    seen = set()
     for index, tag in enumerate(tags):
-        key = tag.get("key")
+        key = tag.get("key") if isinstance(tag, Mapping) else None
+        # SDK EndpointTag.key has no default; TF-GO ModelServingTags requires `key`.
         if not isinstance(key, str) or not key.strip():
             problems.append(Problem(f"tags[{index}].key", "must be a non-empty string"))
-        elif key in seen:
-            problems.append(Problem(f"tags[{index}].key", f"{key!r} appears more than once"))
-        seen.add(key)
-        value = tag.get("value")
+        value = tag.get("value") if isinstance(tag, Mapping) else None
+        # SDK EndpointTag.value: Optional[str].
         if value is not None and not isinstance(value, str):
             problems.append(Problem(f"tags[{index}].value", "must be a string"))
     return problems

@@ -98,9 +98,23 @@ def load_stack(path: str | Path) -> DeclaredStack:
             serving_endpoint_id=reference, access_control=list(body.get("access_control") or [])))
     for logical_id, body in (resources.get("databricks_app") or {}).items():
         stack.apps.append(DeclaredApp(logical_id=logical_id, name=body.get("name", ""), serving_endpoints=[
-            {"resource": r.get("name"), **r["serving_endpoint"]}
+            _resolve_endpoint_name({"resource": r.get("name"), **r["serving_endpoint"]}, stack)
             for r in body.get("resources") or [] if r.get("serving_endpoint")]))
     return stack
+
+
+_NAME_REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([^.}]+)\.name\}$")
+
+
+def _resolve_endpoint_name(entry: dict[str, str], stack: DeclaredStack) -> dict[str, str]:
+    """An app names an endpoint of its stack by reference (`${databricks_model_serving.X.name}`):
+    the literal name of endpoint X, with the reference kept beside it."""
+    match = _NAME_REFERENCE.match(str(entry.get("name") or ""))
+    if match:
+        for endpoint in stack.endpoints:
+            if endpoint.logical_id == match.group(1):
+                return {**entry, "name": endpoint.name, "reference": match.group(0)}
+    return entry
 
 
 def find_stacks(outdir: str | Path = "cdktf.out") -> list[Path]:

@@ -34,7 +34,9 @@ from databricks.sdk.service.serving import (
     RateLimit,
     RateLimitKey,
     RateLimitRenewalPeriod,
+    Route,
     ServedEntityInput,
+    TrafficConfig,
 )
 from emu_support import TOKEN, client_for, create_custom, create_foundation, custom_config, wait_ready
 
@@ -169,22 +171,22 @@ def test_invalid_create_names_the_field(w):
     config = EndpointCoreConfigInput(
         name="bad",
         served_entities=[ServedEntityInput(entity_name="m", entity_version="1", workload_size="Small", name="a")],
-        traffic_config=None,
+        traffic_config=TrafficConfig(routes=[Route(served_model_name="a", traffic_percentage=100)]),
     )
     config.served_entities.append(ServedEntityInput(entity_name="m", entity_version="2", workload_size="Small", name="b"))
     with pytest.raises(InvalidParameterValue) as caught:
         w.serving_endpoints.create(name="databricks-reserved", config=config)
     message = str(caught.value)
     assert "name:" in message and "reserved" in message
-    assert "config.traffic_config" in message  # two entities need an explicit split
+    assert "config.traffic_config.routes" in message  # TF: every served entity needs a route
     fields = [v.field for v in caught.value.get_error_details().bad_request.field_violations]
-    assert fields == ["name", "config.traffic_config"]
+    assert fields == ["name", "config.traffic_config.routes"]
 
 
 def test_unknown_enum_values_are_rejected_before_the_sdk_model_drops_them(emu):
     body = {
         "name": "gpu",
-        "config": {"served_entities": [{"entity_name": "m", "entity_version": "1", "workload_size": "Small", "workload_type": "TPU"}]},
+        "config": {"served_entities": [{"entity_name": "m", "entity_version": "1", "workload_size": "Small", "workload_type": "gpu small"}]},
     }
     response = requests.post(f"{emu.url}/api/2.0/serving-endpoints", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
     assert response.status_code == 400

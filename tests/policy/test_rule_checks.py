@@ -10,7 +10,7 @@ import pytest
 from servingstack import (CustomModel, CustomProvider, ExternalModel, Guardrail, OpenAI, Plaintext,
                           ProvisionedThroughput, canary, secret)
 from servingstack.policy import ALL_RULES, BASELINE_RULES, PRODUCTION_RULES, Severity
-from servingstack.policy.rules import SS4, SS5, SS6, SS7, SS8, SS12
+from servingstack.policy.rules import SS4, SS5, SS6, SS7, SS8, SS12, SS13
 
 from policy_support import gateway, spec, view
 
@@ -36,8 +36,9 @@ VIOLATIONS = {
     "SS2": (lambda: view(spec(ai_gateway=gateway(rate_limits=()))), "ai_gateway.rate_limits"),
     "SS3": (lambda: view(spec(ai_gateway=gateway(inference_table=None))), "ai_gateway.inference_table_config.enabled"),
     "SS4": (lambda: view(spec(tags={"owner": "ml-platform"})), "tags"),
-    "SS5": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"API_TOKEN": "t0ps3cret"})])),
-            "config.served_entities[0].environment_vars.API_TOKEN"),
+    "SS5": (lambda: view(spec(served_entities=[ExternalModel("gpt-4o", OpenAI(api_key=Plaintext("k")))],
+                              allow_plaintext_secrets=True)),
+            "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"),
     "SS6": (lambda: view(grants=[{"group_name": "users", "permission_level": "CAN_MANAGE"}]), "grants[0]"),
     "SS7": (lambda: view(grants=[{"group_name": "account users", "permission_level": "CAN_QUERY"}]), "grants[0]"),
     "SS8": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, scale_to_zero=False)])),
@@ -47,6 +48,10 @@ VIOLATIONS = {
     "SS11": (lambda: view(spec(ai_gateway=gateway(output_guardrail=Guardrail(pii="NONE")))),
              "ai_gateway.guardrails.output.pii.behavior"),
     "SS12": (lambda: view(environment=None), "name"),
+    "SS13": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"API_TOKEN": "t0ps3cret"})])),
+             "config.served_entities[0].environment_vars.API_TOKEN"),
+    "SS14": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, workload_type="GPU_MEDIUM_8")])),
+             "config.served_entities[0].workload_type"),
 }
 RULES = {r.id: r for r in ALL_RULES}
 
@@ -85,9 +90,9 @@ def test_each_rule_is_a_small_module_of_its_own_with_an_id_title_severity_why_an
     assert rule.why.strip() and rule.fix.strip() and rule.severity in (Severity.ERROR, Severity.WARNING)
 
 
-def test_rule_ids_are_unique_and_only_the_provider_quirk_is_a_warning():
+def test_rule_ids_are_unique_and_only_the_provider_quirk_and_the_guesses_are_warnings():
     assert len({r.id for r in ALL_RULES}) == len(ALL_RULES)
-    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8"]
+    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8", "SS13", "SS14"]
     assert {r.id for r in PRODUCTION_RULES} == {"SS3", "SS7", "SS11"}
     assert not {r.id for r in PRODUCTION_RULES} & {r.id for r in BASELINE_RULES}
 
@@ -108,8 +113,7 @@ def test_plaintext_secrets_are_found_in_every_place_a_key_can_hide():
     plaintext_key = external(OpenAI(api_key=Plaintext("sk-live-0123456789abcdefghij")))
     literal_key = external(OpenAI(api_key="not-a-reference-value"))
     bearer = external(CustomProvider("https://llm.example.com", bearer_token=Plaintext("bearer-value-123456")))
-    assert [p.field for p in SS5(view(request=request))] == [
-        "config.served_entities[0].environment_vars.DB_PASSWORD", "description"]
+    assert [p.field for p in SS5(view(request=request))] == ["description"]  # a name is no secret: SS13 warns
     assert [p.field for p in SS5(plaintext_key)] == [
         "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
     assert [p.field for p in SS5(literal_key)] == [
@@ -154,3 +158,15 @@ def test_rules_never_change_the_request_they_read():
     for rule in ALL_RULES:
         rule(endpoint)
     assert endpoint.request == before
+
+
+def test_a_secret_looking_name_is_only_a_warning_and_plain_settings_pass():
+    """Issue 9: TOKENIZERS_PARALLELISM and PRIMARY_KEY_COLUMN are settings, not secrets; a secret-looking
+    name with a literal value is a warning (SS13), never an error."""
+    assert SS13.severity == Severity.WARNING
+    settings = view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={
+        "DB_PASSWORD": "{{secrets/db/password}}", "MODEL_CACHE": "/tmp"})]))
+    assert SS13(settings) == [] and SS5(settings) == []
+    named = view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"TOKENIZERS_PARALLELISM": "false"})]))
+    assert [p.field for p in SS13(named)] == ["config.served_entities[0].environment_vars.TOKENIZERS_PARALLELISM"]
+    assert SS5(named) == []

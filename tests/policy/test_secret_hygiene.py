@@ -60,7 +60,7 @@ def test_an_opted_in_plaintext_key_still_fails_the_policy_and_no_message_has_its
     (ExternalModel("own", CustomProvider("https://llm.example.com", api_key_header="x-key", api_key=KEY)),
      "custom_provider_config.api_key_auth.value"),
     (CustomModel("ml.a.b", 1, environment_vars={"DB_PASSWORD": PASSWORD, "API_TOKEN": KEY}),
-     "environment_vars[DB_PASSWORD]"),
+     "environment_vars[API_TOKEN]"),  # the token-shaped value; a secret-looking name alone refuses nothing
 ])
 def test_validation_errors_name_the_field_of_a_refused_secret_never_its_value(entity, field):
     with pytest.raises(ValidationError) as error:

@@ -143,7 +143,9 @@ def test_an_app_gets_can_query_through_its_resources(one_stack):
 
     (app,) = one_stack(fill)["resource"]["databricks_app"].values()
     assert app["name"] == "support-bot"
-    assert app["resources"] == [{"name": "llm", "serving_endpoint": {"name": "dev-chat", "permission": "CAN_QUERY"}}]
+    # A reference to the endpoint's name: the dependency is in Terraform's graph (issue 9).
+    assert app["resources"] == [{"name": "llm", "serving_endpoint": {
+        "name": "${databricks_model_serving.chat.name}", "permission": "CAN_QUERY"}}]
 
 
 def test_outputs_name_id_and_url_for_each_endpoint(one_stack):
@@ -177,7 +179,7 @@ def test_a_bad_endpoint_fails_with_its_path_before_any_construct_is_built(synth)
         stack = ServingStack(app, "prod", environment="prod")
         built["stack"] = stack
         ServingEndpoint(stack, "chat", name="chat", served_entities=[
-            CustomModel("ml.a.b", 1, name="v1"), CustomModel("ml.a.b", 2, name="v2")], traffic={"v1": 90})
+            CustomModel("ml.a.b", 1, name="v1"), CustomModel("ml.a.b", 2, name="v2")], traffic={"v1": 90, "v2": 0})
 
     with pytest.raises(ValidationError) as error:
         synth(build)
@@ -210,7 +212,7 @@ def test_bad_stack_props(synth, props, fragment):
 def test_bad_apps(one_stack):
     def fill(stack):
         chat = ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel("system.ai.x")])
-        ServingApp(stack, "bot", name="Support Bot", query_endpoints={"llm": chat, "x y": "not-an-endpoint"})
+        ServingApp(stack, "bot", name="Support Bot", query_endpoints={"llm": chat, " x": "not-an-endpoint"})
 
     with pytest.raises(ValidationError) as error:
         one_stack(fill)

@@ -1,4 +1,6 @@
-"""Every rule the service applies to an endpoint (REFERENCE section 4), good and bad, in pure Python."""
+"""Every rule the service applies to an endpoint, good and bad, in pure Python. Each test names its
+source: REST (API reference), SDK (databricks-sdk-py serving.py docstrings and enums), TF (provider docs,
+docs/resources/model_serving.md) or TF-GO (the provider schema's required fields)."""
 from __future__ import annotations
 
 import copy
@@ -52,8 +54,9 @@ def test_bad_endpoint_names(name, fragment):
     assert fields(problems) == ["name"] and fragment in problems[0].message
 
 
-def test_config_is_required():
-    assert fields(rules.validate_endpoint({"name": "chat"})) == ["config"]
+def test_config_is_optional():
+    """TF `config`: "This is optional and can be added and modified after creation"."""
+    assert rules.validate_endpoint({"name": "chat"}) == []
 
 
 def test_at_least_one_and_at_most_fifteen_entities():
@@ -75,8 +78,30 @@ def test_entity_names_are_unique_and_well_formed():
 
 
 def test_default_entity_names_follow_the_service():
+    """SDK ServedEntityInput.name: defaults to external_model.name "with '.' and ':' replaced with '-'",
+    else entity_name-entity_version."""
     assert rules.default_entity_name({"entity_name": "ml.models.scorer", "entity_version": "3"}) == "ml-models-scorer-3"
     assert rules.default_entity_name(external("gpt-4o")) == "gpt-4o"
+    assert rules.default_entity_name(external("anthropic.claude-3-5-sonnet-20240620-v1:0")) == \
+        "anthropic-claude-3-5-sonnet-20240620-v1-0"
+    assert rules.default_entity_name({"entity_name": "ml.fs.features"}) == "ml-fs-features"
+
+
+def test_a_bedrock_model_id_with_a_colon_is_valid():
+    """SDK ServedEntityInput.name: ':' in an external model's name becomes '-' in the default name."""
+    entity = external("anthropic.claude-3-5-sonnet-20240620-v1:0", provider="amazon-bedrock",
+                      aws_region="us-east-1", bedrock_provider="anthropic", instance_profile_arn="arn:aws:iam::1:x")
+    del entity["name"]
+    assert rules.validate_config({"served_entities": [entity]}) == []
+
+
+def test_registry_models_and_feature_specs_are_entities():
+    """SDK ServedEntityInput.entity_name: a Model Registry model, a UC model or a FEATURE_SPEC function;
+    entity_version is empty for a FEATURE_SPEC (TF)."""
+    assert rules.validate_served_entity({"entity_name": "ads-model", "entity_version": "2",
+                                         "workload_size": "Small"}, "e") == []
+    assert rules.validate_served_entity({"entity_name": "main.fs.user_features", "workload_size": "Small",
+                                         "scale_to_zero_enabled": True}, "e") == []
 
 
 def test_external_models_exclude_entity_and_workload_fields():
@@ -117,8 +142,34 @@ def test_external_models_of_one_endpoint_share_one_task():
     ("custom", {"custom_provider_url": "https://llm", "api_key_auth": {"key": "X-Key", "value": "{{secrets/s/k}}"}}),
 ])
 def test_every_provider_with_a_secret_reference_is_valid(provider, settings):
-    assert rules.validate_served_entity(external(provider=provider, **settings), "e",
-                                        allow_plaintext_secrets=False) == []
+    """SDK ExternalModelProvider and each provider's *Config dataclass."""
+    assert rules.validate_served_entity(external(provider=provider, **settings), "e") == []
+
+
+@pytest.mark.parametrize("provider, settings, missing", [
+    ("google-cloud-vertex-ai", {"private_key": "{{secrets/s/k}}"}, ["project_id", "region"]),
+    ("google-cloud-vertex-ai", {"project_id": "p", "private_key": "{{secrets/s/k}}"}, ["region"]),
+    ("databricks-model-serving", {"databricks_api_token": "{{secrets/s/k}}"}, ["databricks_workspace_url"]),
+    ("openai", {"openai_api_type": "azure", "openai_api_key": "{{secrets/s/k}}"},
+     ["openai_api_base", "openai_api_version", "openai_deployment_name"]),
+    ("openai", {"openai_api_type": "azuread", "microsoft_entra_client_secret": "{{secrets/s/k}}",
+                "openai_api_base": "https://x.openai.azure.com", "openai_api_version": "2024-02-01",
+                "openai_deployment_name": "gpt4"}, ["microsoft_entra_client_id", "microsoft_entra_tenant_id"]),
+])
+def test_required_provider_fields(provider, settings, missing):
+    """TF-GO required fields (GoogleCloudVertexAiConfig project_id/region, DatabricksModelServingConfig
+    databricks_workspace_url); SDK OpenAiConfig: Azure needs base, version, deployment; Entra ID needs
+    client and tenant ids."""
+    block = rules.PROVIDERS[provider][0]
+    problems = rules.validate_served_entity(external(provider=provider, **settings), "e")
+    assert fields(problems) == [f"e.external_model.{block}.{field}" for field in missing]
+
+
+def test_a_complete_azure_openai_config_is_valid():
+    """SDK OpenAiConfig / TF openai_config: the Azure fields."""
+    assert rules.validate_served_entity(external(
+        openai_api_type="azure", openai_api_key="{{secrets/s/k}}", openai_api_base="https://x.openai.azure.com",
+        openai_api_version="2024-02-01", openai_deployment_name="gpt4"), "e") == []
 
 
 def test_unknown_provider_and_task():
@@ -144,12 +195,9 @@ def test_a_literal_key_is_refused_and_never_quoted():
     assert "sk-live-123" not in str(problems)
 
 
-def test_plaintext_keys_need_the_opt_in():
-    entity = external(openai_api_key_plaintext="sk-live-123")
-    refused = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
-    assert fields(refused) == ["e.external_model.openai_config.openai_api_key_plaintext"]
-    assert "allow_plaintext_secrets" in refused[0].message and "sk-live-123" not in str(refused)
-    assert rules.validate_served_entity(entity, "e", allow_plaintext_secrets=True) == []
+def test_plaintext_keys_are_valid_for_the_service():
+    """SDK *Config: `<key>_plaintext` is a documented field; refusing it is the constructs' choice."""
+    assert rules.validate_served_entity(external(openai_api_key_plaintext="sk-live-123"), "e") == []
 
 
 def test_a_key_and_its_plaintext_twin_exclude_each_other():
@@ -170,17 +218,23 @@ def test_bedrock_needs_region_provider_and_credentials():
                                         "e.external_model.amazon_bedrock_config.bedrock_provider"]
 
 
-def test_custom_provider_needs_a_url_and_exactly_one_auth():
+def test_custom_provider_needs_a_url_and_at_most_one_auth():
+    """SDK CustomProviderConfig: custom_provider_url required; "You can only specify one authentication method"."""
     problems = rules.validate_served_entity(external(provider="custom", other=None), "e")
-    assert sorted(fields(problems)) == ["e.external_model.custom_provider_config",
-                                        "e.external_model.custom_provider_config.custom_provider_url"]
+    assert fields(problems) == ["e.external_model.custom_provider_config.custom_provider_url"]
+    both = external(provider="custom", custom_provider_url="https://llm", api_key_auth={"key": "k", "value": "{{secrets/s/k}}"},
+                    bearer_token_auth={"token": "{{secrets/s/t}}"})
+    assert fields(rules.validate_served_entity(both, "e")) == ["e.external_model.custom_provider_config"]
 
 
 def test_workload_sizes_and_types():
+    """SDK ServedEntityInput.workload_size (custom sizes allowed) and ServingModelWorkloadType; the GPU types
+    differ per cloud (product docs), so GPU_MEDIUM_8 is accepted and only a non-enum shape is refused."""
     assert rules.validate_served_entity(custom(workload_size="Large", workload_type="GPU_MEDIUM"), "e") == []
     assert rules.validate_served_entity(custom(workload_size="my-custom-size"), "e") == []
-    assert fields(rules.validate_served_entity(custom(workload_size="Huge!"), "e")) == ["e.workload_size"]
-    assert fields(rules.validate_served_entity(custom(workload_type="TPU"), "e")) == ["e.workload_type"]
+    assert rules.validate_served_entity(custom(workload_type="GPU_MEDIUM_8"), "e") == []
+    assert fields(rules.validate_served_entity(custom(workload_size=""), "e")) == ["e.workload_size"]
+    assert fields(rules.validate_served_entity(custom(workload_type="gpu small"), "e")) == ["e.workload_type"]
 
 
 def test_workload_size_excludes_provisioned_concurrency():
@@ -201,22 +255,21 @@ def test_provisioned_throughput_ranges():
     assert fields(bad) == ["e.min_provisioned_throughput"] and "above" in bad[0].message
     assert fields(rules.validate_served_entity({**pt, "provisioned_model_units": 0}, "e")) == [
         "e.provisioned_model_units"]
-    both = rules.validate_served_entity({**pt, "provisioned_model_units": 50, "max_provisioned_throughput": 9}, "e")
-    assert "not both" in str(both)
 
 
-def test_provisioned_throughput_never_scales_to_zero():
-    entity = {"name": "pt", "entity_name": "system.ai.llama", "entity_version": "1",
-              "provisioned_model_units": 50, "scale_to_zero_enabled": True}
-    assert fields(rules.validate_served_entity(entity, "e")) == ["e.scale_to_zero_enabled"]
+def test_provisioned_throughput_with_max_only_and_scale_to_zero():
+    """TF's foundation-model example: max_provisioned_throughput = 44000 alone, scale_to_zero_enabled = true."""
+    entity = {"name": "meta_llama_v3_2_3b_instruct-3", "entity_name": "system.ai.llama_v3_2_3b_instruct",
+              "entity_version": "2", "scale_to_zero_enabled": True, "max_provisioned_throughput": 44000}
+    assert rules.validate_served_entity(entity, "e") == []
 
 
-def test_secret_looking_environment_variables_must_be_references():
-    entity = custom(environment_vars={"API_TOKEN": "abc123", "LOG_LEVEL": "INFO",
-                                      "DB_PASSWORD": "{{secrets/db/password}}"})
-    problems = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
-    assert fields(problems) == ["e.environment_vars[API_TOKEN]"] and "abc123" not in str(problems)
-    assert rules.validate_served_entity(entity, "e", allow_plaintext_secrets=True) == []
+def test_environment_variable_names_are_never_secrets_to_the_service():
+    """SDK ServedEntityInput.environment_vars: Dict[str, str], any name; the name heuristics are policy (SS5)."""
+    entity = custom(environment_vars={"TOKENIZERS_PARALLELISM": "false", "PRIMARY_KEY_COLUMN": "id",
+                                      "API_TOKEN": "{{secrets/db/token}}"})
+    assert rules.validate_served_entity(entity, "e") == []
+    assert fields(rules.validate_served_entity(custom(environment_vars={"N": 3}), "e")) == ["e.environment_vars[N]"]
 
 
 @pytest.mark.parametrize("routes, fragment", [
@@ -237,9 +290,15 @@ def test_a_route_per_entity_at_most():
     assert "more than one route" in str(rules.validate_traffic(traffic, ["v1", "v2"]))
 
 
-def test_several_entities_need_an_explicit_split():
-    problems = rules.validate_endpoint(request(custom("v1"), custom("v2")))
-    assert fields(problems) == ["config.traffic_config"] and "explicit traffic split" in problems[0].message
+def test_every_entity_needs_a_route_when_routes_are_given():
+    """TF traffic_config.routes: "Each served_entity block needs to have a corresponding routes block"."""
+    problems = rules.validate_endpoint(request(custom("v1"), custom("v2"), routes={"v1": 100}))
+    assert fields(problems) == ["config.traffic_config.routes"] and "v2" in problems[0].message
+
+
+def test_traffic_config_is_optional():
+    """SDK EndpointCoreConfigInput.traffic_config is optional."""
+    assert rules.validate_endpoint(request(custom("v1"), custom("v2"))) == []
 
 
 def test_one_entity_needs_no_split():
@@ -264,17 +323,21 @@ def test_a_complete_gateway_is_valid():
 @pytest.mark.parametrize("limit, field", [
     ({"calls": 1, "renewal_period": "hour"}, "renewal_period"),
     ({"calls": 1, "renewal_period": "minute", "key": "team"}, "key"),
-    ({"calls": 1, "renewal_period": "minute", "key": "user"}, "principal"),
     ({"calls": 1, "renewal_period": "minute", "key": "user_group"}, "principal"),
     ({"calls": 1, "renewal_period": "minute", "key": "service_principal"}, "principal"),
-    ({"calls": 1, "renewal_period": "minute", "key": "endpoint", "principal": "x"}, "principal"),
-    ({"renewal_period": "minute"}, ""),
-    ({"calls": 0, "renewal_period": "minute"}, "calls"),
+    ({"calls": -1, "renewal_period": "minute"}, "calls"),
     ({"tokens": -5, "renewal_period": "minute"}, "tokens"),
 ])
 def test_bad_rate_limits(limit, field):
+    """SDK AiGatewayRateLimit: renewal_period 'minute', key enum; AI Gateway docs: group and service
+    principal limits name their principal."""
     problems = rules.validate_rate_limit(limit, "r")
     assert fields(problems) == [f"r.{field}" if field else "r"]
+
+
+def test_a_user_rate_limit_without_principal_is_the_default_for_every_user():
+    """AI Gateway rate-limits page: "User (default)" applies to every user; SDK principal is optional."""
+    assert rules.validate_rate_limit({"calls": 10, "key": "user", "renewal_period": "minute"}, "r") == []
 
 
 def test_an_enabled_inference_table_needs_catalog_and_schema():
@@ -287,18 +350,19 @@ def test_an_enabled_inference_table_needs_catalog_and_schema():
 def test_guardrail_pii_behaviour_and_keyword_lists():
     gateway = copy.deepcopy(GATEWAY)
     gateway["guardrails"]["input"]["pii"]["behavior"] = "REDACT"
-    gateway["guardrails"]["output"]["valid_topics"] = [""]
+    gateway["guardrails"]["output"]["valid_topics"] = [3]
     assert fields(rules.validate_ai_gateway(gateway)) == ["ai_gateway.guardrails.input.pii.behavior",
                                                           "ai_gateway.guardrails.output.valid_topics"]
 
 
-def test_tags_have_unique_non_empty_keys():
-    problems = rules.validate_tags([{"key": "a", "value": "1"}, {"key": "a", "value": "2"}, {"key": " "}])
-    assert fields(problems) == ["tags[1].key", "tags[2].key"]
+def test_tags_have_non_empty_keys():
+    """SDK EndpointTag.key (required), TF-GO ModelServingTags.key (required)."""
+    problems = rules.validate_tags([{"key": "a", "value": "1"}, {"key": " "}, {"key": "b", "value": 3}])
+    assert fields(problems) == ["tags[1].key", "tags[2].value"]
 
 
 def test_every_problem_is_reported_at_once():
-    bad = request(custom("v1", workload_type="TPU"), custom("v2"), routes={"v1": 50, "v2": 40},
+    bad = request(custom("v1", workload_type="tpu"), custom("v2"), routes={"v1": 50, "v2": 40},
                   ai_gateway={"rate_limits": [{"renewal_period": "day", "calls": 1}]})
     bad["name"] = "databricks-x"
     assert fields(rules.validate_endpoint(bad)) == ["name", "config.served_entities[0].workload_type",
@@ -308,7 +372,7 @@ def test_every_problem_is_reported_at_once():
 
 def test_legacy_served_models_are_checked_too():
     config = {"served_models": [{"name": "m", "model_name": "ml.a.b", "model_version": "1",
-                                 "workload_size": "Small", "workload_type": "TPU"}]}
+                                 "workload_size": "Small", "workload_type": "tpu"}]}
     assert fields(rules.validate_config(config)) == ["config.served_entities[0].workload_type"]
 
 
@@ -316,3 +380,21 @@ def test_secret_reference_shape():
     assert rules.is_secret_reference("{{secrets/scope/key}}")
     for value in ("secrets/scope/key", "{{secrets/scope}}", "{{secrets/a/b/c}}", "{{ secrets/a/b }}", None, 3):
         assert not rules.is_secret_reference(value)
+
+
+def test_a_terraform_expression_in_a_key_field_is_left_to_apply_time():
+    """A `${var.key}` expression holds the reference at apply time; a literal key is still refused (SDK)."""
+    assert rules.validate_served_entity(external(openai_api_key="${var.openai_key_reference}"), "e") == []
+
+
+def test_callers_that_check_as_the_constructs_do_can_ask_for_the_secret_line():
+    """`allow_plaintext_secrets=False` adds the constructs' refusal of plaintext keys (never a service rule)."""
+    entity = external(openai_api_key_plaintext="sk-live-0123456789abcdefghij")
+    assert rules.validate_served_entity(entity, "e") == []
+    refused = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
+    assert fields(refused) == ["e.external_model.openai_config.openai_api_key_plaintext"]
+    assert "sk-live" not in str(refused)
+    assert fields(rules.validate_config({"served_entities": [entity]}, allow_plaintext_secrets=False)) == [
+        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
+    assert fields(rules.validate_endpoint(request(entity), allow_plaintext_secrets=False)) == [
+        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]

@@ -44,7 +44,10 @@ def test_provisioned_throughput_needs_units_or_a_range():
         "provisioned_model_units": 50}
     assert ProvisionedThroughput("system.ai.llama", 2, min_provisioned_throughput=0,
                                  max_provisioned_throughput=970).problems() == []
-    assert ProvisionedThroughput("system.ai.llama", 2, max_provisioned_throughput=970).problems()
+    # TF's foundation-model example sets max_provisioned_throughput alone, with scale to zero.
+    only_max = ProvisionedThroughput("system.ai.llama", 2, max_provisioned_throughput=970, scale_to_zero=True)
+    assert only_max.problems() == [] and only_max.to_api()["scale_to_zero_enabled"] is True
+    assert ProvisionedThroughput("system.ai.llama", 2).problems()
 
 
 def test_custom_model_renders_every_field():
@@ -52,7 +55,7 @@ def test_custom_model_renders_every_field():
                         environment_vars={"TOKEN": secret("s", "k"), "LOG_LEVEL": "INFO"},
                         instance_profile_arn="arn:aws:iam::1:instance-profile/p")
     assert model.to_api() == {
-        "name": "scorer-3", "entity_name": "ml.fraud.scorer", "entity_version": "3", "workload_size": "Medium",
+        "name": "ml-fraud-scorer-3", "entity_name": "ml.fraud.scorer", "entity_version": "3", "workload_size": "Medium",
         "workload_type": "GPU_SMALL", "scale_to_zero_enabled": True,
         "environment_vars": {"TOKEN": "{{secrets/s/k}}", "LOG_LEVEL": "INFO"},
         "instance_profile_arn": "arn:aws:iam::1:instance-profile/p"}
@@ -60,8 +63,10 @@ def test_custom_model_renders_every_field():
                                               max_provisioned_concurrency=8).to_api()
 
 
-@pytest.mark.parametrize("model, version, field", [("scorer", 1, "entity_name"), ("ml.a.b", "latest", "entity_version")])
-def test_custom_model_names_a_unity_catalog_model_version(model, version, field):
+@pytest.mark.parametrize("model, version, field", [("ml.scorer", 1, "entity_name"), ("", 1, "entity_name"),
+                                                   ("ml.a.b", "latest", "entity_version")])
+def test_custom_model_names_a_model_version(model, version, field):
+    """SDK ServedEntityInput.entity_name: a Model Registry name or a UC catalog.schema.model."""
     assert [p.field for p in CustomModel(model, version).problems()] == [field]
 
 
@@ -168,7 +173,7 @@ def test_validation_names_the_construct_path_and_every_field():
 def test_a_single_problem_reads_as_one_line():
     spec = EndpointSpec(name="chat", served_entities=[CustomModel("ml.a.b", 1, name="v1"),
                                                        CustomModel("ml.a.b", 2, name="v2")],
-                        traffic={"v1": 90})
+                        traffic={"v1": 90, "v2": 0})
     with pytest.raises(ValidationError) as error:
         spec.validate("serving/chat")
     assert str(error.value) == "serving/chat: config.traffic_config: traffic routes sum to 90, must be 100"
@@ -206,3 +211,36 @@ def test_a_grant_names_exactly_one_principal(kwargs, fragment):
         grant("CAN_QUERY", **kwargs)
     with pytest.raises(ValueError, match="CAN_OWN"):
         grant("CAN_OWN", group="g")
+
+
+def test_default_served_names_follow_the_service():
+    """SDK ServedEntityInput.name: entity_name-entity_version, or the external model's name, '.' and ':' -> '-'."""
+    from servingstack import AmazonBedrock, FeatureSpec
+
+    assert CustomModel("ml.fraud.scorer", 3).served_name() == "ml-fraud-scorer-3"
+    assert CustomModel("ads-model", 2).served_name() == "ads-model-2"
+    assert FeatureSpec("main.fs.user_features").served_name() == "main-fs-user_features"
+    assert ProvisionedThroughput("system.ai.llama", 2, provisioned_model_units=50).served_name() == "system-ai-llama-2"
+    bedrock = AmazonBedrock("us-east-1", "anthropic", instance_profile_arn="arn:aws:iam::1:instance-profile/p")
+    assert ExternalModel("anthropic.claude-3-5-sonnet-20240620-v1:0", bedrock).served_name() == \
+        "anthropic-claude-3-5-sonnet-20240620-v1-0"
+
+
+def test_a_workload_size_with_provisioned_concurrency_is_refused():
+    """SDK ServedEntityInput.workload_size: "Do not use if min_provisioned_concurrency and
+    max_provisioned_concurrency are specified"; without a size, concurrency alone is fine."""
+    sized = CustomModel("ml.a.b", 1, workload_size="Small", min_provisioned_concurrency=4, max_provisioned_concurrency=8)
+    with pytest.raises(ValidationError) as error:
+        EndpointSpec(name="x", served_entities=[sized]).validate("dev/x")
+    assert "config.served_entities[0].workload_size" in str(error.value)
+    EndpointSpec(name="x", served_entities=[CustomModel("ml.a.b", 1, min_provisioned_concurrency=4,
+                                                        max_provisioned_concurrency=8)]).validate("dev/x")
+
+
+def test_a_plaintext_environment_variable_needs_the_opt_in():
+    model = CustomModel("ml.a.b", 1, environment_vars={"DB_PASSWORD": Plaintext("hunter2hunter2")})
+    with pytest.raises(ValidationError) as error:
+        EndpointSpec(name="x", served_entities=[model]).validate("dev/x")
+    assert "environment_vars[DB_PASSWORD]" in str(error.value) and "hunter2" not in str(error.value)
+    request = EndpointSpec(name="x", served_entities=[model], allow_plaintext_secrets=True).validate("dev/x")
+    assert request["config"]["served_entities"][0]["environment_vars"] == {"DB_PASSWORD": "hunter2hunter2"}

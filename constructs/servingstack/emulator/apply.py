@@ -121,7 +121,7 @@ def _apply_endpoint(
     except NotFound:
         live = client.serving_endpoints.create(
             name=declared.name,
-            config=_config(request, declared.name),
+            config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
             ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
             tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
             route_optimized=request.get("route_optimized"),
@@ -139,7 +139,8 @@ def _apply_endpoint(
     details = []
     deploys = False
     live_state = live.state.config_update.value if live.state and live.state.config_update else None
-    if not _config_matches(request.get("config") or {}, live) or live_state == "UPDATE_FAILED":
+    # Provider docs: a config left out of a later apply changes nothing.
+    if request.get("config") and (not _config_matches(request["config"], live) or live_state == "UPDATE_FAILED"):
         if live_state == "IN_PROGRESS":  # an update started elsewhere: a second one would conflict
             _wait_for(client, {declared.name: Change(UPDATED, resource, declared.name)}, timeout, poll_seconds)
         config = _config(request, declared.name)

@@ -5,6 +5,8 @@ enum values into None without a word, so checking after parsing would miss them.
 """
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 from typing import Any, Callable, TypeVar
 
@@ -15,6 +17,8 @@ from databricks.sdk.service.serving import (
     EndpointTag,
     PtEndpointCoreConfig,
     RateLimit,
+    ServingEndpointDetailed,
+    ServingEndpointsAPI,
 )
 
 from servingstack import rules
@@ -25,8 +29,16 @@ from .state import CreateRequest
 
 T = TypeVar("T")
 
+# TF rate_limits block (legacy): key "user" or "endpoint"; renewal_period "minute" only.
 RATE_LIMIT_KEYS = ("user", "endpoint")
 RATE_LIMIT_PERIODS = ("minute",)
+# Create-request fields the emulator models itself; the other fields of the SDK's create request
+# that the service shows back on the endpoint (telemetry_config, and usage_policy_id in the answer
+# dataclasses) are stored as sent. Fields of neither kind are ignored, as the service ignores them.
+_MODELLED = {"name", "config", "ai_gateway", "tags", "route_optimized", "description", "email_notifications",
+             "budget_policy_id", "rate_limits"}
+_CREATE_FIELDS = set(inspect.signature(ServingEndpointsAPI.create).parameters) - {"self"}
+_SHOWN = {f.name for f in dataclasses.fields(ServingEndpointDetailed)} & (_CREATE_FIELDS | {"usage_policy_id"})
 
 
 def read_json(raw: bytes) -> Any:
@@ -42,8 +54,13 @@ def read_json(raw: bytes) -> Any:
 def parse_create(body: Any) -> CreateRequest:
     """`POST /api/2.0/serving-endpoints`."""
     _require_object(body)
-    _check(lambda: rules.validate_endpoint(body, allow_plaintext_secrets=True))
-    return _shaped(lambda: _create_request(body, EndpointCoreConfigInput.from_dict({**body["config"], "name": body["name"]})))
+    _check(lambda: rules.validate_endpoint(body))
+    config = body.get("config")
+    if config is not None and not isinstance(config, dict):
+        raise apierrors.invalid_problems([Problem("config", "must be an object")])
+    # SDK CreateServingEndpoint.config is optional: an endpoint may be created without one.
+    return _shaped(lambda: _create_request(
+        body, EndpointCoreConfigInput.from_dict({**config, "name": body["name"]}) if config is not None else None))
 
 
 def parse_pt_create(body: Any) -> CreateRequest:
@@ -53,14 +70,15 @@ def parse_pt_create(body: Any) -> CreateRequest:
     if not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "is required")])
     problems = _pt_problems(config, "config")
-    _check(lambda: problems + rules.validate_endpoint(body, allow_plaintext_secrets=True))
+    _check(lambda: problems + rules.validate_endpoint(body))
     return _shaped(lambda: _create_request(body, _pt_config(config, body["name"])))
 
 
 def parse_config(body: Any, name: str) -> EndpointCoreConfigInput:
-    """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name."""
+    """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name.
+    (The raw body is kept by the handler, for fields the SDK's dataclasses drop.)"""
     _require_object(body)
-    _check(lambda: rules.validate_config(body, allow_plaintext_secrets=True))
+    _check(lambda: rules.validate_config(body))
     return _shaped(lambda: EndpointCoreConfigInput.from_dict({**body, "name": name}))
 
 
@@ -70,7 +88,7 @@ def parse_pt_config(body: Any, name: str) -> EndpointCoreConfigInput:
     config = body.get("config")
     if not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "is required")])
-    _check(lambda: _pt_problems(config, "config") + rules.validate_config(config, allow_plaintext_secrets=True))
+    _check(lambda: _pt_problems(config, "config") + rules.validate_config(config))
     return _shaped(lambda: _pt_config(config, name))
 
 
@@ -138,7 +156,7 @@ def parse_notifications(body: Any) -> EmailNotifications | None:
 # -- helpers ---------------------------------------------------------------------------
 
 
-def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput) -> CreateRequest:
+def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput | None) -> CreateRequest:
     return CreateRequest(
         name=body["name"],
         config=config,
@@ -151,6 +169,8 @@ def _create_request(body: dict[str, Any], config: EndpointCoreConfigInput) -> Cr
         ),
         budget_policy_id=body.get("budget_policy_id"),
         rate_limits=[RateLimit.from_dict(r) for r in body.get("rate_limits") or []],
+        raw_config=body.get("config"),
+        extras={k: v for k, v in body.items() if k in _SHOWN and k not in _MODELLED and v is not None},
     )
 
 
@@ -161,6 +181,7 @@ def _pt_config(config: dict[str, Any], name: str) -> EndpointCoreConfigInput:
 
 
 def _pt_problems(config: dict[str, Any], where: str) -> list[Problem]:
+    # SDK PtServedModel.provisioned_model_units has no default: a PT entity states its model units.
     problems = []
     for index, entity in enumerate(config.get("served_entities") or []):
         if isinstance(entity, dict) and not _is_int(entity.get("provisioned_model_units")):

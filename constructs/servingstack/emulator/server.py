@@ -19,7 +19,7 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from . import admin, apierrors, bodies, oauth, openapi, permissions, queries, views
+from . import admin, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, trailing_slash, views
 from .auth import CURRENT_USER
 from .metrics import PROMETHEUS_CONTENT_TYPE
 from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
@@ -104,14 +104,16 @@ async def delete_endpoint(request: web.Request) -> web.Response:
 
 async def update_config(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    config = bodies.parse_config(await _json(request), name)
-    return _detailed(request, _workspace(request).endpoints.update_config(name, config))
+    body = await _json(request)
+    config = bodies.parse_config(body, name)
+    return _detailed(request, _workspace(request).endpoints.update_config(name, config, body))
 
 
 async def update_pt_config(request: web.Request) -> web.Response:
     name = request.match_info["name"]
-    config = bodies.parse_pt_config(await _json(request), name)
-    return _detailed(request, _workspace(request).endpoints.update_config(name, config))
+    body = await _json(request)
+    config = bodies.parse_pt_config(body, name)
+    return _detailed(request, _workspace(request).endpoints.update_config(name, config, body.get("config")))
 
 
 async def put_ai_gateway(request: web.Request) -> web.Response:
@@ -119,7 +121,7 @@ async def put_ai_gateway(request: web.Request) -> web.Response:
     endpoint = _endpoint(request)
     endpoint.ai_gateway = gateway
     _workspace(request).endpoints.touch(endpoint)
-    return web.json_response(PutAiGatewayResponse.from_dict(gateway.as_dict()).as_dict())
+    return web.json_response(PutAiGatewayResponse.from_dict(views.gateway(endpoint).as_dict()).as_dict())
 
 
 async def put_rate_limits(request: web.Request) -> web.Response:
@@ -298,6 +300,8 @@ def build_app(workspace: Workspace) -> web.Application:
     r.add_post("/serving-endpoints/{name}/served-models/{entity}/invocations", invocations)
     admin.add_routes(app, WORKSPACE_KEY)
     oauth.add_routes(app, WORKSPACE_KEY)
+    openai_routes.add_routes(app, WORKSPACE_KEY)
+    trailing_slash.add_twins(app)
     return app
 
 

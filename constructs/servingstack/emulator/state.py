@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Any, Callable, Mapping
 
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
@@ -25,6 +25,8 @@ from databricks.sdk.service.serving import (
     TrafficConfig,
 )
 
+from servingstack import rules
+
 from . import apierrors
 from .auth import CURRENT_USER
 from .defaults import DEFAULT_DEPLOY_SECONDS
@@ -37,13 +39,15 @@ def now_ms(clock: Callable[[], float] = time.time) -> int:
 
 
 def default_entity_name(entity: ServedEntityInput) -> str:
-    """`entity_name-entity_version` with dots as dashes, or the external model's name."""
-    if entity.external_model is not None:
-        return entity.external_model.name
-    base = entity.entity_name or "entity"
-    if entity.entity_version:
-        base = f"{base}-{entity.entity_version}"
-    return base.replace(".", "-")
+    """The service's default (SDK `ServedEntityInput.name`): the external model's name, else
+    `entity_name-entity_version`, with '.' and ':' as '-'."""
+    return rules.default_entity_name(entity.as_dict()) or "entity"
+
+
+# Product docs (custom model serving): an entity created without a workload size runs as Small.
+DEFAULT_WORKLOAD_SIZE = "Small"
+_SIZED_ELSEWHERE = ("min_provisioned_concurrency", "max_provisioned_concurrency", "min_provisioned_throughput",
+                    "max_provisioned_throughput", "provisioned_model_units")
 
 
 @dataclass
@@ -54,6 +58,9 @@ class ServedConfig:
     entities: list[ServedEntityInput]
     traffic: TrafficConfig
     auto_capture: AutoCaptureConfigInput | None = None
+    # The request's own entity dicts, in the same order: fields the SDK dataclasses drop (newer
+    # fields, enum values the SDK does not list yet) are shown back from these.
+    raw_entities: list[dict[str, Any]] = field(default_factory=list)
 
     def entity(self, name: str) -> ServedEntityInput | None:
         return next((e for e in self.entities if e.name == name), None)
@@ -62,19 +69,40 @@ class ServedConfig:
         return [(r.served_entity_name or r.served_model_name or "", r.traffic_percentage) for r in self.traffic.routes or []]
 
 
-def build_config(version: int, config: EndpointCoreConfigInput) -> ServedConfig:
+def build_config(version: int, config: EndpointCoreConfigInput, raw: Mapping[str, Any] | None = None) -> ServedConfig:
     entities = [ServedEntityInput.from_dict(e.as_dict()) for e in config.served_entities or []]
+    raw_entities = [dict(e) for e in (raw or {}).get("served_entities") or [] if isinstance(e, Mapping)]
     for legacy in config.served_models or []:  # deprecated served_models: same thing, older names
         d = legacy.as_dict()
         d["entity_name"] = d.pop("model_name", None)
         d["entity_version"] = d.pop("model_version", None)
         entities.append(ServedEntityInput.from_dict(d))
+    for legacy in (raw or {}).get("served_models") or []:
+        if isinstance(legacy, Mapping):
+            raw_entities.append({k: v for k, v in legacy.items() if k not in ("model_name", "model_version")})
+    if len(raw_entities) != len(entities):
+        raw_entities = [{} for _ in entities]
     for entity in entities:
         entity.name = entity.name or default_entity_name(entity)
+        if _needs_default_size(entity):
+            entity.workload_size = DEFAULT_WORKLOAD_SIZE
     traffic = config.traffic_config
     if not traffic or not traffic.routes:
         traffic = _even_split([e.name for e in entities])
-    return ServedConfig(version, entities, traffic, config.auto_capture_config)
+    # The service answers every route with both names (served_model_name is the older spelling).
+    traffic = TrafficConfig(routes=[
+        Route(traffic_percentage=r.traffic_percentage, served_model_name=r.served_model_name or r.served_entity_name,
+              served_entity_name=r.served_entity_name or r.served_model_name) for r in traffic.routes or []])
+    return ServedConfig(version, entities, traffic, config.auto_capture_config, raw_entities)
+
+
+def _needs_default_size(entity: ServedEntityInput) -> bool:
+    """A custom model or feature spec without any sizing: not external, not a foundation model."""
+    if entity.workload_size or entity.external_model is not None:
+        return False
+    if str(entity.entity_name or "").startswith("system.ai."):
+        return False
+    return all(getattr(entity, key) is None for key in _SIZED_ELSEWHERE)
 
 
 def _even_split(names: list[str]) -> TrafficConfig:
@@ -83,7 +111,8 @@ def _even_split(names: list[str]) -> TrafficConfig:
         return TrafficConfig(routes=[])
     share, rest = divmod(100, len(names))
     return TrafficConfig(
-        routes=[Route(served_model_name=n, traffic_percentage=share + (rest if i == 0 else 0)) for i, n in enumerate(names)]
+        routes=[Route(served_model_name=n, served_entity_name=n, traffic_percentage=share + (rest if i == 0 else 0))
+                for i, n in enumerate(names)]
     )
 
 
@@ -92,7 +121,7 @@ class CreateRequest:
     """A parsed create request (the SDK has no dataclass for the whole body)."""
 
     name: str
-    config: EndpointCoreConfigInput
+    config: EndpointCoreConfigInput | None
     ai_gateway: AiGatewayConfig | None = None
     tags: list[EndpointTag] = field(default_factory=list)
     route_optimized: bool | None = None
@@ -100,6 +129,8 @@ class CreateRequest:
     email_notifications: EmailNotifications | None = None
     budget_policy_id: str | None = None
     rate_limits: list[RateLimit] = field(default_factory=list)
+    raw_config: dict[str, Any] | None = None  # the request's config as sent
+    extras: dict[str, Any] = field(default_factory=dict)  # top-level fields the SDK's dataclasses drop
 
 
 @dataclass
@@ -133,6 +164,7 @@ class Endpoint:
     active: ServedConfig | None = None  # the config that serves queries
     active_since_ms: int | None = None
     deployment: Deployment | None = None  # shown as pending_config
+    extras: dict[str, Any] = field(default_factory=dict)  # e.g. telemetry_config, stored and shown back
 
     @property
     def ready(self) -> bool:
@@ -205,15 +237,20 @@ class EndpointStore:
         with self.lock:
             if request.name in self._endpoints:
                 raise apierrors.endpoint_exists(request.name)
+            # LIMITS: at most 1000 serving endpoints per workspace.
+            if len(self._endpoints) >= rules.MAX_ENDPOINTS_PER_WORKSPACE:
+                raise apierrors.ApiError(400, "RESOURCE_LIMIT_EXCEEDED",
+                                         f"A workspace has at most {rules.MAX_ENDPOINTS_PER_WORKSPACE} serving endpoints.")
             now = now_ms(self._clock)
-            config = build_config(1, request.config)
+            # A create without a config is accepted (the config can be added later): no deployment yet.
+            config = build_config(1, request.config, request.raw_config) if request.config is not None else None
             endpoint = Endpoint(
                 name=request.name,
                 id=self._new_id(),
                 creator=self._creator,
                 created_ms=now,
                 updated_ms=now,
-                task=infer_task(e.as_dict() for e in config.entities),
+                task=infer_task(e.as_dict() for e in config.entities) if config else None,
                 tags=list(request.tags),
                 ai_gateway=request.ai_gateway,
                 route_optimized=request.route_optimized,
@@ -221,7 +258,8 @@ class EndpointStore:
                 email_notifications=request.email_notifications,
                 budget_policy_id=request.budget_policy_id,
                 rate_limits=list(request.rate_limits),
-                deployment=Deployment(config, now),
+                deployment=Deployment(config, now) if config else None,
+                extras=dict(request.extras),
             )
             self._endpoints[endpoint.name] = endpoint
             self._names_by_id[endpoint.id] = endpoint.name
@@ -235,14 +273,15 @@ class EndpointStore:
             self._names_by_id.pop(endpoint.id, None)
             return endpoint
 
-    def update_config(self, name: str, config: EndpointCoreConfigInput) -> Endpoint:
+    def update_config(self, name: str, config: EndpointCoreConfigInput,
+                      raw: Mapping[str, Any] | None = None) -> Endpoint:
         """Start deploying a new config version; the active config keeps serving meanwhile."""
         with self.lock:
             endpoint = self.get(name)
             if endpoint.updating:
                 raise apierrors.update_in_progress(name, endpoint.deployment.config.version)
             now = now_ms(self._clock)
-            new_config = build_config(endpoint.latest_version + 1, config)
+            new_config = build_config(endpoint.latest_version + 1, config, raw)
             endpoint.deployment = Deployment(new_config, now)
             endpoint.task = infer_task(e.as_dict() for e in new_config.entities) or endpoint.task
             endpoint.updated_ms = now

@@ -5,6 +5,7 @@ import json
 from typing import Any
 
 from databricks.sdk.service.serving import (
+    AiGatewayConfig,
     AutoCaptureConfigOutput,
     DataPlaneInfo,
     EndpointCoreConfigOutput,
@@ -66,7 +67,7 @@ def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
             traffic_config=endpoint.active.traffic,
             auto_capture_config=_auto_capture(endpoint.active),
         )
-    return ServingEndpointDetailed(
+    answer = ServingEndpointDetailed(
         **_shared_fields(endpoint),
         config=config,
         pending_config=pending,
@@ -78,6 +79,28 @@ def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
         email_notifications=endpoint.email_notifications,
         budget_policy_id=endpoint.budget_policy_id,
     ).as_dict()
+    if endpoint.active is not None:
+        _overlay_entities(answer["config"], endpoint.active)
+    if endpoint.deployment is not None:
+        _overlay_entities(answer["pending_config"], endpoint.deployment.config)
+    return _overlay(answer, _redact(endpoint.extras))
+
+
+def _overlay(shown: dict[str, Any], raw: dict[str, Any]) -> dict[str, Any]:
+    """`shown` plus the fields of `raw` it lacks: what the request sent that the SDK's dataclasses
+    dropped (newer fields, enum values such as GPU_MEDIUM_8 that the SDK does not list) is stored
+    and shown back, as the service does."""
+    for key, value in raw.items():
+        if key not in shown:
+            shown[key] = value
+        elif isinstance(shown[key], dict) and isinstance(value, dict):
+            _overlay(shown[key], value)
+    return shown
+
+
+def _overlay_entities(config: dict[str, Any], served: ServedConfig) -> None:
+    for shown, raw in zip(config.get("served_entities") or [], served.raw_entities):
+        _overlay(shown, _redact(raw))
 
 
 def _data_plane_info(endpoint: Endpoint, base_url: str) -> ModelDataPlaneInfo | None:
@@ -114,7 +137,7 @@ def summary(endpoint: Endpoint) -> dict[str, Any]:
                 for e in shown.entities
             ]
         )
-    return _redact(
+    answer = _redact(
         ServingEndpoint(
             **_shared_fields(endpoint),
             config=config,
@@ -122,6 +145,15 @@ def summary(endpoint: Endpoint) -> dict[str, Any]:
             budget_policy_id=endpoint.budget_policy_id,
         ).as_dict()
     )
+    if shown is not None:
+        names = ("name", "entity_name", "entity_version", "external_model")
+        raws = [{k: v for k, v in raw.items() if k in names} for raw in shown.raw_entities]
+        _overlay_entities(answer["config"], ServedConfig(shown.version, shown.entities, shown.traffic, None, raws))
+    return _overlay(answer, _redact({k: v for k, v in endpoint.extras.items() if k in _LISTED}))
+
+
+# Stored fields that the list answer shows too (SDK ServingEndpoint has them).
+_LISTED = {"usage_policy_id", "telemetry_config"}
 
 
 def _shared_fields(endpoint: Endpoint) -> dict[str, Any]:
@@ -135,8 +167,21 @@ def _shared_fields(endpoint: Endpoint) -> dict[str, Any]:
         state=_state(endpoint),
         task=endpoint.task,
         tags=endpoint.tags or None,
-        ai_gateway=endpoint.ai_gateway,
+        ai_gateway=gateway(endpoint),
     )
+
+
+def gateway(endpoint: Endpoint) -> AiGatewayConfig | None:
+    """The AI gateway as the service shows it: an inference table without a table prefix gets the
+    endpoint's name (the service's default, as MLflow's deployments client documents in its
+    `update_endpoint_ai_gateway` example answer)."""
+    shown = endpoint.ai_gateway
+    table = shown.inference_table_config if shown is not None else None
+    if table is None or table.table_name_prefix or not table.enabled:
+        return shown
+    shown = AiGatewayConfig.from_dict(shown.as_dict())
+    shown.inference_table_config.table_name_prefix = endpoint.name
+    return shown
 
 
 def _state(endpoint: Endpoint) -> EndpointState:

@@ -12,7 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping
 
-from ..rules import PROVIDERS, is_secret_reference, looks_like_secret_name
+from ..rules import PROVIDERS, is_secret_reference
+
+# An opinion, not a service fact: a variable whose NAME says it holds a secret. Only policy rule SS13
+# reads it, as a warning; `TOKENIZERS_PARALLELISM` is a plain setting despite its name.
+_SECRET_NAME_PARTS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE")
+
+
+def looks_like_secret_name(name: str) -> bool:
+    """An environment variable whose name suggests a secret (`OPENAI_API_KEY`, `DB_PASSWORD`)."""
+    upper = name.upper()
+    return any(part in upper for part in _SECRET_NAME_PARTS)
 
 MASK = "***"
 
@@ -79,8 +89,7 @@ def _field_leaks(key: str, value: Any, here: str, parent: str) -> Iterator[Leak]
         return
     if key.endswith("_plaintext"):
         yield Leak(here, "a secret in plaintext")
-    elif _is_literal(value) and (key in SECRET_FIELDS or AUTH_SECRET_FIELDS.get(parent) == key
-                                 or (parent == "environment_vars" and looks_like_secret_name(key))):
+    elif _is_literal(value) and (key in SECRET_FIELDS or AUTH_SECRET_FIELDS.get(parent) == key):
         yield Leak(here, "a literal value where a secret reference {{secrets/<scope>/<key>}} belongs")
 
 

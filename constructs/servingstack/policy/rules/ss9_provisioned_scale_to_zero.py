@@ -11,10 +11,11 @@ _PROVISIONED = ("min_provisioned_throughput", "max_provisioned_throughput", "pro
 
 
 @rule("SS9", "Provisioned throughput does not scale to zero",
-      why="Reserved throughput cannot scale to zero: the service refuses the config at apply time, "
-          "after Terraform has already started changing the workspace.",
-      fix="Drop scale to zero from provisioned throughput entities, or serve the model pay-per-token "
-          "(FoundationModel).")
+      why="Reserved throughput is bought for steady latency; scaled to zero, the first requests after a "
+          "quiet spell wait for capacity to come back. The provider allows it (its foundation-model example "
+          "does it), so this is a preference, not a service rule.",
+      fix="Drop scale to zero from provisioned throughput entities, suppress this finding where cold starts "
+          "are fine, or serve the model pay-per-token (FoundationModel).")
 def provisioned_scale_to_zero(endpoint: EndpointView) -> Iterator[Problem]:
     for index, entity in enumerate(endpoint.served_entities):
         provisioned = any(entity.get(key) is not None for key in _PROVISIONED)
