@@ -101,9 +101,18 @@ def make_fleet(w: WorkspaceClient) -> list[str]:
                                        "bearer_token_auth": {"token": "{{secrets/llm-keys/inhouse}}"}}}}],
         "traffic_config": {"routes": [{"served_model_name": "haiku", "traffic_percentage": 50},
                                       {"served_model_name": "inhouse", "traffic_percentage": 50}]}},
-        tags=TEAM)
-    return ["prod-assistant", "prod-bedrock", "prod-embeddings", "prod-fraud-scoring", "prod-llm-gateway",
-            "prod-summarizer"]
+        tags=TEAM, gateway={"rate_limits": [{"calls": 20, "key": "user", "renewal_period": "minute"}]})
+
+    # A feature spec (no version) beside a Workspace Model Registry model (a bare name), half each.
+    _create(w, "prod-features", {
+        "served_entities": [
+            {"name": "features", "entity_name": "ml.features.user_spec", "workload_size": "Small",
+             "scale_to_zero_enabled": True},
+            {"name": "ads", "entity_name": "ads-model", "entity_version": "12", "workload_size": "Small"}],
+        "traffic_config": {"routes": [{"served_model_name": "features", "traffic_percentage": 50},
+                                      {"served_model_name": "ads", "traffic_percentage": 50}]}}, tags=TEAM)
+    return ["prod-assistant", "prod-bedrock", "prod-embeddings", "prod-features", "prod-fraud-scoring",
+            "prod-llm-gateway", "prod-summarizer"]
 
 
 def wait_all_ready(w: WorkspaceClient, names: list[str], timeout: float = 20.0) -> None:

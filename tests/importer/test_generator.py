@@ -183,8 +183,6 @@ def test_a_live_setting_with_a_same_named_field_is_carried_over(monkeypatch) -> 
     assert value.burst_scaling_enabled is True
 
 
-@pytest.mark.skipif(not hasattr(__import__("servingstack.entities").entities, "FeatureSpec"),
-                    reason="this servingstack has no FeatureSpec")
 def test_a_feature_spec_is_served_without_a_version() -> None:
     entity = {"name": "features", "entity_name": "ml.features.user_spec", "workload_size": "Small",
               "scale_to_zero_enabled": True}
@@ -198,3 +196,15 @@ def test_a_custom_model_sized_by_concurrency_writes_no_workload_size() -> None:
     source = build_program([live("scorer", [entity])]).source
     assert "min_provisioned_concurrency=4" in source and "max_provisioned_concurrency=8" in source
     assert "workload_size" not in source
+
+
+def test_registry_models_and_scaled_to_zero_throughput_map_to_their_classes() -> None:
+    registry = {"name": "ads", "entity_name": "ads-model", "entity_version": "12", "workload_size": "Small"}
+    throughput = {"name": "pt", "entity_name": "system.ai.llama", "entity_version": "3",
+                  "max_provisioned_throughput": 100, "scale_to_zero_enabled": True}
+    program = build_program([live("ads", [registry]), live("pt", [throughput])])
+    assert 'CustomModel("ads-model", 12, name="ads")' in program.source
+    flat = " ".join(line.strip() for line in program.source.splitlines()).replace("( ", "(").replace(", )", ")")
+    assert ('ProvisionedThroughput("system.ai.llama", "3", max_provisioned_throughput=100, name="pt", '
+            'scale_to_zero=True)') in flat
+    assert program.warnings() == []

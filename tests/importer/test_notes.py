@@ -9,10 +9,12 @@ import time
 from pathlib import Path
 
 from click.testing import CliRunner
-from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
+from databricks.sdk.service.serving import EndpointCoreConfigInput, EndpointTag, ServedEntityInput
 from import_support import TOKEN, wait_all_ready
 
 from servingstack.cli import main
+from servingstack.emulator.apply import apply_stack
+from servingstack.stackfile import load_stack
 
 PLAINTEXT_KEY = "sk-plaintext-0123456789abcdef"
 PLAINTEXT_PASSWORD = "hunter2-not-for-files"
@@ -131,3 +133,21 @@ def test_an_empty_workspace_gives_an_empty_stack_and_says_so(emu, tmp_path: Path
     assert result.exit_code == 0
     assert "warning: no serving endpoint to import" in result.stderr
     compile(out.read_text(), str(out), "exec")
+
+
+def test_an_endpoint_without_a_config_is_imported_without_one(emu, w, tmp_path: Path) -> None:
+    w.serving_endpoints.create(name="later", tags=[EndpointTag(key="team", value="ml")])
+    out = tmp_path / "adopted.py"
+
+    result = CliRunner().invoke(main, ["import", "--out", str(out), "--host", emu.url, "--token", TOKEN])
+
+    assert result.exit_code == 0, result.output
+    assert "warning:" not in result.stderr
+    source = out.read_text()
+    assert 'ServingEndpoint(stack, "later", name="later", tags={"team": "ml"})' in source
+    env = {**os.environ, "CDKTF_OUTDIR": str(tmp_path / "cdktf.out")}
+    synth = subprocess.run([sys.executable, str(out)], env=env, capture_output=True, text=True, timeout=240)
+    assert synth.returncode == 0, synth.stderr
+    lines: list[str] = []
+    applied = apply_stack(load_stack(tmp_path / "cdktf.out" / "stacks" / "imported"), w, echo=lines.append)
+    assert not applied.changed and not applied.failed, "\n".join(lines)

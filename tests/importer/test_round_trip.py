@@ -42,6 +42,8 @@ def test_a_fleet_made_through_the_sdk_survives_import_synth_apply_and_check(emu,
     py_compile.compile(str(out), cfile=str(tmp_path / "adopted.pyc"), doraise=True)
     # The typed classes, the grants, the references and the import blocks are all there.
     for expected in ('environment="prod"', "FoundationModel(", "ProvisionedThroughput(", "CustomModel(",
+                     'FeatureSpec("ml.features.user_spec", scale_to_zero=True, name="features")', 'CustomModel("ads-model", 12',
+                     'RateLimit(calls=20, key="user")',
                      "ExternalModel(", "AmazonBedrock(", "CustomProvider(", "Guardrail(", "InferenceTable(",
                      'RateLimit.per_group("data-scientists", tokens=5000)', 'secret("fraud", "fs-token")',
                      'grant_query(service_principal="6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10")',
@@ -82,7 +84,7 @@ def test_the_output_is_deterministic_and_formatted(emu, w, tmp_path: Path) -> No
     process = subprocess.run([sys.executable, "-m", "servingstack.cli", "import", "--out", str(second),
                               "--host", emu.url, "--token", TOKEN], capture_output=True, text=True, timeout=120)
     assert process.returncode == 0, process.stderr
-    assert "Imported 6 endpoints" in process.stderr
+    assert "Imported 7 endpoints" in process.stderr
     assert first.read_text() == second.read_text()
     text = first.read_text()
     assert all(len(line) <= 110 for line in text.splitlines())

@@ -45,14 +45,14 @@ class LiveEndpoint:
     # The create request that would make this endpoint, as API dicts (`config` from the active
     # config, or the pending one when none is active yet).
     request: dict[str, Any]
-    config_source: str  # "config" or "pending_config"
+    config_source: str  # "config", "pending_config", or "none" (created without a config)
     task: str | None = None  # what the endpoint answers, as the service reports it
     access_control: list[dict[str, Any]] = field(default_factory=list)
 
 
 def as_request(detailed: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The create-request view of a `GET /serving-endpoints/{name}` answer."""
-    source = "config" if detailed.get("config") else "pending_config"
+    source = next((key for key in ("config", "pending_config") if detailed.get(key)), "none")
     shown = detailed.get(source) or {}
     entities = [{k: v for k, v in e.items() if k in ENTITY_INPUT_FIELDS}
                 for e in shown.get("served_entities") or []]
@@ -62,11 +62,13 @@ def as_request(detailed: dict[str, Any]) -> tuple[dict[str, Any], str]:
             entity = {k: v for k, v in model.items() if k in ENTITY_INPUT_FIELDS}
             entity.update(entity_name=model.get("model_name"), entity_version=model.get("model_version"))
             entities.append(entity)
-    config: dict[str, Any] = {"served_entities": entities}
+    config: dict[str, Any] = {"served_entities": entities} if entities else {}
     for key in ("traffic_config", "auto_capture_config"):
         if shown.get(key):
             config[key] = shown[key]
-    request: dict[str, Any] = {"name": detailed["name"], "config": config}
+    request: dict[str, Any] = {"name": detailed["name"]}
+    if config:  # an endpoint may be created without one (provider docs: added after creation)
+        request["config"] = config
     for key in CREATE_FIELDS:
         if key not in ("name", "config") and detailed.get(key) not in (None, [], {}):
             request[key] = detailed[key]

@@ -74,16 +74,19 @@ def shared_tags(endpoints: Sequence[LiveEndpoint]) -> dict[str, str]:
 
 def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, str], taken: set[str]) -> ImportedEndpoint:
     request = live.request
+    config = request.get("config") or {}
     short = live.name[len(prefix):]
     ctx = Context(endpoint=live.name, task=live.task, notes=[], explained=set())
     _state_notes(live, ctx)
     entities = []
-    for index, entity in enumerate(request["config"].get("served_entities") or []):
+    for index, entity in enumerate(config.get("served_entities") or []):
         value = shapes.served_entity(entity, f"config.served_entities[{index}]", ctx)
         if value is not None:
             entities.append(value)
-    props: list[tuple[str, Any]] = [("name", short), ("served_entities", entities)]
-    routes = ((request["config"].get("traffic_config") or {}).get("routes")) or []
+    props: list[tuple[str, Any]] = [("name", short)]
+    if entities:
+        props.append(("served_entities", entities))
+    routes = (config.get("traffic_config") or {}).get("routes") or []
     split = {r.get("served_model_name") or r.get("served_entity_name"): r.get("traffic_percentage", 0)
              for r in routes}
     if not (len(entities) == 1 and split == {entities[0].served_name(): 100}) and split:
@@ -120,7 +123,10 @@ def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, st
 def _state_notes(live: LiveEndpoint, ctx: Context) -> None:
     ready = live.state.get("ready")
     update = live.state.get("config_update")
-    if live.config_source == "pending_config":
+    if live.config_source == "none":
+        ctx.notes.append(Note("the endpoint has no config yet: it is declared without served entities",
+                              warn=False))
+    elif live.config_source == "pending_config":
         ctx.notes.append(Note(f"the endpoint has no active config yet ({ready}, {update}): imported from the "
                               "config it is deploying"))
     elif update in _BUSY_STATES or ready == "NOT_READY":
@@ -165,8 +171,8 @@ def _compare(imported: ImportedEndpoint, prefix: str, default_tags: Mapping[str,
         if key in ("name", "task"):
             continue
         _diff(live[key], declared.get(key), key, ctx)
-    declared_entities = {e.get("name"): e for e in declared["config"]["served_entities"]}
-    for index, entity in enumerate(live["config"].get("served_entities") or []):
+    declared_entities = {e.get("name"): e for e in (declared.get("config") or {}).get("served_entities") or []}
+    for index, entity in enumerate((live.get("config") or {}).get("served_entities") or []):
         path = f"config.served_entities[{index}]"
         mine = declared_entities.get(entity.get("name"))
         if mine is None or _explained(path, ctx):

@@ -1,8 +1,8 @@
 """From live API shapes to the typed public values, one small function per shape.
 
 Each live served entity is matched against `ENTITY_SHAPES` in order; the first shape whose
-test passes builds the value (`FoundationModel`, `ProvisionedThroughput`, `CustomModel`,
-`ExternalModel`). A new kind of entity is one more row. External model providers map
+test passes builds the value (`ExternalModel`, `ProvisionedThroughput`, `FoundationModel`,
+`FeatureSpec`, `CustomModel`). A new kind of entity is one more row. External model providers map
 through `PROVIDERS` (API provider name -> class, API field -> constructor argument).
 
 Every function returns the value and `Note`s: what the value cannot say, and which
@@ -15,8 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .. import entities, rules
-from ..entities import FOUNDATION_MODEL_PREFIX, CustomModel, ExternalModel, FoundationModel, ProvisionedThroughput
+from .. import rules
+from ..entities import (FOUNDATION_MODEL_PREFIX, CustomModel, ExternalModel, FeatureSpec, FoundationModel,
+                        ProvisionedThroughput)
 from ..gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from ..policy.secret_scan import find_tokens, looks_like_secret_name
 from ..providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
@@ -108,7 +109,7 @@ def _provisioned(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
                                   provisioned_model_units=entity.get("provisioned_model_units"))
     if ctx.task and ctx.task != value.task and ctx.task in rules.TASKS:
         value = dataclasses.replace(value, task=ctx.task)
-    if entity.get("scale_to_zero_enabled") and "scale_to_zero" in {f.name for f in dataclasses.fields(value)}:
+    if entity.get("scale_to_zero_enabled"):
         value = dataclasses.replace(value, scale_to_zero=True)
     return _named(value, entity.get("name"), "name")
 
@@ -129,18 +130,18 @@ def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
 
 
 def _feature_spec(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
-    cls = entities.FeatureSpec  # type: ignore[attr-defined]
-    value = cls(entity["entity_name"], workload_size=entity.get("workload_size") or _default(cls, "workload_size"),
-                workload_type=entity.get("workload_type"),
-                scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
-                environment_vars=_environment(entity, path, ctx),
-                instance_profile_arn=entity.get("instance_profile_arn"))
+    value = FeatureSpec(entity["entity_name"],
+                        workload_size=entity.get("workload_size") or _default(FeatureSpec, "workload_size"),
+                        workload_type=entity.get("workload_type"),
+                        scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
+                        environment_vars=_environment(entity, path, ctx),
+                        instance_profile_arn=entity.get("instance_profile_arn"))
     return _named(value, entity.get("name"), "name")
 
 
 def _is_feature_spec(entity: Mapping[str, Any]) -> bool:
-    # SDK ServedEntityInput.entity_version: empty for a FEATURE_SPEC (where this servingstack has the class).
-    return hasattr(entities, "FeatureSpec") and bool(entity.get("entity_name")) and not entity.get("entity_version")
+    # SDK ServedEntityInput.entity_version: empty for a FEATURE_SPEC; every model version has a number.
+    return bool(entity.get("entity_name")) and not entity.get("entity_version")
 
 
 def _environment(entity: Mapping[str, Any], path: str, ctx: Context) -> dict[str, Any]:
