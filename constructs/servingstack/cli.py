@@ -6,6 +6,7 @@ neither command pays for the other's imports.
 from __future__ import annotations
 
 import importlib
+import sys
 
 import click
 
@@ -26,8 +27,25 @@ class _LazyGroup(click.Group):
         module, attr = _SUBCOMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        """The process entry point (console script, `python -m`); tests call `main.main()` instead."""
+        try:
+            return super().__call__(*args, **kwargs)
+        except SystemExit as done:
+            code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+            if "servingstack.check.signals" in sys.modules:  # only a check can leave workers behind
+                sys.modules["servingstack.check.signals"].leave_without_stragglers(code)
+            raise
 
-@click.group(cls=_LazyGroup)
+
+EPILOG = """\b
+Examples:
+  servingstack emulator serve --port 8080 --background
+  servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080
+"""
+
+
+@click.group(cls=_LazyGroup, epilog=EPILOG)
 @click.version_option(package_name="servingstack")
 def main() -> None:
     """Databricks Model Serving as code: check deployed stacks, emulate a workspace."""

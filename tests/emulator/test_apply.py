@@ -180,8 +180,10 @@ def test_apply_without_waiting(emu, w, tmp_path):
     result = apply(emu, write_stack(tmp_path / "test", stack_document()), "--no-wait")
     assert result.exit_code == 0
     assert w.serving_endpoints.get("test-scorer").state.config_update.value == "IN_PROGRESS"
-    # The pending config already matches the stack: nothing to send.
-    assert "No changes" in apply(emu, write_stack(tmp_path / "test", stack_document()), "--no-wait").output
+    # The pending config already matches the stack: nothing to send, but the deployments still run.
+    again = apply(emu, write_stack(tmp_path / "test", stack_document()), "--no-wait").output
+    assert "No changes" not in again
+    assert "Nothing to send, but 2 endpoints are still deploying: test-scorer, test-chat" in again
 
 
 def test_apply_python_api(emu, w, tmp_path):
@@ -211,14 +213,15 @@ def example_stacks(tmp_path_factory) -> Path:
 @pytest.mark.synth
 @pytest.mark.e2e
 @pytest.mark.parametrize("stack_name", ["dev", "prod"])
-def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, stack_name):
+def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, stack_name, tmp_path):
     stack = example_stacks / stack_name
     declared = load_stack(stack)
-    first = apply(emu, stack)
+    state = ("--state", str(tmp_path / "state.json"))  # not beside the repository's terraform.<stack>.tfstate
+    first = apply(emu, stack, *state)
     assert first.exit_code == 0, first.output
     assert f"{len(declared.endpoints) + len(declared.permissions)} created" in first.output
     for endpoint in declared.endpoints:
         assert wait_ready(w, endpoint.name).name == endpoint.name
-    second = apply(emu, stack)
+    second = apply(emu, stack, *state)
     assert second.exit_code == 0, second.output
     assert f"No changes: {len(declared.endpoints) + len(declared.permissions)} resources unchanged." in second.output

@@ -208,7 +208,7 @@ def cli(*args: str) -> object:
 def test_fault_command_injects_into_a_running_emulator(emu, ready_a):
     result = cli("fault", "--host", emu.url, "--token", TOKEN, "errors", "1", "--status", "500", "--endpoint", "a")
     assert result.exit_code == 0, result.output
-    assert "fault added: server_errors" in result.output
+    assert "fault added: errors" in result.output
     with pytest.raises(InternalError):
         ready_a.serving_endpoints.get("a")
     listed = cli("fault", "--host", emu.url, "--token", TOKEN, "list")

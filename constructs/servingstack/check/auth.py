@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import metadata
+from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.config import Config
 from databricks.sdk.errors import PermissionDenied, Unauthenticated
 
+from .connect import check_host_url, reach
 from .errors import AuthenticationError, ConfigurationError
 from .redact import Redactor
 from .retry import Deadline, RetriesExhausted, call_with_retry, describe_error, HandBackClock
@@ -38,20 +41,50 @@ def _version() -> str:
         return "0.0.0"
 
 
-def make_client(connection: Connection, timeout: float, redactor: Redactor) -> WorkspaceClient:
-    """A client whose transient errors come straight back to the checker's retry loop."""
+def _reached_config(before_first_request: Callable[[str], None], **settings: Any) -> Config:
+    """A `Config` that, before the SDK's own first request (the host-metadata probe, with its own
+    retry budget), hands the host to `before_first_request`. (Config cannot be subclassed: it
+    collects its attributes from its own class only.)"""
+    config = Config.__new__(Config)
+    resolve = config._resolve_host_metadata
+
+    def checked_first() -> None:
+        if config.host:
+            before_first_request(config.host)
+        resolve()
+
+    config._resolve_host_metadata = checked_first  # type: ignore[method-assign]
+    Config.__init__(config, **settings)
+    return config
+
+
+def make_client(connection: Connection, timeout: float, redactor: Redactor,
+                deadline: Deadline | None = None) -> WorkspaceClient:
+    """A client whose transient errors come straight back to the checker's retry loop.
+
+    With a `deadline`, the host (from the options, the environment or a profile) is first
+    reached by `connect.reach` inside it, and the SDK's timeouts fit in what is left."""
     settings: dict[str, object] = {"host": connection.host, "token": connection.token,
                                    "profile": connection.profile}
     settings = {k: v for k, v in settings.items() if v}
     if connection.token:
         # A token given explicitly wins over any OAuth settings in the environment.
         settings["auth_type"] = "pat"
-    settings["retry_timeout_seconds"] = int(max(1, min(timeout, MAX_SDK_RETRY_SECONDS)))
+    budget = min(timeout, deadline.remaining()) if deadline is not None else timeout
+    settings["retry_timeout_seconds"] = int(max(1, min(budget, MAX_SDK_RETRY_SECONDS)))
     # A third of the budget per request, so a hung request still leaves time to retry it.
-    settings["http_timeout_seconds"] = max(1.0, min(timeout / 3, MAX_HTTP_TIMEOUT_SECONDS))
+    settings["http_timeout_seconds"] = max(1.0, min(budget / 3, MAX_HTTP_TIMEOUT_SECONDS))
     redactor.add(connection.token)
+
+    def before_first_request(host: str) -> None:
+        if "@" in urlsplit(host).netloc:  # from the environment or a profile: --host was checked already
+            check_host_url(host, "the workspace host (DATABRICKS_HOST or the profile)")
+        if deadline is not None:
+            reach(host, deadline)
+
     try:
-        config = Config(clock=HandBackClock(), product="servingstack", product_version=_version(), **settings)
+        config = _reached_config(before_first_request, clock=HandBackClock(), product="servingstack",
+                                 product_version=_version(), **settings)
     except ValueError as error:
         raise ConfigurationError(redactor.clean(f"cannot configure Databricks authentication: {error}")) from None
     redactor.add(config.token)

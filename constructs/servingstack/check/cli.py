@@ -7,20 +7,47 @@ from pathlib import Path
 
 import click
 
-from . import junit, markdown, report_json, table
-from .errors import SetupError
+from . import table
+from .connect import check_host_url, check_timeout
+from .errors import SetupError, UsageError
 from .redact import Redactor
-from .results import EXIT_INTERRUPTED, EXIT_SETUP
+from .report_files import exit_code as report_exit_code
+from .report_files import report_files, unwritable, write_all
+from .results import EXIT_SETUP
 from .runner import DEFAULT_TIMEOUT_SECONDS, run_check
+from .signals import SignalWatch
 
 
-@click.command("check")
+def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    try:
+        return check_timeout(value, "")
+    except UsageError:
+        raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds") from None
+
+
+def _host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_host_url(value)
+    except UsageError as error:
+        raise click.BadParameter(str(error).removeprefix("--host: ")) from None
+
+
+EPILOG = """\b
+Examples:
+  servingstack check --stack cdktf.out/stacks/prod --json reports/check.json --junit reports/junit.xml
+  servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080 --timeout 120 --no-query
+"""
+
+
+@click.command("check", epilog=EPILOG)
 @click.option("--stack", "stack_dir", required=True, type=click.Path(path_type=Path),
               help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.")
 @click.option("--endpoint", "endpoints", multiple=True, metavar="NAME",
               help="Check only this endpoint (repeatable). Default: every endpoint of the stack.")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT_SECONDS,
-              show_default=True, help="Seconds to wait for all endpoints to be ready.")
+@click.option("--timeout", type=float, callback=_timeout, default=DEFAULT_TIMEOUT_SECONDS, show_default=True,
+              help="Seconds for the whole run, from the first connection attempt: a hard deadline.")
 @click.option("--no-query", is_flag=True, help="Skip the smoke queries.")
 @click.option("--queries", type=click.IntRange(min=1), default=1, show_default=True,
               help="Smoke queries per endpoint; with more than one, p50 and p95 latency are reported.")
@@ -30,7 +57,9 @@ from .runner import DEFAULT_TIMEOUT_SECONDS, run_check
 @click.option("--summary", "summary_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).")
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
-@click.option("--host", help="Workspace URL (default: DATABRICKS_HOST or the profile).")
+@click.option("--host", callback=_host,
+              help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
+                   "(default: DATABRICKS_HOST or the profile).")
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query: bool, queries: int, stream: bool,
           json_file: Path | None, junit_file: Path | None, summary_file: Path | None, profile: str | None,
@@ -45,30 +74,42 @@ def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query:
     Exit codes:
       0    every endpoint passed
       1    at least one endpoint failed (not ready, drifted, or did not answer)
-      2    bad options or stack directory, no workspace configured, credentials rejected
+      2    bad options or stack directory, an unwritable report path, no workspace configured,
+           a host that does not resolve, refuses or does not answer, credentials rejected
+      3    every endpoint passed, but a report could not be written
+      4    an endpoint failed, and a report could not be written
       130  interrupted (Ctrl-C): the results so far are still printed and written
+      143  terminated (SIGTERM, e.g. a cancelled CI job): the same
     """
     # The SDK's warnings (e.g. a host without discovery metadata) are noise in a report.
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     redactor = Redactor([token])  # run_check adds a token found in the environment or a profile
-    try:
-        report = run_check(stack_dir, host=host, token=token, profile=profile, endpoints=list(endpoints) or None,
-                           timeout=timeout, query=not no_query, queries=queries, stream=stream, progress="auto",
-                           redactor=redactor)
-    except SetupError as error:
-        click.echo(redactor.clean(f"Error: {error}"), err=True)
-        sys.exit(error.exit_code)
-    except KeyboardInterrupt:  # before any endpoint was looked at; later ones are in the report
-        click.echo("Interrupted before any endpoint was checked.", err=True)
-        sys.exit(EXIT_INTERRUPTED)
-    table.print_report(report, redactor=redactor)
-    try:
-        if json_file:
-            report_json.write(report, json_file, redactor)
-        if junit_file:
-            junit.write(report, junit_file, redactor)
-        markdown.write(report, summary_file, redactor)
-    except OSError as error:
-        click.echo(redactor.clean(f"Error: cannot write a report: {error}"), err=True)
+    files = report_files(json_file, junit_file, summary_file)
+    problems = unwritable(files)  # before any waiting: a long check must not end in a lost report
+    if problems:
+        for problem in problems:
+            click.echo(redactor.clean(f"Error: cannot write a report: {problem}"), err=True)
         sys.exit(EXIT_SETUP)
-    sys.exit(report.exit_code)
+    watch = SignalWatch()
+    with watch.installed():
+        try:
+            with watch.arm():
+                report = run_check(stack_dir, host=host, token=token, profile=profile,
+                                   endpoints=list(endpoints) or None, timeout=timeout, query=not no_query,
+                                   queries=queries, stream=stream, progress="auto", redactor=redactor)
+        except SetupError as error:
+            click.echo(redactor.clean(f"Error: {error}"), err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:  # before the stack was read: nothing to report on
+            click.echo("Interrupted before any endpoint was checked.", err=True)
+            sys.exit(watch.exit_code)
+        table.print_report(report, redactor=redactor)
+        failures = write_all(report, files, redactor)
+    for failure in failures:
+        click.echo(f"Error: cannot write a report: {failure}", err=True)
+    code = watch.exit_code if report.interrupted else report.exit_code
+    if failures:
+        verdict = {"pass": "every endpoint passed", "fail": "an endpoint failed",
+                   "interrupted": "the check was interrupted"}[report.status]
+        click.echo(f"The check itself is done: {verdict}; the other reports were written.", err=True)
+    sys.exit(report_exit_code(code, failures))

@@ -2,13 +2,21 @@
 
 The SDK already masks the token in its own debug strings; this is the second line:
 every text that leaves the checker (progress, table, reports, error messages, log
-tails and response excerpts from the server) passes through `Redactor.clean`.
+tails and response excerpts from the server) passes through `Redactor.clean`. Besides the
+values it was told about, it masks anything shaped like a credential (the same shapes the
+policy rule SS5 looks for: a server's build log may echo a key it was given) and the
+password part of a URL (`https://user:***@host`). `emulator apply` uses it too.
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
+from ..policy.secret_scan import TOKEN_PATTERNS
+
 MASK = "***"
+# `scheme://user:password@host`: the password goes, the user name (not a secret) stays.
+_URL_PASSWORD = re.compile(r"(?P<head>\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s:/@]*:)[^\s@/]+@")
 
 
 class Redactor:
@@ -23,9 +31,12 @@ class Redactor:
             self._secrets.add(secret)
 
     def clean(self, text: str) -> str:
+        # Shapes first: a known value masked inside a token would break the token's shape.
+        for pattern in TOKEN_PATTERNS.values():
+            text = pattern.sub(MASK, text)
         for secret in sorted(self._secrets, key=len, reverse=True):
             text = text.replace(secret, MASK)
-        return text
+        return _URL_PASSWORD.sub(rf"\g<head>{MASK}@", text)
 
     def clean_value(self, value: Any) -> Any:
         """The same, through nested dicts and lists (for JSON documents)."""

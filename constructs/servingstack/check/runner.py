@@ -4,9 +4,12 @@ compare it with the declaration and send it a smoke query.
 A `FleetWatcher` waits on all endpoints with one list call per look; an endpoint that looks
 done, failed or missing gets a full `get` on a worker of the shared `Scheduler`, and when that
 confirms it is ready, the same worker verifies it (drift, query) at once, so a fleet is done
-shortly after its slowest endpoint is ready. One deadline bounds the whole wait; an
-endpoint that becomes ready gets at least `QUERY_GRACE_SECONDS` (capped at the timeout) for
-retries of its queries, so one that is ready at the last moment is still queried.
+shortly after its slowest endpoint is ready.
+
+One deadline bounds the whole run, from the first connection attempt (`connect.reach`) on:
+a host that does not resolve, refuses or never answers ends the run inside it, and a
+watchdog cuts off whatever still runs `HARD_STOP_SLACK_SECONDS` after it (a query retried in
+its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within the timeout.
 """
 from __future__ import annotations
 
@@ -25,11 +28,12 @@ from ..stackfile import DeclaredEndpoint, load_stack
 from . import drift, smoke
 from . import progress as progress_module
 from .auth import Connection, make_client, verify_access
+from .connect import check_host_url, check_timeout
 from .errors import UsageError
 from .fleet import FleetWatcher
 from .readiness import PollPolicy, Readiness, assess, failure_details
 from .redact import Redactor
-from .results import CheckReport, EndpointResult, QueryStats, StepResult
+from .results import STEP_NAMES, CheckReport, EndpointResult, QueryStats, StepResult
 from .retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
                     retry_after, unwrap)
 from .scheduler import Scheduler
@@ -37,6 +41,7 @@ from .scheduler import Scheduler
 DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0
 PREFLIGHT_SECONDS = 30.0
+HARD_STOP_SLACK_SECONDS = 0.5  # after the deadline, for the last looks to report what they saw
 LOG_FETCH_SECONDS = 5.0
 WORKERS = 10  # at most this many requests in flight (the SDK's plain-http connection pool holds 10)
 ANSWER_EXCERPT_CHARS = 300
@@ -312,6 +317,22 @@ class EndpointCheck:
             self.done = True
         self.run.progress.finished(self.result)
 
+    def time_out(self) -> None:
+        """The run's hard deadline passed while this endpoint's steps still ran."""
+        with self._lock:
+            if self.done:
+                return
+            self.done = True
+            seen = self.result.last_state or "nothing yet"
+            for step in STEP_NAMES:
+                outcome = getattr(self.result, step)
+                if outcome.status == "pending":
+                    outcome.status = "fail"
+                    outcome.message = (f"not finished within the {self.run.options.timeout:g} s timeout; "
+                                       f"last state seen: {seen}" if step == "ready" else
+                                       f"not finished within the {self.run.options.timeout:g} s timeout")
+        self.run.progress.finished(self.result)
+
     def interrupt(self) -> None:
         """Record what is known when the run stops before this endpoint finished."""
         with self._lock:
@@ -350,8 +371,9 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     returns the report so far with `interrupted=True`. `redactor` learns the token in use (also
     one found in the environment or a profile), for whoever renders the report afterwards.
     """
-    if not timeout or timeout <= 0:
-        raise UsageError(f"timeout must be a positive number of seconds, not {timeout!r}")
+    timeout = check_timeout(timeout, "timeout")
+    if host is not None:
+        host = check_host_url(host)
     if queries < 1:
         raise UsageError(f"queries must be at least 1, not {queries!r}")
     try:
@@ -366,28 +388,55 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     redactor.add(token)
     options = CheckOptions(timeout=float(timeout), query=query, queries=queries, stream=stream,
                            poll=poll or PollPolicy())
-    client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.monotonic()
-    verify_access(client, Deadline(min(options.timeout, PREFLIGHT_SECONDS)), redactor)
-
-    report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=client.config.host,
+    report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=host,
                          started_at=started_at, timeout_seconds=options.timeout)
+    # One deadline for the whole run, from the first connection attempt on.
+    deadline = Deadline(options.timeout)
+    try:
+        client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor,
+                             deadline=deadline)
+        verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
+    except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
+        report.interrupted = True
+        report.endpoints = [_not_checked(declared, "interrupted") for declared in selected]
+        report.seconds = time.monotonic() - started
+        return report
+    report.host = client.config.host
+
     shown = progress if not isinstance(progress, str) else progress_module.choose(progress, redactor=redactor)
     stop = threading.Event()
     scheduler = Scheduler(options.workers, stop)
-    deadline, run_started = Deadline(options.timeout), time.monotonic()
+    run_started = time.monotonic()
     watcher = FleetWatcher(client, deadline, run_started, options.poll, scheduler.at)
     run = _Run(client=client, options=options, deadline=deadline, started=run_started, stop=stop,
                redactor=redactor, progress=shown, watcher=watcher)
     checks = [EndpointCheck(declared, run) for declared in selected]
     report.endpoints = [check.result for check in checks]
     shown.start(stack.name, [c.declared.name for c in checks])
+    # The hard stop: whatever still runs a moment after the deadline (a query in its grace time,
+    # a request that hangs) is cut off; the moment lets the last full looks report the state seen.
+    cut_off = threading.Event()
+
+    def cut() -> None:
+        cut_off.set()
+        stop.set()
+        scheduler.at(time.monotonic(), lambda: None)  # wakes the dispatcher now, not at its next look
+
+    watchdog = threading.Timer(deadline.remaining() + HARD_STOP_SLACK_SECONDS, cut)
+    watchdog.daemon = True
     try:
         for check in checks:
             watcher.watch(check)
+        watchdog.start()
         scheduler.run()
-        scheduler.close(wait=True)
+        if cut_off.is_set():
+            scheduler.close(wait=False)  # requests still in flight end on their own; nobody waits
+            for check in checks:
+                check.time_out()
+        else:
+            scheduler.close(wait=True)
     except KeyboardInterrupt:
         stop.set()
         scheduler.close(wait=False)
@@ -395,6 +444,15 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
         for check in checks:
             check.interrupt()
     finally:
+        watchdog.cancel()
         shown.stop()
         report.seconds = time.monotonic() - started
     return report
+
+
+def _not_checked(declared: DeclaredEndpoint, why: str) -> EndpointResult:
+    """An endpoint the run never got to: every step pending, saying why."""
+    result = EndpointResult(name=declared.name, logical_id=declared.logical_id)
+    for step in STEP_NAMES:
+        getattr(result, step).message = f"not checked: {why}"
+    return result

@@ -10,7 +10,8 @@ from typing import Any
 from aiohttp import web
 
 from . import apierrors, bodies
-from .faults import Fault, FaultSpecError
+from .defaults import MAX_DEPLOY_SECONDS
+from .faults import Fault, FaultSpecError, check_seconds
 
 PREFIX = "/_emulator/"
 
@@ -39,8 +40,10 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         body = bodies.read_json(await request.read())
         seconds = body.get("seconds") if isinstance(body, dict) else None
         endpoint = body.get("endpoint") if isinstance(body, dict) else None
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise apierrors.invalid("seconds: must be a number >= 0")
+        try:
+            seconds = check_seconds(seconds, "seconds", maximum=MAX_DEPLOY_SECONDS)
+        except FaultSpecError as error:
+            raise apierrors.invalid(str(error)) from None
         if endpoint is not None and not isinstance(endpoint, str):
             raise apierrors.invalid("endpoint: must be an endpoint name")
         workspace(request).endpoints.set_deploy_seconds(float(seconds), endpoint)

@@ -1,9 +1,13 @@
 """Apply a synthesized stack to a workspace through databricks-sdk, the way Terraform would.
 
-Each `databricks_model_serving` is created, or updated where its config, AI gateway or
-tags differ from what runs (the only fields the Terraform provider sends on update);
-each `databricks_permissions` replaces the endpoint's grants when they differ. Nothing
-is sent for what already matches, so a second apply changes nothing.
+First the whole plan is checked (every reference resolves, every request passes the service's
+rules): a stack with a mistake changes nothing. Then each `databricks_model_serving` is
+created, or updated where its config, AI gateway or tags differ from what runs (the only
+fields the Terraform provider sends on update); each `databricks_permissions` replaces the
+endpoint's grants when they differ. Nothing is sent for what already matches, so a second
+apply changes nothing. With an `ApplyState` (what an earlier apply created, as Terraform's
+state file records it), what was removed from the stack is removed from the workspace: `-`
+lines. An endpoint still deploying is waited for (or reported), never "No changes".
 """
 from __future__ import annotations
 
@@ -23,11 +27,22 @@ from databricks.sdk.service.serving import (
     ServingEndpointDetailed,
 )
 
-from servingstack.rules import default_entity_name
+from servingstack.rules import default_entity_name, validate_endpoint
 from servingstack.stackfile import DeclaredEndpoint, DeclaredPermissions, DeclaredStack
 
-CREATED, UPDATED, UNCHANGED, FAILED = "created", "updated", "unchanged", "failed"
-_MARKS = {CREATED: "+", UPDATED: "~", UNCHANGED: "=", FAILED: "!"}
+from .apply_state import ApplyState
+
+CREATED, UPDATED, UNCHANGED, DELETED, FAILED = "created", "updated", "unchanged", "deleted", "failed"
+_MARKS = {CREATED: "+", UPDATED: "~", UNCHANGED: "=", DELETED: "-", FAILED: "!"}
+_PRINCIPALS = ("user_name", "group_name", "service_principal_name")
+
+
+class PlanError(ValueError):
+    """The stack cannot be applied as it stands; nothing was changed. One line per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
 # Sent at create only: the provider never sends them on update, so they show as drift.
 # (Legacy `rate_limits` are also create-only, but no read shows them.)
 _CREATE_ONLY_FIELDS = ("description", "email_notifications", "budget_policy_id")
@@ -40,6 +55,8 @@ class Change:
     target: str  # the endpoint name
     details: list[str] = field(default_factory=list)
     deploys: bool = False  # a new config version is deploying
+    deploying_already: bool = False  # a deployment this apply did not start was still running
+    endpoint: str | None = None  # for permissions: the endpoint's name
 
     def line(self, width: int = 0) -> str:
         detail = f" ({', '.join(self.details)})" if self.details else ""
@@ -55,7 +72,11 @@ class ApplyResult:
 
     @property
     def changed(self) -> bool:
-        return any(c.action in (CREATED, UPDATED) for c in self.changes)
+        return any(c.action in (CREATED, UPDATED, DELETED) for c in self.changes)
+
+    @property
+    def still_deploying(self) -> list[str]:
+        return [c.target for c in self.changes if c.deploying_already and c.action == UNCHANGED]
 
     @property
     def failed(self) -> bool:
@@ -66,13 +87,22 @@ class ApplyResult:
         return [c.line(width) for c in self.changes]
 
     def summary(self) -> str:
+        deploying = self.still_deploying
         if not self.changed and not self.failed:
+            if deploying:
+                return (f"Nothing to send, but {len(deploying)} endpoint{'s are' if len(deploying) != 1 else ' is'} "
+                        f"still deploying: {', '.join(deploying)} (apply with --wait to wait for "
+                        f"{'them' if len(deploying) != 1 else 'it'}).")
             return f"No changes: {self.count(UNCHANGED)} resources unchanged."
         text = (
             f"Apply complete: {self.count(CREATED)} created, {self.count(UPDATED)} updated, "
-            f"{self.count(UNCHANGED)} unchanged"
+            + (f"{self.count(DELETED)} deleted, " if self.count(DELETED) else "")
+            + f"{self.count(UNCHANGED)} unchanged"
         )
-        return text + (f", {self.count(FAILED)} failed." if self.failed else ".")
+        text += f", {self.count(FAILED)} failed." if self.failed else "."
+        if deploying:
+            text += f" Still deploying: {', '.join(deploying)}."
+        return text
 
 
 def apply_stack(
@@ -83,8 +113,13 @@ def apply_stack(
     timeout: float = 600.0,
     poll_seconds: float = 0.25,
     echo: Callable[[str], None] = print,
+    state: ApplyState | None = None,
 ) -> ApplyResult:
-    """Create or update every endpoint and permission set of a stack; report each as it goes."""
+    """Create, update (and, with `state`, delete) every resource of a stack; report each change.
+
+    Raises `PlanError` before any change when the stack cannot be applied as a whole. `state`
+    records what this stack manages in this workspace; without it nothing is ever deleted."""
+    validate_plan(stack)
     result = ApplyResult()
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
@@ -94,18 +129,86 @@ def apply_stack(
         endpoints[declared.logical_id] = live
         if change.action == CREATED:
             created.add(declared.logical_id)
-        if wait and change.deploys:
+        if wait and (change.deploys or change.deploying_already):
             deploying[declared.name] = change
         result.changes.append(change)
+        if state is not None:
+            state.remember_endpoint(declared.name, f"{declared.resource_type}.{declared.logical_id}")
     if deploying:
         echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
         _wait_for(client, deploying, timeout, poll_seconds)
     for declared in stack.permissions:
         result.changes.append(_apply_permissions(client, declared, endpoints, created))
+        applied = result.changes[-1]
+        if state is not None and applied.endpoint is not None:
+            state.remember_permissions(declared.logical_id, applied.endpoint)
+    if state is not None:
+        result.changes += _delete_removed(client, stack, state)
     for line in result.lines():
         echo(line)
     echo(result.summary())
     return result
+
+
+def validate_plan(stack: DeclaredStack) -> None:
+    """Every problem that would stop the apply halfway, found before anything is sent."""
+    problems: list[str] = []
+    logical_ids = {e.logical_id for e in stack.endpoints}
+    names: dict[str, str] = {}
+    for declared in stack.endpoints:
+        resource = f"{declared.resource_type}.{declared.logical_id}"
+        if declared.name in names:
+            problems.append(f"{resource}: endpoint name {declared.name!r} is also used by {names[declared.name]}")
+        names.setdefault(declared.name, resource)
+        if declared.resource_type == "databricks_model_serving":
+            # The service's own rules (servingstack.rules, shared with the emulator's create handler).
+            problems += [f"{resource}: {problem}" for problem in validate_endpoint(declared.request)]
+    for declared in stack.permissions:
+        resource = f"databricks_permissions.{declared.logical_id}"
+        # A `${...}` reference must resolve in this stack; a literal id names an endpoint made elsewhere.
+        if declared.serving_endpoint_id.startswith("${") and declared.endpoint_logical_id not in logical_ids:
+            problems.append(f"{resource}: serving_endpoint_id {declared.serving_endpoint_id} refers to no "
+                            "databricks_model_serving of this stack (a dangling reference)")
+        for index, entry in enumerate(declared.access_control):
+            if sum(1 for kind in _PRINCIPALS if entry.get(kind)) != 1:
+                problems.append(f"{resource}: access_control[{index}] needs exactly one of {', '.join(_PRINCIPALS)}")
+    if problems:
+        raise PlanError(problems)
+
+
+def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
+    """What an earlier apply of this stack created and the stack no longer declares goes, as with
+    Terraform: permissions of a kept endpoint are reset, endpoints are deleted (their grants with them)."""
+    changes: list[Change] = []
+    declared_names = {e.name for e in stack.endpoints}
+    declared_permissions = {p.logical_id for p in stack.permissions}
+    leaving = set(state.endpoints()) - declared_names
+    for logical_id, endpoint_name in state.permissions().items():
+        if logical_id in declared_permissions:
+            continue
+        resource = f"databricks_permissions.{logical_id}"
+        if endpoint_name in leaving:
+            changes.append(Change(DELETED, resource, endpoint_name, ["with its endpoint"]))
+        else:
+            # The provider's delete leaves only the caller's own CAN_MANAGE.
+            try:
+                live = client.serving_endpoints.get(endpoint_name)
+                client.serving_endpoints.set_permissions(live.id, access_control_list=[])
+                changes.append(Change(DELETED, resource, f"{endpoint_name} (id {live.id})", ["grants removed"]))
+            except NotFound:
+                changes.append(Change(DELETED, resource, endpoint_name, ["its endpoint is already gone"]))
+        state.forget_permissions(logical_id)
+    for endpoint_name, resource in state.endpoints().items():
+        if endpoint_name in declared_names:
+            continue
+        try:
+            client.serving_endpoints.delete(endpoint_name)
+            details = []
+        except NotFound:
+            details = ["already gone"]
+        changes.append(Change(DELETED, resource, endpoint_name, details))
+        state.forget_endpoint(endpoint_name)
+    return changes
 
 
 # -- endpoints -------------------------------------------------------------------------
@@ -163,6 +266,10 @@ def _apply_endpoint(
         return Change(UPDATED, resource, declared.name, details, deploys=deploys), live
     drift = [f for f in _CREATE_ONLY_FIELDS if request.get(f) is not None and not _covers(_live_field(live, f), request[f])]
     notes = [f"{', '.join(drift)} {'differs' if len(drift) == 1 else 'differ'}: Terraform never sends it on update"] if drift else []
+    if live_state == "IN_PROGRESS":  # the declared config is deploying (started earlier, or stuck)
+        version = live.pending_config.config_version if live.pending_config else None
+        notes.append(f"config{f' v{version}' if version else ''} still deploying (IN_PROGRESS)")
+        return Change(UNCHANGED, resource, declared.name, notes, deploying_already=True), live
     return Change(UNCHANGED, resource, declared.name, notes), live
 
 
@@ -257,6 +364,9 @@ def _wait_for(client: WorkspaceClient, changes: dict[str, Change], timeout: floa
             if state != "NOT_UPDATING":
                 change.action = FAILED
                 change.details.append(f"{state}: {_failure_reason(live)}")
+            elif change.deploying_already:
+                change.deploying_already = False
+                change.details[-1] = "a deployment already under way finished"
         if waiting and time.monotonic() >= deadline:
             for change in waiting.values():
                 change.action = FAILED
@@ -285,9 +395,9 @@ def _apply_permissions(
     created: set[str],
 ) -> Change:
     resource = f"databricks_permissions.{declared.logical_id}"
-    endpoint = endpoints.get(declared.endpoint_logical_id or "")
+    endpoint = endpoints.get(declared.endpoint_logical_id or "") or _existing(client, declared.serving_endpoint_id)
     if endpoint is None:
-        return Change(FAILED, resource, declared.serving_endpoint_id, ["refers to an endpoint not in this stack"])
+        return Change(FAILED, resource, declared.serving_endpoint_id, ["no endpoint with this id in the workspace"])
     target = f"{endpoint.name} (id {endpoint.id})"
     wanted = {_grant(entry) for entry in declared.access_control}
     wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
@@ -302,13 +412,21 @@ def _apply_permissions(
             if not permission.inherited and permission.permission_level is not None:
                 have.add((*principal, permission.permission_level.value))
     if have == wanted:
-        return Change(UNCHANGED, resource, target)
+        return Change(UNCHANGED, resource, target, endpoint=endpoint.name)
     client.serving_endpoints.set_permissions(
         endpoint.id,
         access_control_list=[ServingEndpointAccessControlRequest.from_dict(e) for e in declared.access_control],
     )
     action = CREATED if declared.endpoint_logical_id in created else UPDATED
-    return Change(action, resource, target, [f"{len(declared.access_control)} grants"])
+    return Change(action, resource, target, [f"{len(declared.access_control)} grants"], endpoint=endpoint.name)
+
+
+def _existing(client: WorkspaceClient, endpoint_id: str) -> ServingEndpointDetailed | None:
+    """An endpoint made elsewhere, named by its literal id (`ExistingEndpoint`)."""
+    for listed in client.serving_endpoints.list():
+        if listed.id == endpoint_id and listed.name:
+            return client.serving_endpoints.get(listed.name)
+    return None
 
 
 def _grant(entry: dict[str, Any]) -> tuple[str, str, str]:

@@ -8,6 +8,7 @@ cleared. The same dict form travels through the Python API, the admin route and 
 """
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -25,6 +26,16 @@ REQUEST_KINDS = (THROTTLE, SERVER_ERRORS, SLOW, DROP)
 DEPLOYMENT_KINDS = (FAIL_DEPLOYMENT, NEVER_READY)
 KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS
 
+
+def cli_name(kind: str) -> str:
+    """The one name of a kind on the command line, in `serve --fault NAME:...` and `emulator fault
+    NAME`: the kind with dashes (`fail-deployment`), and `errors` for server errors."""
+    return "errors" if kind == SERVER_ERRORS else kind.replace("_", "-")
+
+
+CLI_NAMES = {kind: cli_name(kind) for kind in KINDS}
+_BY_CLI_NAME = {name: kind for kind, name in CLI_NAMES.items()}
+
 DEFAULT_FAILURE_MESSAGE = (
     "Container build failed: could not resolve the model's Python environment "
     "(emulated deployment failure)."
@@ -39,6 +50,24 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
     FAIL_DEPLOYMENT: ("message",),
     NEVER_READY: (),
 }
+
+
+# Upper bounds: beyond them a value is a typo (`1e308`), and asyncio cannot sleep that long anyway.
+# A slow answer past an hour is no answer: every client has timed out long before.
+MAX_SLOW_SECONDS = 3600.0
+MAX_RETRY_AFTER_SECONDS = 3600
+
+
+def check_seconds(value: Any, field: str, *, maximum: float, positive: bool = False) -> float:
+    """A finite number of seconds in [0, maximum] (or (0, maximum]); `FaultSpecError` otherwise.
+    `nan` and `inf` are refused: they would never end a wait, nor appear in valid JSON."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise FaultSpecError(f"{field}: must be a finite number of seconds, got {value!r}")
+    if value < 0 or (positive and value == 0):
+        raise FaultSpecError(f"{field}: must be {'> 0' if positive else '>= 0'}, got {value!r}")
+    if value > maximum:
+        raise FaultSpecError(f"{field}: must be at most {maximum:g} seconds, got {value!r}")
+    return float(value)
 
 
 class FaultSpecError(ValueError):
@@ -75,9 +104,10 @@ class Fault:
         unknown = sorted(set(spec) - known)
         if unknown:
             raise FaultSpecError(f"unknown fault field(s): {', '.join(unknown)}")
-        kind = str(spec.get("kind", "")).replace("-", "_")
+        raw_kind = str(spec.get("kind", ""))
+        kind = _BY_CLI_NAME.get(raw_kind, raw_kind.replace("-", "_"))
         if kind not in KINDS:
-            raise FaultSpecError(f"kind: must be one of {', '.join(KINDS)}, got {spec.get('kind')!r}")
+            raise FaultSpecError(f"kind: must be one of {', '.join(CLI_NAMES.values())}, got {spec.get('kind')!r}")
         fault = cls(kind=kind)
         endpoint = spec.get("endpoint")
         if endpoint not in (None, "", "*"):
@@ -94,17 +124,17 @@ class Fault:
         if kind in DEPLOYMENT_KINDS and fault.count is not None:
             raise FaultSpecError(f"count: {kind} applies until cleared and takes no count")
         retry_after = _optional_int(spec, "retry_after", minimum=0)
+        if retry_after is not None and retry_after > MAX_RETRY_AFTER_SECONDS:
+            raise FaultSpecError(f"retry_after: must be at most {MAX_RETRY_AFTER_SECONDS} seconds, got {retry_after}")
         fault.retry_after = 1 if retry_after is None else retry_after
         status = _optional_int(spec, "status", minimum=500)
         if status is not None and status > 599:
             raise FaultSpecError(f"status: must be a 5xx status, got {status}")
         fault.status = 503 if status is None else status
-        seconds = spec.get("seconds", 0.0)
-        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or seconds < 0:
-            raise FaultSpecError(f"seconds: must be a number >= 0, got {seconds!r}")
-        if kind == SLOW and seconds <= 0:
+        if kind == SLOW and "seconds" not in spec:
             raise FaultSpecError("seconds: slow needs a delay > 0")
-        fault.seconds = float(seconds)
+        fault.seconds = check_seconds(spec.get("seconds", 0.0), "seconds", maximum=MAX_SLOW_SECONDS,
+                                      positive=kind == SLOW)
         message = spec.get("message")
         if message is not None:
             if not isinstance(message, str) or not message.strip():

@@ -40,6 +40,15 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
         if error.status < 400:
             raise
         return error_response(apierrors.ApiError(error.status, error.reason.upper().replace(" ", "_"), error.reason))
+    except RecursionError:
+        # json (and anything walking a body) recurses per level: a body nested that deep is the
+        # client's mistake, not the server's.
+        return error_response(apierrors.malformed("Request body is nested too deeply to be parsed."))
+    except ConnectionError:
+        # The client went away mid-request (a reset, a closed connection while its body was read):
+        # nobody is left to answer, and nothing failed here.
+        log.debug("client disconnected during %s %s", request.method, request.path)
+        raise asyncio.CancelledError() from None
     except Exception:
         log.exception("internal error answering %s %s", request.method, request.path)
         return error_response(apierrors.ApiError(500, "INTERNAL_ERROR", "The emulator failed to answer this request."))

@@ -10,9 +10,9 @@ import threading
 from typing import Any, Mapping
 
 from .auth import resolve_token
-from .faults import DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW, THROTTLE, Fault
+from .faults import DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW, THROTTLE, Fault, check_seconds
 from .server import RunningServer, start_server
-from .defaults import DEFAULT_DEPLOY_SECONDS
+from .defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
 from .workspace import Workspace
 
 
@@ -40,6 +40,7 @@ class Emulator:
         deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
         seed: int | None = None,
     ):
+        check_seconds(deploy_seconds, "deploy_seconds", maximum=MAX_DEPLOY_SECONDS)
         self.token = resolve_token(token)
         self.host = host
         self.port = port
@@ -107,6 +108,7 @@ class Emulator:
     # -- timing ------------------------------------------------------------------------
     def set_deploy_seconds(self, seconds: float, endpoint: str | None = None) -> None:
         """How long deployments take, for one endpoint or by default (running ones too)."""
+        check_seconds(seconds, "seconds", maximum=MAX_DEPLOY_SECONDS)
         self.workspace.endpoints.set_deploy_seconds(seconds, endpoint)
 
     # -- faults ------------------------------------------------------------------------
