@@ -27,7 +27,7 @@ def test_an_unreachable_host_is_a_setup_error(tmp_path: Path) -> None:
     result = run("--out", str(out), "--host", f"http://127.0.0.1:{_closed_port()}", "--token", TOKEN,
                  "--timeout", "2")
     assert result.exit_code == 2, result.output
-    assert "Error:" in result.output and "Traceback" not in result.output
+    assert "Error:" in result.output and "connection refused" in result.output and "Traceback" not in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
 
 
@@ -86,6 +86,9 @@ def test_a_read_only_folder_is_refused(emu, tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("args, message", [
     (["--stack-id", "bad id"], "--stack-id"),
+    (["--host", "https://someone:s3cret-pass@example.com"], "credentials in the URL are refused"),
+    (["--host", "example.com"], "it needs a scheme"),
+    (["--timeout", "inf"], "--timeout"),
     (["--environment", "Prod"], "--environment"),
     (["--environment", "prod", "--endpoint", "dev-chat"], "not named prod-*"),
 ])
@@ -93,6 +96,7 @@ def test_bad_options_are_named(tmp_path: Path, args: list[str], message: str) ->
     result = run("--out", str(tmp_path / "adopted.py"), "--host", "http://127.0.0.1:1", "--token", TOKEN, *args)
     assert result.exit_code == 2
     assert message in result.output
+    assert "s3cret-pass" not in result.output
     assert list(tmp_path.iterdir()) == []
 
 

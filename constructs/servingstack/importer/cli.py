@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from ..check.auth import Connection, make_client, verify_access
+from ..check.connect import check_host_url, check_timeout
 from ..check.errors import SetupError, UsageError
 from ..check.redact import Redactor
 from ..check.retry import Deadline
@@ -65,9 +66,13 @@ def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     redactor = Redactor([token])
     try:
+        timeout = check_timeout(timeout)
+        host = check_host_url(host) if host is not None else None
         _check_options(out, stack_id, environment, endpoints)
-        client = make_client(Connection(host=host, token=token, profile=profile), timeout, redactor)
+        # One deadline from the first connection attempt on, as the checker keeps it.
         deadline = Deadline(timeout)
+        client = make_client(Connection(host=host, token=token, profile=profile), timeout, redactor,
+                             deadline=deadline)
         verify_access(client, deadline, redactor)
         live = read_endpoints(client, list(endpoints) or None, deadline, redactor)
         live, skipped = _select(live, environment, bool(endpoints))
