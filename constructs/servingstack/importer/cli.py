@@ -25,14 +25,14 @@ _STACK_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 _ENVIRONMENT = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 
 
-_EXAMPLE = """\b
-Example: adopt the prod endpoints, synthesize, and plan (the plan imports, it creates nothing)
+EPILOG = """\b
+Examples:
   servingstack import --out adopted.py --environment prod --host https://my.cloud.databricks.com
-  python adopted.py && cd cdktf.out/stacks/imported && terraform init && terraform plan
+  servingstack import --out chat.py --endpoint prod-chat --profile prod --no-import-blocks
 """
 
 
-@click.command("import", epilog=_EXAMPLE)
+@click.command("import", epilog=EPILOG)
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path),
               help="The Python file to write (replaced only once it is complete).")
 @click.option("--stack-id", default=DEFAULT_STACK_ID, show_default=True, help="Id of the generated stack.")
@@ -56,7 +56,8 @@ def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[
     and writes one ServingEndpoint per endpoint, with its grants and Terraform import blocks.
     Secrets stay secret references; a key the service hides (given in plaintext) becomes a
     placeholder reference with a comment. Whatever cannot be declared is a comment at the
-    endpoint and a warning here.
+    endpoint and a warning here. Then `python adopted.py` synthesizes cdktf.out/stacks/imported,
+    where `terraform plan` adopts the endpoints (import blocks) instead of creating them.
 
     \b
     Exit codes:
