@@ -1,4 +1,7 @@
-# Each target installs what it needs, so a fresh machine needs only Python 3.11, Node and make.
+# Each target installs what it needs, so a fresh machine needs only Python 3.11, npm and make.
+# ENGINE=cdktf (the default, Pipfile -> .venv) or ENGINE=cdktn (CDK Terrain,
+# engines/cdktn/Pipfile -> .venv-cdktn) picks the engine of `make synth|demo|bench|test`;
+# a plain `make test` runs the whole suite on cdktf and the engine-facing tests on cdktn.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
@@ -7,30 +10,54 @@ export PIPENV_YES := 1
 export PIPENV_NOSPIN := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
-export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 export CHECKPOINT_DISABLE := 1
 
 PYTHON ?= python3
-VENV_PY := .venv/bin/python
+ENGINE ?=
+VENV_cdktf := .venv
+VENV_cdktn := .venv-cdktn
+ifeq ($(ENGINE),)
+VENV := $(VENV_cdktf)
+else ifneq ($(filter $(ENGINE),cdktf cdktn),)
+VENV := $(VENV_$(ENGINE))
+export SERVINGSTACK_CDK_ENGINE := $(ENGINE)
+else
+$(error ENGINE must be cdktf or cdktn, not '$(ENGINE)')
+endif
+VENV_PY := $(VENV)/bin/python
+# The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
+CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
 .PHONY: help install synth demo test bench clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
-	@echo "make test   run the test suite"
+	@echo "make test   run the test suite (on cdktf, and the engine-facing tests on cdktn)"
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
 	@echo "make bench  servingstack against the raw provider bindings, N = 1 to 1000 endpoints"
+	@echo "ENGINE=cdktn (CDK Terrain) or ENGINE=cdktf picks the engine of each of them"
+
+pipenv:
+	@$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check pipenv
 
 .venv/.installed: Pipfile.lock pyproject.toml
-	$(PYTHON) -m pipenv --version >/dev/null 2>&1 || $(PYTHON) -m pip install --quiet --disable-pip-version-check pipenv
+	@$(MAKE) --no-print-directory pipenv
 	$(PYTHON) -m pipenv sync --dev
+	touch $@
+
+# pipenv installs into the virtualenv named by VIRTUAL_ENV when it may use one.
+.venv-cdktn/.installed: engines/cdktn/Pipfile.lock pyproject.toml
+	@$(MAKE) --no-print-directory pipenv
+	$(PYTHON) -m venv .venv-cdktn
+	VIRTUAL_ENV=$(CURDIR)/.venv-cdktn PIPENV_IGNORE_VIRTUALENVS=0 PIPENV_PIPFILE=engines/cdktn/Pipfile \
+		$(PYTHON) -m pipenv sync --dev
 	touch $@
 
 node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-install: .venv/.installed
+install: $(VENV)/.installed node_modules/.installed
 
 synth: install
 	$(VENV_PY) main.py
@@ -39,8 +66,14 @@ synth: install
 demo: install
 	$(VENV_PY) -m servingstack.demo
 
-test: install node_modules/.installed
+ifeq ($(ENGINE),)
+test: .venv/.installed .venv-cdktn/.installed node_modules/.installed
+	SERVINGSTACK_CDK_ENGINE=cdktf .venv/bin/python -m pytest
+	SERVINGSTACK_CDK_ENGINE=cdktn .venv-cdktn/bin/python -m pytest $(CDKTN_TESTS)
+else
+test: install
 	$(VENV_PY) -m pytest
+endif
 
 # The synth benchmark's table (README, "Performance"); the emulator and checker benchmarks
 # run with `.venv/bin/python bench/emulator_bench.py` and `bench/check_bench.py`.
@@ -48,4 +81,4 @@ bench: install
 	$(VENV_PY) bench/synth.py
 
 clean:
-	rm -rf cdktf.out .venv node_modules
+	rm -rf cdktf.out .venv .venv-cdktn node_modules

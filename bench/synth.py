@@ -3,17 +3,22 @@
 
 The same fleet of N endpoints (two served entities with a 90/10 split, an AI gateway
 with rate limits and usage tracking, tags, one permissions resource each) is built and
-synthesized once with servingstack and once with the raw `cdktf_cdktf_provider_databricks`
-classes, each as a whole process (start-up included), alternating A/B, several runs.
-Reports the median wall time, the median peak memory of the process tree (Python and
-its Node jsii kernel) and the servingstack/raw ratios, and checks that both synthesize
-the same resources.
+synthesized once with servingstack and once with the raw provider classes of the active engine
+(`cdktf_cdktf_provider_databricks` on cdktf, `cdktn_provider_databricks` on CDK Terrain), each as
+a whole process (start-up included), alternating A/B, several runs. Both run on the same engine
+and the same Node (the project's, as servingstack picks them: SERVINGSTACK_CDK_ENGINE, JSII_NODE).
+Reports the median wall time, the median CPU time (user + system of the process and the
+children it waited for, its Node jsii kernel included: steadier than wall time on a shared
+machine), the median peak memory of the process tree (Python and its Node jsii kernel) and
+the servingstack/raw ratios, and checks that both synthesize the same resources.
 
     .venv/bin/python bench/synth.py [--sizes 1,10,100,500,1000] [--runs 5] [--json FILE]
+    make bench ENGINE=cdktn      # the same on CDK Terrain (.venv-cdktn)
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import statistics
@@ -46,13 +51,19 @@ def build_servingstack(app: object, n: int) -> None:
 
 
 def build_raw(app: object, n: int) -> None:
-    from cdktf import TerraformStack
-    from cdktf_cdktf_provider_databricks.model_serving import (
-        ModelServing, ModelServingAiGateway, ModelServingAiGatewayRateLimits, ModelServingAiGatewayUsageTrackingConfig,
-        ModelServingConfigA, ModelServingConfigServedEntities, ModelServingConfigTrafficConfig,
-        ModelServingConfigTrafficConfigRoutes, ModelServingTags)
-    from cdktf_cdktf_provider_databricks.permissions import Permissions, PermissionsAccessControl
-    from cdktf_cdktf_provider_databricks.provider import DatabricksProvider
+    # What a user of the raw bindings writes: `from <provider package>.model_serving import ...`.
+    core, provider = _engine_modules()
+    TerraformStack = importlib.import_module(core).TerraformStack
+    ms = importlib.import_module(f"{provider}.model_serving")
+    perms = importlib.import_module(f"{provider}.permissions")
+    DatabricksProvider = importlib.import_module(f"{provider}.provider").DatabricksProvider
+    ModelServing, ModelServingAiGateway = ms.ModelServing, ms.ModelServingAiGateway
+    ModelServingAiGatewayRateLimits = ms.ModelServingAiGatewayRateLimits
+    ModelServingAiGatewayUsageTrackingConfig = ms.ModelServingAiGatewayUsageTrackingConfig
+    ModelServingConfigA, ModelServingConfigServedEntities = ms.ModelServingConfigA, ms.ModelServingConfigServedEntities
+    ModelServingConfigTrafficConfig = ms.ModelServingConfigTrafficConfig
+    ModelServingConfigTrafficConfigRoutes, ModelServingTags = ms.ModelServingConfigTrafficConfigRoutes, ms.ModelServingTags
+    Permissions, PermissionsAccessControl = perms.Permissions, perms.PermissionsAccessControl
 
     stack = TerraformStack(app, "fleet")
     DatabricksProvider(stack, "databricks")
@@ -77,10 +88,16 @@ def build_raw(app: object, n: int) -> None:
             PermissionsAccessControl(group_name="ml-platform", permission_level="CAN_MANAGE")])
 
 
-def child(implementation: str, n: int, outdir: str) -> None:
-    os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-    from cdktf import App
+ENGINE_MODULES = {"cdktf": ("cdktf", "cdktf_cdktf_provider_databricks"),
+                  "cdktn": ("cdktn", "cdktn_provider_databricks")}
 
+
+def _engine_modules() -> tuple[str, str]:
+    return ENGINE_MODULES[os.environ["SERVINGSTACK_CDK_ENGINE"]]
+
+
+def child(implementation: str, n: int, outdir: str) -> None:
+    App = importlib.import_module(_engine_modules()[0]).App
     app = App(outdir=outdir)
     (build_servingstack if implementation == "servingstack" else build_raw)(app, n)
     app.synth()
@@ -104,8 +121,8 @@ def _tree_rss_kib(pid: int) -> int:
     return total
 
 
-def run_once(implementation: str, n: int, outdir: str) -> tuple[float, int]:
-    """Wall seconds and peak tree memory (MiB) of one whole synth process."""
+def run_once(implementation: str, n: int, outdir: str) -> tuple[float, float, int]:
+    """Wall seconds, CPU seconds and peak tree memory (MiB) of one whole synth process."""
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, __file__, "--child", implementation, str(n), outdir])
     peak = 0
@@ -119,13 +136,15 @@ def run_once(implementation: str, n: int, outdir: str) -> tuple[float, int]:
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
-    code = process.wait()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = code = os.waitstatus_to_exitcode(status)
     elapsed = time.perf_counter() - start
+    cpu = usage.ru_utime + usage.ru_stime
     done.set()
     sampler.join()
     if code != 0:
         raise SystemExit(f"{implementation} synth of {n} endpoints failed with exit code {code}")
-    return elapsed, peak // 1024
+    return elapsed, cpu, peak // 1024
 
 
 def resources(outdir: str) -> dict[str, object]:
@@ -150,34 +169,51 @@ def main() -> None:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
-    print(f"{args.runs} runs per size, alternating servingstack/raw; medians of whole processes", flush=True)
-    print("| endpoints | servingstack s | raw s | time ratio | servingstack MiB | raw MiB | memory ratio | "
-          "ms per endpoint (servingstack) |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
+    # The engine and Node servingstack would pick, handed to both children alike.
+    from servingstack import _cdk
+
+    os.environ["SERVINGSTACK_CDK_ENGINE"] = _cdk.ENGINE.name
+    if os.environ.get("JSII_NODE"):
+        node = subprocess.run([os.environ["JSII_NODE"], "--version"], capture_output=True, text=True).stdout.strip()
+    else:
+        node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
+    print(f"engine {_cdk.ENGINE.name} (provider {_cdk.ENGINE.provider_version}), Node {node}, Python "
+          f"{sys.version.split()[0]}; {args.runs} runs per size, alternating servingstack/raw; medians of whole "
+          "processes", flush=True)
+    print("| endpoints | servingstack s | raw s | time ratio | servingstack CPU s | raw CPU s | CPU ratio | "
+          "servingstack MiB | raw MiB | memory ratio | CPU ms per endpoint (servingstack, raw) |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
         for n in sizes:
             times: dict[str, list[float]] = {i: [] for i in IMPLEMENTATIONS}
+            cpus: dict[str, list[float]] = {i: [] for i in IMPLEMENTATIONS}
             memory: dict[str, list[int]] = {i: [] for i in IMPLEMENTATIONS}
             for run in range(args.runs):
                 order = IMPLEMENTATIONS if run % 2 == 0 else IMPLEMENTATIONS[::-1]
                 for implementation in order:
                     outdir = os.path.join(scratch, f"{implementation}-{n}-{run}")
-                    elapsed, peak = run_once(implementation, n, outdir)
+                    elapsed, cpu, peak = run_once(implementation, n, outdir)
                     times[implementation].append(elapsed)
+                    cpus[implementation].append(cpu)
                     memory[implementation].append(peak)
                 if run == 0 and resources(os.path.join(scratch, f"servingstack-{n}-0")) != resources(
                         os.path.join(scratch, f"raw-{n}-0")):
                     raise SystemExit(f"servingstack and raw synthesized different resources for {n} endpoints")
             row = {"endpoints": n, **{f"{i}_seconds": statistics.median(times[i]) for i in IMPLEMENTATIONS},
+                   **{f"{i}_cpu_seconds": statistics.median(cpus[i]) for i in IMPLEMENTATIONS},
                    **{f"{i}_mib": statistics.median(memory[i]) for i in IMPLEMENTATIONS}}
             row["time_ratio"] = row["servingstack_seconds"] / row["raw_seconds"]
+            row["cpu_ratio"] = row["servingstack_cpu_seconds"] / row["raw_cpu_seconds"]
             row["memory_ratio"] = row["servingstack_mib"] / row["raw_mib"]
             results.append(row)
-            per_endpoint = ((row["servingstack_seconds"] - results[0]["servingstack_seconds"]) /
-                            max(n - sizes[0], 1) * 1000) if n > sizes[0] else float("nan")
+            # Per endpoint: the CPU slope from the first size; the first size has none to show.
+            slopes = [(row[f"{i}_cpu_seconds"] - results[0][f"{i}_cpu_seconds"]) / (n - sizes[0]) * 1000
+                      for i in IMPLEMENTATIONS] if n > sizes[0] else []
+            per_endpoint = ", ".join(f"{s:.1f}" for s in slopes) or "-"
             print(f"| {n} | {row['servingstack_seconds']:.2f} | {row['raw_seconds']:.2f} | {row['time_ratio']:.2f} | "
+                  f"{row['servingstack_cpu_seconds']:.2f} | {row['raw_cpu_seconds']:.2f} | {row['cpu_ratio']:.2f} | "
                   f"{row['servingstack_mib']:.0f} | {row['raw_mib']:.0f} | {row['memory_ratio']:.2f} | "
-                  f"{per_endpoint:.1f} |", flush=True)
+                  f"{per_endpoint} |", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -14,6 +14,7 @@ from typing import Any
 from .entities import CustomModel, ExternalModel, FeatureSpec, FoundationModel, ProvisionedThroughput
 from .errors import Problem, StackFileError, ValidationError
 from .gateway import AiGateway, Guardrail, InferenceTable, RateLimit
+from .newer_fields import Telemetry
 from .permissions import LEVELS as PERMISSION_LEVELS
 from .providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
                         GoogleVertexAI, OpenAI, PaLM)
@@ -47,7 +48,7 @@ __all__ = [
     "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
     "ProductionPack", "ProvisionedThroughput", "RateLimit", "Rule", "SecretRef", "ServingApp", "ServingEndpoint",
     "ServingStack", "Severity", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "suppress",
-    "synthesize",
+    "synthesize", "Telemetry",
 ]
 
 

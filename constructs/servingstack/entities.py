@@ -81,6 +81,9 @@ class ProvisionedThroughput:
     name: str | None = None
     task: str = "llm/v1/chat"
     scale_to_zero: bool | None = None
+    # Scale beyond the provisioned capacity on traffic spikes (service default on); provider 1.138,
+    # needs the cdktn engine (see newer_fields.py).
+    burst_scaling_enabled: bool | None = None
 
     def served_name(self) -> str:
         return self.name or _default_name(self.entity_name, self.entity_version)
@@ -93,6 +96,7 @@ class ProvisionedThroughput:
             "max_provisioned_throughput": self.max_provisioned_throughput,
             "provisioned_model_units": self.provisioned_model_units,
             "scale_to_zero_enabled": self.scale_to_zero,
+            "burst_scaling_enabled": self.burst_scaling_enabled,
         })
 
     def problems(self) -> list[Problem]:

@@ -75,7 +75,8 @@ class Cohere:
 
 @dataclass(frozen=True)
 class AmazonBedrock:
-    """Bedrock with access keys, or with an instance profile (`instance_profile_arn`)."""
+    """Bedrock with access keys, an instance profile (`instance_profile_arn`) or a Unity Catalog
+    service credential (`uc_service_credential_name`, provider 1.138: needs the cdktn engine)."""
 
     provider: ClassVar[str] = "amazon-bedrock"
     config_field: ClassVar[str] = "amazon_bedrock_config"
@@ -84,10 +85,12 @@ class AmazonBedrock:
     access_key_id: SecretValue | None = None
     secret_access_key: SecretValue | None = None
     instance_profile_arn: str | None = None
+    uc_service_credential_name: str | None = None
 
     def to_api(self) -> dict[str, Any]:
         return _settings({"aws_region": self.region, "bedrock_provider": self.bedrock_provider,
-                          "instance_profile_arn": self.instance_profile_arn},
+                          "instance_profile_arn": self.instance_profile_arn,
+                          "uc_service_credential_name": self.uc_service_credential_name},
                          aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from typing import Any, Iterable, Mapping
 
+from . import newer_fields
 from .errors import Problem
 
 # Sources named in the comments below:
@@ -126,6 +127,7 @@ def validate_endpoint(request: Mapping[str, Any], *, allow_plaintext_secrets: bo
         problems += validate_ai_gateway(request["ai_gateway"])
     problems += validate_tags(request.get("tags") or [])
     problems += validate_telemetry(request.get("telemetry_config"))
+    problems += newer_fields.validate(request)
     return problems
 
 
@@ -412,7 +414,8 @@ def _validate_bedrock(settings: Mapping[str, Any], where: str) -> list[Problem]:
     # access keys" (newer providers add a Unity Catalog service credential).
     has_keys = _has_key(settings, "aws_access_key_id") and _has_key(settings, "aws_secret_access_key")
     if not (has_keys or settings.get("instance_profile_arn") or settings.get("uc_service_credential_name")):
-        problems.append(Problem(where, "needs aws_access_key_id and aws_secret_access_key, or instance_profile_arn"))
+        problems.append(Problem(where, "needs aws_access_key_id and aws_secret_access_key, instance_profile_arn "
+                                       "or uc_service_credential_name"))
     return problems
 
 

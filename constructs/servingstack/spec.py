@@ -11,6 +11,7 @@ from . import rules, secret_values
 from .entities import ServedEntity
 from .errors import Problem, ValidationError
 from .gateway import AiGateway
+from .newer_fields import Telemetry, engine_problems, validate_workspace_id
 from .secrets import Plaintext
 from .traffic import routes
 
@@ -47,6 +48,9 @@ class EndpointSpec:
     - `task`: what the endpoint answers, for the checker's smoke query; default from the entities.
     - `sample_request`: the body of the checker's smoke query (custom models).
     - `allow_plaintext_secrets`: default False; True lets `Plaintext(...)` keys into Terraform state.
+    - `telemetry`: default none; a `Telemetry` (Unity Catalog tables for logs, metrics, traces).
+    - `workspace_id`: default the provider's workspace; the provider's `provider_config.workspace_id`,
+      so one provider can manage endpoints in several workspaces. Both need the cdktn engine.
     """
 
     name: str
@@ -63,6 +67,8 @@ class EndpointSpec:
     task: str | None = None
     sample_request: Mapping[str, Any] | None = None
     allow_plaintext_secrets: bool = False
+    telemetry: Telemetry | None = None
+    workspace_id: str | None = None
 
     def entities(self) -> list[ServedEntity]:
         # A single entity may be passed bare.
@@ -94,6 +100,9 @@ class EndpointSpec:
                     "email_notifications": self.email_notifications.to_api()
                     if isinstance(self.email_notifications, EmailNotifications) else None}
         request.update({k: v for k, v in optional.items() if v is not None})
+        if self.telemetry is not None:
+            request["telemetry_config"] = (self.telemetry.to_api() if isinstance(self.telemetry, Telemetry)
+                                           else self.telemetry)
         return request
 
     def resolved_task(self) -> str | None:
@@ -153,11 +162,15 @@ class EndpointSpec:
         return []
 
     def validate(self, path: str, name_prefix: str = "",
-                 default_tags: Mapping[str, str] | None = None) -> dict[str, Any]:
+                 default_tags: Mapping[str, str] | None = None, engine: str | None = None) -> dict[str, Any]:
         """The API request, once it has no problem; else one `ValidationError` with every problem,
-        named by construct path and field."""
+        named by construct path and field. `engine` (cdktf or cdktn) refuses the fields its
+        provider binding lacks."""
         request = self.request(name_prefix, default_tags)
         problems = self._problems(request)
+        problems += validate_workspace_id(self.workspace_id)
+        if engine is not None:
+            problems += engine_problems(engine, request, self.workspace_id)
         if problems:
             raise ValidationError(path, problems)
         return request

@@ -76,6 +76,6 @@ class ServingStack(_cdk.TerraformStack):
             return
         key = re.sub(r"[^A-Za-z0-9_]", "_", id)
         _cdk.output(self, f"{key}_name", endpoint.endpoint_name, f"name of serving endpoint {id}")
-        _cdk.output(self, f"{key}_serving_endpoint_id", endpoint.serving_endpoint_id,
+        _cdk.output(self, f"{key}_serving_endpoint_id", endpoint.reference_in_stack("serving_endpoint_id"),
                     f"id of serving endpoint {id}")
-        _cdk.output(self, f"{key}_url", endpoint.endpoint_url, f"URL of serving endpoint {id}")
+        _cdk.output(self, f"{key}_url", endpoint.reference_in_stack("endpoint_url"), f"URL of serving endpoint {id}")

@@ -17,7 +17,8 @@ from .errors import StackFileError
 STACK_FILE = "cdk.tf.json"
 METADATA_KEY = "servingstack"
 _TERRAFORM_ONLY = {"timeouts", "//", "depends_on", "lifecycle", "provider", "count", "for_each",
-                   "provisioner", "connection"}
+                   "provisioner", "connection",
+                   "provider_config"}  # provider 1.138: which workspace the provider manages it in
 _REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
 
 

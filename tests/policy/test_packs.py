@@ -104,11 +104,11 @@ def test_a_rule_configured_two_ways_is_an_error_not_a_silent_choice():
         combine([BaselinePack(), imposter])
 
 
-def test_rules_packs_and_suppressions_import_without_cdktf_or_jsii():
+def test_rules_packs_and_suppressions_import_without_either_engine_or_jsii():
     import subprocess
     import sys
 
     code = ("import sys, servingstack, servingstack.policy; from servingstack import BaselinePack, suppress; "
-            "print(any(m.split('.')[0] in ('cdktf', 'jsii') for m in sys.modules))")
+            "print(any(m.split('.')[0] in ('cdktf', 'cdktn', 'jsii', 'constructs', 'cdktf_cdktf_provider_databricks', 'cdktn_provider_databricks') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"

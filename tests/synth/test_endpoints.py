@@ -6,6 +6,7 @@ import pytest
 from servingstack import (AiGateway, AmazonBedrock, Anthropic, Backend, CustomModel, ExistingEndpoint, ExternalModel,
                           FoundationModel, Guardrail, InferenceTable, OpenAI, Plaintext, ProvisionedThroughput,
                           RateLimit, ServingApp, ServingEndpoint, ServingStack, ValidationError, canary, secret)
+from servingstack import _cdk
 
 
 def serving(doc, logical_id):
@@ -163,7 +164,7 @@ def test_stack_provider_backend_and_prefix(one_stack):
     assert doc["provider"]["databricks"] == [{"host": "https://example.cloud.databricks.com"}]
     assert doc["terraform"]["backend"] == {"s3": {"bucket": "tf-state", "key": "serving/prod.tfstate",
                                                   "region": "eu-west-1"}}
-    assert doc["terraform"]["required_providers"]["databricks"]["version"] == "1.99.0"
+    assert doc["terraform"]["required_providers"]["databricks"]["version"] == _cdk.ENGINE.provider_version
     assert serving(doc, "a")["name"] == "p_a"
 
 

@@ -13,9 +13,9 @@ from servingstack import (AI21Labs, AiGateway, AmazonBedrock, Anthropic, Cohere,
 from servingstack.permissions import access_control, grant
 
 
-def test_the_library_imports_without_cdktf_or_jsii():
+def test_the_library_imports_without_either_engine_or_jsii():
     code = ("import sys, servingstack, servingstack.rules, servingstack.stackfile; "
-            "print(any(m.split('.')[0] in ('cdktf', 'jsii', 'cdktf_cdktf_provider_databricks') for m in sys.modules))")
+            "print(any(m.split('.')[0] in ('cdktf', 'cdktn', 'jsii', 'constructs', 'cdktf_cdktf_provider_databricks', 'cdktn_provider_databricks') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
 

@@ -21,7 +21,8 @@ Severity = Literal["drift", "note"]
 # Served entity fields compared when declared, in report order.
 ENTITY_FIELDS = ("entity_name", "entity_version", "workload_size", "workload_type", "scale_to_zero_enabled",
                  "min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units",
-                 "min_provisioned_concurrency", "max_provisioned_concurrency", "instance_profile_arn")
+                 "min_provisioned_concurrency", "max_provisioned_concurrency", "instance_profile_arn",
+                 "burst_scaling_enabled")
 EXTERNAL_MODEL_FIELDS = ("name", "provider", "task")
 GUARDRAIL_FIELDS = ("safety", "invalid_keywords", "valid_topics")
 
@@ -92,6 +93,11 @@ def compare_entities(declared: list[dict[str, Any]], live: list[dict[str, Any]])
         if entity.get("external_model"):
             differences += _compare_fields(f"{path}.external_model", entity["external_model"],
                                            live_entity.get("external_model") or {}, EXTERNAL_MODEL_FIELDS)
+            differences += _compare_fields(
+                f"{path}.external_model.amazon_bedrock_config",
+                entity["external_model"].get("amazon_bedrock_config") or {},
+                (live_entity.get("external_model") or {}).get("amazon_bedrock_config") or {},
+                ("uc_service_credential_name",))
     for name, entity in live_by_name.items():
         if name not in declared_by_name:
             model = (entity.get("external_model") or {}).get("name") or entity.get("entity_name")
@@ -197,4 +203,19 @@ def compare(declared: dict[str, Any], live: dict[str, Any]) -> list[Difference]:
     if declared.get("route_optimized") is not None and not _same(declared["route_optimized"],
                                                                  live.get("route_optimized") or False):
         differences.append(Difference("route_optimized", declared["route_optimized"], live.get("route_optimized")))
+    differences += compare_telemetry(declared.get("telemetry_config"), live.get("telemetry_config"))
+    return differences
+
+
+def compare_telemetry(declared: dict[str, Any] | None, live: dict[str, Any] | None) -> list[Difference]:
+    """`telemetry_config` (provider 1.138), field by field where declared."""
+    if not declared:
+        return []
+    live = live or {}
+    differences = _compare_fields("telemetry_config", declared, live,
+                                  ("telemetry_profile_id", "enabled_telemetry_features"))
+    for block in ("table_names", "inference_table_config"):
+        if declared.get(block):
+            differences += _compare_fields(f"telemetry_config.{block}", declared[block], live.get(block) or {},
+                                           declared[block].keys())
     return differences

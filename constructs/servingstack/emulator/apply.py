@@ -25,6 +25,7 @@ from databricks.sdk.service.serving import (
     RateLimit,
     ServingEndpointAccessControlRequest,
     ServingEndpointDetailed,
+    TelemetryConfig,
 )
 
 from servingstack.rules import default_entity_name, validate_endpoint
@@ -236,6 +237,7 @@ def _apply_endpoint(
             ),
             budget_policy_id=request.get("budget_policy_id"),
             rate_limits=[RateLimit.from_dict(r) for r in request.get("rate_limits") or []] or None,
+            telemetry_config=_telemetry(request),
         ).response
         return Change(CREATED, resource, declared.name, deploys=True), live
 
@@ -258,6 +260,10 @@ def _apply_endpoint(
     if request.get("ai_gateway") and not _covers((live.ai_gateway.as_dict() if live.ai_gateway else {}), request["ai_gateway"]):
         client.serving_endpoints.put_ai_gateway(declared.name, **_gateway_kwargs(request["ai_gateway"]))
         details.append("ai_gateway")
+    if request.get("telemetry_config") and not _covers(
+            live.telemetry_config.as_dict() if live.telemetry_config else {}, request["telemetry_config"]):
+        client.serving_endpoints.patch_telemetry_config(declared.name, telemetry_config=_telemetry(request))
+        details.append("telemetry_config")
     add, delete = _tag_changes(request.get("tags") or [], live.tags or [])
     if add or delete:
         client.serving_endpoints.patch(declared.name, add_tags=add or None, delete_tags=delete or None)
@@ -271,6 +277,10 @@ def _apply_endpoint(
         notes.append(f"config{f' v{version}' if version else ''} still deploying (IN_PROGRESS)")
         return Change(UNCHANGED, resource, declared.name, notes, deploying_already=True), live
     return Change(UNCHANGED, resource, declared.name, notes), live
+
+
+def _telemetry(request: dict[str, Any]) -> TelemetryConfig | None:
+    return TelemetryConfig.from_dict(request["telemetry_config"]) if request.get("telemetry_config") else None
 
 
 def _config(request: dict[str, Any], name: str) -> EndpointCoreConfigInput:

@@ -19,9 +19,10 @@ from databricks.sdk.service.serving import (
     RateLimit,
     ServingEndpointDetailed,
     ServingEndpointsAPI,
+    TelemetryConfig,
 )
 
-from servingstack import rules
+from servingstack import newer_fields, rules
 from servingstack.errors import Problem
 
 from . import apierrors
@@ -151,6 +152,17 @@ def parse_notifications(body: Any) -> EmailNotifications | None:
                 problems.append(Problem(f"email_notifications.{key}", "must be a list of email addresses"))
     _check(lambda: problems)
     return EmailNotifications.from_dict(notifications)
+
+
+def parse_telemetry(body: Any) -> dict[str, Any] | None:
+    """`PATCH .../telemetry-config` (SDK `patch_telemetry_config`): the new `telemetry_config`
+    as the SDK reads it back, or None, which removes it."""
+    _require_object(body)
+    telemetry = body.get("telemetry_config")
+    if telemetry is None:
+        return None
+    _check(lambda: rules.validate_telemetry(telemetry) + newer_fields.validate_telemetry_tables(telemetry))
+    return _shaped(lambda: TelemetryConfig.from_dict(telemetry).as_dict())
 
 
 # -- helpers ---------------------------------------------------------------------------

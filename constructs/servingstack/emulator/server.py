@@ -155,6 +155,18 @@ async def patch_notifications(request: web.Request) -> web.Response:
     )
 
 
+async def patch_telemetry_config(request: web.Request) -> web.Response:
+    """`PATCH .../telemetry-config` (SDK `patch_telemetry_config`): replaces it; an empty body removes it."""
+    telemetry = bodies.parse_telemetry(await _json(request))
+    endpoint = _endpoint(request)
+    if telemetry is None:
+        endpoint.extras.pop("telemetry_config", None)
+    else:
+        endpoint.extras["telemetry_config"] = telemetry
+    _workspace(request).endpoints.touch(endpoint)
+    return _detailed(request, endpoint)
+
+
 async def build_logs(request: web.Request) -> web.Response:
     endpoint, entity, failure = _entity_of(request)
     lines = [
@@ -288,6 +300,7 @@ def build_app(workspace: Workspace) -> web.Application:
     r.add_put(f"{API}/{{name}}/rate-limits", put_rate_limits)
     r.add_patch(f"{API}/{{name}}/tags", patch_tags)
     r.add_patch(f"{API}/{{name}}/notifications", patch_notifications)
+    r.add_patch(f"{API}/{{name}}/telemetry-config", patch_telemetry_config)
     r.add_get(f"{API}/{{name}}/served-models/{{entity}}/build-logs", build_logs)
     r.add_get(f"{API}/{{name}}/served-models/{{entity}}/logs", server_logs)
     r.add_get(f"{API}/{{name}}/metrics", export_metrics)
