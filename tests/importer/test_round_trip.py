@@ -38,6 +38,7 @@ def test_a_fleet_made_through_the_sdk_survives_import_synth_apply_and_check(emu,
     result = run_import(emu, out, "--environment", "prod")
 
     assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr  # everything live is declared
     source = out.read_text()
     py_compile.compile(str(out), cfile=str(tmp_path / "adopted.pyc"), doraise=True)
     # The typed classes, the grants, the references and the import blocks are all there.
@@ -121,6 +122,7 @@ def test_the_example_stacks_survive_the_trip_field_by_field(emu, w, tmp_path: Pa
     out = tmp_path / f"{environment}_adopted.py"
     result = run_import(emu, out, "--environment", environment, "--stack-id", environment)
     assert result.exit_code == 0, result.output
+    assert "warning" not in result.stderr
     again = synthesize(out, tmp_path / "imported")
     assert again.returncode == 0, again.stderr
 

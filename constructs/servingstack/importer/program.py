@@ -206,6 +206,10 @@ def _diff(live: Any, declared: Any, path: str, ctx: Context) -> None:
         key = "name" if path.endswith("served_entities") else "served_model_name"
         mine = {item.get(key): item for item in declared or []}
         for index, item in enumerate(live):
+            if key == "served_model_name":
+                # The service shows a route under both names (SDK Route); the program writes one.
+                name = item.get("served_model_name") or item.get("served_entity_name")
+                item = {**{k: v for k, v in item.items() if k != "served_entity_name"}, key: name}
             _diff(item, mine.get(item.get(key)), f"{path}[{index}]", ctx)
         return
     if isinstance(live, list) and isinstance(declared, list) and len(live) == len(declared) and \
