@@ -10,16 +10,27 @@ import sys
 
 from servingstack import (AiGateway, Anthropic, BaselinePack, CustomModel, EmailNotifications, ExternalModel,
                           FoundationModel, Guardrail, InferenceTable, OpenAI, ProductionPack,
-                          ProvisionedThroughput, RateLimit, ServingApp, ServingEndpoint, ServingStack, canary, secret,
-                          suppress, synthesize)
+                          ProvisionedThroughput, ProvisionedThroughputEndpoint, RateLimit, SecretScope, ServingApp,
+                          ServingEndpoint, ServingStack, canary, secret, suppress, synthesize)
 
 # The tags the platform's policy requires of every endpoint (rule SS4).
 OWNER_TAG, COST_TAG = "owner", "cost-center"
 TEAM_TAGS = {OWNER_TAG: "ml-platform", COST_TAG: "cc-4711"}
+# The service principal (application id) that deploys production from CI: it gets the Unity Catalog
+# privileges serving needs and may read the keys' scope (the creator of an endpoint must).
+PROD_DEPLOYER = "0b7e3f2a-9c41-4d8e-b5a6-1e2f3a4b5c6d"
 
 
 def build_fleet(stack: ServingStack, *, production: bool) -> None:
     """The same endpoints in every environment; production gets more capacity and stricter limits."""
+    # The external models' keys. Production declares its scope and who may read it (put the values with
+    # `databricks secrets put-secret llm-keys openai`); dev uses the platform team's shared scope.
+    if production:
+        keys = SecretScope(stack, "llm-keys", name="llm-keys")
+        keys.grant_read(service_principal=PROD_DEPLOYER).grant_manage(group="ml-platform")
+    else:
+        keys = SecretScope.from_name(stack, "llm-keys", name="llm-keys",
+                                     reason="dev shares the development keys the platform team keeps")
     # Pay-per-token foundation model: no capacity to manage.
     assistant = ServingEndpoint(
         stack, "assistant", name="assistant",
@@ -65,8 +76,8 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     gateway = ServingEndpoint(
         stack, "gateway", name="llm-gateway",
         served_entities=[
-            ExternalModel("gpt-4o", OpenAI(api_key=secret("llm-keys", "openai"))),
-            ExternalModel("claude-sonnet-4", Anthropic(api_key=secret("llm-keys", "anthropic"))),
+            ExternalModel("gpt-4o", OpenAI(api_key=keys.secret("openai"))),
+            ExternalModel("claude-sonnet-4", Anthropic(api_key=keys.secret("anthropic"))),
         ],
         traffic={"gpt-4o": 100, "claude-sonnet-4": 0},
         ai_gateway=AiGateway(
@@ -84,7 +95,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     # Embeddings for retrieval, also external.
     embeddings = ServingEndpoint(
         stack, "embeddings", name="embeddings",
-        served_entities=[ExternalModel("text-embedding-3-small", OpenAI(api_key=secret("llm-keys", "openai")),
+        served_entities=[ExternalModel("text-embedding-3-small", OpenAI(api_key=keys.secret("openai")),
                                        task="llm/v1/embeddings")],
         ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=3000 if production else 300)]),
     )
@@ -92,7 +103,20 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
         suppress(embeddings, "SS3", reason="embeds public product documentation only: its payloads are not "
                                            "worth keeping")
 
-    for endpoint in (assistant, summarizer, gateway, embeddings):
+    shared = [assistant, summarizer, gateway, embeddings]
+    if production:
+        # Newer foundation models get reserved capacity through the provider's own resource
+        # (databricks_model_serving_provisioned_throughput).
+        shared.append(ProvisionedThroughputEndpoint(
+            stack, "maverick", name="maverick",
+            served_entities=[ProvisionedThroughput("system.ai.llama-4-maverick", "1", name="maverick",
+                                                   provisioned_model_units=100)],
+            ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=300)],
+                                 inference_table=InferenceTable("ml", "maverick_serving", table_prefix="maverick")),
+            tags={"workload": "interactive"},
+        ))
+
+    for endpoint in shared:
         endpoint.grant_query(group="data-scientists")
         endpoint.grant_manage(group="ml-platform")
     fraud.grant_query(service_principal="6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10")
@@ -111,7 +135,8 @@ def build(app: object) -> None:
         pack = ProductionPack if production else BaselinePack
         stack = ServingStack(app, environment, environment=environment,
                              default_tags={**TEAM_TAGS, "environment": environment},
-                             policy=[pack(owner_tag=OWNER_TAG, cost_tag=COST_TAG)])
+                             policy=[pack(owner_tag=OWNER_TAG, cost_tag=COST_TAG)],
+                             deployer=PROD_DEPLOYER if production else None)
         build_fleet(stack, production=production)
 
 

@@ -2,8 +2,8 @@
 
 The value types (entities, providers, gateway, secrets, traffic helpers, errors) are
 plain Python and import instantly. The constructs (`ServingEndpoint`, `ServingStack`,
-`ServingApp`, `ExistingEndpoint`), `Policy` and `synthesize` load cdktf and jsii on first use,
-so the checker and the emulator never pay for Node. The policy names (packs, rules,
+`ServingApp`, `ExistingEndpoint`, `ProvisionedThroughputEndpoint`, `SecretScope`), `Policy` and
+`synthesize` load cdktf and jsii on first use, so the checker and the emulator never pay for Node. The policy names (packs, rules,
 suppressions) load on first use too.
 """
 from __future__ import annotations
@@ -28,6 +28,9 @@ _LAZY = {
     "ExistingEndpoint": "endpoint",
     "ServingStack": "stack",
     "ServingApp": "apps",
+    "ProvisionedThroughputEndpoint": "provisioned",
+    "SecretScope": "secret_scope",
+    "ExternalSecretScope": "secret_scope",
     "synthesize": "synth",
     "Policy": "policy.aspect",
     "BaselinePack": "policy",
@@ -44,9 +47,11 @@ _LAZY = {
 __all__ = [
     "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "BaselinePack", "Cohere", "CustomModel",
     "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView",
-    "ExistingEndpoint", "ExternalModel", "FeatureSpec", "FoundationModel", "GoogleVertexAI", "Guardrail", "InferenceTable",
+    "ExistingEndpoint", "ExternalModel", "ExternalSecretScope", "FeatureSpec", "FoundationModel", "GoogleVertexAI",
+    "Guardrail", "InferenceTable",
     "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
-    "ProductionPack", "ProvisionedThroughput", "RateLimit", "Rule", "SecretRef", "ServingApp", "ServingEndpoint",
+    "ProductionPack", "ProvisionedThroughput", "ProvisionedThroughputEndpoint", "RateLimit", "Rule", "SecretRef",
+    "SecretScope", "ServingApp", "ServingEndpoint",
     "ServingStack", "Severity", "StackFileError", "ValidationError", "blue_green", "canary", "secret", "suppress",
     "synthesize", "Telemetry",
 ]

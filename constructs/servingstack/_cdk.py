@@ -424,3 +424,93 @@ def import_existing(resource: Any, import_id: str) -> None:
     """Give `resource` a Terraform import block, so the first plan adopts the live object
     `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`)."""
     resource.import_from(import_id)
+
+
+# ---- around the endpoint: provisioned throughput, secret scopes, Unity Catalog grants -------
+
+_PT = "ModelServingProvisionedThroughput"
+
+
+def has_provisioned_throughput_resource() -> bool:
+    """True when this engine's provider bindings have `databricks_model_serving_provisioned_throughput`."""
+    try:
+        _provider("model_serving_provisioned_throughput")
+    except ImportError:
+        return False
+    return True
+
+
+def _pt_ai_gateway(pt: Any, gateway: Mapping[str, Any]) -> Any:
+    values: dict[str, Any] = {}
+    if "rate_limits" in gateway:
+        values["rate_limits"] = [getattr(pt, f"{_PT}AiGatewayRateLimits")(**r) for r in gateway["rate_limits"]]
+    for key, suffix in (("usage_tracking_config", "UsageTrackingConfig"),
+                        ("inference_table_config", "InferenceTableConfig"), ("fallback_config", "FallbackConfig")):
+        if key in gateway:
+            values[key] = getattr(pt, f"{_PT}AiGateway{suffix}")(**gateway[key])
+    if "guardrails" in gateway:
+        guardrails = {}
+        for direction, params in gateway["guardrails"].items():
+            cls = f"{_PT}AiGatewayGuardrails{'Input' if direction == 'input' else 'Output'}"
+            params = dict(params)
+            if "pii" in params:
+                params["pii"] = getattr(pt, f"{cls}Pii")(**params["pii"])
+            guardrails[direction] = getattr(pt, cls)(**params)
+        values["guardrails"] = getattr(pt, f"{_PT}AiGatewayGuardrails")(**guardrails)
+    return getattr(pt, f"{_PT}AiGateway")(**values)
+
+
+def model_serving_provisioned_throughput(scope: Construct, request: Mapping[str, Any], *,
+                                         create_timeout: str | None = None,
+                                         update_timeout: str | None = None) -> Any:
+    """A `databricks_model_serving_provisioned_throughput` (child id `Default`) from a PT create request."""
+    pt = _provider("model_serving_provisioned_throughput")
+    config = request["config"]
+    config_values: dict[str, Any] = {"served_entities": [
+        getattr(pt, f"{_PT}ConfigServedEntities")(**e) for e in config["served_entities"]]}
+    if config.get("traffic_config"):
+        config_values["traffic_config"] = getattr(pt, f"{_PT}ConfigTrafficConfig")(routes=[
+            getattr(pt, f"{_PT}ConfigTrafficConfigRoutes")(**r) for r in config["traffic_config"]["routes"]])
+    values: dict[str, Any] = {"name": request["name"], "config": getattr(pt, f"{_PT}ConfigA")(**config_values)}
+    if "ai_gateway" in request:
+        values["ai_gateway"] = _pt_ai_gateway(pt, request["ai_gateway"])
+    if "tags" in request:
+        values["tags"] = [getattr(pt, f"{_PT}Tags")(**t) for t in request["tags"]]
+    if "email_notifications" in request:
+        values["email_notifications"] = getattr(pt, f"{_PT}EmailNotifications")(**request["email_notifications"])
+    if "budget_policy_id" in request:
+        values["budget_policy_id"] = request["budget_policy_id"]
+    if create_timeout or update_timeout:
+        values["timeouts"] = getattr(pt, f"{_PT}Timeouts")(create=create_timeout, update=update_timeout)
+    return getattr(pt, _PT)(scope, "Default", **values)
+
+
+def secret_scope(scope: Construct, id: str, *, name: str, initial_manage_principal: str | None) -> Any:
+    return _provider("secret_scope").SecretScope(scope, id, name=name,
+                                                 initial_manage_principal=initial_manage_principal)
+
+
+def secret_acl(scope: Construct, id: str, *, scope_name: str, principal: str, permission: str,
+               depends_on: Any = None) -> Any:
+    return _provider("secret_acl").SecretAcl(scope, id, scope=scope_name, principal=principal,
+                                             permission=permission,
+                                             depends_on=[depends_on] if depends_on is not None else None)
+
+
+def uc_grant(scope: Construct, id: str, *, securable: str, full_name: str, principal: str,
+             privileges: list[str]) -> Any:
+    """A non-authoritative `databricks_grant` (one principal on one securable; nothing else is revoked)."""
+    return _provider("grant").Grant(scope, id, principal=principal, privileges=privileges,
+                                    **{securable: full_name})
+
+
+def set_privileges(resource: Any, privileges: list[str]) -> None:
+    resource.privileges = privileges
+
+
+def add_depends_on(resource: Any, targets: list[Any]) -> None:
+    """Make `resource` depend on `targets` in the Terraform graph (each once)."""
+    # The plain `type.logical_id` form, as cdktf writes a constructor's `depends_on`.
+    wanted = [f"{t.terraform_resource_type}.{t.friendly_unique_id}" for t in targets]
+    current = list(resource.depends_on or [])
+    resource.depends_on = current + [fqn for fqn in wanted if fqn not in current]

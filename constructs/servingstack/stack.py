@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
-from . import _cdk
+from . import _cdk, uc_grants
 from .backend import BACKEND_KINDS, Backend
 from .errors import Problem, ValidationError
 from .stackfile import METADATA_KEY
@@ -28,12 +28,15 @@ class ServingStack(_cdk.TerraformStack):
     - `backend`: a `Backend`; default Terraform's local state.
     - `outputs`: default True: a `TerraformOutput` for each endpoint's name, id and URL.
     - `policy`: default none; packs and rules enforced at synth, as `Policy.apply(stack, *policy)`.
+    - `deployer`: default none; the user, group or service principal (application id) that deploys
+      the stack: each endpoint then grants it the Unity Catalog privileges serving needs
+      (`databricks_grant`, non-authoritative; see `uc_grants.py`).
     """
 
     def __init__(self, scope: _cdk.Construct, id: str, *, environment: str | None = None,
                  name_prefix: str | None = None, default_tags: Mapping[str, str] | None = None,
                  host: str | None = None, profile: str | None = None, backend: Backend | None = None,
-                 outputs: bool = True, policy: Sequence[Any] = ()) -> None:
+                 outputs: bool = True, policy: Sequence[Any] = (), deployer: str | None = None) -> None:
         self.path = id
         problems = []
         if environment is not None and not (isinstance(environment, str) and _ENVIRONMENT.match(environment)):
@@ -49,9 +52,12 @@ class ServingStack(_cdk.TerraformStack):
                 problems.append(Problem(f"default_tags[{key!r}]", "tags map non-empty strings to strings"))
         if backend is not None and backend.kind not in BACKEND_KINDS:
             problems.append(Problem("backend", f"{backend.kind!r} is not one of {', '.join(BACKEND_KINDS)}"))
+        if deployer is not None and not uc_grants.valid_deployer(deployer):
+            problems.append(Problem("deployer", "must be a user name, group name or service principal application id"))
         if problems:
             raise ValidationError(id, problems)
         super().__init__(scope, id)
+        self.deployer = deployer
         self.environment = environment
         self.name_prefix = name_prefix
         self.default_tags = tags
@@ -72,6 +78,7 @@ class ServingStack(_cdk.TerraformStack):
         """Called by each endpoint of this stack: records it and adds its outputs."""
         self.endpoints.append(endpoint)
         self.endpoint_metadata[endpoint.endpoint_name] = endpoint.spec.metadata()
+        uc_grants.on_register(self, endpoint)
         if not self.outputs:
             return
         key = re.sub(r"[^A-Za-z0-9_]", "_", id)

@@ -20,6 +20,8 @@ _TERRAFORM_ONLY = {"timeouts", "//", "depends_on", "lifecycle", "provider", "cou
                    "provisioner", "connection",
                    "provider_config"}  # provider 1.138: which workspace the provider manages it in
 _REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
+PT_RESOURCE = "databricks_model_serving_provisioned_throughput"
+_PT_REFERENCE = re.compile(r"^\$\{databricks_model_serving_provisioned_throughput\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
 
 
 @dataclass
@@ -49,12 +51,41 @@ class DeclaredApp:
 
 
 @dataclass
+class DeclaredSecretScope:
+    logical_id: str
+    name: str
+    initial_manage_principal: str | None = None
+
+
+@dataclass
+class DeclaredSecretAcl:
+    logical_id: str
+    scope: str
+    principal: str
+    permission: str
+
+
+@dataclass
+class DeclaredGrant:
+    """A non-authoritative Unity Catalog `databricks_grant`: one principal on one securable."""
+
+    logical_id: str
+    securable_type: str  # catalog | schema | model | ... (the resource's attribute name)
+    full_name: str
+    principal: str
+    privileges: list[str]
+
+
+@dataclass
 class DeclaredStack:
     name: str
     path: Path
     endpoints: list[DeclaredEndpoint] = field(default_factory=list)
     permissions: list[DeclaredPermissions] = field(default_factory=list)
     apps: list[DeclaredApp] = field(default_factory=list)
+    secret_scopes: list[DeclaredSecretScope] = field(default_factory=list)
+    secret_acls: list[DeclaredSecretAcl] = field(default_factory=list)
+    grants: list[DeclaredGrant] = field(default_factory=list)
 
     def endpoint(self, name: str) -> DeclaredEndpoint:
         for endpoint in self.endpoints:
@@ -89,11 +120,21 @@ def load_stack(path: str | Path) -> DeclaredStack:
         stack.endpoints.append(DeclaredEndpoint(
             logical_id=logical_id, name=request["name"], request=request, task=extra.get("task"),
             sample_request=extra.get("sample_request"), construct_path=(meta.get("metadata") or {}).get("path")))
+    # Provisioned-throughput endpoints: the same API shape under their own resource type.
+    for logical_id, body in (resources.get(PT_RESOURCE) or {}).items():
+        request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY}
+        if not isinstance(request.get("name"), str):
+            raise StackFileError(f"{file}: {PT_RESOURCE}.{logical_id} has no literal name")
+        extra = stack_metadata.get(request["name"]) or {}
+        stack.endpoints.append(DeclaredEndpoint(
+            logical_id=logical_id, name=request["name"], request=request, resource_type=PT_RESOURCE,
+            task=extra.get("task"), sample_request=extra.get("sample_request"),
+            construct_path=((body.get("//") or {}).get("metadata") or {}).get("path")))
     for logical_id, body in (resources.get("databricks_permissions") or {}).items():
         reference = str(body.get("serving_endpoint_id") or "")
         if not reference:
             continue  # permissions on other kinds of object
-        match = _REFERENCE.match(reference)
+        match = _REFERENCE.match(reference) or _PT_REFERENCE.match(reference)
         stack.permissions.append(DeclaredPermissions(
             logical_id=logical_id, endpoint_logical_id=match.group(1) if match else None,
             serving_endpoint_id=reference, access_control=list(body.get("access_control") or [])))
@@ -101,10 +142,11 @@ def load_stack(path: str | Path) -> DeclaredStack:
         stack.apps.append(DeclaredApp(logical_id=logical_id, name=body.get("name", ""), serving_endpoints=[
             _resolve_endpoint_name({"resource": r.get("name"), **r["serving_endpoint"]}, stack)
             for r in body.get("resources") or [] if r.get("serving_endpoint")]))
+    _load_around_endpoints(stack, resources)
     return stack
 
 
-_NAME_REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([^.}]+)\.name\}$")
+_NAME_REFERENCE = re.compile(r"^\$\{databricks_model_serving(?:_provisioned_throughput)?\.([^.}]+)\.name\}$")
 
 
 def _resolve_endpoint_name(entry: dict[str, str], stack: DeclaredStack) -> dict[str, str]:
@@ -116,6 +158,27 @@ def _resolve_endpoint_name(entry: dict[str, str], stack: DeclaredStack) -> dict[
             if endpoint.logical_id == match.group(1):
                 return {**entry, "name": endpoint.name, "reference": match.group(0)}
     return entry
+
+
+def _load_around_endpoints(stack: DeclaredStack, resources: dict[str, Any]) -> None:
+    """Secret scopes, their ACLs and Unity Catalog grants (literal values only)."""
+    for logical_id, body in (resources.get("databricks_secret_scope") or {}).items():
+        stack.secret_scopes.append(DeclaredSecretScope(logical_id, str(body.get("name", "")),
+                                                       body.get("initial_manage_principal")))
+    for logical_id, body in (resources.get("databricks_secret_acl") or {}).items():
+        stack.secret_acls.append(DeclaredSecretAcl(logical_id, str(body.get("scope", "")),
+                                                   str(body.get("principal", "")), str(body.get("permission", ""))))
+    for logical_id, body in (resources.get("databricks_grant") or {}).items():
+        securable = next((k for k in GRANT_SECURABLES if body.get(k)), None)
+        if securable is None:
+            continue
+        stack.grants.append(DeclaredGrant(logical_id, securable, str(body[securable]), str(body.get("principal", "")),
+                                          list(body.get("privileges") or [])))
+
+
+# `databricks_grant` attributes naming the securable (provider docs, grant.md), as loaded here.
+GRANT_SECURABLES = ("catalog", "schema", "model", "function", "table", "volume", "metastore", "external_location",
+                    "storage_credential", "foreign_connection", "share", "credential")
 
 
 def find_stacks(outdir: str | Path = "cdktf.out") -> list[Path]:

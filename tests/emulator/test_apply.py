@@ -216,12 +216,19 @@ def example_stacks(tmp_path_factory) -> Path:
 def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, stack_name, tmp_path):
     stack = example_stacks / stack_name
     declared = load_stack(stack)
+    for scope in declared.secret_scopes:  # the platform team made the scope and put its keys beforehand
+        w.secrets.create_scope(scope.name)
+        for key in ("openai", "anthropic"):
+            w.secrets.put_secret(scope.name, key, string_value=f"sk-{key}-not-shown")
+    around = len(declared.secret_acls) + len(declared.grants)
     state = ("--state", str(tmp_path / "state.json"))  # not beside the repository's terraform.<stack>.tfstate
     first = apply(emu, stack, *state)
     assert first.exit_code == 0, first.output
-    assert f"{len(declared.endpoints) + len(declared.permissions)} created" in first.output
+    assert f"{len(declared.endpoints) + len(declared.permissions) + around} created" in first.output
     for endpoint in declared.endpoints:
         assert wait_ready(w, endpoint.name).name == endpoint.name
     second = apply(emu, stack, *state)
     assert second.exit_code == 0, second.output
-    assert f"No changes: {len(declared.endpoints) + len(declared.permissions)} resources unchanged." in second.output
+    total = len(declared.endpoints) + len(declared.permissions) + around + len(declared.secret_scopes)
+    assert f"No changes: {total} resources unchanged." in second.output
+    assert "sk-" not in first.output + second.output

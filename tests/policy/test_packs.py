@@ -23,7 +23,7 @@ def ids(pack):
 
 def test_the_production_pack_is_the_baseline_plus_the_production_rules():
     assert ids(BaselinePack()) == ["SS1", "SS2", "SS4", "SS5", "SS6", "SS8", "SS9", "SS10", "SS12", "SS13",
-                                   "SS14"]
+                                   "SS14", "SS15", "SS16"]
     assert ids(ProductionPack()) == ids(BaselinePack()) + ["SS3", "SS7", "SS11"]
 
 

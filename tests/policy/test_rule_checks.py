@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 import importlib
 import re
 
@@ -52,6 +53,10 @@ VIOLATIONS = {
              "config.served_entities[0].environment_vars.API_TOKEN"),
     "SS14": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, workload_type="GPU_MEDIUM_8")])),
              "config.served_entities[0].workload_type"),
+    "SS15": (lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
+             "config.served_entities[0].external_model.openai_config.openai_api_key"),
+    "SS16": (lambda: replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE", "users": "READ"}}),
+             "config.served_entities[0].external_model.openai_config.openai_api_key"),
 }
 RULES = {r.id: r for r in ALL_RULES}
 
@@ -90,9 +95,9 @@ def test_each_rule_is_a_small_module_of_its_own_with_an_id_title_severity_why_an
     assert rule.why.strip() and rule.fix.strip() and rule.severity in (Severity.ERROR, Severity.WARNING)
 
 
-def test_rule_ids_are_unique_and_only_the_provider_quirk_and_the_guesses_are_warnings():
+def test_rule_ids_are_unique_and_only_the_provider_quirk_the_guesses_and_undeclared_scopes_are_warnings():
     assert len({r.id for r in ALL_RULES}) == len(ALL_RULES)
-    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8", "SS13", "SS14"]
+    assert [r.id for r in ALL_RULES if r.severity is Severity.WARNING] == ["SS8", "SS13", "SS14", "SS15"]
     assert {r.id for r in PRODUCTION_RULES} == {"SS3", "SS7", "SS11"}
     assert not {r.id for r in PRODUCTION_RULES} & {r.id for r in BASELINE_RULES}
 
@@ -170,3 +175,23 @@ def test_a_secret_looking_name_is_only_a_warning_and_plain_settings_pass():
     named = view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"TOKENIZERS_PARALLELISM": "false"})]))
     assert [p.field for p in SS13(named)] == ["config.served_entities[0].environment_vars.TOKENIZERS_PARALLELISM"]
     assert SS5(named) == []
+
+
+def test_ss15_accepts_a_key_from_a_scope_its_stack_declares_or_names_as_external():
+    from servingstack.policy.rules import SS15
+
+    assert SS15(replace(view(), secret_scopes=frozenset({"llm"}))) == []
+    assert SS15(view()) == []  # a view built without its stack: nothing is known, nothing is said
+    (problem,) = SS15(replace(view(), secret_scopes=frozenset()))
+    assert "'llm' is neither declared in this stack nor named as external" in problem.message
+
+
+def test_ss16_looks_only_at_the_scopes_the_endpoint_uses_and_honours_the_broad_groups_option():
+    from servingstack.policy.rules import SS16
+
+    other_scope_open = replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE"}, "misc": {"users": "READ"}})
+    assert SS16(other_scope_open) == []
+    (problem,) = SS16(replace(view(), secret_scope_acls={"llm": {"Account  Users": "READ"}}))
+    assert problem.message == "its secret scope 'llm' gives 'Account  Users' READ"
+    everyone = SS16.configure(broad_groups=("everyone",))
+    assert everyone(replace(view(), secret_scope_acls={"llm": {"users": "READ"}})) == []

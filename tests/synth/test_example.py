@@ -54,7 +54,10 @@ def test_the_example_has_every_kind_of_endpoint_and_a_90_10_split(example):
     fraud = stack.endpoint("prod-fraud-scoring").request
     assert [r["traffic_percentage"] for r in fraud["config"]["traffic_config"]["routes"]] == [90, 10]
     assert {e.name for e in stack.endpoints} == {"prod-assistant", "prod-summarizer", "prod-fraud-scoring",
-                                                 "prod-llm-gateway", "prod-embeddings"}
+                                                 "prod-llm-gateway", "prod-embeddings", "prod-maverick"}
+    maverick = stack.endpoint("prod-maverick")
+    assert maverick.resource_type == "databricks_model_serving_provisioned_throughput"
+    assert (maverick.task, maverick.construct_path) == ("llm/v1/chat", "prod/maverick/Default")
 
 
 def test_the_stack_reader_gives_back_valid_api_requests(example):

@@ -29,7 +29,9 @@ from databricks.sdk.service.serving import (
 )
 
 from servingstack.rules import default_entity_name, validate_endpoint
-from servingstack.stackfile import DeclaredEndpoint, DeclaredPermissions, DeclaredStack
+from servingstack.stackfile import PT_RESOURCE, DeclaredEndpoint, DeclaredPermissions, DeclaredStack
+
+from . import apply_around
 
 from .apply_state import ApplyState
 
@@ -122,6 +124,7 @@ def apply_stack(
     records what this stack manages in this workspace; without it nothing is ever deleted."""
     validate_plan(stack)
     result = ApplyResult()
+    result.changes += apply_around.apply_secret_scopes(client, stack)
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
     deploying: dict[str, Change] = {}
@@ -145,6 +148,7 @@ def apply_stack(
             state.remember_permissions(declared.logical_id, applied.endpoint)
     if state is not None:
         result.changes += _delete_removed(client, stack, state)
+    result.changes += apply_around.apply_grants(client, stack)
     for line in result.lines():
         echo(line)
     echo(result.summary())
@@ -218,6 +222,8 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
 def _apply_endpoint(
     client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float, poll_seconds: float
 ) -> tuple[Change, ServingEndpointDetailed]:
+    if declared.resource_type == PT_RESOURCE:
+        return apply_around.apply_pt_endpoint(client, declared, timeout, poll_seconds)
     resource = f"{declared.resource_type}.{declared.logical_id}"
     request = declared.request
     try:

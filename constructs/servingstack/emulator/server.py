@@ -19,7 +19,8 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from . import admin, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, trailing_slash, views
+from . import (admin, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, secrets_api,
+               trailing_slash, uc_permissions, views)
 from .auth import CURRENT_USER
 from .metrics import PROMETHEUS_CONTENT_TYPE
 from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
@@ -312,6 +313,8 @@ def build_app(workspace: Workspace) -> web.Application:
     r.add_post("/serving-endpoints/{name}/invocations", invocations)
     r.add_post("/serving-endpoints/{name}/served-models/{entity}/invocations", invocations)
     admin.add_routes(app, WORKSPACE_KEY)
+    secrets_api.add_routes(app, WORKSPACE_KEY)
+    uc_permissions.add_routes(app, WORKSPACE_KEY)
     oauth.add_routes(app, WORKSPACE_KEY)
     openai_routes.add_routes(app, WORKSPACE_KEY)
     trailing_slash.add_twins(app)

@@ -224,6 +224,10 @@ class EndpointStore:
                 raise apierrors.endpoint_id_not_found(endpoint_id)
             return self.get(name)
 
+    def peek(self, name: str) -> Endpoint | None:
+        """The endpoint as stored, without settling deployments (for the deployment-fault hook)."""
+        return self._endpoints.get(name)
+
     def name_of(self, endpoint_id: str) -> str | None:
         return self._names_by_id.get(endpoint_id)
 

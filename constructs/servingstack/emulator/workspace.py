@@ -15,7 +15,9 @@ from .metrics import QueryMetrics, RequestLog
 from .oauth import IssuedTokens
 from .permissions import PermissionBook
 from .defaults import DEFAULT_DEPLOY_SECONDS
+from .secrets_api import SecretStore
 from .state import EndpointStore, ServedConfig
+from .uc_permissions import GrantBook
 
 
 class Workspace:
@@ -35,7 +37,7 @@ class Workspace:
         id_rng = random.Random(None if seed is None else f"ids/{seed}")
         self.endpoints = EndpointStore(
             new_id=lambda: f"{id_rng.getrandbits(128):032x}",
-            deployment_fault=self.faults.deployment_fault,
+            deployment_fault=self._deployment_fault,
             deploy_seconds=deploy_seconds,
             clock=clock,
         )
@@ -43,6 +45,18 @@ class Workspace:
         self.metrics = QueryMetrics()
         self.requests = RequestLog()
         self.signatures: dict[str, dict[str, str]] = {}
+        self.secrets = SecretStore()
+        self.uc_permissions = GrantBook()
+
+    def _deployment_fault(self, endpoint: str) -> Fault | None:
+        """An injected deployment fault, else a failure for a secret that does not exist."""
+        fault = self.faults.deployment_fault(endpoint)
+        if fault is not None:
+            return fault
+        deploying = self.endpoints.peek(endpoint)
+        if deploying is None or deploying.deployment is None:
+            return None
+        return self.secrets.deployment_fault(endpoint, deploying.deployment.config.entities)
 
     def accepts(self, token: str) -> bool:
         """The emulator's token, or one its OAuth token endpoint issued."""

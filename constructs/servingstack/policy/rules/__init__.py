@@ -17,12 +17,14 @@ from .ss11_pii_in_production import pii_in_production as SS11
 from .ss12_environment_prefix import environment_prefix as SS12
 from .ss13_secret_named_variables import secret_named_variables as SS13
 from .ss14_workload_type import workload_type as SS14
+from .ss15_undeclared_secret_scope import undeclared_secret_scope as SS15
+from .ss16_broad_secret_access import broad_secret_access as SS16
 
 # Every environment: hygiene, ownership, cost control and what breaks a deploy.
-BASELINE_RULES: tuple[Rule, ...] = (SS1, SS2, SS4, SS5, SS6, SS8, SS9, SS10, SS12, SS13, SS14)
+BASELINE_RULES: tuple[Rule, ...] = (SS1, SS2, SS4, SS5, SS6, SS8, SS9, SS10, SS12, SS13, SS14, SS15, SS16)
 # Production adds these on top of the baseline.
 PRODUCTION_RULES: tuple[Rule, ...] = (SS3, SS7, SS11)
 ALL_RULES: tuple[Rule, ...] = BASELINE_RULES + PRODUCTION_RULES
 
 __all__ = ["ALL_RULES", "BASELINE_RULES", "BROAD_GROUPS", "PRODUCTION_RULES", "SS1", "SS2", "SS3", "SS4", "SS5",
-           "SS6", "SS7", "SS8", "SS9", "SS10", "SS11", "SS12", "SS13", "SS14"]
+           "SS6", "SS7", "SS8", "SS9", "SS10", "SS11", "SS12", "SS13", "SS14", "SS15", "SS16"]
