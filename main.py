@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 
-from servingstack import (AiGateway, Anthropic, BaselinePack, CustomModel, EmailNotifications, ExternalModel,
-                          FoundationModel, Guardrail, InferenceTable, OpenAI, ProductionPack,
+from servingstack import (AiGateway, Anthropic, BaselinePack, CustomModel, EmailNotifications, Expect, Expectation,
+                          ExternalModel, FoundationModel, Guardrail, InferenceTable, OpenAI, ProductionPack,
                           ProvisionedThroughput, ProvisionedThroughputEndpoint, RateLimit, SecretScope, ServingApp,
                           ServingEndpoint, ServingStack, canary, secret, suppress, synthesize)
 
@@ -70,6 +70,10 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
                                             "data": [[125.5, "grocery", 14]]}},
         email_notifications=EmailNotifications(on_update_failure=["ml-oncall@example.com"]),
         create_timeout="60m", update_timeout="60m",
+        # The evaluation gate: both versions must score every row, fast enough, after every deploy.
+        expectations=[Expectation("scores every row", request={"dataframe_split": {
+            "columns": ["amount", "merchant_category", "hour"], "data": [[125.5, "grocery", 14], [9.99, "travel", 3]]}},
+            expect=[Expect.status(200), Expect.predictions(2), Expect.p95_ms(500)])],
     )
 
     # External models behind the AI Gateway: OpenAI first, Anthropic as fallback.

@@ -13,6 +13,7 @@ from typing import Any
 
 from .entities import CustomModel, ExternalModel, FeatureSpec, FoundationModel, ProvisionedThroughput
 from .errors import Problem, StackFileError, ValidationError
+from .expectations import Expect, Expectation
 from .gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from .newer_fields import Telemetry
 from .permissions import LEVELS as PERMISSION_LEVELS
@@ -46,9 +47,9 @@ _LAZY = {
 
 __all__ = [
     "AI21Labs", "AiGateway", "AmazonBedrock", "Anthropic", "Backend", "BaselinePack", "Cohere", "CustomModel",
-    "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView",
-    "ExistingEndpoint", "ExternalModel", "ExternalSecretScope", "FeatureSpec", "FoundationModel", "GoogleVertexAI",
-    "Guardrail", "InferenceTable",
+    "CustomProvider", "DatabricksModelServing", "EmailNotifications", "EndpointSpec", "EndpointView", "Expect",
+    "Expectation", "ExistingEndpoint", "ExternalModel", "ExternalSecretScope", "FeatureSpec", "FoundationModel",
+    "GoogleVertexAI", "Guardrail", "InferenceTable",
     "OpenAI", "PERMISSION_LEVELS", "PaLM", "Pack", "Plaintext", "Policy", "PolicyError", "PolicyFailed", "Problem",
     "ProductionPack", "ProvisionedThroughput", "ProvisionedThroughputEndpoint", "RateLimit", "Rule", "SecretRef",
     "SecretScope", "ServingApp", "ServingEndpoint",

@@ -4,8 +4,11 @@
 2. start the emulator on a free port of 127.0.0.1 with a fresh token,
 3. apply the `dev` stack to it (`servingstack emulator apply`),
 4. run the post-deploy checker on it (`servingstack check`) while the endpoints come up,
-   writing JSON, JUnit XML and Markdown reports under reports/,
-5. stop the emulator. The exit code is the checker's.
+   writing JSON, JUnit XML and Markdown reports under reports/: every served entity is
+   queried directly and the declared expectations (an evaluation gate) run on each,
+5. break the canary of the fraud endpoint (an emulator fault on that one entity) and show the
+   checker catching it (exit 1, naming the entity),
+6. stop the emulator. The exit code is the first check's, or 1 if the broken canary went unseen.
 """
 from __future__ import annotations
 
@@ -64,8 +67,30 @@ def main(argv: list[str] | None = None) -> int:
             env.pop(variable, None)
         code = subprocess.run([sys.executable, "-m", "servingstack.cli", *command], env=env).returncode
         print(f"\nreports: {', '.join(str(reports / name) for name in ('check.json', 'junit.xml', 'summary.md'))}")
+
+        canary = _canary(stack)
+        if canary is not None:
+            endpoint, entity = canary
+            _step(f"break the canary (servingstack emulator fault broken-entity {endpoint} {entity}) and check again")
+            emulator.break_entity(endpoint, entity)
+            again = ["check", "--stack", str(stack_dir), "--endpoint", endpoint, "--timeout", "3"]
+            caught = subprocess.run([sys.executable, "-m", "servingstack.cli", *again], env=env).returncode
+            print(f"\nthe checker {'caught' if caught == 1 else 'MISSED'} the broken canary {entity} (exit {caught})")
+            if caught != 1:
+                code = code or 1
     _step("emulator stopped")
     return code
+
+
+def _canary(stack) -> tuple[str, str] | None:
+    """The first endpoint with a traffic split and its smallest non-zero share: the canary."""
+    for endpoint in stack.endpoints:
+        routes = ((endpoint.request.get("config") or {}).get("traffic_config") or {}).get("routes") or []
+        live = [r for r in routes if r.get("traffic_percentage")]
+        if len(live) > 1:
+            smallest = min(live, key=lambda r: r["traffic_percentage"])
+            return endpoint.name, smallest.get("served_model_name") or smallest.get("served_entity_name")
+    return None
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from typing import Any, Mapping, Sequence
 from . import rules, secret_values
 from .entities import ServedEntity
 from .errors import Problem, ValidationError
+from .expectations import Expectation, expectation_problems
 from .gateway import AiGateway
 from .newer_fields import Telemetry, engine_problems, validate_workspace_id
 from .secrets import Plaintext
@@ -51,6 +52,7 @@ class EndpointSpec:
     - `telemetry`: default none; a `Telemetry` (Unity Catalog tables for logs, metrics, traces).
     - `workspace_id`: default the provider's workspace; the provider's `provider_config.workspace_id`,
       so one provider can manage endpoints in several workspaces. Both need the cdktn engine.
+    - `expectations`: default none; `Expectation`s the checker runs against every served entity.
     """
 
     name: str
@@ -69,6 +71,7 @@ class EndpointSpec:
     allow_plaintext_secrets: bool = False
     telemetry: Telemetry | None = None
     workspace_id: str | None = None
+    expectations: Sequence[Expectation] | None = None
 
     def entities(self) -> list[ServedEntity]:
         # A single entity may be passed bare.
@@ -146,6 +149,9 @@ class EndpointSpec:
         if self.task is not None and self.task not in rules.TASKS:  # rules.TASKS: product docs' tasks
             problems.append(Problem("task", f"{self.task!r} is not one of {', '.join(rules.TASKS)}"))
         problems += self._sample_request_problems()
+        valid = [e for e in self.entities() if _is_entity(e)]  # the others are reported above
+        task = self.resolved_task() if len(valid) == len(self.entities()) else self.task
+        problems += expectation_problems(self.expectations, task, [e.served_name() for e in valid])
         return problems
 
     def _sample_request_problems(self) -> list[Problem]:
@@ -183,6 +189,8 @@ class EndpointSpec:
             meta["task"] = task
         if self.sample_request is not None:
             meta["sample_request"] = dict(self.sample_request)
+        if self.expectations:
+            meta["expectations"] = [e.to_json() for e in self.expectations]
         return meta
 
 

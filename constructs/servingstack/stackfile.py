@@ -33,6 +33,10 @@ class DeclaredEndpoint:
     task: str | None = None
     sample_request: dict[str, Any] | None = None
     construct_path: str | None = None
+    # Declared expectations (their JSON form, see `servingstack.expectations`) and grants:
+    # `access_control` is None when no databricks_permissions resource covers the endpoint.
+    expectations: list[dict[str, Any]] = field(default_factory=list)
+    access_control: list[dict[str, str]] | None = None
 
 
 @dataclass
@@ -119,7 +123,8 @@ def load_stack(path: str | Path) -> DeclaredStack:
         extra = stack_metadata.get(request["name"]) or meta.get(METADATA_KEY) or {}
         stack.endpoints.append(DeclaredEndpoint(
             logical_id=logical_id, name=request["name"], request=request, task=extra.get("task"),
-            sample_request=extra.get("sample_request"), construct_path=(meta.get("metadata") or {}).get("path")))
+            sample_request=extra.get("sample_request"), construct_path=(meta.get("metadata") or {}).get("path"),
+            expectations=list(extra.get("expectations") or [])))
     # Provisioned-throughput endpoints: the same API shape under their own resource type.
     for logical_id, body in (resources.get(PT_RESOURCE) or {}).items():
         request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY}
@@ -129,7 +134,8 @@ def load_stack(path: str | Path) -> DeclaredStack:
         stack.endpoints.append(DeclaredEndpoint(
             logical_id=logical_id, name=request["name"], request=request, resource_type=PT_RESOURCE,
             task=extra.get("task"), sample_request=extra.get("sample_request"),
-            construct_path=((body.get("//") or {}).get("metadata") or {}).get("path")))
+            construct_path=((body.get("//") or {}).get("metadata") or {}).get("path"),
+            expectations=list(extra.get("expectations") or [])))
     for logical_id, body in (resources.get("databricks_permissions") or {}).items():
         reference = str(body.get("serving_endpoint_id") or "")
         if not reference:
@@ -138,6 +144,10 @@ def load_stack(path: str | Path) -> DeclaredStack:
         stack.permissions.append(DeclaredPermissions(
             logical_id=logical_id, endpoint_logical_id=match.group(1) if match else None,
             serving_endpoint_id=reference, access_control=list(body.get("access_control") or [])))
+    by_logical_id = {e.logical_id: e for e in stack.endpoints}
+    for declared in stack.permissions:
+        if declared.endpoint_logical_id in by_logical_id:
+            by_logical_id[declared.endpoint_logical_id].access_control = declared.access_control
     for logical_id, body in (resources.get("databricks_app") or {}).items():
         stack.apps.append(DeclaredApp(logical_id=logical_id, name=body.get("name", ""), serving_endpoints=[
             _resolve_endpoint_name({"resource": r.get("name"), **r["serving_endpoint"]}, stack)

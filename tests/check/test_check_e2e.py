@@ -65,8 +65,11 @@ def test_a_healthy_stack_passes_with_every_report(emu, tmp_path, monkeypatch):
     assert endpoints["demo-custom"]["query"]["request_source"] == "openapi"
 
     suite = ET.parse(reports["junit.xml"]).getroot().find("testsuite")
-    assert suite.get("tests") == "12" and suite.get("failures") == "0"
-    assert {c.get("name") for c in suite.iter("testcase")} == {"ready", "drift", "query"}
+    # 4 endpoints x 6 checks, and a test case per served entity (chat 1, scorer 2, embed 1, custom 1).
+    assert suite.get("tests") == "29" and suite.get("failures") == "0"
+    assert {c.get("name") for c in suite.iter("testcase")} == {
+        "ready", "drift", "query", "entities", "expectations", "permissions",
+        "entity llm", "entity v1", "entity v2", "entity gte", "entity m"}
     assert "| `demo-chat` | ✅ pass | ✅ pass | ✅ pass |" in reports["summary.md"].read_text()
     assert step_summary.read_text() == reports["summary.md"].read_text() + "\n"
     for path in [*reports.values(), step_summary]:

@@ -24,7 +24,16 @@ def test_the_demo_synthesizes_deploys_and_checks_the_example(tmp_path):
     report = json.loads((tmp_path / "reports" / "check.json").read_text())
     assert report["status"] == "pass" and report["counts"] == {"pass": 5, "fail": 0, "pending": 0}
     (suite,) = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
-    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("dev", "15", "0")
+    # 5 endpoints x 6 checks, 7 served entities, the fraud gate on its 2 entities.
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("dev", "39", "0")
+    fraud = next(e for e in report["endpoints"] if e["name"] == "dev-fraud-scoring")
+    assert [(e["name"], e["traffic_percent"], e["status"]) for e in fraud["entities"]] == [
+        ("v3", 90, "pass"), ("v4", 10, "pass")]
+    assert [(x["name"], x["entity"], x["status"]) for x in fraud["expectations"]] == [
+        ("scores every row", "v3", "pass"), ("scores every row", "v4", "pass")]
+    # Then the demo breaks the canary and the checker catches it.
+    assert "FAIL entities: served entity v4 (10% of traffic)" in output
+    assert "the checker caught the broken canary v4 (exit 1)" in output
     assert "dev-fraud-scoring" in (tmp_path / "reports" / "summary.md").read_text()
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert any(p.name == "cdk.tf.json" for p in written)

@@ -48,7 +48,8 @@ def test_fault_names_are_the_same_in_serve_and_in_emulator_fault():
     serve_help = CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
     for kind, name in CLI_NAMES.items():
         assert parse_spec(f"{name}:count=1" if name in ("throttle", "errors", "drop") else
-                          f"{name}:seconds=1" if name == "slow" else name).kind == kind
+                          f"{name}:seconds=1" if name == "slow" else
+                          f"{name}:endpoint=e,entity=v1" if name == "broken-entity" else name).kind == kind
         assert name in " ".join(serve_help.split())
 
 

@@ -72,6 +72,9 @@ def test_the_stack_reader_gives_back_valid_api_requests(example):
         fraud = next(e for e in stack.endpoints if e.logical_id == "fraud")
         assert fraud.task is None and "dataframe_split" in fraud.sample_request
         assert fraud.construct_path == f"{stack.name}/fraud/Default"
+        # The evaluation gate and the grants travel with the stack, for the checker.
+        assert [e["name"] for e in fraud.expectations] == ["scores every row"]
+        assert {"group_name": "fraud-analysts", "permission_level": "CAN_VIEW"} in fraud.access_control
         assert next(e for e in stack.endpoints if e.logical_id == "embeddings").task == "llm/v1/embeddings"
         (app,) = stack.apps
         assert [s["resource"] for s in app.serving_endpoints] == ["llm", "embeddings"]

@@ -56,15 +56,19 @@ Examples:
 @click.option("--junit", "junit_file", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML.")
 @click.option("--summary", "summary_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).")
+@click.option("--strict-permissions", is_flag=True,
+              help="A live grant the stack does not declare (the next apply removes it) fails the endpoint; "
+                   "default: a warning.")
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
 @click.option("--host", callback=_host,
               help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
                    "(default: DATABRICKS_HOST or the profile).")
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query: bool, queries: int, stream: bool,
-          json_file: Path | None, junit_file: Path | None, summary_file: Path | None, profile: str | None,
-          host: str | None, token: str | None) -> None:
-    """Check a deployed stack: every endpoint READY, as declared, and answering.
+          json_file: Path | None, junit_file: Path | None, summary_file: Path | None, strict_permissions: bool,
+          profile: str | None, host: str | None, token: str | None) -> None:
+    """Check a deployed stack: every endpoint READY, as declared, every served entity answering,
+    its declared expectations met and its grants in effect.
 
     Reads only the stack directory written by synth, and the workspace through the
     Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, --profile,
@@ -73,7 +77,8 @@ def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query:
     \b
     Exit codes:
       0    every endpoint passed
-      1    at least one endpoint failed (not ready, drifted, or did not answer)
+      1    at least one endpoint failed (not ready, drifted, an entity did not answer, an
+           expectation unmet, a declared grant missing)
       2    bad options or stack directory, an unwritable report path, no workspace configured,
            a host that does not resolve, refuses or does not answer, credentials rejected
       3    every endpoint passed, but a report could not be written
@@ -96,7 +101,8 @@ def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query:
             with watch.arm():
                 report = run_check(stack_dir, host=host, token=token, profile=profile,
                                    endpoints=list(endpoints) or None, timeout=timeout, query=not no_query,
-                                   queries=queries, stream=stream, progress="auto", redactor=redactor)
+                                   queries=queries, stream=stream, progress="auto", redactor=redactor,
+                                   strict_permissions=strict_permissions)
         except SetupError as error:
             click.echo(redactor.clean(f"Error: {error}"), err=True)
             sys.exit(error.exit_code)

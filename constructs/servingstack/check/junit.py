@@ -1,7 +1,8 @@
 """JUnit XML (`--junit FILE`) for CI test tabs: one `<testsuite>` for the stack, one `<testcase>`
-per endpoint and check (`ready`, `drift`, `query`), classname `<stack>.<endpoint>`. A failed check
-is a `<failure>` with the message as attribute and the details as text; a skipped or
-interrupted one is `<skipped>`."""
+per endpoint and check (`ready`, `drift`, `query`, `entities`, `expectations`, `permissions`),
+one per served entity (`entity <name>`) and one per expectation and entity
+(`expect <name> on <entity>`), classname `<stack>.<endpoint>`. A failed check is a `<failure>`
+with the message as attribute and the details as text; a skipped or interrupted one is `<skipped>`."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -9,12 +10,18 @@ from pathlib import Path
 
 from .output import write_text
 from .redact import Redactor
-from .results import CheckReport
+from .results import CheckReport, StepResult
 
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     clean = redactor.clean if redactor is not None else (lambda text: text)
-    cases = [(endpoint, name, step) for endpoint in report.endpoints for name, step in endpoint.steps.items()]
+    cases = []
+    for endpoint in report.endpoints:
+        cases += [(endpoint, name, step) for name, step in endpoint.steps.items()]
+        cases += [(endpoint, f"entity {e.name}", StepResult(e.status, e.message, e.details, (e.latency_ms or 0) / 1000))
+                  for e in endpoint.entity_results]
+        cases += [(endpoint, f"expect {x.name} on {x.entity}", StepResult(x.status, x.message, x.details, x.seconds))
+                  for x in endpoint.expectation_results]
     suites = ET.Element("testsuites", name="servingstack check")
     suite = ET.SubElement(suites, "testsuite", {
         "name": report.stack,
@@ -35,7 +42,7 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
             "time": f"{step.seconds or 0:.3f}",
         })
         if step.status == "fail":
-            failure = ET.SubElement(case, "failure", message=clean(step.message), type=f"{name}-check")
+            failure = ET.SubElement(case, "failure", message=clean(step.message), type=f"{name.split()[0]}-check")
             failure.text = clean("\n".join([step.message, *step.details]))
         elif step.status in ("skip", "pending"):
             ET.SubElement(case, "skipped", message=clean(step.message or step.status))

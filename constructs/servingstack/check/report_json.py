@@ -10,14 +10,23 @@ draft 2020-12). In short:
       "endpoints": [{
         "name": "prod-chat", "logical_id": "serving_chat_Default_1A2B3C",
         "status": "pass" | "fail" | "pending",
-        "steps": {"ready" | "drift" | "query": {"status": "pass" | "fail" | "skip" | "pending",
-                                                "message": "...", "details": ["..."], "seconds": 1.2 | null}},
+        "steps": {"ready" | "drift" | "query" | "entities" | "expectations" | "permissions":
+                  {"status": "pass" | "fail" | "skip" | "pending", "message": "...", "details": ["..."],
+                   "seconds": 1.2 | null}},
         "differences": [{"field": "traffic[v2]", "declared": 10, "live": 50, "severity": "drift" | "note"}],
         "query": null | {"task": "llm/v1/chat" | null, "request_source": "built-in" | "sample_request" | "openapi" | null,
                          "sent": 1, "succeeded": 1, "latencies_ms": [12.3], "p50_ms": 12.3, "p95_ms": 12.3,
                          "served_by": {"entity": 1}, "stream": null | <step>},
         "last_state": "READY/NOT_UPDATING, config v1" | null, "config_version": 1 | null,
-        "ready_after_seconds": 3.4 | null, "warnings": ["..."]
+        "ready_after_seconds": 3.4 | null, "warnings": ["..."],
+        "entities": [{"name": "v4", "traffic_percent": 10 | null, "status": "pass" | "fail" | "skip",
+                      "message": "...", "details": ["..."], "latency_ms": 3.1 | null, "shape": "ok" | "..." | null,
+                      "served_by": "v4" | null}],
+        "expectations": [{"name": "scores one row", "entity": "v4", "status": "pass" | "fail" | "skip",
+                          "message": "...", "details": ["p95 <= 250 ms: expected p95 <= 250 ms; got 300 ms ..."],
+                          "queries": 5, "p50_ms": 3.0 | null, "p95_ms": 4.2 | null, "seconds": 0.1 | null}],
+        "permissions": [{"principal": "group_name:interns", "declared": null | "CAN_QUERY", "live": "CAN_VIEW" | null,
+                         "verdict": "will_be_removed" | "missing" | "level_differs", "severity": "warning" | "error"}]
       }]
     }
 
@@ -74,10 +83,56 @@ _QUERY = {
         "stream": {"anyOf": [{"type": "null"}, _STEP]},
     },
 }
+_STRING_OR_NULL = {"type": ["string", "null"]}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_ENTITY = {
+    "type": "object",
+    "required": ["name", "traffic_percent", "status", "message", "details", "latency_ms", "shape", "served_by"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "traffic_percent": {"type": ["integer", "null"]},
+        "status": _STATUS,
+        "message": {"type": "string"},
+        "details": _STRINGS,
+        "latency_ms": _NUMBER_OR_NULL,
+        "shape": _STRING_OR_NULL,
+        "served_by": _STRING_OR_NULL,
+    },
+}
+_EXPECTATION = {
+    "type": "object",
+    "required": ["name", "entity", "status", "message", "details", "queries", "p50_ms", "p95_ms", "seconds"],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "entity": {"type": "string"},
+        "status": _STATUS,
+        "message": {"type": "string"},
+        "details": _STRINGS,
+        "queries": {"type": "integer", "minimum": 0},
+        "p50_ms": _NUMBER_OR_NULL,
+        "p95_ms": _NUMBER_OR_NULL,
+        "seconds": _NUMBER_OR_NULL,
+    },
+}
+_PERMISSION = {
+    "type": "object",
+    "required": ["principal", "declared", "live", "verdict", "severity"],
+    "additionalProperties": False,
+    "properties": {
+        "principal": {"type": "string"},
+        "declared": _STRING_OR_NULL,
+        "live": _STRING_OR_NULL,
+        "verdict": {"enum": ["will_be_removed", "missing", "level_differs"]},
+        "severity": {"enum": ["warning", "error"]},
+    },
+}
+_STEP_NAMES = ["ready", "drift", "query", "entities", "expectations", "permissions"]
 _ENDPOINT = {
     "type": "object",
     "required": ["name", "logical_id", "status", "steps", "differences", "query", "last_state", "config_version",
-                 "ready_after_seconds", "warnings"],
+                 "ready_after_seconds", "warnings", "entities", "expectations", "permissions"],
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string"},
@@ -85,9 +140,9 @@ _ENDPOINT = {
         "status": {"enum": ["pass", "fail", "pending"]},
         "steps": {
             "type": "object",
-            "required": ["ready", "drift", "query"],
+            "required": _STEP_NAMES,
             "additionalProperties": False,
-            "properties": {"ready": _STEP, "drift": _STEP, "query": _STEP},
+            "properties": {name: _STEP for name in _STEP_NAMES},
         },
         "differences": {"type": "array", "items": _DIFFERENCE},
         "query": _QUERY,
@@ -95,6 +150,9 @@ _ENDPOINT = {
         "config_version": {"type": ["integer", "null"]},
         "ready_after_seconds": _NUMBER_OR_NULL,
         "warnings": {"type": "array", "items": {"type": "string"}},
+        "entities": {"type": "array", "items": _ENTITY},
+        "expectations": {"type": "array", "items": _EXPECTATION},
+        "permissions": {"type": "array", "items": _PERMISSION},
     },
 }
 SCHEMA: dict[str, Any] = {

@@ -1,6 +1,8 @@
 """What a check found, as plain dataclasses: one `CheckReport` holding an `EndpointResult` per
-endpoint, each with three steps (`ready`, `drift`, `query`). Every renderer (table, JSON,
-JUnit, Markdown) reads these; `CheckReport.to_dict()` is the JSON report (schema in `report_json`)."""
+endpoint, each with six steps (`ready`, `drift`, `query`, `entities`, `expectations`,
+`permissions`), a line per served entity and per expectation run on an entity, and the
+permission findings. Every renderer (table, JSON, JUnit, Markdown) reads these;
+`CheckReport.to_dict()` is the JSON report (schema in `report_json`)."""
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -11,7 +13,7 @@ from .drift import Difference
 # pass: checked and fine. fail: checked and wrong. skip: not applicable or not asked for (a
 # reason says which). pending: not finished when the run was interrupted.
 StepStatus = Literal["pass", "fail", "skip", "pending"]
-STEP_NAMES = ("ready", "drift", "query")
+STEP_NAMES = ("ready", "drift", "query", "entities", "expectations", "permissions")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -47,12 +49,65 @@ class QueryStats:
 
 
 @dataclass
+class EntityResult:
+    """The smoke query sent straight to one served entity (whatever its share of the traffic)."""
+
+    name: str
+    traffic_percent: int | None = None
+    status: StepStatus = "pending"
+    message: str = ""
+    details: list[str] = field(default_factory=list)
+    latency_ms: float | None = None
+    shape: str | None = None  # "ok", or what is wrong with the answer's shape
+    served_by: str | None = None  # the `served-model-name` header of the answer
+
+
+@dataclass
+class ExpectationResult:
+    """One declared expectation, run against one served entity."""
+
+    name: str
+    entity: str
+    status: StepStatus = "pending"
+    message: str = ""
+    details: list[str] = field(default_factory=list)  # expected-vs-got lines, one per unmet check
+    queries: int = 0
+    p50_ms: float | None = None
+    p95_ms: float | None = None
+    seconds: float | None = None
+
+
+@dataclass
+class PermissionFinding:
+    """A difference between the declared grants and the live access control list."""
+
+    principal: str  # "group_name:data-scientists"
+    declared: str | None  # the declared level, None: not declared
+    live: str | None  # the live direct level, None: not granted
+    verdict: Literal["will_be_removed", "missing", "level_differs"]
+    severity: Literal["warning", "error"]
+
+    def __str__(self) -> str:
+        if self.verdict == "will_be_removed":
+            return f"{self.principal} holds {self.live} live but is not declared: will be removed by the next apply"
+        if self.verdict == "missing":
+            return f"{self.principal}: declared {self.declared}, not granted live"
+        return f"{self.principal}: declared {self.declared}, live {self.live} (the next apply resets it)"
+
+
+@dataclass
 class EndpointResult:
     name: str
     logical_id: str
     ready: StepResult = field(default_factory=StepResult)
     drift: StepResult = field(default_factory=StepResult)
     query: StepResult = field(default_factory=StepResult)
+    entities: StepResult = field(default_factory=StepResult)
+    expectations: StepResult = field(default_factory=StepResult)
+    permissions: StepResult = field(default_factory=StepResult)
+    entity_results: list[EntityResult] = field(default_factory=list)
+    expectation_results: list[ExpectationResult] = field(default_factory=list)
+    permission_findings: list[PermissionFinding] = field(default_factory=list)
     differences: list[Difference] = field(default_factory=list)
     query_stats: QueryStats | None = None
     last_state: str | None = None
@@ -62,7 +117,7 @@ class EndpointResult:
 
     @property
     def steps(self) -> dict[str, StepResult]:
-        return {"ready": self.ready, "drift": self.drift, "query": self.query}
+        return {name: getattr(self, name) for name in STEP_NAMES}
 
     @property
     def status(self) -> Literal["pass", "fail", "pending"]:
@@ -140,4 +195,12 @@ def _endpoint_dict(endpoint: EndpointResult) -> dict[str, Any]:
         "config_version": endpoint.config_version,
         "ready_after_seconds": None if endpoint.ready_after_seconds is None else round(endpoint.ready_after_seconds, 3),
         "warnings": list(endpoint.warnings),
+        "entities": [{**asdict(e), "latency_ms": _round(e.latency_ms)} for e in endpoint.entity_results],
+        "expectations": [{**asdict(e), "p50_ms": _round(e.p50_ms), "p95_ms": _round(e.p95_ms),
+                          "seconds": _round(e.seconds)} for e in endpoint.expectation_results],
+        "permissions": [asdict(f) for f in endpoint.permission_findings],
     }
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

@@ -25,7 +25,8 @@ from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 
 from ..errors import StackFileError
 from ..stackfile import DeclaredEndpoint, load_stack
-from . import drift, smoke
+from . import acl, drift, smoke
+from . import entities as entity_checks
 from . import progress as progress_module
 from .auth import Connection, make_client, verify_access
 from .connect import check_host_url, check_timeout
@@ -33,7 +34,7 @@ from .errors import UsageError
 from .fleet import FleetWatcher
 from .readiness import PollPolicy, Readiness, assess, failure_details
 from .redact import Redactor
-from .results import STEP_NAMES, CheckReport, EndpointResult, QueryStats, StepResult
+from .results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
 from .retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
                     retry_after, unwrap)
 from .scheduler import Scheduler
@@ -57,6 +58,7 @@ class CheckOptions:
     stream: bool = False
     poll: PollPolicy = PollPolicy()
     workers: int = WORKERS
+    strict_permissions: bool = False  # an undeclared live grant fails the endpoint, not just warns
 
 
 @dataclass
@@ -71,6 +73,8 @@ class _Run:
     redactor: Redactor
     progress: progress_module.Progress
     watcher: FleetWatcher
+    schedule: Callable[[float, Callable[[], None]], None] | None = None  # per-entity steps; None: inline
+    caller: acl.Caller | None = None
 
 
 class EndpointCheck:
@@ -86,6 +90,9 @@ class EndpointCheck:
         self._lock = threading.Lock()
         self._last_error: str | None = None
         self._shown_state: str | None = None
+        self._plan: smoke.QueryPlan | None = None
+        self._task: str | None = None
+        self._entities_left = 0
 
     # Steps ---------------------------------------------------------------------------------
 
@@ -192,7 +199,71 @@ class EndpointCheck:
             self._set_step("drift", StepResult("fail", f"{count} from the declaration: {drifted[0]}", details))
         else:
             self._set_step("drift", StepResult("pass", "matches the declaration", details))
+        self._set_step("permissions", self._permissions(live))
         self._set_step("query", self._query(live))
+        self._fan_out(live)
+
+    # Permissions, every served entity, expectations ---------------------------------------------
+
+    def _permissions(self, live: dict[str, Any]) -> StepResult:
+        run = self.run
+        caller = run.caller or acl.Caller(run.client)
+        try:
+            outcome, findings = acl.check(
+                run.client, live.get("id"), self.declared.access_control, caller, run.options.strict_permissions,
+                lambda call: call_with_retry(call, run.deadline, stop=run.stop))
+        except Interrupted:
+            raise
+        except Exception as error:  # noqa: BLE001 - reported as this step's verdict
+            return StepResult("fail", f"cannot read the live permissions: {describe_error(error)}")
+        self.result.permission_findings = findings
+        self.result.warnings += [str(f) for f in findings if f.severity == "warning"]
+        return outcome
+
+    def _fan_out(self, live: dict[str, Any]) -> None:
+        """A step per served entity (its own query, then the expectations on it), run concurrently
+        on the shared workers; the endpoint is finished when the last one is."""
+        if not self.run.options.query:
+            self._set_step("entities", StepResult("skip", "not asked for (--no-query)"))
+            self._set_step("expectations", StepResult("skip", "not asked for (--no-query)"))
+            self._finish()
+            return
+        names = entity_checks.live_entities(live)
+        self.result.entity_results = [EntityResult(name=name, traffic_percent=share) for name, share in names]
+        if not names:
+            self._conclude_entities()
+            return
+        self._entities_left = len(names)
+        for index in range(len(names)):
+            step = (lambda i=index: self._guarded(lambda: self._check_entity(i)))
+            if self.run.schedule is None:
+                step()
+            else:
+                self.run.schedule(time.monotonic(), step)
+
+    def _check_entity(self, index: int) -> None:
+        run, entity = self.run, self.result.entity_results[index]
+        results: list = []
+        try:
+            deadline = run.deadline  # retries end with the run: its watchdog cuts off whatever outlives it
+            results = entity_checks.check_entity(
+                run.client, self.name, entity, self._task, self._plan.body if self._plan else None,
+                self.declared.expectations, run.options.queries, deadline, run.stop, run.redactor.clean)
+        finally:
+            with self._lock:  # its results land before the count drops: the last one sees them all
+                self.result.expectation_results += results
+                self._entities_left -= 1
+                last = self._entities_left == 0
+        if last:
+            self._conclude_entities()
+
+    def _conclude_entities(self) -> None:
+        result = self.result
+        result.expectation_results = entity_checks.in_declared_order(
+            result.expectation_results, self.declared.expectations, result.entity_results)
+        self._set_step("entities", entity_checks.entities_step(result.entity_results))
+        self._set_step("expectations", entity_checks.expectations_step(
+            self.declared.expectations, result.expectation_results, len(result.entity_results)))
         self._finish()
 
     # The smoke query -------------------------------------------------------------------------
@@ -216,6 +287,7 @@ class EndpointCheck:
                 return None
 
         plan = smoke.plan(task, self.declared.sample_request, openapi)
+        self._plan, self._task = plan, task
         if plan is None:
             why = (f"no smoke query for task {task}" if task else
                    "no smoke query: a custom model needs a declared sample_request (or an OpenAPI schema)")
@@ -299,12 +371,12 @@ class EndpointCheck:
     def _finish_ready(self, outcome: StepResult) -> None:
         """The readiness step ended without READY: the other steps cannot run."""
         self._set_step("ready", outcome)
-        self._set_step("drift", StepResult("skip", "endpoint not ready"))
-        self._set_step("query", StepResult("skip", "endpoint not ready"))
+        for step in STEP_NAMES[1:]:
+            self._set_step(step, StepResult("skip", "endpoint not ready"))
         self._finish()
 
     def _fail_current(self, message: str) -> None:
-        for step in ("ready", "drift", "query"):
+        for step in STEP_NAMES:
             if getattr(self.result, step).status == "pending":
                 self._set_step(step, StepResult("fail", message))
                 message = "not run after the failure above"
@@ -340,7 +412,7 @@ class EndpointCheck:
                 return
             self.done = True
             seen = self.result.last_state or "nothing yet"
-            for step in ("ready", "drift", "query"):
+            for step in STEP_NAMES:
                 outcome = getattr(self.result, step)
                 if outcome.status == "pending":
                     outcome.message = f"interrupted; last state seen: {seen}" if step == "ready" else "interrupted"
@@ -361,7 +433,8 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
               profile: str | None = None, endpoints: Sequence[str] | None = None,
               timeout: float = DEFAULT_TIMEOUT_SECONDS, query: bool = True, queries: int = 1,
               stream: bool = False, progress: str | progress_module.Progress = "auto",
-              poll: PollPolicy | None = None, redactor: Redactor | None = None) -> CheckReport:
+              poll: PollPolicy | None = None, redactor: Redactor | None = None,
+              strict_permissions: bool = False) -> CheckReport:
     """Check every endpoint of a synthesized stack (or those named) against the live workspace.
 
     Connection: `host` / `token` / `profile` when given, else Databricks unified auth from the
@@ -370,6 +443,7 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     `SetupError` (exit code 2) for a bad stack, options, configuration or credentials. Ctrl-C
     returns the report so far with `interrupted=True`. `redactor` learns the token in use (also
     one found in the environment or a profile), for whoever renders the report afterwards.
+    `strict_permissions`: a live grant the stack does not declare fails its endpoint (else a warning).
     """
     timeout = check_timeout(timeout, "timeout")
     if host is not None:
@@ -387,7 +461,7 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
     options = CheckOptions(timeout=float(timeout), query=query, queries=queries, stream=stream,
-                           poll=poll or PollPolicy())
+                           poll=poll or PollPolicy(), strict_permissions=strict_permissions)
     started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
     started = time.monotonic()
     report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=host,
@@ -411,7 +485,8 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     run_started = time.monotonic()
     watcher = FleetWatcher(client, deadline, run_started, options.poll, scheduler.at)
     run = _Run(client=client, options=options, deadline=deadline, started=run_started, stop=stop,
-               redactor=redactor, progress=shown, watcher=watcher)
+               redactor=redactor, progress=shown, watcher=watcher, schedule=scheduler.at,
+               caller=acl.Caller(client))
     checks = [EndpointCheck(declared, run) for declared in selected]
     report.endpoints = [check.result for check in checks]
     shown.start(stack.name, [c.declared.name for c in checks])

@@ -1,4 +1,5 @@
-"""The final table on the terminal: one row per endpoint, then the reasons for failures."""
+"""The final table on the terminal: one row per endpoint, a line per served entity and per
+expectation run under it, then the reasons for failures."""
 from __future__ import annotations
 
 from typing import IO
@@ -17,6 +18,13 @@ def _status(step: StepResult) -> Text:
     return Text(step.status.upper(), style=_STYLE.get(step.status, ""))
 
 
+_RANK = {"skip": 0, "pass": 1, "pending": 2, "fail": 3}
+
+
+def _worst(*steps: StepResult) -> StepResult:
+    return max(steps, key=lambda step: _RANK.get(step.status, 0))
+
+
 def print_report(report: CheckReport, stream: IO[str] | None = None, redactor: Redactor | None = None,
                  width: int | None = None) -> None:
     clean = redactor.clean if redactor is not None else (lambda text: text)
@@ -24,12 +32,23 @@ def print_report(report: CheckReport, stream: IO[str] | None = None, redactor: R
     table = Table(title=f"servingstack check: {report.stack}", title_justify="left")
     for column in ("Endpoint", "Ready", "Drift", "Query", "Notes"):
         table.add_column(column, overflow="fold")
+    blank = Text("")
     for endpoint in report.endpoints:
         notes = next((step.message for step in endpoint.steps.values() if step.status in ("fail", "pending")), "")
         if not notes and endpoint.status == "pass":
             notes = endpoint.query.message if endpoint.query.status == "pass" else endpoint.ready.message
-        table.add_row(endpoint.name, _status(endpoint.ready), _status(endpoint.drift), _status(endpoint.query),
-                      Text(clean(notes)))
+        # Grants are drift too; every query (endpoint, entities, expectations) is under Query.
+        table.add_row(endpoint.name, _status(endpoint.ready),
+                      _status(_worst(endpoint.drift, endpoint.permissions)),
+                      _status(_worst(endpoint.query, endpoint.entities, endpoint.expectations)), Text(clean(notes)))
+        # A line per served entity under its endpoint, then one per expectation run on an entity.
+        for entity in endpoint.entity_results:
+            share = f" ({entity.traffic_percent}%)" if entity.traffic_percent is not None else ""
+            table.add_row(Text(clean(f"  └ {entity.name}{share}"), style="dim"), blank, blank,
+                          _status(StepResult(entity.status)), Text(clean(entity.message)))
+        for outcome in endpoint.expectation_results:
+            table.add_row(Text(clean(f"  └ {outcome.entity}: {outcome.name}"), style="dim"), blank, blank,
+                          _status(StepResult(outcome.status)), Text(clean(outcome.message)))
     console.print(table)
     for endpoint in report.endpoints:
         for name, step in endpoint.steps.items():

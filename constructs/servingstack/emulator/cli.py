@@ -18,7 +18,7 @@ import click
 from .auth import DEFAULT_TOKEN, TOKEN_ENV, resolve_token
 from .background import DEFAULT_PID_FILE, BackgroundError, start_background, stop_background
 from .defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
-from .faults import (CLI_NAMES, DROP, FAIL_DEPLOYMENT, MAX_RETRY_AFTER_SECONDS, NEVER_READY, SCOPES, SERVER_ERRORS,
+from .faults import (BROKEN_ENTITY, CLI_NAMES, DROP, FAIL_DEPLOYMENT, MAX_RETRY_AFTER_SECONDS, NEVER_READY, SCOPES, SERVER_ERRORS,
                      SLOW, THROTTLE, Fault, FaultSpecError, check_seconds, cli_name, parse_spec)
 
 URL_ENV = "SERVINGSTACK_EMULATOR_URL"
@@ -28,7 +28,8 @@ _HOST_HELP = f"URL of the running emulator, e.g. http://127.0.0.1:8080 (default:
 _FAULT_HELP = (
     "Inject a fault from the start, as NAME[:key=value,...]; repeatable. The names and keys of `emulator fault`: "
     "throttle (count, retry-after), errors (count, status), slow (seconds, count), drop (count), "
-    "fail-deployment (message), never-ready. Every fault takes endpoint=NAME and, for request faults, "
+    "fail-deployment (message), never-ready, broken-entity (entity, status, count, message; needs endpoint). "
+    "Every fault takes endpoint=NAME and, for request faults, "
     "scope=control|query|all. Example: --fault throttle:count=3,retry-after=2,scope=query"
 )
 
@@ -350,6 +351,22 @@ def fail_deployment(target: tuple[str, str], endpoint: str | None, message: str 
 def never_ready(target: tuple[str, str], endpoint: str | None) -> None:
     """Make deployments never finish (NOT_READY, IN_PROGRESS) until cleared."""
     _add_fault(target, {"kind": NEVER_READY, "endpoint": endpoint})
+
+
+@fault.command(CLI_NAMES[BROKEN_ENTITY], epilog=_examples(
+    f"servingstack emulator fault broken-entity dev-fraud-scoring v4 {_URL}",
+    f"servingstack emulator fault broken-entity dev-fraud-scoring v4 --status 503 --count 3 {_URL}"))
+@click.argument("endpoint")
+@click.argument("entity")
+@click.option("--status", type=click.Choice(["500", "503"]), default="500", show_default=True)
+@click.option("--count", type=click.IntRange(min=1), default=None, help="Only the next COUNT queries (default: until cleared).")
+@click.option("--message", default=None, help="The error message the entity answers with.")
+@_targeted
+def broken_entity(target: tuple[str, str], endpoint: str, entity: str, status: str, count: int | None,
+                  message: str | None) -> None:
+    """Make one served ENTITY of ENDPOINT answer queries with a server error (a broken canary)."""
+    _add_fault(target, {"kind": BROKEN_ENTITY, "endpoint": endpoint, "entity": entity, "status": int(status),
+                        "count": count, "message": message})
 
 
 @fault.command("clear", epilog=_examples(f"servingstack emulator fault clear {_URL}",

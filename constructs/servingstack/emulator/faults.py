@@ -5,6 +5,10 @@ Each fault targets one endpoint (by name) or all, and request faults target the
 control plane (`/api/2.0/...`), queries (`/serving-endpoints/.../invocations`) or both.
 Counted faults wear off after `count` matching requests; deployment faults stay until
 cleared. The same dict form travels through the Python API, the admin route and the CLI.
+
+A fault that names an `entity` acts only on queries answered by that served entity, whether
+it was asked directly (`/served-models/{entity}/invocations`) or drawn by the traffic split:
+`broken_entity` makes one entity answer with a server error, so a broken canary is testable.
 """
 from __future__ import annotations
 
@@ -21,10 +25,12 @@ SLOW = "slow"
 DROP = "drop"
 FAIL_DEPLOYMENT = "fail_deployment"
 NEVER_READY = "never_ready"
+BROKEN_ENTITY = "broken_entity"
 
 REQUEST_KINDS = (THROTTLE, SERVER_ERRORS, SLOW, DROP)
 DEPLOYMENT_KINDS = (FAIL_DEPLOYMENT, NEVER_READY)
-KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS
+ENTITY_KINDS = (BROKEN_ENTITY,)  # act on the queries one served entity answers
+KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS + ENTITY_KINDS
 
 
 def cli_name(kind: str) -> str:
@@ -36,6 +42,7 @@ def cli_name(kind: str) -> str:
 CLI_NAMES = {kind: cli_name(kind) for kind in KINDS}
 _BY_CLI_NAME = {name: kind for kind, name in CLI_NAMES.items()}
 
+DEFAULT_BROKEN_ENTITY_MESSAGE = "The model server failed to answer the request (emulated broken entity)."
 DEFAULT_FAILURE_MESSAGE = (
     "Container build failed: could not resolve the model's Python environment "
     "(emulated deployment failure)."
@@ -49,6 +56,7 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
     DROP: ("count",),
     FAIL_DEPLOYMENT: ("message",),
     NEVER_READY: (),
+    BROKEN_ENTITY: ("entity", "count", "status", "message"),
 }
 
 
@@ -83,16 +91,21 @@ class Fault:
     retry_after: int = 1  # throttle: Retry-After seconds
     status: int = 503  # server_errors: HTTP status
     seconds: float = 0.0  # slow: delay before answering
-    message: str = DEFAULT_FAILURE_MESSAGE  # fail_deployment: why it failed
+    message: str = DEFAULT_FAILURE_MESSAGE  # fail_deployment: why it failed; broken_entity: the error message
+    entity: str | None = None  # only queries answered by this served entity (needs `endpoint`)
 
-    def matches(self, endpoint: str | None, scope: str) -> bool:
+    def matches(self, endpoint: str | None, scope: str, entity: str | None = None) -> bool:
         if self.endpoint is not None and self.endpoint != endpoint:
+            return False
+        if self.entity != entity:  # entity faults act in the query handler, once the entity is known
             return False
         return self.scope == "all" or self.scope == scope
 
     def to_dict(self) -> dict[str, Any]:
         """The fields that mean something for this kind of fault."""
         shown = ("kind", "endpoint") + (("scope",) if self.kind in REQUEST_KINDS else ()) + _KIND_FIELDS[self.kind]
+        if self.entity is not None:
+            shown += ("entity",)
         return {key: value for key, value in asdict(self).items() if key in shown}
 
     @classmethod
@@ -140,7 +153,30 @@ class Fault:
             if not isinstance(message, str) or not message.strip():
                 raise FaultSpecError("message: must be a non-empty string")
             fault.message = message
+        _entity_fields(fault, spec)
         return fault
+
+
+def _entity_fields(fault: Fault, spec: dict[str, Any]) -> None:
+    """`entity`: a served entity of one endpoint; broken_entity needs it, request faults may take it."""
+    entity = spec.get("entity")
+    if entity in (None, ""):
+        if fault.kind in ENTITY_KINDS:
+            raise FaultSpecError(f"entity: {fault.kind} needs the served entity's name")
+        return
+    if not isinstance(entity, str):
+        raise FaultSpecError("entity: must be a served entity name")
+    if fault.kind in DEPLOYMENT_KINDS:
+        raise FaultSpecError(f"entity: {fault.kind} applies to a whole endpoint, not one entity")
+    if fault.endpoint is None:
+        raise FaultSpecError("endpoint: a fault on one served entity needs the endpoint's name")
+    fault.entity = entity
+    fault.scope = "query"  # only queries have an answering entity
+    if fault.kind == BROKEN_ENTITY:
+        if "status" not in spec:
+            fault.status = 500
+        if "message" not in spec:
+            fault.message = DEFAULT_BROKEN_ENTITY_MESSAGE
 
 
 def _optional_int(spec: dict[str, Any], key: str, *, minimum: int) -> int | None:
@@ -213,15 +249,16 @@ class FaultBook:
     def __bool__(self) -> bool:
         return bool(self._faults)
 
-    def take(self, endpoint: str | None, scope: str) -> RequestFaults:
-        """Consume the request faults matching one request (first added wins)."""
+    def take(self, endpoint: str | None, scope: str, entity: str | None = None) -> RequestFaults:
+        """Consume the request faults matching one request (first added wins). Without `entity`,
+        the faults on a whole endpoint; with it, those on the served entity answering a query."""
         if not self._faults:  # the common case, without taking the lock
             return NO_FAULTS
         delay = 0.0
         action = None
         with self._lock:
             for fault in list(self._faults):
-                if fault.kind not in REQUEST_KINDS or not fault.matches(endpoint, scope):
+                if fault.kind not in REQUEST_KINDS + ENTITY_KINDS or not fault.matches(endpoint, scope, entity):
                     continue
                 if fault.kind == SLOW:
                     if delay:

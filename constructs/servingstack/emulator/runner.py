@@ -10,7 +10,8 @@ import threading
 from typing import Any, Mapping
 
 from .auth import resolve_token
-from .faults import DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW, THROTTLE, Fault, check_seconds
+from .faults import (BROKEN_ENTITY, DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW,
+                     THROTTLE, Fault, check_seconds)
 from .server import RunningServer, start_server
 from .defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
 from .workspace import Workspace
@@ -120,21 +121,32 @@ class Emulator:
         """Deployments of the endpoint (or all) never finish: NOT_READY / IN_PROGRESS until cleared."""
         self._add(kind=NEVER_READY, endpoint=endpoint)
 
-    def throttle(self, count: int, retry_after: int = 1, endpoint: str | None = None, scope: str = "all") -> None:
-        """The next `count` matching requests get 429 with `Retry-After: retry_after`."""
-        self._add(kind=THROTTLE, count=count, retry_after=retry_after, endpoint=endpoint, scope=scope)
+    def throttle(self, count: int, retry_after: int = 1, endpoint: str | None = None, scope: str = "all",
+                 entity: str | None = None) -> None:
+        """The next `count` matching requests get 429 with `Retry-After: retry_after`.
+        With `entity` (and `endpoint`): only queries that served entity answers."""
+        self._add(kind=THROTTLE, count=count, retry_after=retry_after, endpoint=endpoint, scope=scope, entity=entity)
 
-    def server_errors(self, count: int, status: int = 503, endpoint: str | None = None, scope: str = "all") -> None:
-        """The next `count` matching requests get a 5xx answer (503 or 500)."""
-        self._add(kind=SERVER_ERRORS, count=count, status=status, endpoint=endpoint, scope=scope)
+    def server_errors(self, count: int, status: int = 503, endpoint: str | None = None, scope: str = "all",
+                      entity: str | None = None) -> None:
+        """The next `count` matching requests get a 5xx answer (503 or 500); `entity` as for throttle."""
+        self._add(kind=SERVER_ERRORS, count=count, status=status, endpoint=endpoint, scope=scope, entity=entity)
 
-    def slow(self, seconds: float, endpoint: str | None = None, scope: str = "all", count: int | None = None) -> None:
-        """Matching requests wait `seconds` before being answered (the next `count`, or all until cleared)."""
-        self._add(kind=SLOW, seconds=seconds, endpoint=endpoint, scope=scope, count=count)
+    def slow(self, seconds: float, endpoint: str | None = None, scope: str = "all", count: int | None = None,
+             entity: str | None = None) -> None:
+        """Matching requests wait `seconds` before being answered (the next `count`, or all until cleared);
+        `entity` as for throttle (a slow canary)."""
+        self._add(kind=SLOW, seconds=seconds, endpoint=endpoint, scope=scope, count=count, entity=entity)
 
     def drop_connections(self, count: int, endpoint: str | None = None, scope: str = "all") -> None:
         """The next `count` matching requests see their connection closed without an answer."""
         self._add(kind=DROP, count=count, endpoint=endpoint, scope=scope)
+
+    def break_entity(self, endpoint: str, entity: str, status: int = 500, count: int | None = None,
+                     message: str | None = None) -> None:
+        """Queries answered by one served entity (asked directly or drawn by the traffic split) get a
+        `status` error: the next `count`, or all until cleared. A broken canary, for one."""
+        self._add(kind=BROKEN_ENTITY, endpoint=endpoint, entity=entity, status=status, count=count, message=message)
 
     def clear_faults(self) -> None:
         self.workspace.clear_faults()

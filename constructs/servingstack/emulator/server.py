@@ -5,6 +5,7 @@ handlers here then read and change the `Workspace`.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,9 @@ from . import (admin, apierrors, bodies, oauth, openai_routes, openapi, permissi
                trailing_slash, uc_permissions, views)
 from .auth import CURRENT_USER
 from .metrics import PROMETHEUS_CONTENT_TYPE
+from .faults import BROKEN_ENTITY
 from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
+from .middleware import _act as act_on_fault
 from .state import Endpoint
 from .workspace import Workspace
 
@@ -266,6 +269,7 @@ async def invocations(request: web.Request) -> web.StreamResponse:
     entity = config.entity(entity_name)
     if entity is None:
         raise apierrors.entity_not_found(endpoint.name, entity_name)
+    await _entity_faults(request, workspace, endpoint.name, entity.name)
     model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
     headers = {"served-model-name": entity.name}
     if query.stream:
@@ -278,6 +282,20 @@ async def invocations(request: web.Request) -> web.StreamResponse:
         response = web.json_response(queries.answer(query, model), headers=headers)
     workspace.metrics.record(endpoint.name, entity.name, time.perf_counter() - started)
     return response
+
+
+async def _entity_faults(request: web.Request, workspace: Workspace, endpoint: str, entity: str) -> None:
+    """Faults aimed at the served entity that answers this query (asked directly or drawn)."""
+    planned = workspace.faults.take(endpoint, "query", entity=entity)
+    if planned.delay:
+        await asyncio.sleep(planned.delay)
+    fault = planned.action
+    if fault is None:
+        return
+    if fault.kind == BROKEN_ENTITY:
+        code = "TEMPORARILY_UNAVAILABLE" if fault.status == 503 else "INTERNAL_ERROR"
+        raise apierrors.ApiError(fault.status, code, fault.message, headers={"served-model-name": entity})
+    act_on_fault(request, fault)
 
 
 # -- application -----------------------------------------------------------------------

@@ -1,0 +1,221 @@
+"""Every served entity, queried directly, and the declared expectations run on each.
+
+`POST /serving-endpoints/{name}/served-models/{entity}/invocations` reaches one served entity
+whatever its share of the traffic (Databricks docs, "Serve multiple models to a model serving
+endpoint": "Query individual models behind an endpoint"). The SDK has no method for it, so it
+goes through the SDK's `ApiClient`, like the endpoint-level smoke query, with the same retries.
+
+A 90/10 canary whose candidate is broken fails the candidate's own query every time, not one
+query in ten.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import DatabricksError
+from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
+
+from .. import expectations as expect_module
+from . import smoke
+from .results import EntityResult, ExpectationResult, StepResult
+from .retry import Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error
+
+_STATUS_OF = {kind: status for status, kind in STATUS_CODE_MAPPING.items()}
+EXCERPT_CHARS = 300
+
+
+@dataclass
+class Reply:
+    """One answer, or the error that came instead, with its HTTP status."""
+
+    status: int
+    body: Any
+    served_by: str | None
+    latency_ms: float
+
+
+def route(endpoint: str, entity: str) -> str:
+    return f"/serving-endpoints/{endpoint}/served-models/{entity}/invocations"
+
+
+def send(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any]) -> smoke.Answer:
+    started = time.perf_counter()
+    response = client.api_client.do(
+        "POST", route(endpoint, entity), body=body,
+        headers={"Accept": "application/json", "Content-Type": "application/json"},
+        response_headers=["served-model-name"])
+    latency = (time.perf_counter() - started) * 1000
+    served_by = None
+    if isinstance(response, dict):
+        response = dict(response)
+        served_by = response.pop("served-model-name", None)
+    return smoke.Answer(body=response, served_by=served_by, latency_ms=latency)
+
+
+def live_entities(live: dict[str, Any]) -> list[tuple[str, int | None]]:
+    """The served entities of the live config with their traffic share (None: no route)."""
+    config = live.get("config") or {}
+    routes = {(r.get("served_entity_name") or r.get("served_model_name")): r.get("traffic_percentage")
+              for r in ((config.get("traffic_config") or {}).get("routes") or [])}
+    names = [e.get("name") for e in config.get("served_entities") or config.get("served_models") or []]
+    return [(name, routes.get(name, 0 if routes else None)) for name in names if name]
+
+
+def query_entity(client: WorkspaceClient, endpoint: str, result: EntityResult, task: str | None,
+                 body: dict[str, Any] | None, deadline: Deadline, stop: Any,
+                 clean: Callable[[str], str]) -> None:
+    """The smoke query of one entity: answered, latency, shape, and who answered."""
+    if body is None:
+        result.status, result.message = "skip", "no smoke query for this endpoint"
+        return
+    try:
+        answer = call_with_retry(lambda: send(client, endpoint, result.name, body), deadline, stop=stop)
+    except Interrupted:
+        raise
+    except Exception as error:  # noqa: BLE001 - every failure is a verdict with advice
+        cause = error.last_error if isinstance(error, RetriesExhausted) else error
+        hint = smoke.advice(cause)
+        result.status = "fail"
+        result.message = clean(f"query failed: {describe_error(error)}")
+        result.details = [hint] if hint else []
+        return
+    result.latency_ms = round(answer.latency_ms, 2)
+    result.served_by = answer.served_by
+    problems = smoke.shape_problems(task, answer.body)
+    if problems:
+        result.status, result.shape = "fail", problems[0]
+        result.message = f"unexpected answer for {task or 'a custom model'}: {problems[0]}"
+        result.details = problems + [clean(f"answer: {str(answer.body)[:EXCERPT_CHARS]}")]
+        return
+    result.shape = "ok"
+    if answer.served_by and answer.served_by != result.name:
+        result.status = "fail"
+        result.message = f"answered by {answer.served_by}, not {result.name} (served-model-name)"
+        return
+    result.status = "pass"
+    result.message = f"answered in {answer.latency_ms:.0f} ms, shape ok"
+
+
+def _reply(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any], deadline: Deadline,
+           stop: Any) -> Reply:
+    """Send once; an error answer is a reply too (its status may be what is expected)."""
+    started = time.perf_counter()
+    try:
+        answer = call_with_retry(lambda: send(client, endpoint, entity, body), deadline, stop=stop)
+    except Interrupted:
+        raise
+    except Exception as raw:  # noqa: BLE001
+        error = raw.last_error if isinstance(raw, RetriesExhausted) else raw
+        if not isinstance(error, DatabricksError):
+            raise
+        status = next((code for kind, code in _STATUS_OF.items() if type(error) is kind), None)
+        status = status or next((code for kind, code in _STATUS_OF.items() if isinstance(error, kind)), 0)
+        return Reply(status, {"error_code": error.error_code, "message": str(error)}, None,
+                     (time.perf_counter() - started) * 1000)
+    return Reply(200, answer.body, answer.served_by, answer.latency_ms)
+
+
+def run_expectation(client: WorkspaceClient, endpoint: str, entity: str, declared: dict[str, Any],
+                    default_body: dict[str, Any] | None, queries: int, deadline: Deadline, stop: Any,
+                    clean: Callable[[str], str]) -> ExpectationResult:
+    """Send the expectation's request `queries` times to one entity and judge every answer."""
+    expectation = expect_module.Expectation.from_json(declared)
+    result = ExpectationResult(name=expectation.name, entity=entity)
+    started = time.monotonic()
+    body = dict(expectation.request) if expectation.request is not None else default_body
+    if body is None:
+        result.status, result.message = "skip", "no request: declare one on the expectation"
+        return result
+    checks = expectation.checks()
+    unmet: dict[int, str] = {}
+    latencies: list[float] = []
+    try:
+        for _ in range(queries):
+            reply = _reply(client, endpoint, entity, body, deadline, stop)
+            result.queries += 1
+            if reply.status == 200:
+                latencies.append(reply.latency_ms)
+            for index, check in enumerate(checks):
+                if index not in unmet:
+                    verdict = expect_module.evaluate(check, reply.status, reply.body)
+                    if verdict:
+                        unmet[index] = verdict
+    except Interrupted:
+        raise
+    except Exception as error:  # noqa: BLE001 - no answer at all (connection, timeout)
+        result.status, result.seconds = "fail", time.monotonic() - started
+        result.message = clean(f"no answer: {describe_error(error)}")
+        return result
+    result.p50_ms = smoke.percentile(latencies, 0.50)
+    result.p95_ms = smoke.percentile(latencies, 0.95)
+    for index, check in enumerate(checks):
+        if check.kind in expect_module.LATENCY_KINDS:
+            verdict = expect_module.evaluate_latency(check, result.p50_ms, result.p95_ms, result.queries)
+            if verdict:
+                unmet[index] = verdict
+    result.seconds = time.monotonic() - started
+    if unmet:
+        result.status = "fail"
+        result.details = [clean(f"{checks[i].describe()}: {unmet[i]}") for i in sorted(unmet)]
+        result.message = result.details[0]
+    else:
+        result.status = "pass"
+        result.message = f"{len(checks)} check{'s' if len(checks) != 1 else ''} met over {result.queries} " \
+                         f"quer{'y' if result.queries == 1 else 'ies'}"
+    return result
+
+
+def applies_to(declared: dict[str, Any], entity: str) -> bool:
+    entities = declared.get("entities")
+    return entities is None or entity in entities
+
+
+def check_entity(client: WorkspaceClient, endpoint: str, entity: EntityResult, task: str | None,
+                 body: dict[str, Any] | None, expectations: list[dict[str, Any]], queries: int, deadline: Deadline,
+                 stop: Any, clean: Callable[[str], str]) -> list[ExpectationResult]:
+    """One entity's step: its smoke query (filling `entity`), then every expectation that applies to it."""
+    query_entity(client, endpoint, entity, task, body, deadline, stop, clean)
+    return [run_expectation(client, endpoint, entity.name, declared, body, queries, deadline, stop, clean)
+            for declared in expectations if applies_to(declared, entity.name)]
+
+
+# The endpoint's `entities` and `expectations` steps, from the lines of its entities ---------------
+
+def entities_step(entities: list[EntityResult]) -> StepResult:
+    if not entities:
+        return StepResult("skip", "the live config lists no served entities")
+    failed = [e for e in entities if e.status == "fail"]
+    if failed:
+        first = failed[0]
+        details = [f"{e.name}: {e.message}" for e in failed] + [d for e in failed for d in e.details]
+        return StepResult("fail", f"served entity {first.name} ({first.traffic_percent or 0}% of traffic): "
+                                  f"{first.message}", details)
+    answered = [e for e in entities if e.status == "pass"]
+    if not answered:
+        return StepResult("skip", entities[0].message)
+    return StepResult("pass", f"{len(answered)}/{len(entities)} served entities answered directly")
+
+
+def in_declared_order(runs: list[ExpectationResult], declared: list[dict[str, Any]],
+                      entities: list[EntityResult]) -> list[ExpectationResult]:
+    """Expectation by expectation as declared, then entity by entity as served."""
+    order = {e.get("name"): i for i, e in enumerate(declared)}
+    names = {e.name: i for i, e in enumerate(entities)}
+    return sorted(runs, key=lambda r: (order.get(r.name, 0), names.get(r.entity, 0)))
+
+
+def expectations_step(declared: list[dict[str, Any]], runs: list[ExpectationResult], entities: int) -> StepResult:
+    if not declared:
+        return StepResult("skip", "none declared")
+    unmet = [r for r in runs if r.status == "fail"]
+    if unmet:
+        return StepResult("fail", f"'{unmet[0].name}' on {unmet[0].entity}: {unmet[0].message}",
+                          [f"'{r.name}' on {r.entity}: {line}" for r in unmet for line in (r.details or [r.message])])
+    met = sum(1 for r in runs if r.status == "pass")
+    if not met:
+        return StepResult("skip", "no expectation could run (no request to send)")
+    return StepResult("pass", f"{met} expectation run{'s' if met != 1 else ''} met on "
+                              f"{entities} served entit{'y' if entities == 1 else 'ies'}")
