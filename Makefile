@@ -11,6 +11,13 @@ export PIPENV_NOSPIN := 1
 export PIPENV_IGNORE_VIRTUALENVS := 1
 export PIPENV_VERBOSITY := -1
 export CHECKPOINT_DISABLE := 1
+# The cdktf CLI runs `terraform version` and prints its warnings as [ERROR] lines; terraform warns
+# when TF_CLI_CONFIG_FILE names a file that does not exist. Then the project's empty one is used.
+ifneq ($(TF_CLI_CONFIG_FILE),)
+ifeq ($(wildcard $(TF_CLI_CONFIG_FILE)),)
+export TF_CLI_CONFIG_FILE := $(CURDIR)/terraform.tfrc
+endif
+endif
 
 PYTHON ?= python3
 ENGINE ?=
@@ -28,12 +35,13 @@ VENV_PY := $(VENV)/bin/python
 # The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
 CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
-.PHONY: help install synth demo test bench clean
+.PHONY: help install synth cdktf-synth demo test bench clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
 	@echo "make test   run the test suite (on cdktf, and the engine-facing tests on cdktn)"
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
+	@echo "make cdktf-synth  the same through the npm cdktf CLI (npx cdktf synth)"
 	@echo "make bench  servingstack against the raw provider bindings, N = 1 to 1000 endpoints"
 	@echo "ENGINE=cdktn (CDK Terrain) or ENGINE=cdktf picks the engine of each of them"
 
@@ -62,6 +70,10 @@ install: $(VENV)/.installed node_modules/.installed
 synth: install
 	$(VENV_PY) main.py
 	@echo "synthesized: $$(ls -d cdktf.out/stacks/*/cdk.tf.json | tr '\n' ' ')"
+
+# CDKTF_SYNTH_FLAGS, e.g. "--output /tmp/out", are passed on to `cdktf synth`.
+cdktf-synth: install node_modules/.installed
+	npx cdktf synth $(CDKTF_SYNTH_FLAGS)
 
 demo: install
 	$(VENV_PY) -m servingstack.demo

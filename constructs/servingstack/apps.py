@@ -9,7 +9,7 @@ import re
 from typing import Any, Mapping
 
 from . import _cdk
-from .endpoint import _path_of
+from .endpoint import _path_of, id_problems
 from .errors import Problem, ValidationError
 from .newer_fields import app_engine_problems, validate_app_compute
 
@@ -30,7 +30,7 @@ class ServingApp(_cdk.Construct):
                  description: str | None = None, compute_min_instances: int | None = None,
                  compute_max_instances: int | None = None) -> None:
         path = f"{_path_of(scope)}/{id}"
-        problems = []
+        problems = id_problems(id)
         if not (isinstance(name, str) and _APP_NAME.match(name)):
             problems.append(Problem("name", f"{name!r} may contain only lowercase letters, digits and '-'"))
         if not query_endpoints:

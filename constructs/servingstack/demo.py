@@ -24,6 +24,14 @@ def _step(text: str) -> None:
     print(f"\n==> {text}", flush=True)
 
 
+def wrote(outdir: str) -> str:
+    """Which stacks a synthesis wrote, and where: `wrote stacks dev, prod: cdktf.out/stacks/dev/...`."""
+    files = sorted(Path(outdir).glob("stacks/*/cdk.tf.json"))
+    if not files:
+        return f"wrote no stack into {outdir}"
+    return f"wrote stacks {', '.join(p.parent.name for p in files)}: {', '.join(str(p) for p in files)}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m servingstack.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--app", default="main.py", help="the CDKTF app to synthesize (default: main.py)")
@@ -35,7 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     if subprocess.run([sys.executable, args.app]).returncode != 0:
         return 1
     stack_dir = Path("cdktf.out") / "stacks" / args.stack
-    print(f"wrote {stack_dir / 'cdk.tf.json'}")
+    print(wrote("cdktf.out"))
+    if not (stack_dir / "cdk.tf.json").is_file():
+        print(f"error: {args.app} wrote no stack {args.stack!r} (--stack)", file=sys.stderr)
+        return 1
 
     from .emulator import TOKEN_ENV, Emulator
     from .emulator.apply import apply_stack

@@ -2,12 +2,24 @@
 tags and grants, as a construct."""
 from __future__ import annotations
 
-from typing import Any
+import dataclasses
+import re
+from typing import Any, Sequence, Union
 
 from . import _cdk
 from .errors import Problem, ValidationError
+from .entities import ServedEntity
 from .permissions import Grant, access_control, grant
 from .spec import EndpointSpec
+from .typecheck import call_problems, unknown_arguments, value_problems
+
+# cdktf and cdktn drop every character outside these from a logical id (lib/private/unique.js,
+# removeNonAlphanumericSep), so `模型` and `型模` would both become "": one resource, not two.
+_KEPT = re.compile(r"[^A-Za-z0-9_-]")
+_SPEC_PROPS = tuple(f.name for f in dataclasses.fields(EndpointSpec))
+# The shape of the main props, checked before anything reads them; what is inside them the rules
+# check (`config.served_entities[0]: ...`). No served entities: an endpoint without config (TF docs).
+_SHAPES = {"name": str, "served_entities": Union[ServedEntity, Sequence[Any], None]}
 
 
 class _Grantable:
@@ -100,12 +112,20 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
         prefix = stack.name_prefix if stack is not None else ""
         default_tags = stack.default_tags if stack is not None else {}
         self.path = f"{_path_of(scope)}/{id}"
-        try:
-            self.spec = EndpointSpec(**props)
-        except TypeError as error:  # an unknown or missing prop
-            raise ValidationError(self.path, [Problem("", str(error).replace("EndpointSpec.__init__()", "props:"))]) \
-                from None
+        # Shapes first: the rules below read the props as the types they declare.
+        problems = id_problems(id) + unknown_arguments(props, _SPEC_PROPS, "ServingEndpoint")
+        problems += [] if "name" in props else [Problem("name", "is required")]
+        problems += [p for prop, hint in _SHAPES.items() if prop in props
+                     for p in value_problems(props[prop], hint, prop)]
+        if props.get("name") == "":
+            problems.append(Problem("name", "is required, got an empty string"))
+        if problems:
+            raise ValidationError(self.path, problems)
+        self.spec = EndpointSpec(**props)
         request = self.spec.validate(self.path, prefix, default_tags, engine=_cdk.ENGINE.name)
+        if stack is not None:
+            stack.claim_endpoint_name(request["name"], self.path, id)
+            stack.claim_logical_id(self.path)
         super().__init__(scope, id)
         self.request = request
         self.endpoint_name: str = self.request["name"]
@@ -162,6 +182,9 @@ class ExistingEndpoint(_cdk.Construct, _Grantable):
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> None:
         self.path = f"{_path_of(scope)}/{id}"
+        problems = call_problems(ExistingEndpoint.__init__, {"name": name, "serving_endpoint_id": serving_endpoint_id})
+        if problems:
+            raise ValidationError(self.path, problems)
         if not name or not serving_endpoint_id:
             raise ValidationError(self.path, [Problem("serving_endpoint_id", "name and serving_endpoint_id are required")])
         super().__init__(scope, id)
@@ -172,6 +195,21 @@ class ExistingEndpoint(_cdk.Construct, _Grantable):
 
     def _serving_endpoint_id_reference(self) -> str:
         return self.serving_endpoint_id
+
+
+def id_problems(id: Any) -> list[Problem]:
+    """The construct id becomes a Terraform logical id (and output names): it must survive as one."""
+    if not isinstance(id, str):
+        return [Problem("id", f"expected str, got {type(id).__name__}")]
+    kept = _KEPT.sub("", id)
+    if not kept:
+        return [Problem("id", f"{id!r} has no ASCII letter, digit, '-' or '_': cdktf keeps only those in the "
+                              "Terraform logical id, so nothing would be left of it")]
+    # Terraform identifiers start with a letter or '_', never a digit or '-'
+    # (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
+    if not (kept[0].isalpha() or kept[0] == "_"):
+        return [Problem("id", f"{id!r} makes the logical id {kept!r}: Terraform names start with a letter or '_'")]
+    return []
 
 
 def _serving_stack_of(scope: Any) -> Any:

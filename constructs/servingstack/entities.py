@@ -13,6 +13,7 @@ from typing import Any, Mapping, Protocol, Union
 from .errors import Problem
 from .providers import ExternalProvider
 from .secrets import Plaintext, SecretRef, SecretValue
+from .typecheck import typed
 
 FOUNDATION_MODEL_PREFIX = "system.ai."
 
@@ -34,6 +35,7 @@ def _default_name(*parts: object) -> str:
     return "-".join(str(p) for p in parts if p is not None).replace(".", "-").replace(":", "-")
 
 
+@typed
 @dataclass(frozen=True)
 class FoundationModel:
     """A pay-per-token foundation model from `system.ai`, e.g.
@@ -64,6 +66,7 @@ class FoundationModel:
         return self.task
 
 
+@typed
 @dataclass(frozen=True)
 class ProvisionedThroughput:
     """A foundation model with reserved throughput: tokens per second
@@ -112,6 +115,7 @@ class ProvisionedThroughput:
         return self.task
 
 
+@typed
 @dataclass(frozen=True)
 class CustomModel:
     """An MLflow model, served on CPU or GPU: from Unity Catalog (`catalog.schema.model`) or from
@@ -129,7 +133,7 @@ class CustomModel:
     workload_size: str | None = None
     workload_type: str | None = None
     scale_to_zero: bool | None = None
-    environment_vars: Mapping[str, Union[str, SecretRef]] = field(default_factory=dict)
+    environment_vars: Mapping[str, Union[str, SecretRef, Plaintext]] = field(default_factory=dict)
     min_provisioned_concurrency: int | None = None
     max_provisioned_concurrency: int | None = None
     instance_profile_arn: str | None = None
@@ -171,6 +175,7 @@ class CustomModel:
         return None
 
 
+@typed
 @dataclass(frozen=True)
 class FeatureSpec:
     """Feature Serving: a Unity Catalog function of type FEATURE_SPEC (`catalog.schema.spec`),
@@ -181,7 +186,7 @@ class FeatureSpec:
     scale_to_zero: bool | None = None
     name: str | None = None
     workload_type: str | None = None
-    environment_vars: Mapping[str, Union[str, SecretRef]] = field(default_factory=dict)
+    environment_vars: Mapping[str, Union[str, SecretRef, Plaintext]] = field(default_factory=dict)
     instance_profile_arn: str | None = None
 
     def served_name(self) -> str:
@@ -207,6 +212,7 @@ class FeatureSpec:
         return None
 
 
+@typed
 @dataclass(frozen=True)
 class ExternalModel:
     """A model hosted by another provider (OpenAI, Anthropic, ...), reached through Databricks.

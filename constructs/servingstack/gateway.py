@@ -6,8 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, Sequence
 
 from .errors import Problem
+from .typecheck import typed
 
 
+@typed
 @dataclass(frozen=True)
 class RateLimit:
     """Calls and/or tokens per minute, for the whole endpoint (`key="endpoint"`), or per
@@ -38,6 +40,7 @@ class RateLimit:
         return {k: v for k, v in values.items() if v is not None}
 
 
+@typed
 @dataclass(frozen=True)
 class InferenceTable:
     """Log requests and responses to `<catalog>.<schema>.<table_prefix>_payload` in Unity Catalog."""
@@ -53,6 +56,7 @@ class InferenceTable:
         return {k: v for k, v in values.items() if v is not None}
 
 
+@typed
 @dataclass(frozen=True)
 class Guardrail:
     """Checks on one direction (input or output): `safety` filtering, `invalid_keywords` to
@@ -76,6 +80,7 @@ class Guardrail:
         return values
 
 
+@typed
 @dataclass(frozen=True)
 class AiGateway:
     """`AiGateway(rate_limits=[RateLimit(calls=100)], usage_tracking=True,

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 from .secrets import SecretValue, secret_fields
+from .typecheck import typed
 
 
 class ExternalProvider(Protocol):
@@ -25,6 +26,7 @@ def _settings(plain: dict[str, Any], **secrets: SecretValue | None) -> dict[str,
     return values
 
 
+@typed
 @dataclass(frozen=True)
 class OpenAI:
     """OpenAI or Azure OpenAI. Azure: set `api_type="azure"`, `api_base`, `api_version` and
@@ -52,6 +54,7 @@ class OpenAI:
                          openai_api_key=self.api_key, microsoft_entra_client_secret=self.entra_client_secret)
 
 
+@typed
 @dataclass(frozen=True)
 class Anthropic:
     provider: ClassVar[str] = "anthropic"
@@ -62,6 +65,7 @@ class Anthropic:
         return _settings({}, anthropic_api_key=self.api_key)
 
 
+@typed
 @dataclass(frozen=True)
 class Cohere:
     provider: ClassVar[str] = "cohere"
@@ -73,6 +77,7 @@ class Cohere:
         return _settings({"cohere_api_base": self.api_base}, cohere_api_key=self.api_key)
 
 
+@typed
 @dataclass(frozen=True)
 class AmazonBedrock:
     """Bedrock with access keys, an instance profile (`instance_profile_arn`) or a Unity Catalog
@@ -94,6 +99,7 @@ class AmazonBedrock:
                          aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key)
 
 
+@typed
 @dataclass(frozen=True)
 class GoogleVertexAI:
     provider: ClassVar[str] = "google-cloud-vertex-ai"
@@ -106,6 +112,7 @@ class GoogleVertexAI:
         return _settings({"project_id": self.project_id, "region": self.region}, private_key=self.private_key)
 
 
+@typed
 @dataclass(frozen=True)
 class DatabricksModelServing:
     """A model served by another Databricks workspace."""
@@ -119,6 +126,7 @@ class DatabricksModelServing:
         return _settings({"databricks_workspace_url": self.workspace_url}, databricks_api_token=self.api_token)
 
 
+@typed
 @dataclass(frozen=True)
 class AI21Labs:
     provider: ClassVar[str] = "ai21labs"
@@ -129,6 +137,7 @@ class AI21Labs:
         return _settings({}, ai21labs_api_key=self.api_key)
 
 
+@typed
 @dataclass(frozen=True)
 class PaLM:
     provider: ClassVar[str] = "palm"
@@ -139,6 +148,7 @@ class PaLM:
         return _settings({}, palm_api_key=self.api_key)
 
 
+@typed
 @dataclass(frozen=True)
 class CustomProvider:
     """Any OpenAI-compatible endpoint: `url`, and either an API key sent in header `api_key_header`

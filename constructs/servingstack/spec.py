@@ -15,6 +15,7 @@ from .gateway import AiGateway
 from .newer_fields import Telemetry, engine_problems, validate_workspace_id
 from .secrets import Plaintext
 from .traffic import routes
+from .typecheck import typed
 
 # TF `timeouts` (create, update): Go durations (time.ParseDuration: "45m", "1h30m", "1.5h", "90s").
 _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
@@ -22,6 +23,7 @@ _DURATION = re.compile(r"^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$")
 CUSTOM_INPUT_FORMATS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 
 
+@typed
 @dataclass(frozen=True)
 class EmailNotifications:
     on_update_failure: Sequence[str] = ()
@@ -33,6 +35,7 @@ class EmailNotifications:
         return {k: v for k, v in values.items() if v}
 
 
+@typed
 @dataclass(frozen=True)
 class EndpointSpec:
     """The props of a `ServingEndpoint`; every optional field documents its default.

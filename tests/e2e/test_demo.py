@@ -19,6 +19,7 @@ def test_the_demo_synthesizes_deploys_and_checks_the_example(tmp_path):
                             stdin=subprocess.DEVNULL)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
+    assert "wrote stacks dev, prod: cdktf.out/stacks/dev/cdk.tf.json, cdktf.out/stacks/prod/cdk.tf.json" in output
     assert "Apply complete: 10 created, 0 updated, 0 unchanged." in output
     assert "all endpoints pass" in output
     report = json.loads((tmp_path / "reports" / "check.json").read_text())
