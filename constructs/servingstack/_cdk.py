@@ -418,6 +418,14 @@ def _path(scope: Any) -> str:
     return known if isinstance(known, str) else scope.node.path
 
 
+# ---- import blocks (servingstack import) ---------------------------------------------------
+
+def import_existing(resource: Any, import_id: str) -> None:
+    """Give `resource` a Terraform import block, so the first plan adopts the live object
+    `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`)."""
+    resource.import_from(import_id)
+
+
 # ---- around the endpoint: provisioned throughput, secret scopes, Unity Catalog grants -------
 
 _PT = "ModelServingProvisionedThroughput"

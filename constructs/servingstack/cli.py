@@ -13,6 +13,7 @@ import click
 _SUBCOMMANDS = {
     "emulator": ("servingstack.emulator.cli", "emulator"),
     "check": ("servingstack.check.cli", "check"),
+    "import": ("servingstack.importer.cli", "import_"),
 }
 
 

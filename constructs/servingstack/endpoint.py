@@ -164,6 +164,17 @@ class ServingEndpoint(_cdk.Construct, _Grantable):
     def endpoint_url(self) -> str:
         return self.resource.endpoint_url
 
+    def adopt(self, serving_endpoint_id: str | None = None) -> "ServingEndpoint":
+        """Adopt the live endpoint of this name instead of creating it: Terraform import blocks
+        for the endpoint (imported by name, provider docs resources/model_serving.md "Import") and,
+        given its id, for its permissions (`/serving-endpoints/<id>`, provider docs
+        resources/permissions.md "Import"). Call it after the grants. `servingstack import` writes it."""
+        _cdk.import_existing(self.resource, self.endpoint_name)
+        if serving_endpoint_id is not None and self._grants:
+            self._build_permissions()  # now rather than at synth, so it can carry the import block
+            _cdk.import_existing(self._permissions, f"/serving-endpoints/{serving_endpoint_id}")
+        return self
+
 
 class ExistingEndpoint(_cdk.Construct, _Grantable):
     """An endpoint not created by this stack, for grants: `ExistingEndpoint(stack, "shared",
