@@ -42,17 +42,7 @@ def route(endpoint: str, entity: str) -> str:
 
 
 def send(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any]) -> smoke.Answer:
-    started = time.perf_counter()
-    response = client.api_client.do(
-        "POST", route(endpoint, entity), body=body,
-        headers={"Accept": "application/json", "Content-Type": "application/json"},
-        response_headers=["served-model-name"])
-    latency = (time.perf_counter() - started) * 1000
-    served_by = None
-    if isinstance(response, dict):
-        response = dict(response)
-        served_by = response.pop("served-model-name", None)
-    return smoke.Answer(body=response, served_by=served_by, latency_ms=latency)
+    return smoke.post(client, route(endpoint, entity), body)
 
 
 def live_entities(live: dict[str, Any]) -> list[tuple[str, int | None]]:

@@ -391,31 +391,28 @@ class EndpointCheck:
 
     def time_out(self) -> None:
         """The run's hard deadline passed while this endpoint's steps still ran."""
-        with self._lock:
-            if self.done:
-                return
-            self.done = True
-            seen = self.result.last_state or "nothing yet"
-            for step in STEP_NAMES:
-                outcome = getattr(self.result, step)
-                if outcome.status == "pending":
-                    outcome.status = "fail"
-                    outcome.message = (f"not finished within the {self.run.options.timeout:g} s timeout; "
-                                       f"last state seen: {seen}" if step == "ready" else
-                                       f"not finished within the {self.run.options.timeout:g} s timeout")
-        self.run.progress.finished(self.result)
+        if self._close_pending(f"not finished within the {self.run.options.timeout:g} s timeout", status="fail"):
+            self.run.progress.finished(self.result)
 
     def interrupt(self) -> None:
         """Record what is known when the run stops before this endpoint finished."""
+        self._close_pending("interrupted")
+
+    def _close_pending(self, reason: str, status: str | None = None) -> bool:
+        """Mark every step still pending with `reason` (and `status`, where given), once;
+        False when the endpoint had finished already."""
         with self._lock:
             if self.done:
-                return
+                return False
             self.done = True
             seen = self.result.last_state or "nothing yet"
             for step in STEP_NAMES:
                 outcome = getattr(self.result, step)
                 if outcome.status == "pending":
-                    outcome.message = f"interrupted; last state seen: {seen}" if step == "ready" else "interrupted"
+                    if status is not None:
+                        outcome.status = status
+                    outcome.message = f"{reason}; last state seen: {seen}" if step == "ready" else reason
+            return True
 
 
 def _select(stack_endpoints: list[DeclaredEndpoint], names: Sequence[str] | None) -> list[DeclaredEndpoint]:

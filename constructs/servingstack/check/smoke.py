@@ -132,9 +132,14 @@ class Answer:
 
 
 def send(client: WorkspaceClient, endpoint: str, body: dict[str, Any]) -> Answer:
+    return post(client, f"/serving-endpoints/{endpoint}/invocations", body)
+
+
+def post(client: WorkspaceClient, path: str, body: dict[str, Any]) -> Answer:
+    """One query to `path`, timed, with the `served-model-name` header that says who answered."""
     started = time.perf_counter()
     response = client.api_client.do(
-        "POST", f"/serving-endpoints/{endpoint}/invocations", body=body,
+        "POST", path, body=body,
         headers={"Accept": "application/json", "Content-Type": "application/json"},
         response_headers=["served-model-name"])
     latency = (time.perf_counter() - started) * 1000

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from servingstack.errors import Problem
 
-from . import apierrors, bodies, queries
+from . import answering, apierrors, bodies, queries
 
 BASE = "/serving-endpoints"
 # OpenAI route -> the query kind it asks of the endpoint.
@@ -57,15 +57,4 @@ async def _query(request: web.Request, workspace: Any, kind: str) -> web.StreamR
     entity = config.entity(workspace.draw_entity(config))
     if entity is None:
         raise apierrors.entity_not_found(endpoint.name, "")
-    model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
-    headers = {"served-model-name": entity.name}
-    if query.stream:
-        response = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-        await response.prepare(request)
-        for event in queries.stream_events(query, model):
-            await response.write(event)
-        await response.write_eof()
-    else:
-        response = web.json_response(queries.answer(query, model), headers=headers)
-    workspace.metrics.record(endpoint.name, entity.name, time.perf_counter() - started)
-    return response
+    return await answering.answer(request, workspace, endpoint.name, entity, query, started)

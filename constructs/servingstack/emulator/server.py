@@ -5,7 +5,6 @@ handlers here then read and change the `Workspace`.
 """
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +19,11 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from . import (admin, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, secrets_api,
+from . import (admin, answering, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, secrets_api,
                trailing_slash, uc_permissions, views)
 from .auth import CURRENT_USER
 from .metrics import PROMETHEUS_CONTENT_TYPE
-from .faults import BROKEN_ENTITY
 from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
-from .middleware import _act as act_on_fault
 from .state import Endpoint
 from .workspace import Workspace
 
@@ -269,33 +266,7 @@ async def invocations(request: web.Request) -> web.StreamResponse:
     entity = config.entity(entity_name)
     if entity is None:
         raise apierrors.entity_not_found(endpoint.name, entity_name)
-    await _entity_faults(request, workspace, endpoint.name, entity.name)
-    model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
-    headers = {"served-model-name": entity.name}
-    if query.stream:
-        response = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"})
-        await response.prepare(request)
-        for event in queries.stream_events(query, model):
-            await response.write(event)
-        await response.write_eof()
-    else:
-        response = web.json_response(queries.answer(query, model), headers=headers)
-    workspace.metrics.record(endpoint.name, entity.name, time.perf_counter() - started)
-    return response
-
-
-async def _entity_faults(request: web.Request, workspace: Workspace, endpoint: str, entity: str) -> None:
-    """Faults aimed at the served entity that answers this query (asked directly or drawn)."""
-    planned = workspace.faults.take(endpoint, "query", entity=entity)
-    if planned.delay:
-        await asyncio.sleep(planned.delay)
-    fault = planned.action
-    if fault is None:
-        return
-    if fault.kind == BROKEN_ENTITY:
-        code = "TEMPORARILY_UNAVAILABLE" if fault.status == 503 else "INTERNAL_ERROR"
-        raise apierrors.ApiError(fault.status, code, fault.message, headers={"served-model-name": entity})
-    act_on_fault(request, fault)
+    return await answering.answer(request, workspace, endpoint.name, entity, query, started)
 
 
 # -- application -----------------------------------------------------------------------

@@ -1,0 +1,47 @@
+"""One served entity answering a query: its faults, the answer (JSON or streamed events), the
+`served-model-name` header and the metrics. The endpoint's own route and the OpenAI-compatible
+routes differ only in how they find the endpoint and the entity."""
+from __future__ import annotations
+
+import asyncio
+import time
+
+from aiohttp import web
+from databricks.sdk.service.serving import ServedEntityOutput
+
+from . import apierrors, queries
+from .faults import BROKEN_ENTITY
+from .middleware import _act as act_on_fault
+from .workspace import Workspace
+
+
+async def answer(request: web.Request, workspace: Workspace, endpoint: str, entity: ServedEntityOutput,
+                 query: queries.Query, started: float) -> web.StreamResponse:
+    await _entity_faults(request, workspace, endpoint, entity.name)
+    model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
+    headers = {"served-model-name": entity.name}
+    if query.stream:
+        response = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream",
+                                               "Cache-Control": "no-cache"})
+        await response.prepare(request)
+        for event in queries.stream_events(query, model):
+            await response.write(event)
+        await response.write_eof()
+    else:
+        response = web.json_response(queries.answer(query, model), headers=headers)
+    workspace.metrics.record(endpoint, entity.name, time.perf_counter() - started)
+    return response
+
+
+async def _entity_faults(request: web.Request, workspace: Workspace, endpoint: str, entity: str) -> None:
+    """Faults aimed at the served entity that answers this query (asked directly or drawn)."""
+    planned = workspace.faults.take(endpoint, "query", entity=entity)
+    if planned.delay:
+        await asyncio.sleep(planned.delay)
+    fault = planned.action
+    if fault is None:
+        return
+    if fault.kind == BROKEN_ENTITY:
+        code = "TEMPORARILY_UNAVAILABLE" if fault.status == 503 else "INTERNAL_ERROR"
+        raise apierrors.ApiError(fault.status, code, fault.message, headers={"served-model-name": entity})
+    act_on_fault(request, fault)
