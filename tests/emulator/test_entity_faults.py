@@ -103,3 +103,19 @@ def test_admin_route_and_cli_break_one_entity(emu, canary):
     assert "fault added: broken-entity" in result.output
     assert post(emu, entity_route("canary", "v2")).status_code == 503
     assert CliRunner().invoke(main, ["emulator", "fault", "broken-entity", "--help"]).exit_code == 0
+
+
+def test_a_broken_entity_also_fails_on_the_openai_compatible_route(emu, w):
+    """An app that queries through `get_open_ai_client()` reaches the same served entity, so a broken
+    entity answers it with the same error (the route names the endpoint in `model`)."""
+    from emu_support import create_foundation
+
+    create_foundation(w, "chat")
+    entity = wait_ready(w, "chat").config.served_entities[0].name
+    body = {"model": "chat", "messages": [{"role": "user", "content": "hi"}]}
+    assert post(emu, "/serving-endpoints/chat/completions", body).status_code == 200
+    emu.break_entity("chat", entity)
+    response = post(emu, "/serving-endpoints/chat/completions", body)
+    assert response.status_code == 500
+    assert response.json()["error_code"] == "INTERNAL_ERROR"
+    assert response.headers["served-model-name"] == entity
