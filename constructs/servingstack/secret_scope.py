@@ -96,6 +96,22 @@ class _ScopeBase(_cdk.Construct):
     def _dependency(self) -> Any:
         return None
 
+    @staticmethod
+    def _name_problems(stack: Any, name: Any) -> list[Problem]:
+        """The scope name's problems: its shape, and a second scope of that name in the stack."""
+        problems = []
+        # SDK `SecretsAPI.create_scope` docstring: the scope-name characters and length.
+        if not (isinstance(name, str) and NAME.match(name)):
+            problems.append(Problem("name", f"{name!r} must be 1-128 letters, digits, '-', '_' or '.'"))
+        if stack is not None and isinstance(name, str) and name in declared_scopes(stack):
+            problems.append(Problem("name", f"scope {name!r} is already declared in this stack"))
+        return problems
+
+    def _declare(self, stack: Any) -> None:
+        """Record this scope in its stack, by name (for the duplicate check and policy rule SS15)."""
+        if stack is not None:
+            setattr(stack, _ATTRIBUTE, {**declared_scopes(stack), self.scope_name: self})
+
 
 @_cdk.implements_aspect
 class _LinkEndpoints:
@@ -124,17 +140,12 @@ class SecretScope(_ScopeBase):
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str,
                  initial_manage_principal: str | None = None) -> None:
         self.path = f"{_path_of(scope)}/{id}"
-        problems = []
-        # SDK `SecretsAPI.create_scope` docstring: the scope-name characters and length.
-        if not (isinstance(name, str) and NAME.match(name)):
-            problems.append(Problem("name", f"{name!r} must be 1-128 letters, digits, '-', '_' or '.'"))
+        stack = _serving_stack_of(scope)
+        problems = self._name_problems(stack, name)
         # SDK `SecretsAPI.create_scope` docstring: "The only supported principal for this option is the group users".
         if initial_manage_principal is not None and initial_manage_principal != "users":
             problems.append(Problem("initial_manage_principal", f"{initial_manage_principal!r}: the only "
                                                                 "supported value is 'users'"))
-        stack = _serving_stack_of(scope)
-        if stack is not None and isinstance(name, str) and name in declared_scopes(stack):
-            problems.append(Problem("name", f"scope {name!r} is already declared in this stack"))
         if problems:
             raise ValidationError(self.path, problems)
         super().__init__(scope, id)
@@ -143,10 +154,8 @@ class SecretScope(_ScopeBase):
         self.initial_manage_principal = initial_manage_principal
         self._init_acls()
         self.resource = _cdk.secret_scope(self, "Default", name=name, initial_manage_principal=initial_manage_principal)
+        self._declare(stack)
         if stack is not None:
-            scopes = declared_scopes(stack)
-            scopes[name] = self
-            setattr(stack, _ATTRIBUTE, scopes)
             _cdk.add_aspect(self, _LinkEndpoints(self))
 
     def _dependency(self) -> Any:
@@ -164,21 +173,14 @@ class ExternalSecretScope(_ScopeBase):
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, reason: str) -> None:
         self.path = f"{_path_of(scope)}/{id}"
-        problems = []
-        if not (isinstance(name, str) and NAME.match(name)):
-            problems.append(Problem("name", f"{name!r} must be 1-128 letters, digits, '-', '_' or '.'"))
+        stack = _serving_stack_of(scope)
+        problems = self._name_problems(stack, name)
         if not (isinstance(reason, str) and len(reason.strip()) >= MIN_REASON):
             problems.append(Problem("reason", f"say why the scope lives elsewhere (at least {MIN_REASON} characters)"))
-        stack = _serving_stack_of(scope)
-        if stack is not None and isinstance(name, str) and name in declared_scopes(stack):
-            problems.append(Problem("name", f"scope {name!r} is already declared in this stack"))
         if problems:
             raise ValidationError(self.path, problems)
         super().__init__(scope, id)
         self.scope_name = name
         self.reason = reason
         self._init_acls()
-        if stack is not None:
-            scopes = declared_scopes(stack)
-            scopes[name] = self
-            setattr(stack, _ATTRIBUTE, scopes)
+        self._declare(stack)
