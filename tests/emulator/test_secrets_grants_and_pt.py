@@ -131,3 +131,10 @@ def test_apply_and_check_handle_pt_endpoints_scopes_acls_and_grants(emu, w, tmp_
     report = run_check(stack_dir, host=emu.url, token=TOKEN, timeout=10)
     assert {e.name: (e.ready.status, e.drift.status, e.query.status) for e in report.endpoints} == {
         name: ("pass", "pass", "pass") for name in ("prod-chat", "prod-fraud", "prod-maverick")}
+
+    # A changed provisioned-throughput config goes through its own route (`PUT .../pt/{name}/config`).
+    pt = next(e for e in declared.endpoints if e.name == "prod-maverick")
+    pt.request["config"]["served_entities"][0]["provisioned_model_units"] = 200
+    fourth = apply_stack(declared, w, timeout=10, poll_seconds=0.05, echo=lambda line: None)
+    assert [(c.target, c.details) for c in fourth.changes if c.action == "updated"] == [("prod-maverick", ["config"])]
+    assert wait_ready(w, "prod-maverick").config.served_entities[0].provisioned_model_units == 200

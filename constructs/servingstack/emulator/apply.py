@@ -222,13 +222,15 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
 def _apply_endpoint(
     client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float, poll_seconds: float
 ) -> tuple[Change, ServingEndpointDetailed]:
-    if declared.resource_type == PT_RESOURCE:
-        return apply_around.apply_pt_endpoint(client, declared, timeout, poll_seconds)
+    provisioned = declared.resource_type == PT_RESOURCE  # its own create and config routes, the rest shared
     resource = f"{declared.resource_type}.{declared.logical_id}"
     request = declared.request
     try:
         live = client.serving_endpoints.get(declared.name)
     except NotFound:
+        if provisioned:
+            return Change(CREATED, resource, declared.name, deploys=True), apply_around.create_pt_endpoint(
+                client, declared)
         live = client.serving_endpoints.create(
             name=declared.name,
             config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
@@ -254,13 +256,8 @@ def _apply_endpoint(
     if request.get("config") and (not _config_matches(request["config"], live) or live_state == "UPDATE_FAILED"):
         if live_state == "IN_PROGRESS":  # an update started elsewhere: a second one would conflict
             _wait_for(client, {declared.name: Change(UPDATED, resource, declared.name)}, timeout, poll_seconds)
-        config = _config(request, declared.name)
-        live = client.serving_endpoints.update_config(
-            declared.name,
-            served_entities=config.served_entities,
-            traffic_config=config.traffic_config,
-            auto_capture_config=config.auto_capture_config,
-        ).response
+        live = (apply_around.update_pt_config(client, declared) if provisioned else
+                _update_config(client, declared))
         details.append("config" if live_state != "UPDATE_FAILED" else "config, retrying a failed deployment")
         deploys = True
     if request.get("ai_gateway") and not _covers((live.ai_gateway.as_dict() if live.ai_gateway else {}), request["ai_gateway"]):
@@ -283,6 +280,16 @@ def _apply_endpoint(
         notes.append(f"config{f' v{version}' if version else ''} still deploying (IN_PROGRESS)")
         return Change(UNCHANGED, resource, declared.name, notes, deploying_already=True), live
     return Change(UNCHANGED, resource, declared.name, notes), live
+
+
+def _update_config(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:
+    config = _config(declared.request, declared.name)
+    return client.serving_endpoints.update_config(
+        declared.name,
+        served_entities=config.served_entities,
+        traffic_config=config.traffic_config,
+        auto_capture_config=config.auto_capture_config,
+    ).response
 
 
 def _telemetry(request: dict[str, Any]) -> TelemetryConfig | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound, ResourceAlreadyExists
+from databricks.sdk.errors import ResourceAlreadyExists
 from databricks.sdk.service.catalog import PermissionsChange, Privilege
 from databricks.sdk.service.serving import (AiGatewayConfig, EmailNotifications, EndpointTag, PtEndpointCoreConfig,
                                             ServingEndpointDetailed)
@@ -35,43 +35,23 @@ def _pt_config(request: dict[str, Any]) -> PtEndpointCoreConfig:
     return PtEndpointCoreConfig.from_dict(request.get("config") or {})
 
 
-def apply_pt_endpoint(client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float,
-                      poll_seconds: float) -> tuple[Any, ServingEndpointDetailed]:
-    """Create through `POST /serving-endpoints/pt`, update through `PUT .../pt/{name}/config`."""
-    from .apply import CREATED, UNCHANGED, UPDATED, _config_matches, _covers, _gateway_kwargs, _tag_changes, _wait_for
-
-    resource = f"{declared.resource_type}.{declared.logical_id}"
+def create_pt_endpoint(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:
+    """`POST /serving-endpoints/pt`: a provisioned-throughput endpoint has its own create route."""
     request = declared.request
-    try:
-        live = client.serving_endpoints.get(declared.name)
-    except NotFound:
-        live = client.serving_endpoints.create_provisioned_throughput_endpoint(
-            name=declared.name, config=_pt_config(request),
-            ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
-            tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
-            budget_policy_id=request.get("budget_policy_id"),
-            email_notifications=(EmailNotifications.from_dict(request["email_notifications"])
-                                 if request.get("email_notifications") else None),
-        ).response
-        return _change(CREATED, resource, declared.name, deploys=True), live
-    details, deploys = [], False
-    state = live.state.config_update.value if live.state and live.state.config_update else None
-    if not _config_matches(request.get("config") or {}, live) or state == "UPDATE_FAILED":
-        if state == "IN_PROGRESS":
-            _wait_for(client, {declared.name: _change(UPDATED, resource, declared.name)}, timeout, poll_seconds)
-        live = client.serving_endpoints.update_provisioned_throughput_endpoint_config(
-            declared.name, _pt_config(request)).response
-        details.append("config")
-        deploys = True
-    if request.get("ai_gateway") and not _covers(live.ai_gateway.as_dict() if live.ai_gateway else {},
-                                                 request["ai_gateway"]):
-        client.serving_endpoints.put_ai_gateway(declared.name, **_gateway_kwargs(request["ai_gateway"]))
-        details.append("ai_gateway")
-    add, delete = _tag_changes(request.get("tags") or [], live.tags or [])
-    if add or delete:
-        client.serving_endpoints.patch(declared.name, add_tags=add or None, delete_tags=delete or None)
-        details.append("tags")
-    return _change(UPDATED if details else UNCHANGED, resource, declared.name, details, deploys), live
+    return client.serving_endpoints.create_provisioned_throughput_endpoint(
+        name=declared.name, config=_pt_config(request),
+        ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
+        tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
+        budget_policy_id=request.get("budget_policy_id"),
+        email_notifications=(EmailNotifications.from_dict(request["email_notifications"])
+                             if request.get("email_notifications") else None),
+    ).response
+
+
+def update_pt_config(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:
+    """`PUT /serving-endpoints/pt/{name}/config`."""
+    return client.serving_endpoints.update_provisioned_throughput_endpoint_config(
+        declared.name, _pt_config(declared.request)).response
 
 
 # -- secret scopes and ACLs ------------------------------------------------------------
