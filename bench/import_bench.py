@@ -19,9 +19,9 @@ import time
 from databricks.sdk.service.serving import (AiGatewayConfig, EndpointCoreConfigInput, EndpointTag,
                                             ServingEndpointAccessControlRequest)
 
-from servingstack.check.auth import Connection, make_client
-from servingstack.check.redact import Redactor
-from servingstack.check.retry import Deadline
+from servingstack.client.auth import Connection, make_client
+from servingstack.client.redact import Redactor
+from servingstack.client.retry import Deadline
 from servingstack.emulator import Emulator
 from servingstack.importer import live as live_module
 from servingstack.importer.program import build_program

@@ -11,8 +11,8 @@ import statistics
 import timeit
 
 from servingstack import AiGateway, CustomModel, RateLimit
-from servingstack.spec import EmailNotifications, EndpointSpec
-from servingstack.typecheck import _TYPED
+from servingstack.model.spec import EmailNotifications, EndpointSpec
+from servingstack.model.typecheck import _TYPED
 
 RUNS, NUMBER = 7, 2000
 

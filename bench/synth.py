@@ -170,7 +170,7 @@ def main() -> None:
     sizes = [int(s) for s in args.sizes.split(",")]
     results = []
     # The engine and Node servingstack would pick, handed to both children alike.
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     os.environ["SERVINGSTACK_CDK_ENGINE"] = _cdk.ENGINE.name
     if os.environ.get("JSII_NODE"):

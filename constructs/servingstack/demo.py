@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.app} wrote no stack {args.stack!r} (--stack)", file=sys.stderr)
         return 1
 
-    from .emulator import TOKEN_ENV, Emulator
-    from .emulator.apply import apply_stack
-    from .stackfile import load_stack
+    from servingstack.emulator import TOKEN_ENV, Emulator
+    from servingstack.deploy.apply import apply_stack
+    from servingstack.facts.stackfile import load_stack
 
     stack = load_stack(stack_dir)
     # A fresh token per run, unless the environment names one (the emulator's own variable).

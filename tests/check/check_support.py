@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any
 
 from servingstack.emulator import Emulator
-from servingstack.emulator.apply import apply_stack
-from servingstack.stackfile import load_stack
+from servingstack.deploy.apply import apply_stack
+from servingstack.facts.stackfile import load_stack
 
 TOKEN = "chk-Secret-Token-4f9a2b7c"
 

@@ -24,7 +24,7 @@ from click.testing import CliRunner
 
 from servingstack.check import UsageError, run_check
 from servingstack.check import report_json
-from servingstack.check.cli import check
+from servingstack.cli.check import check
 from servingstack.check.report_json import SCHEMA
 
 pytestmark = pytest.mark.timeout(120)
@@ -258,7 +258,7 @@ def test_the_process_does_not_wait_for_requests_cut_off_at_the_deadline():
     """A worker still in a request (the scheduler's thread names) must not hold the exit."""
     code = ("import sys, threading, time\n"
             "threading.Thread(target=time.sleep, args=(120,), name='servingstack-check_0').start()\n"
-            "import servingstack.check.signals\n"
+            "import servingstack.client.signals\n"
             "from servingstack.cli import main\n"
             "sys.argv = ['servingstack', '--version']\n"
             "main()\n")

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from databricks.sdk.service.serving import EndpointTag, Route, ServedEntityInput, TrafficConfig
 
 from servingstack.check import AuthenticationError, ConfigurationError, UsageError, run_check
-from servingstack.check.cli import check
+from servingstack.cli.check import check
 from servingstack.check.progress import NoProgress
 from servingstack.check.report_json import SCHEMA
 

@@ -9,7 +9,7 @@ from check_support import SCORER, TOKEN, deploy, schema_errors, write_stack
 from click.testing import CliRunner
 
 from servingstack.check import run_check
-from servingstack.check.cli import check
+from servingstack.cli.check import check
 from servingstack.check.report_json import SCHEMA
 
 

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from servingstack import Expect, Expectation
 from servingstack.check import run_check
-from servingstack.check.cli import check
+from servingstack.cli.check import check
 from servingstack.check.report_json import SCHEMA
 
 

@@ -11,7 +11,7 @@ from databricks.sdk.service.serving import ServingEndpointAccessControlRequest, 
 
 from servingstack.check import run_check
 from servingstack.check.acl import compare
-from servingstack.check.cli import check
+from servingstack.cli.check import check
 from servingstack.check.report_json import SCHEMA
 
 DECLARED = [{"group_name": "data-scientists", "permission_level": "CAN_QUERY"},

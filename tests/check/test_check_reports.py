@@ -10,7 +10,7 @@ from check_support import schema_errors
 
 from servingstack.check import junit, markdown, report_json, table
 from servingstack.check.drift import Difference
-from servingstack.check.redact import Redactor
+from servingstack.client.redact import Redactor
 from servingstack.check.results import (CheckReport, EndpointResult, EntityResult, ExpectationResult,
                                         PermissionFinding, QueryStats, StepResult)
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 from databricks.sdk.errors import InternalError, NotFound, TemporarilyUnavailable, TooManyRequests
 
-from servingstack.check.retry import (Backoff, Deadline, HandBackClock, RetriesExhausted, _SdkRetryHandedBack,
+from servingstack.client.retry import (Backoff, Deadline, HandBackClock, RetriesExhausted, _SdkRetryHandedBack,
                                       call_with_retry, unwrap)
 
 

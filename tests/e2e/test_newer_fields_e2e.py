@@ -9,7 +9,7 @@ from databricks.sdk.service.serving import (AmazonBedrockConfig, AmazonBedrockCo
                                             EndpointCoreConfigInput, ExternalModel, ExternalModelProvider,
                                             ServedEntityInput, TelemetryConfig)
 
-from servingstack import _cdk
+from servingstack.cdk import engine as _cdk
 
 TELEMETRY = {"enabled_telemetry_features": ["TELEMETRY_FEATURE_LOGS"],
              "inference_table_config": {"name": "ml.obs.payloads", "sampling_fraction": 0.25},
@@ -60,8 +60,8 @@ def test_the_emulator_refuses_a_sampling_fraction_out_of_range(emu, emulator_tok
 def test_apply_deploys_them_and_the_checker_sees_their_drift(emu, emulator_token, tmp_path):
     from servingstack import (ProvisionedThroughput, ServingEndpoint, ServingStack, Telemetry, synthesize)
     from servingstack.check import run_check
-    from servingstack.emulator.apply import apply_stack
-    from servingstack.stackfile import load_stack
+    from servingstack.deploy.apply import apply_stack
+    from servingstack.facts.stackfile import load_stack
 
     def build(app):
         ServingEndpoint(ServingStack(app, "dev", environment="dev"), "pt", name="pt",

@@ -12,8 +12,8 @@ from click.testing import CliRunner
 from emu_support import TOKEN, wait_ready
 
 from servingstack.cli import main
-from servingstack.emulator.apply import apply_stack
-from servingstack.stackfile import load_stack
+from servingstack.deploy.apply import apply_stack
+from servingstack.facts.stackfile import load_stack
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -13,7 +13,7 @@ from emu_support import TOKEN, create_custom
 from test_apply import stack_document, write_stack
 
 from servingstack.cli import main
-from servingstack.emulator.apply_state import default_state_path
+from servingstack.deploy.state import default_state_path
 
 
 def apply(emu, stack: Path, *extra: str):

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from emu_support import TOKEN
 
 from servingstack.cli import main
-from servingstack.emulator.cli import fault as fault_group
+from servingstack.cli.emulator import fault as fault_group
 from servingstack.emulator.faults import CLI_NAMES, parse_spec
 
 pytestmark = pytest.mark.timeout(90)

@@ -239,8 +239,8 @@ def test_answer_fields_sent_in_a_create_are_not_taken_as_the_endpoints(emu):
 def test_apply_creates_an_endpoint_without_config_and_leaves_it_so(emu, w):
     """TF `config`: optional; "If config was provided in a previous apply but is not provided in the
     current apply, no change to the model serving endpoint will occur"."""
-    from servingstack.emulator.apply import apply_stack
-    from servingstack.stackfile import load_stack
+    from servingstack.deploy.apply import apply_stack
+    from servingstack.facts.stackfile import load_stack
 
     import pathlib
     import tempfile

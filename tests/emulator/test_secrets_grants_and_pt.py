@@ -15,8 +15,8 @@ from databricks.sdk.service.workspace import AclPermission
 from emu_support import TOKEN, wait_ready, wait_until
 
 from servingstack.check import run_check
-from servingstack.emulator.apply import apply_stack
-from servingstack.stackfile import load_stack
+from servingstack.deploy.apply import apply_stack
+from servingstack.facts.stackfile import load_stack
 
 PT = "databricks_model_serving_provisioned_throughput"
 

@@ -53,7 +53,7 @@ def test_a_call_fits_on_one_line_or_takes_one_argument_a_line() -> None:
 
 @pytest.mark.parametrize("value, code", [
     (RateLimit(calls=100), "RateLimit(calls=100)"),
-    (RateLimit(calls=5, key="user"), 'RateLimit(calls=5, key="user")'),  # the default per-user limit
+    (RateLimit(calls=5, key="user"), 'RateLimit.default_per_user(calls=5)'),  # the default per-user limit
     (RateLimit.per_service_principal("sp-1", tokens=9), 'RateLimit.per_service_principal("sp-1", tokens=9)'),
     (secret("scope", "key"), 'secret("scope", "key")'),
     ("it's", '"it\'s"'),

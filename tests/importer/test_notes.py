@@ -13,8 +13,8 @@ from databricks.sdk.service.serving import EndpointCoreConfigInput, EndpointTag,
 from import_support import TOKEN, wait_all_ready
 
 from servingstack.cli import main
-from servingstack.emulator.apply import apply_stack
-from servingstack.stackfile import load_stack
+from servingstack.deploy.apply import apply_stack
+from servingstack.facts.stackfile import load_stack
 
 PLAINTEXT_KEY = "sk-plaintext-0123456789abcdef"
 PLAINTEXT_PASSWORD = "hunter2-not-for-files"

@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from import_support import TOKEN, make_fleet, wait_all_ready
 
 from servingstack.cli import main
-from servingstack.emulator.apply import apply_stack
-from servingstack.stackfile import load_stack
+from servingstack.deploy.apply import apply_stack
+from servingstack.facts.stackfile import load_stack
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -44,7 +44,7 @@ def test_a_fleet_made_through_the_sdk_survives_import_synth_apply_and_check(emu,
     # The typed classes, the grants, the references and the import blocks are all there.
     for expected in ('environment="prod"', "FoundationModel(", "ProvisionedThroughput(", "CustomModel(",
                      'FeatureSpec("ml.features.user_spec", scale_to_zero=True, name="features")', 'CustomModel("ads-model", 12',
-                     'RateLimit(calls=20, key="user")',
+                     'RateLimit.default_per_user(calls=20)',
                      "ExternalModel(", "AmazonBedrock(", "CustomProvider(", "Guardrail(", "InferenceTable(",
                      'RateLimit.per_group("data-scientists", tokens=5000)', 'secret("fraud", "fs-token")',
                      'grant_query(service_principal="6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10")',

@@ -92,7 +92,7 @@ def test_breaking_a_rule_in_the_example_exits_1_with_rule_path_and_fix_and_keeps
 # ---- enforcement for users who call app.synth() themselves ---------------------------------
 
 def test_app_synth_fails_on_the_policy_error_annotations_and_still_writes_the_report(tmp_path):
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     app = _cdk.App(outdir=str(tmp_path))
     stack = dev_stack(app)
@@ -124,7 +124,7 @@ def test_warnings_are_printed_once_recorded_and_do_not_fail(tmp_path, capsys):
 
 @pytest.mark.parametrize("reason", ["", "   ", "because"])
 def test_a_suppression_without_a_real_reason_is_refused_naming_where(tmp_path, reason):
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     endpoint = chat(dev_stack(_cdk.App(outdir=str(tmp_path))))
     with pytest.raises(ValidationError, match=r"^dev/chat: suppress\(SS1\): needs a reason of at least 10 characters"):
@@ -132,11 +132,11 @@ def test_a_suppression_without_a_real_reason_is_refused_naming_where(tmp_path, r
 
 
 def test_suppressions_go_on_endpoints_or_stacks_and_name_a_rule(tmp_path):
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     stack = dev_stack(_cdk.App(outdir=str(tmp_path)))
     bot = ServingApp(stack, "bot", name="dev-bot", query_endpoints={"llm": chat(stack)})
-    with pytest.raises(ValidationError, match="suppressions go on a ServingEndpoint or a ServingStack"):
+    with pytest.raises(ValidationError, match="suppressions go on a ServingEndpoint, a ProvisionedThroughputEndpoint or a ServingStack"):
         suppress(bot, "SS1", reason="a reason long enough")
     with pytest.raises(ValidationError, match="name at least one rule id"):
         suppress(stack, reason="a reason long enough")
@@ -171,7 +171,7 @@ def test_suppressions_on_an_endpoint_and_on_a_stack_are_recorded_in_the_report_a
 # ---- the Policy API -------------------------------------------------------------------------
 
 def test_a_policy_applies_to_a_serving_stack_with_at_least_one_pack(tmp_path):
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     app = _cdk.App(outdir=str(tmp_path))
     with pytest.raises(PolicyError, match="a policy applies to a ServingStack, got App"):
@@ -200,7 +200,7 @@ def test_applying_again_adds_rules_to_the_one_policy_of_the_stack_and_a_team_rul
 
 
 def test_a_conflicting_second_pack_leaves_the_policy_as_it_was(tmp_path):
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     stack = dev_stack(_cdk.App(outdir=str(tmp_path)))
     policy = Policy.apply(stack, BaselinePack())

@@ -41,7 +41,7 @@ def test_an_opted_in_plaintext_key_still_fails_the_policy_and_no_message_has_its
             "holds a secret in plaintext") in err
     assert KEY not in out + err
 
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     app = _cdk.App(outdir=str(tmp_path / "direct"))
     plaintext_chat(app, allow_plaintext_secrets=True)

@@ -10,7 +10,7 @@ import pytest
 @pytest.fixture
 def synth(tmp_path: Path) -> Callable[[Callable[[object], None]], dict[str, dict]]:
     """`synth(build)` -> {stack name: parsed cdk.tf.json}."""
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     def run(build: Callable[[object], None]) -> dict[str, dict]:
         outdir = tmp_path / "cdktf.out"

@@ -50,7 +50,7 @@ def test_a_provisioned_throughput_endpoint_synthesizes_its_own_resource_with_gra
 def test_a_provisioned_throughput_endpoint_reports_every_problem_at_once(one_stack):
     def fill(stack):
         ProvisionedThroughputEndpoint(
-            stack, "bad", name="bad name", description="not in this resource", workspace_id="1234",
+            stack, "bad", name="bad name",
             served_entities=[CustomModel("ml.fraud.scorer", 1),
                              ProvisionedThroughput("system.ai.llama", "1", min_provisioned_throughput=0,
                                                    max_provisioned_throughput=100)],
@@ -60,16 +60,29 @@ def test_a_provisioned_throughput_endpoint_reports_every_problem_at_once(one_sta
         one_stack(fill)
     text = str(error.value)
     assert text.startswith("dev/bad:")
-    for expected in ("description: is not supported by databricks_model_serving_provisioned_throughput",
-                     "config.served_entities[0]: CustomModel is not a ProvisionedThroughput entity",
+    for expected in ("config.served_entities[0]: CustomModel is not a ProvisionedThroughput entity",
                      "config.served_entities[1].provisioned_model_units: is required",
                      "config.served_entities[1].min_provisioned_throughput: is not a field",
                      "sum to 90", "bad name"):
         assert expected in text, text
 
 
+def test_fields_the_provisioned_throughput_resource_lacks_are_refused_by_name(one_stack):
+    def fill(stack):
+        ProvisionedThroughputEndpoint(stack, "bad", name="pt", description="not in this resource",
+                                      route_optimized=True, served_entities=[MAVERICK], tags="team")
+
+    with pytest.raises(ValidationError) as error:
+        one_stack(fill)
+    assert str(error.value) == (
+        "dev/bad: 3 problems\n"
+        "  - description: is not supported by databricks_model_serving_provisioned_throughput\n"
+        "  - route_optimized: is not supported by databricks_model_serving_provisioned_throughput\n"
+        "  - tags: expected a dict of str to str or None, got str")
+
+
 def test_an_engine_without_the_resource_refuses_it_and_names_the_engine_that_has_it(one_stack, monkeypatch):
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     monkeypatch.setattr(_cdk, "has_provisioned_throughput_resource", lambda: False)
     with pytest.raises(ValidationError, match="needs the cdktn engine"):
@@ -140,7 +153,7 @@ def test_bad_secret_scope_props_are_reported_together(one_stack):
         keys = SecretScope(stack, "keys", name="keys")
         with pytest.raises(ValidationError, match="exactly one of user=, group= or service_principal="):
             keys.grant_read(user="a@example.com", group="g")
-        with pytest.raises(ValidationError, match="key 'a/b'"):
+        with pytest.raises(ValidationError, match="'a/b' must be 1-128 letters"):
             keys.secret("a/b")
 
     one_stack(bad_grant_and_key)
@@ -213,7 +226,7 @@ def test_policy_warns_of_undeclared_scopes_and_refuses_scopes_open_to_everyone(t
 
 def test_an_app_may_query_a_provisioned_throughput_endpoint_and_the_reader_resolves_its_name(tmp_path):
     from servingstack import ServingApp, synthesize
-    from servingstack.stackfile import load_stack
+    from servingstack.facts.stackfile import load_stack
 
     def build(app):
         stack = ServingStack(app, "dev", environment="dev")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from servingstack import (AiGateway, AmazonBedrock, CustomModel, DatabricksModelServing, EndpointSpec, ExistingEndpoint,
+from servingstack import (AiGateway, AmazonBedrock, CustomModel, DatabricksModelServing, EndpointSpec, 
                           ExternalModel, FeatureSpec, GoogleVertexAI, Guardrail, InferenceTable, OpenAI,
                           ProvisionedThroughput, RateLimit, ServingApp, ServingEndpoint, ServingStack, ValidationError,
                           secret)
@@ -84,7 +84,7 @@ def test_a_default_user_rate_limit_and_a_bedrock_id_with_a_colon(one_stack):
         s, "claude", name="claude", served_entities=[ExternalModel(
             "anthropic.claude-3-5-sonnet-20240620-v1:0",
             AmazonBedrock("us-east-1", "anthropic", instance_profile_arn="arn:aws:iam::1:instance-profile/p"))],
-        ai_gateway=AiGateway(rate_limits=[RateLimit(calls=5, key="user")])))
+        ai_gateway=AiGateway(rate_limits=[RateLimit.default_per_user(calls=5)])))
     body = serving(doc, "claude")
     assert body["config"]["served_entities"][0]["name"] == "anthropic-claude-3-5-sonnet-20240620-v1-0"
     assert body["ai_gateway"]["rate_limits"] == [{"calls": 5, "key": "user", "renewal_period": "minute"}]
@@ -109,14 +109,14 @@ def test_an_endpoint_without_config(one_stack):
 
 def test_an_app_references_its_endpoint_and_the_stack_file_resolves_it(synth, tmp_path):
     """Issue 9: the app names the endpoint by reference (the dependency is in the graph); an
-    ExistingEndpoint stays literal; the stack file reader resolves the reference to the name."""
-    from servingstack.stackfile import load_stack
+    endpoint made elsewhere stays literal; the stack file reader resolves the reference to the name."""
+    from servingstack.facts.stackfile import load_stack
 
     def build(app):
         stack = ServingStack(app, "dev", environment="dev")
         chat = ServingEndpoint(stack, "chat", name="chat", served_entities=[
             ExternalModel("gpt-4o", OpenAI(api_key=secret("llm", "openai")))])
-        shared = ExistingEndpoint(stack, "shared", name="shared-llm", serving_endpoint_id="ab" * 16)
+        shared = ServingEndpoint.from_name(stack, "shared", name="shared-llm", serving_endpoint_id="ab" * 16)
         ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat, "backup": shared})
 
     doc = synth(build)["dev"]

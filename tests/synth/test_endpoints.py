@@ -6,7 +6,7 @@ import pytest
 from servingstack import (AiGateway, AmazonBedrock, Anthropic, Backend, CustomModel, ExistingEndpoint, ExternalModel,
                           FoundationModel, Guardrail, InferenceTable, OpenAI, Plaintext, ProvisionedThroughput,
                           RateLimit, ServingApp, ServingEndpoint, ServingStack, ValidationError, canary, secret)
-from servingstack import _cdk
+from servingstack.cdk import engine as _cdk
 
 
 def serving(doc, logical_id):
@@ -130,9 +130,18 @@ def test_an_endpoint_without_grants_has_no_permissions_resource(one_stack):
     assert "databricks_permissions" not in doc["resource"]
 
 
-def test_grants_on_an_existing_endpoint_use_its_id(one_stack):
-    doc = one_stack(lambda s: ExistingEndpoint(s, "shared", name="shared-llm", serving_endpoint_id="ab" * 16)
+def test_grants_on_an_endpoint_made_elsewhere_use_its_id(one_stack):
+    doc = one_stack(lambda s: ServingEndpoint.from_name(s, "shared", name="shared-llm", serving_endpoint_id="ab" * 16)
                     .grant_query(group="g"))
+    (perms,) = doc["resource"]["databricks_permissions"].values()
+    assert perms["serving_endpoint_id"] == "ab" * 16
+    assert "databricks_model_serving" not in doc["resource"]
+
+
+def test_existing_endpoint_still_works_and_says_it_is_deprecated(one_stack):
+    with pytest.warns(DeprecationWarning, match=r"ServingEndpoint.from_name"):
+        doc = one_stack(lambda s: ExistingEndpoint(s, "shared", name="shared-llm", serving_endpoint_id="ab" * 16)
+                        .grant_query(group="g"))
     (perms,) = doc["resource"]["databricks_permissions"].values()
     assert perms["serving_endpoint_id"] == "ab" * 16
 
@@ -221,8 +230,8 @@ def test_bad_apps(one_stack):
 
 
 def test_an_endpoint_outside_a_serving_stack_records_its_metadata_on_itself(synth, tmp_path):
-    from servingstack import _cdk
-    from servingstack.stackfile import load_stack
+    from servingstack.cdk import engine as _cdk
+    from servingstack.facts.stackfile import load_stack
 
     def build(app):
         stack = _cdk.TerraformStack(app, "plain")

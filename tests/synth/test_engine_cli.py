@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from servingstack import _cdk
+from servingstack.cdk import engine as _cdk
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = ROOT / "node_modules" / ".bin"

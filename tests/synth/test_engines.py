@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from servingstack import _cdk
+from servingstack.cdk import engine as _cdk
 
 ROOT = Path(__file__).resolve().parents[2]
 # The CDK Terrain environment holds both engines (cdktf as a dev package), so these tests can
@@ -77,7 +77,8 @@ def test_the_other_engines_modules_count_as_mixing():
 
 BUILD = """
 import json, sys
-from servingstack import FoundationModel, ServingEndpoint, ServingStack, synthesize, _cdk
+from servingstack import FoundationModel, ServingEndpoint, ServingStack, synthesize
+from servingstack.cdk import engine as _cdk
 def build(app):
     stack = ServingStack(app, "dev", environment="dev")
     ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel("system.ai.x", "1")])
@@ -139,7 +140,8 @@ def test_mixing_the_engines_provider_packages_is_refused(engine, other, tmp_path
 
 LATE_MIX = """
 import sys
-from servingstack import FoundationModel, ServingEndpoint, ServingStack, _cdk
+from servingstack import FoundationModel, ServingEndpoint, ServingStack
+from servingstack.cdk import engine as _cdk
 app = _cdk.App(outdir=sys.argv[1])
 stack = ServingStack(app, "dev", environment="dev")
 ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel("system.ai.x", "1")])

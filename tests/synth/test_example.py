@@ -9,8 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from servingstack import rules, synthesize
-from servingstack.stackfile import find_stacks, load_stack
+from servingstack import synthesize
+
+from servingstack.facts import rules
+from servingstack.model import secret_values
+from servingstack.facts.stackfile import find_stacks, load_stack
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -66,7 +69,8 @@ def test_the_stack_reader_gives_back_valid_api_requests(example):
         assert stack.name in ("dev", "prod")
         for endpoint in stack.endpoints:
             assert "timeouts" not in endpoint.request and "//" not in endpoint.request
-            assert rules.validate_endpoint(endpoint.request, allow_plaintext_secrets=False) == []
+            assert rules.validate_endpoint(endpoint.request) == []
+            assert secret_values.problems(endpoint.request, allow_plaintext=False) == []
         by_logical = {e.logical_id for e in stack.endpoints}
         assert {p.endpoint_logical_id for p in stack.permissions} == by_logical
         fraud = next(e for e in stack.endpoints if e.logical_id == "fraud")

@@ -103,7 +103,7 @@ def test_cdktf_synth_prints_no_error_lines(tmp_path):
     """`make cdktf-synth` runs `npx cdktf synth` with what the cdktf CLI needs to stay quiet: no
     call home (CHECKPOINT_DISABLE, which fails with [ERROR] offline) and a terraform CLI config
     that exists (terraform warns about a missing one, and cdktf prints that as [ERROR])."""
-    from servingstack import _cdk
+    from servingstack.cdk import engine as _cdk
 
     engine = getattr(_cdk, "ENGINE", None)  # the cdktf CLI runs the Pipfile's (cdktf) environment
     if engine is not None and engine.name != "cdktf":

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from servingstack import (AmazonBedrock, ExternalModel, ProvisionedThroughput, ServingApp, ServingEndpoint,
-                          Telemetry, ValidationError, _cdk)
-from servingstack.stackfile import load_stack
+                          Telemetry, ValidationError)
+from servingstack.cdk import engine as _cdk
+from servingstack.facts.stackfile import load_stack
 
 NEWER = dict(
     served_entities=[ProvisionedThroughput("system.ai.llama", "1", provisioned_model_units=50, name="pt",

@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from servingstack import _cdk
+from servingstack.cdk import engine as _cdk
 
 SCRIPT = """
 import json, sys

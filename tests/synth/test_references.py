@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from servingstack import FoundationModel, ServingEndpoint, ServingStack, _cdk
+from servingstack import FoundationModel, ServingEndpoint, ServingStack
+
+from servingstack.cdk import engine as _cdk
 
 LONG = "x" * 300
 

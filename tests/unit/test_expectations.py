@@ -6,7 +6,7 @@ import pytest
 
 from servingstack import CustomModel, EndpointSpec, Expect, Expectation, ExternalModel, FoundationModel, OpenAI, secret
 from servingstack.errors import ValidationError
-from servingstack.expectations import evaluate, evaluate_latency
+from servingstack.model.expectations import evaluate, evaluate_latency
 
 CHAT = {"object": "chat.completion", "choices": [{"index": 0, "message": {"role": "assistant",
                                                                            "content": "Ready! How can I help?"}}]}

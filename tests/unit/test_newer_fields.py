@@ -6,7 +6,7 @@ import pytest
 
 from servingstack import (AmazonBedrock, EndpointSpec, ExternalModel, FoundationModel, ProvisionedThroughput,
                           Telemetry, ValidationError, secret)
-from servingstack import newer_fields, rules
+from servingstack.facts import newer_fields, rules
 from servingstack.check.drift import compare
 
 TELEMETRY = Telemetry(logs_table="ml.obs.logs", metrics_table="ml.obs.metrics", traces_table="ml.obs.traces",
@@ -19,7 +19,7 @@ def newer_spec(**overrides) -> EndpointSpec:
     props = dict(name="chat", served_entities=[
         ProvisionedThroughput("system.ai.llama", "1", provisioned_model_units=50, name="pt",
                               burst_scaling_enabled=False),
-        ExternalModel("anthropic.claude-3", BEDROCK, served_entity_name="bedrock")],
+        ExternalModel("anthropic.claude-3", BEDROCK, name="bedrock")],
         traffic={"pt": 50, "bedrock": 50}, telemetry=TELEMETRY, workspace_id="1234567890")
     return EndpointSpec(**{**props, **overrides})
 

@@ -7,7 +7,7 @@ import copy
 
 import pytest
 
-from servingstack import rules
+from servingstack.facts import rules, secrets
 
 
 def custom(name="v1", **extra):
@@ -377,9 +377,9 @@ def test_legacy_served_models_are_checked_too():
 
 
 def test_secret_reference_shape():
-    assert rules.is_secret_reference("{{secrets/scope/key}}")
+    assert secrets.is_secret_reference("{{secrets/scope/key}}")
     for value in ("secrets/scope/key", "{{secrets/scope}}", "{{secrets/a/b/c}}", "{{ secrets/a/b }}", None, 3):
-        assert not rules.is_secret_reference(value)
+        assert not secrets.is_secret_reference(value)
 
 
 def test_a_terraform_expression_in_a_key_field_is_left_to_apply_time():
@@ -387,14 +387,14 @@ def test_a_terraform_expression_in_a_key_field_is_left_to_apply_time():
     assert rules.validate_served_entity(external(openai_api_key="${var.openai_key_reference}"), "e") == []
 
 
-def test_callers_that_check_as_the_constructs_do_can_ask_for_the_secret_line():
-    """`allow_plaintext_secrets=False` adds the constructs' refusal of plaintext keys (never a service rule)."""
+def test_the_service_rules_accept_plaintext_keys_which_only_the_constructs_refuse():
+    """A plaintext key is the constructs' own line (model/secret_values.py), never a service rule."""
+    from servingstack.model import secret_values
+
     entity = external(openai_api_key_plaintext="sk-live-0123456789abcdefghij")
     assert rules.validate_served_entity(entity, "e") == []
-    refused = rules.validate_served_entity(entity, "e", allow_plaintext_secrets=False)
-    assert fields(refused) == ["e.external_model.openai_config.openai_api_key_plaintext"]
+    assert rules.validate_endpoint(request(entity)) == []
+    refused = secret_values.problems(request(entity), allow_plaintext=False)
+    assert fields(refused) == ["config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
     assert "sk-live" not in str(refused)
-    assert fields(rules.validate_config({"served_entities": [entity]}, allow_plaintext_secrets=False)) == [
-        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
-    assert fields(rules.validate_endpoint(request(entity), allow_plaintext_secrets=False)) == [
-        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
+    assert secret_values.problems(request(entity), allow_plaintext=True) == []

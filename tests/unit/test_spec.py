@@ -10,11 +10,11 @@ from servingstack import (AI21Labs, AiGateway, AmazonBedrock, Anthropic, Cohere,
                           DatabricksModelServing, EmailNotifications, EndpointSpec, ExternalModel, FoundationModel,
                           GoogleVertexAI, Guardrail, InferenceTable, OpenAI, PaLM, Plaintext, ProvisionedThroughput,
                           RateLimit, ValidationError, blue_green, canary, secret)
-from servingstack.permissions import access_control, grant
+from servingstack.model.grants import Grant, Principal, access_control
 
 
 def test_the_library_imports_without_either_engine_or_jsii():
-    code = ("import sys, servingstack, servingstack.rules, servingstack.stackfile; "
+    code = ("import sys, servingstack, servingstack.facts.rules, servingstack.facts.stackfile; "
             "print(any(m.split('.')[0] in ('cdktf', 'cdktn', 'jsii', 'constructs', 'cdktf_cdktf_provider_databricks', 'cdktn_provider_databricks') for m in sys.modules))")
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True).stdout.strip() == "False"
@@ -195,6 +195,10 @@ def test_a_custom_sample_request_uses_exactly_one_input_format():
     assert [p.field for p in bad.problems()] == ["sample_request"]
 
 
+def grant(level, **principal):
+    return Grant(Principal.one_of(**principal), level)
+
+
 def test_grants_fold_to_the_highest_level_per_principal():
     acl = access_control([grant("CAN_VIEW", group="analysts"), grant("CAN_MANAGE", group="analysts"),
                           grant("CAN_QUERY", group="analysts"), grant("CAN_QUERY", user="a@b.com"),
@@ -208,9 +212,17 @@ def test_grants_fold_to_the_highest_level_per_principal():
     ({}, "exactly one"), ({"user": "a", "group": "b"}, "exactly one"), ({"group": " "}, "non-empty")])
 def test_a_grant_names_exactly_one_principal(kwargs, fragment):
     with pytest.raises(ValueError, match=fragment):
-        grant("CAN_QUERY", **kwargs)
+        Principal.one_of(**kwargs)
     with pytest.raises(ValueError, match="CAN_OWN"):
-        grant("CAN_OWN", group="g")
+        access_control([grant("CAN_OWN", group="g")])
+
+
+def test_principals_whose_names_differ_only_in_punctuation_get_different_construct_ids():
+    dotted, underscored = Principal.user("a.b@x.com"), Principal.user("a_b@x_com")
+    first = dotted.construct_id("acl")
+    assert first == "acl-user-a_b_x_com"
+    second = underscored.construct_id("acl", taken={first})
+    assert second.startswith("acl-user-a_b_x_com-") and second != first
 
 
 def test_default_served_names_follow_the_service():

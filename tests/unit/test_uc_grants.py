@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from servingstack import AiGateway, CustomModel, EndpointSpec, ExternalModel, InferenceTable, OpenAI, secret
-from servingstack.secret_references import scopes_used, secret_uses
-from servingstack.uc_grants import required_privileges
+from servingstack.facts.secrets import scopes_used, secret_uses
+from servingstack.facts.uc_privileges import required_privileges
 
 
 def request(**props):

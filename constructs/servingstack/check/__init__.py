@@ -10,12 +10,12 @@ configuration or credentials. The `servingstack check` command wraps it.
 """
 from __future__ import annotations
 
-from .drift import Difference
-from .errors import AuthenticationError, ConfigurationError, SetupError, UsageError
-from .readiness import PollPolicy
-from .results import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SETUP, CheckReport, EndpointResult, QueryStats,
+from servingstack.check.drift import Difference
+from servingstack.client.errors import AuthenticationError, ConfigurationError, SetupError, UsageError
+from servingstack.check.readiness import PollPolicy
+from servingstack.check.results import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SETUP, CheckReport, EndpointResult, QueryStats,
                       StepResult)
-from .runner import DEFAULT_TIMEOUT_SECONDS, run_check
+from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
 
 __all__ = [
     "run_check", "DEFAULT_TIMEOUT_SECONDS", "PollPolicy",

@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from databricks.sdk import WorkspaceClient
 
-from .results import PermissionFinding, StepResult
+from servingstack.check.results import PermissionFinding, StepResult
 
 PRINCIPAL_KINDS = ("user_name", "group_name", "service_principal_name")
 # ServingEndpointPermissionLevel (SDK enum), weakest first.

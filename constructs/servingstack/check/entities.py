@@ -18,10 +18,10 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError
 from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
-from .. import expectations as expect_module
-from . import smoke
-from .results import EntityResult, ExpectationResult, StepResult
-from .retry import Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error
+from servingstack.model import expectations as expect_module
+from servingstack.check import smoke
+from servingstack.check.results import EntityResult, ExpectationResult, StepResult
+from servingstack.client.retry import Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error
 
 _STATUS_OF = {kind: status for status, kind in STATUS_CODE_MAPPING.items()}
 EXCERPT_CHARS = 300

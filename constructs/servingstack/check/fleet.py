@@ -14,8 +14,8 @@ from typing import Any, Callable, Protocol
 
 from databricks.sdk import WorkspaceClient
 
-from .readiness import PollPolicy, worth_a_closer_look
-from .retry import Deadline, describe_error, is_transient, retry_after, unwrap
+from servingstack.check.readiness import PollPolicy, worth_a_closer_look
+from servingstack.client.retry import Deadline, describe_error, is_transient, retry_after, unwrap
 
 
 class Watched(Protocol):

@@ -8,9 +8,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from .output import write_text
-from .redact import Redactor
-from .results import CheckReport, StepResult
+from servingstack.check.output import write_text
+from servingstack.client.redact import Redactor
+from servingstack.check.results import CheckReport, StepResult
 
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .output import write_text
-from .redact import Redactor
-from .results import CheckReport, EndpointResult, StepResult
+from servingstack.check.output import write_text
+from servingstack.client.redact import Redactor
+from servingstack.check.results import CheckReport, EndpointResult, StepResult
 
 _MARK = {"pass": "✅ pass", "fail": "❌ fail", "skip": "➖ skip", "pending": "⏸ pending"}
 

@@ -11,8 +11,8 @@ import threading
 import time
 from typing import IO, Protocol
 
-from .redact import Redactor
-from .results import EndpointResult
+from servingstack.client.redact import Redactor
+from servingstack.check.results import EndpointResult
 
 
 class Progress(Protocol):

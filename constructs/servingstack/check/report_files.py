@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from . import junit, markdown, report_json
-from .output import write_text
-from .redact import Redactor
-from .results import CheckReport
+from servingstack.check import junit, markdown, report_json
+from servingstack.check.output import write_text
+from servingstack.client.redact import Redactor
+from servingstack.check.results import CheckReport
 
 # A report that could not be written: the exit code still says how the check went.
 EXIT_PASSED_REPORT_FAILED = 3

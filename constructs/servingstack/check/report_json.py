@@ -38,9 +38,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from .output import write_text
-from .redact import Redactor
-from .results import CheckReport
+from servingstack.check.output import write_text
+from servingstack.client.redact import Redactor
+from servingstack.check.results import CheckReport
 
 _STATUS = {"enum": ["pass", "fail", "skip", "pending"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}

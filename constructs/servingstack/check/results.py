@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .drift import Difference
+from servingstack.check.drift import Difference
 
 # pass: checked and fine. fail: checked and wrong. skip: not applicable or not asked for (a
 # reason says which). pending: not finished when the run was interrupted.

@@ -23,21 +23,21 @@ from typing import Any, Callable, Sequence
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 
-from ..errors import StackFileError
-from ..stackfile import DeclaredEndpoint, load_stack
-from . import acl, drift, smoke
-from . import entities as entity_checks
-from . import progress as progress_module
-from .auth import Connection, make_client, verify_access
-from .connect import check_host_url, check_timeout
-from .errors import UsageError
-from .fleet import FleetWatcher
-from .readiness import PollPolicy, Readiness, assess, failure_details
-from .redact import Redactor
-from .results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
-from .retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
+from servingstack.errors import StackFileError
+from servingstack.facts.stackfile import DeclaredEndpoint, load_stack
+from servingstack.check import acl, drift, smoke
+from servingstack.check import entities as entity_checks
+from servingstack.check import progress as progress_module
+from servingstack.client.auth import Connection, make_client, verify_access
+from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.client.errors import UsageError
+from servingstack.check.fleet import FleetWatcher
+from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
+from servingstack.client.redact import Redactor
+from servingstack.check.results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
+from servingstack.client.retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
                     retry_after, unwrap)
-from .scheduler import Scheduler
+from servingstack.client.scheduler import Scheduler
 
 DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0

@@ -23,7 +23,7 @@ from databricks.sdk.errors import (BadRequest, DatabricksError, InternalError, N
                                    TemporarilyUnavailable, TooManyRequests, Unauthenticated)
 from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
-from .openapi_sample import sample_request as openapi_sample_request
+from servingstack.check.openapi_sample import sample_request as openapi_sample_request
 
 PROMPT = "Reply with one word: ready?"
 CHAT_TASKS = ("llm/v1/chat", "agent/v1/chat")

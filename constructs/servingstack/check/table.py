@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .redact import Redactor
-from .results import CheckReport, StepResult
+from servingstack.client.redact import Redactor
+from servingstack.check.results import CheckReport, StepResult
 
 _STYLE = {"pass": "green", "fail": "bold red", "skip": "dim", "pending": "yellow"}
 

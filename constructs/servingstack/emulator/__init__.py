@@ -12,16 +12,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from .auth import DEFAULT_TOKEN, TOKEN_ENV
-from .defaults import DEFAULT_DEPLOY_SECONDS
-from .faults import Fault, FaultSpecError
+from servingstack.emulator.auth import DEFAULT_TOKEN, TOKEN_ENV
+from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
+from servingstack.emulator.faults import Fault, FaultSpecError
 
 __all__ = ["DEFAULT_DEPLOY_SECONDS", "DEFAULT_TOKEN", "TOKEN_ENV", "Emulator", "Fault", "FaultSpecError"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "Emulator":
-        from .runner import Emulator
+        from servingstack.emulator.runner import Emulator
 
         return Emulator
     raise AttributeError(f"module 'servingstack.emulator' has no attribute {name!r}")

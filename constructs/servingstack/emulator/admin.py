@@ -9,9 +9,9 @@ from typing import Any
 
 from aiohttp import web
 
-from . import apierrors, bodies
-from .defaults import MAX_DEPLOY_SECONDS
-from .faults import Fault, FaultSpecError, check_seconds
+from servingstack.emulator import apierrors, bodies
+from servingstack.emulator.defaults import MAX_DEPLOY_SECONDS
+from servingstack.emulator.faults import Fault, FaultSpecError, check_seconds
 
 PREFIX = "/_emulator/"
 

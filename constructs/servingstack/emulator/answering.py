@@ -9,10 +9,10 @@ import time
 from aiohttp import web
 from databricks.sdk.service.serving import ServedEntityOutput
 
-from . import apierrors, queries
-from .faults import BROKEN_ENTITY
-from .middleware import _act as act_on_fault
-from .workspace import Workspace
+from servingstack.emulator import apierrors, queries
+from servingstack.emulator.faults import BROKEN_ENTITY
+from servingstack.emulator.middleware import _act as act_on_fault
+from servingstack.emulator.workspace import Workspace
 
 
 async def answer(request: web.Request, workspace: Workspace, endpoint: str, entity: ServedEntityOutput,

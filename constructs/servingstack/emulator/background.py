@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from .auth import TOKEN_ENV
+from servingstack.emulator.auth import TOKEN_ENV
 
 DEFAULT_PID_FILE = "servingstack-emulator.pid"
 START_SECONDS = 30.0  # to import, bind and print its URL (about 1 s on a quiet machine)

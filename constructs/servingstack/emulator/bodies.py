@@ -1,6 +1,6 @@
 """Request bodies: JSON -> the SDK's request dataclasses, after the shared service rules.
 
-Raw dicts go through `servingstack.rules` first: the SDK's `from_dict` turns unknown
+Raw dicts go through `servingstack.facts.rules` first: the SDK's `from_dict` turns unknown
 enum values into None without a word, so checking after parsing would miss them.
 """
 from __future__ import annotations
@@ -22,11 +22,11 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack import newer_fields, rules
+from servingstack.facts import newer_fields, rules
 from servingstack.errors import Problem
 
-from . import apierrors
-from .state import CreateRequest
+from servingstack.emulator import apierrors
+from servingstack.emulator.state import CreateRequest
 
 T = TypeVar("T")
 

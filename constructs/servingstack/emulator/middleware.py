@@ -10,9 +10,9 @@ from typing import Awaitable, Callable
 
 from aiohttp import web
 
-from . import admin, apierrors
-from .faults import DROP, SERVER_ERRORS, THROTTLE, Fault
-from .workspace import Workspace
+from servingstack.emulator import admin, apierrors
+from servingstack.emulator.faults import DROP, SERVER_ERRORS, THROTTLE, Fault
+from servingstack.emulator.workspace import Workspace
 
 log = logging.getLogger("servingstack.emulator")
 

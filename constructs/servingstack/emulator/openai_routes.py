@@ -15,7 +15,7 @@ from aiohttp import web
 
 from servingstack.errors import Problem
 
-from . import answering, apierrors, bodies, queries
+from servingstack.emulator import answering, apierrors, bodies, queries
 
 BASE = "/serving-endpoints"
 # OpenAI route -> the query kind it asks of the endpoint.

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any, Mapping
 
-from . import queries
-from .state import Endpoint, ServedConfig
+from servingstack.emulator import queries
+from servingstack.emulator.state import Endpoint, ServedConfig
 
 DEFAULT_SIGNATURE: Mapping[str, str] = {"feature_0": "double", "feature_1": "double", "feature_2": "double"}
 

@@ -19,7 +19,7 @@ from databricks.sdk.service.serving import (
 
 from servingstack.errors import Problem
 
-from . import apierrors
+from servingstack.emulator import apierrors
 
 LEVELS = {
     "CAN_VIEW": "Can view the endpoint and its configuration",

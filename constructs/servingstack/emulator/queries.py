@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from servingstack.errors import Problem
 
-from . import apierrors, tasks
+from servingstack.emulator import apierrors, tasks
 
 CUSTOM_INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 EMBEDDING_DIMENSIONS = 16

@@ -9,12 +9,12 @@ import asyncio
 import threading
 from typing import Any, Mapping
 
-from .auth import resolve_token
-from .faults import (BROKEN_ENTITY, DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW,
+from servingstack.emulator.auth import resolve_token
+from servingstack.emulator.faults import (BROKEN_ENTITY, DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW,
                      THROTTLE, Fault, check_seconds)
-from .server import RunningServer, start_server
-from .defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
-from .workspace import Workspace
+from servingstack.emulator.server import RunningServer, start_server
+from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
+from servingstack.emulator.workspace import Workspace
 
 
 async def _cancel_leftovers() -> None:
@@ -182,7 +182,7 @@ class Emulator:
         from databricks.sdk import WorkspaceClient
         from databricks.sdk.core import Config
 
-        from .oauth import DISCOVERY_PATH
+        from servingstack.emulator.oauth import DISCOVERY_PATH
 
         if self.url is None:
             raise RuntimeError("the emulator is not running: call start() or use it as a context manager")

@@ -16,11 +16,11 @@ from aiohttp import web
 from databricks.sdk.service.workspace import AclItem, AclPermission, ScopeBackendType, SecretMetadata, SecretScope
 
 from servingstack.errors import Problem
-from servingstack.secret_references import NAME, secret_uses
+from servingstack.facts.secrets import NAME, secret_uses
 
-from . import apierrors, bodies
-from .auth import CURRENT_USER
-from .faults import FAIL_DEPLOYMENT, Fault
+from servingstack.emulator import apierrors, bodies
+from servingstack.emulator.auth import CURRENT_USER
+from servingstack.emulator.faults import FAIL_DEPLOYMENT, Fault
 
 PREFIX = "/api/2.0/secrets"
 # SDK `SecretsAPI.create_scope` docstring: "The only supported principal for this option is the group users".

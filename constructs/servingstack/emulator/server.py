@@ -19,13 +19,13 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from . import (admin, answering, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, secrets_api,
+from servingstack.emulator import (admin, answering, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, secrets_api,
                trailing_slash, uc_permissions, views)
-from .auth import CURRENT_USER
-from .metrics import PROMETHEUS_CONTENT_TYPE
-from .middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
-from .state import Endpoint
-from .workspace import Workspace
+from servingstack.emulator.auth import CURRENT_USER
+from servingstack.emulator.metrics import PROMETHEUS_CONTENT_TYPE
+from servingstack.emulator.middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
+from servingstack.emulator.state import Endpoint
+from servingstack.emulator.workspace import Workspace
 
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the service's payload limit

@@ -25,13 +25,13 @@ from databricks.sdk.service.serving import (
     TrafficConfig,
 )
 
-from servingstack import rules
+from servingstack.facts import rules
 
-from . import apierrors
-from .auth import CURRENT_USER
-from .defaults import DEFAULT_DEPLOY_SECONDS
-from .faults import FAIL_DEPLOYMENT, NEVER_READY, Fault
-from .tasks import infer_task
+from servingstack.emulator import apierrors
+from servingstack.emulator.auth import CURRENT_USER
+from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
+from servingstack.emulator.faults import FAIL_DEPLOYMENT, NEVER_READY, Fault
+from servingstack.emulator.tasks import infer_task
 
 
 def now_ms(clock: Callable[[], float] = time.time) -> int:

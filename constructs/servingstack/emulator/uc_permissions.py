@@ -14,7 +14,7 @@ from databricks.sdk.service.catalog import (GetPermissionsResponse, Privilege, P
 
 from servingstack.errors import Problem
 
-from . import apierrors, bodies
+from servingstack.emulator import apierrors, bodies
 
 PREFIX = "/api/2.1/unity-catalog/permissions"
 _PRIVILEGES = {p.value for p in Privilege}

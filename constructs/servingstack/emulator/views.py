@@ -26,8 +26,8 @@ from databricks.sdk.service.serving import (
     ServingEndpointDetailedPermissionLevel,
 )
 
-from .state import Endpoint, ServedConfig
-from .tasks import is_foundation_model
+from servingstack.emulator.state import Endpoint, ServedConfig
+from servingstack.emulator.tasks import is_foundation_model
 
 READY_MESSAGE = "Served entity is ready to serve traffic."
 CREATING_MESSAGE = "Building the serving container and provisioning compute."

@@ -9,15 +9,15 @@ import random
 import time
 from typing import Callable, Mapping
 
-from .auth import is_authorized
-from .faults import Fault, FaultBook
-from .metrics import QueryMetrics, RequestLog
-from .oauth import IssuedTokens
-from .permissions import PermissionBook
-from .defaults import DEFAULT_DEPLOY_SECONDS
-from .secrets_api import SecretStore
-from .state import EndpointStore, ServedConfig
-from .uc_permissions import GrantBook
+from servingstack.emulator.auth import is_authorized
+from servingstack.emulator.faults import Fault, FaultBook
+from servingstack.emulator.metrics import QueryMetrics, RequestLog
+from servingstack.emulator.oauth import IssuedTokens
+from servingstack.emulator.permissions import PermissionBook
+from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
+from servingstack.emulator.secrets_api import SecretStore
+from servingstack.emulator.state import EndpointStore, ServedConfig
+from servingstack.emulator.uc_permissions import GrantBook
 
 
 class Workspace:

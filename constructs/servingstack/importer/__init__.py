@@ -5,7 +5,7 @@ to a typed public value, `program` writes the code (through `source`), `cli` is 
 """
 from __future__ import annotations
 
-from .live import LiveEndpoint, read_endpoints
-from .program import Program, build_program
+from servingstack.importer.live import LiveEndpoint, read_endpoints
+from servingstack.importer.program import Program, build_program
 
 __all__ = ["LiveEndpoint", "Program", "build_program", "read_endpoints"]

@@ -15,9 +15,9 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 from databricks.sdk.service.serving import ServedEntityInput, ServingEndpointsAPI
 
-from ..check.errors import AuthenticationError, ConfigurationError, SetupError
-from ..check.redact import Redactor
-from ..check.retry import Deadline, RetriesExhausted, call_with_retry, describe_error
+from servingstack.client.errors import AuthenticationError, ConfigurationError, SetupError
+from servingstack.client.redact import Redactor
+from servingstack.client.retry import Deadline, RetriesExhausted, call_with_retry, describe_error
 
 T = TypeVar("T")
 # Endpoints read at once: enough to hide round trips, few enough not to trip a workspace's rate limits.

@@ -12,16 +12,17 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
-from .. import __all__ as PUBLIC_NAMES
-from .. import rules
-from ..errors import ValidationError
-from ..gateway import RateLimit
-from ..permissions import LEVELS, PRINCIPAL_FIELDS
-from ..spec import EmailNotifications, EndpointSpec
-from . import shapes
-from .live import LiveEndpoint
-from .shapes import Context, Note
-from .source import INDENT, SPELLINGS, WIDTH, Call, Node, Raw, comment_lines, identifier, literal, text
+from servingstack import __all__ as PUBLIC_NAMES
+from servingstack.facts import rules
+from servingstack.errors import ValidationError
+from servingstack.model.gateway import RateLimit
+from servingstack.facts.permissions import ACL_FIELDS as PRINCIPAL_FIELDS
+from servingstack.facts.permissions import ENDPOINT_LEVELS as LEVELS
+from servingstack.model.spec import EmailNotifications, EndpointSpec
+from servingstack.importer import shapes
+from servingstack.importer.live import LiveEndpoint
+from servingstack.importer.shapes import Context, Note
+from servingstack.importer.source import INDENT, SPELLINGS, WIDTH, Call, Node, Raw, comment_lines, identifier, literal, text
 
 DEFAULT_STACK_ID = "imported"
 _GRANT_METHODS = {"CAN_QUERY": "grant_query", "CAN_VIEW": "grant_view", "CAN_MANAGE": "grant_manage"}
@@ -32,9 +33,13 @@ _BUSY_STATES = ("IN_PROGRESS", "UPDATE_FAILED", "UPDATE_CANCELED")
 def _rate_limit_spelling(limit: RateLimit) -> Node | None:
     """`RateLimit.per_group("ds", tokens=...)` reads better than `RateLimit(key="user_group", ...)`."""
     factories = {"user": "per_user", "user_group": "per_group", "service_principal": "per_service_principal"}
-    if limit.key in factories and limit.principal and limit.renewal_period == "minute":
-        kwargs = [(k, literal(v)) for k, v in (("calls", limit.calls), ("tokens", limit.tokens)) if v is not None]
+    if limit.renewal_period != "minute" or limit.key not in factories:
+        return None
+    kwargs = [(k, literal(v)) for k, v in (("calls", limit.calls), ("tokens", limit.tokens)) if v is not None]
+    if limit.principal:
         return Call(f"RateLimit.{factories[limit.key]}", [literal(limit.principal)], kwargs)
+    if limit.key == "user":
+        return Call("RateLimit.default_per_user", [], kwargs)
     return None
 
 

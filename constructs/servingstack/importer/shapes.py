@@ -15,14 +15,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .. import rules
-from ..entities import (FOUNDATION_MODEL_PREFIX, CustomModel, ExternalModel, FeatureSpec, FoundationModel,
+from servingstack.facts import rules
+from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
+from servingstack.model.entities import (CustomModel, ExternalModel, FeatureSpec, FoundationModel,
                         ProvisionedThroughput)
-from ..gateway import AiGateway, Guardrail, InferenceTable, RateLimit
-from ..policy.secret_scan import find_tokens, looks_like_secret_name
-from ..providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
+from servingstack.model.gateway import AiGateway, Guardrail, InferenceTable, RateLimit
+from servingstack.facts.secrets import find_tokens
+from servingstack.policy.secret_scan import looks_like_secret_name
+from servingstack.model.providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
                          GoogleVertexAI, OpenAI, PaLM)
-from ..secrets import SecretRef
+from servingstack.model.secrets import SecretRef
 
 # Where placeholder secrets point: a scope the user creates before the first apply.
 PLACEHOLDER_SCOPE = "servingstack-import"
@@ -226,7 +228,7 @@ def _external(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
     external = entity["external_model"]
     value = ExternalModel(external["name"], _provider_value(external, path, ctx),
                           task=external.get("task") or "llm/v1/chat")
-    return _named(value, entity.get("name"), "served_entity_name")
+    return _named(value, entity.get("name"), "name")
 
 
 def _is_foundation(entity: Mapping[str, Any]) -> bool:

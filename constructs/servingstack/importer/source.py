@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
 
-from ..secrets import SecretRef
+from servingstack.model.secrets import SecretRef
 
 WIDTH = 110
 INDENT = "    "

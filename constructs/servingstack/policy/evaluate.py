@@ -3,12 +3,13 @@ from __future__ import annotations
 
 from typing import Iterable, Sequence
 
-from .errors import PolicyError
-from .findings import Finding, PolicyResult
-from .rule import Rule
-from .secret_scan import plaintext_values, redact
-from .suppressions import Suppression
-from .view import EndpointView
+from servingstack.policy.errors import PolicyError
+from servingstack.policy.findings import Finding, PolicyResult
+from servingstack.policy.rule import Rule
+from servingstack.facts.secrets import redact
+from servingstack.policy.secret_scan import plaintext_values
+from servingstack.policy.suppressions import Suppression
+from servingstack.policy.view import EndpointView
 
 
 def evaluate(endpoints: Iterable[EndpointView], rules: Sequence[Rule], suppressions: Sequence[Suppression] = (),

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .rule import Rule, Severity
-from .suppressions import Suppression
+from servingstack.policy.rule import Rule, Severity
+from servingstack.policy.suppressions import Suppression
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .errors import PolicyError
-from .rule import Rule
-from .rules import BASELINE_RULES, BROAD_GROUPS, PRODUCTION_RULES
+from servingstack.policy.errors import PolicyError
+from servingstack.policy.rule import Rule
+from servingstack.policy.rules import BASELINE_RULES, BROAD_GROUPS, PRODUCTION_RULES
 
 
 class Pack:

@@ -26,8 +26,9 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
-from .findings import Finding, PolicyResult
-from .suppressions import Suppression
+from servingstack.policy.errors import PolicyError
+from servingstack.policy.findings import Finding, PolicyResult
+from servingstack.policy.suppressions import Suppression
 
 REPORT_FILE = "policy-findings.json"
 REPORT_KIND = "servingstack-policy"
@@ -103,3 +104,15 @@ def annotation(finding: Finding) -> str:
     if finding.suppression:
         return f"{finding.rule.id} suppressed{field}: {finding.suppression.reason}"
     return f"{finding.rule.id}{field}: {finding.message}. {finding.rule.title}. Fix: {finding.rule.fix}"
+
+
+class PolicyFailed(PolicyError):
+    """Error findings that no suppression covers: the synth must not go on.
+
+    The message lists every one of them (rule id, construct path, field, message, how to fix),
+    across every stack, so a user fixes them in one pass.
+    """
+
+    def __init__(self, findings: Sequence[Finding]):
+        self.findings = list(findings)
+        super().__init__(format_failure(self.findings))

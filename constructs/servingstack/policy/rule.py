@@ -21,9 +21,9 @@ from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any, Callable, Iterable, Mapping
 
-from ..errors import Problem
-from .errors import PolicyError
-from .view import EndpointView
+from servingstack.errors import Problem
+from servingstack.policy.errors import PolicyError
+from servingstack.policy.view import EndpointView
 
 _RULE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]*$")
 

@@ -6,12 +6,11 @@ reviewer sees each exception and why it was made.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
-from ..errors import Problem, ValidationError
+from servingstack.errors import Problem, ValidationError
 
 MIN_REASON_LENGTH = 10
-_ATTRIBUTE = "_policy_suppressions"
 
 
 @dataclass(frozen=True)
@@ -26,13 +25,25 @@ class Suppression:
         return rule_id == self.rule_id and (path == self.scope or path.startswith(f"{self.scope}/"))
 
 
+@runtime_checkable
+class PolicyTarget(Protocol):
+    """What suppressions go on: a construct that knows its path and keeps its suppressions
+    (`ServingEndpoint`, `ProvisionedThroughputEndpoint`, `ServingStack`)."""
+
+    path: str
+    policy_suppressions: list[Suppression]
+
+
 def suppress(construct: Any, *rule_ids: str, reason: str) -> list[Suppression]:
     """Switch rules off for a `ServingEndpoint` or for every endpoint of a `ServingStack`:
 
     `suppress(endpoint, "SS3", reason="embeddings of public docs: payloads are not kept")`.
     The reason is mandatory: say why the exception is safe, for the next reviewer.
     """
-    path = _path_of(construct)
+    if not isinstance(construct, PolicyTarget):
+        raise ValidationError(str(getattr(construct, "path", type(construct).__name__)), [Problem(
+            "suppress", "suppressions go on a ServingEndpoint, a ProvisionedThroughputEndpoint or a ServingStack")])
+    path = construct.path
     problems = []
     if not rule_ids:
         problems.append(Problem("suppress", "name at least one rule id, e.g. suppress(endpoint, 'SS3', reason=...)"))
@@ -46,24 +57,5 @@ def suppress(construct: Any, *rule_ids: str, reason: str) -> list[Suppression]:
     if problems:
         raise ValidationError(path, problems)
     added = [Suppression(rule_id.strip(), path, " ".join(reason.split())) for rule_id in rule_ids]
-    existing = getattr(construct, _ATTRIBUTE, None)
-    if existing is None:
-        existing = []
-        setattr(construct, _ATTRIBUTE, existing)
-    existing.extend(added)
+    construct.policy_suppressions.extend(added)
     return added
-
-
-def suppressions_of(construct: Any) -> list[Suppression]:
-    return list(getattr(construct, _ATTRIBUTE, None) or [])
-
-
-def _path_of(construct: Any) -> str:
-    # Endpoints and stacks know their path in Python; anything else is not a policy target.
-    from ..endpoint import ServingEndpoint
-    from ..stack import ServingStack
-
-    if not isinstance(construct, (ServingEndpoint, ServingStack)):
-        raise ValidationError(str(getattr(construct, "path", type(construct).__name__)), [Problem(
-            "suppress", "suppressions go on a ServingEndpoint or a ServingStack")])
-    return construct.path

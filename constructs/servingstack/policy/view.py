@@ -1,16 +1,15 @@
-"""What a rule sees of one endpoint: plain values, no jsii, so every rule is testable without Node."""
+"""What a rule sees of one endpoint: plain values, no jsii, so every rule is testable without Node.
+
+The constructs build views of their endpoints (`cdk/policy.py`); the policy never reaches into a
+construct itself.
+"""
+
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import Any, Mapping
 
-from ..secret_references import declared_scope_acls, declared_scope_names
-
-if TYPE_CHECKING:
-    from ..endpoint import ServingEndpoint
-    from ..spec import EndpointSpec
-    from ..stack import ServingStack
+from servingstack.model.spec import EndpointSpec
 
 
 @dataclass(frozen=True)
@@ -25,6 +24,7 @@ class EndpointView:
     - `secret_scopes`: names of the secret scopes its stack declares or names as external
       (`SecretScope`, `SecretScope.from_name`); None when unknown (a view built by hand).
     - `secret_scope_acls`: for those scopes, principal -> READ | WRITE | MANAGE as declared; None when unknown.
+    - `engine`: the engine the stack builds with (`cdktf` or `cdktn`); None when unknown.
     """
 
     path: str
@@ -33,17 +33,10 @@ class EndpointView:
     environment: str | None = None
     name_prefix: str = ""
     stack: str = ""
-    spec: "EndpointSpec | None" = None
+    spec: EndpointSpec | None = None
     secret_scopes: frozenset[str] | None = None
     secret_scope_acls: Mapping[str, Mapping[str, str]] | None = None
-
-    @classmethod
-    def of(cls, endpoint: "ServingEndpoint", stack: "ServingStack") -> "EndpointView":
-        # Copies: a rule (maybe a team's own) must not be able to change what is synthesized.
-        return cls(path=endpoint.path, request=copy.deepcopy(endpoint.request),
-                   grants=tuple(dict(g) for g in endpoint.grants), environment=stack.environment,
-                   name_prefix=stack.name_prefix, stack=stack.path, spec=endpoint.spec,
-                   secret_scopes=declared_scope_names(stack), secret_scope_acls=declared_scope_acls(stack))
+    engine: str | None = None
 
     @property
     def name(self) -> str:

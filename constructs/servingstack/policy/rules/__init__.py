@@ -1,24 +1,24 @@
 """servingstack's own rules, one small module each (`ss<N>_<what>.py`)."""
 from __future__ import annotations
 
-from ..rule import Rule
-from ._groups import BROAD_GROUPS
-from .ss1_usage_tracking import usage_tracking as SS1
-from .ss2_rate_limits import rate_limits as SS2
-from .ss3_inference_table import inference_table as SS3
-from .ss4_owner_tags import owner_tags as SS4
-from .ss5_plaintext_secrets import plaintext_secrets as SS5
-from .ss6_broad_manage import broad_manage as SS6
-from .ss7_broad_grants import broad_grants as SS7
-from .ss8_scale_to_zero_false import scale_to_zero_false as SS8
-from .ss9_provisioned_scale_to_zero import provisioned_scale_to_zero as SS9
-from .ss10_traffic_split import traffic_split as SS10
-from .ss11_pii_in_production import pii_in_production as SS11
-from .ss12_environment_prefix import environment_prefix as SS12
-from .ss13_secret_named_variables import secret_named_variables as SS13
-from .ss14_workload_type import workload_type as SS14
-from .ss15_undeclared_secret_scope import undeclared_secret_scope as SS15
-from .ss16_broad_secret_access import broad_secret_access as SS16
+from servingstack.policy.rule import Rule
+from servingstack.policy.rules._groups import BROAD_GROUPS
+from servingstack.policy.rules.ss1_usage_tracking import usage_tracking as SS1
+from servingstack.policy.rules.ss2_rate_limits import rate_limits as SS2
+from servingstack.policy.rules.ss3_inference_table import inference_table as SS3
+from servingstack.policy.rules.ss4_owner_tags import owner_tags as SS4
+from servingstack.policy.rules.ss5_plaintext_secrets import plaintext_secrets as SS5
+from servingstack.policy.rules.ss6_broad_manage import broad_manage as SS6
+from servingstack.policy.rules.ss7_broad_grants import broad_grants as SS7
+from servingstack.policy.rules.ss8_scale_to_zero_false import scale_to_zero_false as SS8
+from servingstack.policy.rules.ss9_provisioned_scale_to_zero import provisioned_scale_to_zero as SS9
+from servingstack.policy.rules.ss10_traffic_split import traffic_split as SS10
+from servingstack.policy.rules.ss11_pii_in_production import pii_in_production as SS11
+from servingstack.policy.rules.ss12_environment_prefix import environment_prefix as SS12
+from servingstack.policy.rules.ss13_secret_named_variables import secret_named_variables as SS13
+from servingstack.policy.rules.ss14_workload_type import workload_type as SS14
+from servingstack.policy.rules.ss15_undeclared_secret_scope import undeclared_secret_scope as SS15
+from servingstack.policy.rules.ss16_broad_secret_access import broad_secret_access as SS16
 
 # Every environment: hygiene, ownership, cost control and what breaks a deploy.
 BASELINE_RULES: tuple[Rule, ...] = (SS1, SS2, SS4, SS5, SS6, SS8, SS9, SS10, SS12, SS13, SS14, SS15, SS16)

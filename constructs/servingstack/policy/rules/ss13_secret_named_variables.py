@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...errors import Problem
-from ..rule import Severity, rule
-from ..secret_scan import looks_like_secret_name
-from ..view import EndpointView
-from ...rules import is_secret_reference
+from servingstack.errors import Problem
+from servingstack.policy.rule import Severity, rule
+from servingstack.policy.secret_scan import looks_like_secret_name
+from servingstack.policy.view import EndpointView
+from servingstack.facts.secrets import is_secret_reference
 
 
 @rule("SS13", "Secret-looking environment variables hold secret references",

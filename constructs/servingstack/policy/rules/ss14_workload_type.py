@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...errors import Problem
-from ...rules import WORKLOAD_TYPES
-from ..rule import Severity, rule
-from ..view import EndpointView
+from servingstack.errors import Problem
+from servingstack.facts.rules import WORKLOAD_TYPES
+from servingstack.policy.rule import Severity, rule
+from servingstack.policy.view import EndpointView
 
 
 @rule("SS14", "Workload types the SDK lists",

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...errors import Problem
-from ...secret_references import secret_uses
-from ..rule import rule
-from ..view import EndpointView
+from servingstack.errors import Problem
+from servingstack.facts.secrets import secret_uses
+from servingstack.policy.rule import rule
+from servingstack.policy.view import EndpointView
 
 
 @rule("SS15", "External model keys come from a declared secret scope", severity="warning",

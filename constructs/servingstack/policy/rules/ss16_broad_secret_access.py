@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from ...errors import Problem
-from ...secret_references import secret_uses
-from ..rule import rule
-from ..view import EndpointView
-from ._groups import BROAD_GROUPS, is_broad_group
+from servingstack.errors import Problem
+from servingstack.facts.secrets import secret_uses
+from servingstack.policy.rule import rule
+from servingstack.policy.view import EndpointView
+from servingstack.policy.rules._groups import BROAD_GROUPS, is_broad_group
 
 
 @rule("SS16", "Scopes holding endpoint keys are not open to broad groups",

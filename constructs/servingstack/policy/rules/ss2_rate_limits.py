@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...errors import Problem
-from ..rule import rule
-from ..view import EndpointView
+from servingstack.errors import Problem
+from servingstack.policy.rule import rule
+from servingstack.policy.view import EndpointView
 
 
 @rule("SS2", "Rate limits are set",

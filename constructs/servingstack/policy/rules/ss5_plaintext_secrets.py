@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ... import newer_fields
-from ...errors import Problem
-from ..rule import rule
-from ..secret_scan import scan_value
-from ..view import EndpointView
+from servingstack.facts import newer_fields
+from servingstack.errors import Problem
+from servingstack.policy.rule import rule
+from servingstack.policy.secret_scan import scan_value
+from servingstack.policy.view import EndpointView
 
 _BEDROCK_KEYS = ("aws_access_key_id", "aws_access_key_id_plaintext", "aws_secret_access_key",
                  "aws_secret_access_key_plaintext")
@@ -25,7 +25,7 @@ def plaintext_secrets(endpoint: EndpointView) -> Iterator[Problem]:
     # Messages name the field and the kind of secret, never the value.
     for leak in scan_value(endpoint.request):
         yield Problem(leak.location, f"holds {leak.kind}")
-    if newer_fields.active_engine() not in newer_fields.NEWER_FIELD_ENGINES:
+    if endpoint.engine not in newer_fields.NEWER_FIELD_ENGINES:
         return  # the cdktf provider (1.99) has no uc_service_credential_name: keys are the only way there
     entities = (endpoint.request.get("config") or {}).get("served_entities") or []
     for index, entity in enumerate(entities):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Iterator, Sequence
 
-from ...errors import Problem
-from ..rule import rule
-from ..view import EndpointView
-from ._groups import BROAD_GROUPS, is_broad_group
+from servingstack.errors import Problem
+from servingstack.policy.rule import rule
+from servingstack.policy.view import EndpointView
+from servingstack.policy.rules._groups import BROAD_GROUPS, is_broad_group
 
 
 @rule("SS7", "Production endpoints grant nothing to broad groups",

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...errors import Problem
-from ..rule import Severity, rule
-from ..view import EndpointView
+from servingstack.errors import Problem
+from servingstack.policy.rule import Severity, rule
+from servingstack.policy.view import EndpointView
 
 
 @rule("SS8", "scale_to_zero_enabled = false is not sent by the Terraform provider",

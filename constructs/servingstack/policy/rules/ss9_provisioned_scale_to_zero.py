@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from ...errors import Problem
-from ..rule import rule
-from ..view import EndpointView
+from servingstack.errors import Problem
+from servingstack.policy.rule import rule
+from servingstack.policy.view import EndpointView
 
 _PROVISIONED = ("min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units")
 

@@ -1,0 +1,63 @@
+"""What every servingstack construct shares: its path known in Python, construct ids that survive
+as Terraform logical ids, and arguments checked before anything is built."""
+
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Any, TypeVar
+
+from servingstack.errors import Problem
+from servingstack.model.typecheck import typed_at
+
+T = TypeVar("T", bound=type)
+
+# cdktf and cdktn drop every character outside these from a logical id (lib/private/unique.js,
+# removeNonAlphanumericSep), so `模型` and `型模` would both become "": one resource, not two.
+_KEPT = re.compile(r"[^A-Za-z0-9_-]")
+
+
+def path_of(scope: Any) -> str:
+    """The construct path, from Python where we know it, so errors need no jsii call."""
+    known = getattr(scope, "path", None)
+    if isinstance(known, str):
+        return known
+    return str(scope.node.path)
+
+
+def _location(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
+    scope = args[0] if args else kwargs.get("scope")
+    id = args[1] if len(args) > 1 else kwargs.get("id")
+    try:
+        parent = path_of(scope)
+    except Exception:  # not a construct: the construct tree says so itself when it is built
+        return str(id)
+    return f"{parent}/{id}" if parent else str(id)
+
+
+def construct(cls: T) -> T:
+    """Class decorator for a construct: a misspelt, missing or extra argument is one
+    `ValidationError` named by the construct's path (`dev/chat: nmae: is not an argument of
+    ServingEndpoint; did you mean 'name'?`), before anything is built. Static type checkers see
+    the real signature."""
+    checked = typed_at(_location)(cls)
+    # jsii's metaclass defines `__call__(*args, **kwargs)`, which `inspect.signature` would report.
+    init = inspect.signature(cls.__init__)
+    checked.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])  # type: ignore[attr-defined]
+    return checked
+
+
+def id_problems(id: Any) -> list[Problem]:
+    """The construct id becomes a Terraform logical id (and output names): it must survive as one."""
+    if not isinstance(id, str):
+        return [Problem("id", f"expected str, got {type(id).__name__}")]
+    kept = _KEPT.sub("", id)
+    if not kept:
+        return [Problem("id", f"{id!r} has no ASCII letter, digit, '-' or '_': cdktf keeps only those in the "
+                              "Terraform logical id, so nothing would be left of it")]
+    # Terraform identifiers start with a letter or '_', never a digit or '-'
+    # (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
+    if not (kept[0].isalpha() or kept[0] == "_"):
+        return [Problem("id", f"{id!r} makes the logical id {kept!r}: Terraform names start with a letter or '_'")]
+    return []
+

@@ -1,0 +1,5 @@
+"""`python -m servingstack.cli`: the `servingstack` command."""
+
+from servingstack.cli import main
+
+main()

@@ -1,0 +1,121 @@
+"""`servingstack check`: a thin command line over `run_check` and the report writers."""
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from servingstack.check import table
+from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.client.errors import SetupError, UsageError
+from servingstack.client.redact import Redactor
+from servingstack.check.report_files import exit_code as report_exit_code
+from servingstack.check.report_files import report_files, unwritable, write_all
+from servingstack.check.results import EXIT_SETUP
+from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
+from servingstack.client.signals import SignalWatch
+
+
+def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
+    try:
+        return check_timeout(value, "")
+    except UsageError:
+        raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds") from None
+
+
+def _host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        return check_host_url(value)
+    except UsageError as error:
+        raise click.BadParameter(str(error).removeprefix("--host: ")) from None
+
+
+EPILOG = """\b
+Examples:
+  servingstack check --stack cdktf.out/stacks/prod --json reports/check.json --junit reports/junit.xml
+  servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080 --timeout 120 --no-query
+"""
+
+
+@click.command("check", epilog=EPILOG)
+@click.option("--stack", "stack_dir", required=True, type=click.Path(path_type=Path),
+              help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.")
+@click.option("--endpoint", "endpoints", multiple=True, metavar="NAME",
+              help="Check only this endpoint (repeatable). Default: every endpoint of the stack.")
+@click.option("--timeout", type=float, callback=_timeout, default=DEFAULT_TIMEOUT_SECONDS, show_default=True,
+              help="Seconds for the whole run, from the first connection attempt: a hard deadline.")
+@click.option("--no-query", is_flag=True, help="Skip the smoke queries.")
+@click.option("--queries", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Smoke queries per endpoint; with more than one, p50 and p95 latency are reported.")
+@click.option("--stream", is_flag=True, help="Also check a streamed answer (chat and completions endpoints).")
+@click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), help="Write the JSON report.")
+@click.option("--junit", "junit_file", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML.")
+@click.option("--summary", "summary_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).")
+@click.option("--strict-permissions", is_flag=True,
+              help="A live grant the stack does not declare (the next apply removes it) fails the endpoint; "
+                   "default: a warning.")
+@click.option("--profile", help="A profile of ~/.databrickscfg.")
+@click.option("--host", callback=_host,
+              help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
+                   "(default: DATABRICKS_HOST or the profile).")
+@click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
+def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query: bool, queries: int, stream: bool,
+          json_file: Path | None, junit_file: Path | None, summary_file: Path | None, strict_permissions: bool,
+          profile: str | None, host: str | None, token: str | None) -> None:
+    """Check a deployed stack: every endpoint READY, as declared, every served entity answering,
+    its declared expectations met and its grants in effect.
+
+    Reads only the stack directory written by synth, and the workspace through the
+    Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, --profile,
+    ~/.databrickscfg, or --host and --token).
+
+    \b
+    Exit codes:
+      0    every endpoint passed
+      1    at least one endpoint failed (not ready, drifted, an entity did not answer, an
+           expectation unmet, a declared grant missing)
+      2    bad options or stack directory, an unwritable report path, no workspace configured,
+           a host that does not resolve, refuses or does not answer, credentials rejected
+      3    every endpoint passed, but a report could not be written
+      4    an endpoint failed, and a report could not be written
+      130  interrupted (Ctrl-C): the results so far are still printed and written
+      143  terminated (SIGTERM, e.g. a cancelled CI job): the same
+    """
+    # The SDK's warnings (e.g. a host without discovery metadata) are noise in a report.
+    logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
+    redactor = Redactor([token])  # run_check adds a token found in the environment or a profile
+    files = report_files(json_file, junit_file, summary_file)
+    problems = unwritable(files)  # before any waiting: a long check must not end in a lost report
+    if problems:
+        for problem in problems:
+            click.echo(redactor.clean(f"Error: cannot write a report: {problem}"), err=True)
+        sys.exit(EXIT_SETUP)
+    watch = SignalWatch()
+    with watch.installed():
+        try:
+            with watch.arm():
+                report = run_check(stack_dir, host=host, token=token, profile=profile,
+                                   endpoints=list(endpoints) or None, timeout=timeout, query=not no_query,
+                                   queries=queries, stream=stream, progress="auto", redactor=redactor,
+                                   strict_permissions=strict_permissions)
+        except SetupError as error:
+            click.echo(redactor.clean(f"Error: {error}"), err=True)
+            sys.exit(error.exit_code)
+        except KeyboardInterrupt:  # before the stack was read: nothing to report on
+            click.echo("Interrupted before any endpoint was checked.", err=True)
+            sys.exit(watch.exit_code)
+        table.print_report(report, redactor=redactor)
+        failures = write_all(report, files, redactor)
+    for failure in failures:
+        click.echo(f"Error: cannot write a report: {failure}", err=True)
+    code = watch.exit_code if report.interrupted else report.exit_code
+    if failures:
+        verdict = {"pass": "every endpoint passed", "fail": "an endpoint failed",
+                   "interrupted": "the check was interrupted"}[report.status]
+        click.echo(f"The check itself is done: {verdict}; the other reports were written.", err=True)
+    sys.exit(report_exit_code(code, failures))

@@ -1,0 +1,23 @@
+"""What the Apps service accepts of an app that queries serving endpoints."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from servingstack.errors import Problem
+
+# SDK apps.App.name: "The name must contain only lowercase alphanumeric characters and hyphens. It must be
+# unique within the workspace." (Older SDKs added "between 2 and 30 characters long"; the current
+# docstring sets no length, so neither do we.)
+APP_NAME = re.compile(r"^[a-z0-9-]+$")
+# TF-GO AppResources.name is required; the docs set no character rule for it.
+RESOURCE_NAME = re.compile(r"^\S(.*\S)?$")
+# SDK enum AppResourceServingEndpointServingEndpointPermission.
+SERVING_ENDPOINT_PERMISSIONS = ("CAN_MANAGE", "CAN_QUERY", "CAN_VIEW")
+
+
+def app_name_problems(name: Any) -> list[Problem]:
+    if isinstance(name, str) and APP_NAME.match(name):
+        return []
+    return [Problem("name", f"{name!r} may contain only lowercase letters, digits and '-'")]
