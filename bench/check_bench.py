@@ -20,6 +20,7 @@ API calls (the emulator's request counter, which counts every HTTP request it re
     .venv/bin/python bench/check_bench.py --query-latency 0.2   # a model that takes 200 ms to answer
     .venv/bin/python bench/check_bench.py --entities 1          # one entity per endpoint (the old fleet)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -64,8 +65,10 @@ def config() -> dict:
 
 
 def write_stack(root: Path, names: list[str]) -> Path:
-    resources = {f"e{i}": {"name": name, "config": config(),
-                           "//": {"servingstack": {"task": "llm/v1/chat"}}} for i, name in enumerate(names)}
+    resources = {
+        f"e{i}": {"name": name, "config": config(), "//": {"servingstack": {"task": "llm/v1/chat"}}}
+        for i, name in enumerate(names)
+    }
     directory = root / "cdktf.out" / "stacks" / names[0].rsplit("-", 1)[0]
     directory.mkdir(parents=True)
     (directory / "cdk.tf.json").write_text(json.dumps({"resource": {"databricks_model_serving": resources}}))
@@ -78,8 +81,7 @@ def create_fleet(emu: Emulator, names: list[str], delays: list[float]) -> float:
     last_ready = 0.0
     for name, delay in zip(names, delays):
         emu.set_deploy_seconds(delay, endpoint=name)
-        client.serving_endpoints.create(name=name, config=EndpointCoreConfigInput.from_dict({"name": name,
-                                                                                             **config()}))
+        client.serving_endpoints.create(name=name, config=EndpointCoreConfigInput.from_dict({"name": name, **config()}))
         last_ready = max(last_ready, time.monotonic() + delay)
     return last_ready
 
@@ -95,14 +97,18 @@ def check_serially(emu: Emulator, names: list[str]) -> None:
     for name in names:
         client.serving_endpoints.wait_get_serving_endpoint_not_updating(name)
         answer = client.serving_endpoints.query(
-            name, messages=[ChatMessage(role=ChatMessageRole.USER, content="Reply with one word: ready?")],
-            max_tokens=16)
+            name,
+            messages=[ChatMessage(role=ChatMessageRole.USER, content="Reply with one word: ready?")],
+            max_tokens=16,
+        )
         if not answer.choices:
             raise SystemExit(f"serial: no answer from {name}")
         for served in entity_names():
-            reply = client.api_client.do("POST", f"/serving-endpoints/{name}/served-models/{served}/invocations",
-                                         body={"messages": [{"role": "user", "content": "Reply with one word: ready?"}],
-                                               "max_tokens": 16})
+            reply = client.api_client.do(
+                "POST",
+                f"/serving-endpoints/{name}/served-models/{served}/invocations",
+                body={"messages": [{"role": "user", "content": "Reply with one word: ready?"}], "max_tokens": 16},
+            )
             if not reply.get("choices"):
                 raise SystemExit(f"serial: no answer from {name}/{served}")
 
@@ -121,17 +127,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--endpoints", type=int, default=50)
     parser.add_argument("--entities", type=int, default=2, help="served entities per endpoint (2: a 90/10 split)")
     parser.add_argument("--stagger", type=float, default=0.1, help="seconds between endpoints becoming ready")
-    parser.add_argument("--order", choices=("declared", "reversed", "shuffled"), default="declared",
-                        help="the order in which endpoints become ready, relative to the stack")
+    parser.add_argument(
+        "--order",
+        choices=("declared", "reversed", "shuffled"),
+        default="declared",
+        help="the order in which endpoints become ready, relative to the stack",
+    )
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--query-latency", type=float, default=0.0,
-                        help="seconds the emulated model takes to answer each query (default: instant)")
+    parser.add_argument(
+        "--query-latency",
+        type=float,
+        default=0.0,
+        help="seconds the emulated model takes to answer each query (default: instant)",
+    )
     args = parser.parse_args(argv)
     global ENTITIES
     ENTITIES = args.entities
     rng = random.Random(0)
-    results: dict[str, dict[str, list[float]]] = {a: {"wall": [], "after_last_ready": [], "calls": []}
-                                                  for a in ("checker", "serial")}
+    results: dict[str, dict[str, list[float]]] = {
+        a: {"wall": [], "after_last_ready": [], "calls": []} for a in ("checker", "serial")
+    }
     with Emulator(token=TOKEN, seed=0) as emu, tempfile.TemporaryDirectory() as tmp:
         if args.query_latency:
             emu.slow(args.query_latency, scope="query")
@@ -151,13 +166,17 @@ def main(argv: list[str] | None = None) -> int:
                 results[approach]["wall"].append(finished - started)
                 results[approach]["after_last_ready"].append(finished - last_ready)
                 results[approach]["calls"].append(emu.request_count())
-                print(f"run {run + 1}/{args.runs} {approach:<7} {finished - started:6.2f} s, "
-                      f"{finished - last_ready:5.2f} s after the last ready, {emu.request_count():4d} API calls",
-                      file=sys.stderr)
+                print(
+                    f"run {run + 1}/{args.runs} {approach:<7} {finished - started:6.2f} s, "
+                    f"{finished - last_ready:5.2f} s after the last ready, {emu.request_count():4d} API calls",
+                    file=sys.stderr,
+                )
     medians = {a: {k: statistics.median(v) for k, v in r.items()} for a, r in results.items()}
     latency = f", queries answered in {args.query_latency:g} s" if args.query_latency else ""
-    print(f"\n{args.endpoints} endpoints x {args.entities} served entities, ready {args.stagger:g} s apart "
-          f"({args.order} order){latency}, median of {args.runs} runs")
+    print(
+        f"\n{args.endpoints} endpoints x {args.entities} served entities, ready {args.stagger:g} s apart "
+        f"({args.order} order){latency}, median of {args.runs} runs"
+    )
     print("| approach | wall time (s) | after last ready (s) | API calls |")
     print("|---|---|---|---|")
     for approach in ("checker", "serial"):
@@ -166,8 +185,10 @@ def main(argv: list[str] | None = None) -> int:
     ratio = medians["checker"]["wall"] / medians["serial"]["wall"]
     print(f"\nchecker / serial wall time: {ratio:.2f}")
     worst = max(results["checker"]["after_last_ready"])
-    print(f"checker done after the last ready: {min(results['checker']['after_last_ready']):.2f} to {worst:.2f} s "
-          f"over all runs ({'within' if worst <= 2.0 else 'NOT within'} 2 s)")
+    print(
+        f"checker done after the last ready: {min(results['checker']['after_last_ready']):.2f} to {worst:.2f} s "
+        f"over all runs ({'within' if worst <= 2.0 else 'NOT within'} 2 s)"
+    )
     return 0
 
 

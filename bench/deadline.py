@@ -6,6 +6,7 @@ timeout, RUNS in-process runs; prints the median and the maximum, and the messag
 
     .venv/bin/python bench/deadline.py
 """
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,20 @@ from servingstack.check import SetupError, run_check  # noqa: E402
 
 RUNS = 3
 TIMEOUTS = (3.0, 10.0)
-STACK = {"resource": {"databricks_model_serving": {"chat": {"name": "bench-chat", "config": {"served_entities": [
-    {"name": "llm", "entity_name": "system.ai.meta_llama_3_3_70b_instruct", "entity_version": "1"}]}}}}}
+STACK = {
+    "resource": {
+        "databricks_model_serving": {
+            "chat": {
+                "name": "bench-chat",
+                "config": {
+                    "served_entities": [
+                        {"name": "llm", "entity_name": "system.ai.meta_llama_3_3_70b_instruct", "entity_version": "1"}
+                    ]
+                },
+            }
+        }
+    }
+}
 
 
 def main() -> None:
@@ -37,9 +50,11 @@ def main() -> None:
         closed.bind(("127.0.0.1", 0))
         refused_port = closed.getsockname()[1]
         closed.close()
-        hosts = {"connection refused": f"http://127.0.0.1:{refused_port}",
-                 "no answer": f"http://127.0.0.1:{silent.getsockname()[1]}",
-                 "cannot resolve": "https://servingstack-bench.invalid"}
+        hosts = {
+            "connection refused": f"http://127.0.0.1:{refused_port}",
+            "no answer": f"http://127.0.0.1:{silent.getsockname()[1]}",
+            "cannot resolve": "https://servingstack-bench.invalid",
+        }
         print("| --timeout | host | median s | max s | message |")
         print("|---:|---|---:|---:|---|")
         for timeout in TIMEOUTS:

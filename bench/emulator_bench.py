@@ -14,6 +14,7 @@ on the emulator (100 GETs + 100 permission reads + 100 queries) at that rate.
     .venv/bin/python bench/emulator_bench.py            # full: 5 runs x 2000 requests
     .venv/bin/python bench/emulator_bench.py --quick    # 3 runs x 300 requests
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,9 +25,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable
 
 TOKEN = "bench-token"
 CHECKER_CALLS_PER_ENDPOINT = 3  # get, permissions, one smoke query
@@ -45,7 +46,19 @@ class Run:
 
 def start_emulator() -> tuple[subprocess.Popen, str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "servingstack.cli", "emulator", "serve", "--port", "0", "--deploy-seconds", "0", "--seed", "0"],
+        [
+            sys.executable,
+            "-m",
+            "servingstack.cli",
+            "emulator",
+            "serve",
+            "--port",
+            "0",
+            "--deploy-seconds",
+            "0",
+            "--seed",
+            "0",
+        ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -83,16 +96,24 @@ def populate(url: str, count: int) -> list[str]:
     for i in range(count):
         name = f"bench-{i:03d}"
         if i % 2:
-            entities = [ServedEntityInput(entity_name="system.ai.meta_llama_3_3_70b_instruct", entity_version="1", name="llm")]
+            entities = [
+                ServedEntityInput(entity_name="system.ai.meta_llama_3_3_70b_instruct", entity_version="1", name="llm")
+            ]
             traffic = None
         else:
             entities = [
                 ServedEntityInput(entity_name="ml.bench.model", entity_version=v, name=f"v{v}", workload_size="Small")
                 for v in ("1", "2")
             ]
-            traffic = TrafficConfig(routes=[Route(served_model_name="v1", traffic_percentage=90),
-                                            Route(served_model_name="v2", traffic_percentage=10)])
-        w.serving_endpoints.create(name=name, config=EndpointCoreConfigInput(name=name, served_entities=entities, traffic_config=traffic))
+            traffic = TrafficConfig(
+                routes=[
+                    Route(served_model_name="v1", traffic_percentage=90),
+                    Route(served_model_name="v2", traffic_percentage=10),
+                ]
+            )
+        w.serving_endpoints.create(
+            name=name, config=EndpointCoreConfigInput(name=name, served_entities=entities, traffic_config=traffic)
+        )
         names.append(name)
     deadline = time.monotonic() + 30
     while any(e.state.ready.value != "READY" for e in w.serving_endpoints.list()):
@@ -160,9 +181,13 @@ def sdk_run(url: str, names: list[str], kind: str, total: int, clients: int, tim
         if kind == "get":
             w.serving_endpoints.get(name)
         elif i % len(names) % 2:
-            w.serving_endpoints.query(name, messages=[ChatMessage(role=ChatMessageRole.USER, content="Is the endpoint ready?")], max_tokens=16)
+            w.serving_endpoints.query(
+                name, messages=[ChatMessage(role=ChatMessageRole.USER, content="Is the endpoint ready?")], max_tokens=16
+            )
         else:
-            w.serving_endpoints.query(name, dataframe_split=DataframeSplitInput(columns=["a", "b", "c"], data=[[1.0, 2.0, 3.0]]))
+            w.serving_endpoints.query(
+                name, dataframe_split=DataframeSplitInput(columns=["a", "b", "c"], data=[[1.0, 2.0, 3.0]])
+            )
         return time.perf_counter() - started
 
     with ThreadPoolExecutor(clients) as pool:
@@ -179,7 +204,10 @@ def measure(label: str, runner: Callable[[], Run], runs: int) -> dict:
     p99 = statistics.median(sorted(r.latencies)[int(len(r.latencies) * 0.99) - 1] for r in results) * 1000
     rate = statistics.median(rates)
     checker_ms = 100 * CHECKER_CALLS_PER_ENDPOINT / rate * 1000
-    print(f"{label:<22} {rate:>9.0f} {min(rates):>9.0f} {max(rates):>9.0f} {p50:>8.1f} {p99:>8.1f} {checker_ms:>13.0f}", flush=True)
+    print(
+        f"{label:<22} {rate:>9.0f} {min(rates):>9.0f} {max(rates):>9.0f} {p50:>8.1f} {p99:>8.1f} {checker_ms:>13.0f}",
+        flush=True,
+    )
     return {"label": label, "median_rps": rate, "p50_ms": p50, "p99_ms": p99, "checker_100_ms": checker_ms}
 
 
@@ -199,13 +227,23 @@ def main() -> None:
     try:
         started = time.perf_counter()
         names = populate(url, args.endpoints)
-        print(f"emulator at {url}: {len(names)} READY endpoints in {time.perf_counter() - started:.2f}s; "
-              f"{args.clients} clients, {args.runs} runs x {args.requests} requests (median shown)")
+        print(
+            f"emulator at {url}: {len(names)} READY endpoints in {time.perf_counter() - started:.2f}s; "
+            f"{args.clients} clients, {args.runs} runs x {args.requests} requests (median shown)"
+        )
         print(f"{'':<22} {'req/s':>9} {'min':>9} {'max':>9} {'p50 ms':>8} {'p99 ms':>8} {'checker@100 ms':>13}")
         for kind in ("get", "query"):
-            measure(f"raw aiohttp {kind}", lambda: asyncio.run(raw_run(url, names, kind, args.requests, args.clients, args.time_limit)), args.runs)
+            measure(
+                f"raw aiohttp {kind}",
+                lambda kind=kind: asyncio.run(raw_run(url, names, kind, args.requests, args.clients, args.time_limit)),
+                args.runs,
+            )
         for kind in ("get", "query"):
-            measure(f"databricks-sdk {kind}", lambda: sdk_run(url, names, kind, args.requests, args.clients, args.time_limit), args.runs)
+            measure(
+                f"databricks-sdk {kind}",
+                lambda kind=kind: sdk_run(url, names, kind, args.requests, args.clients, args.time_limit),
+                args.runs,
+            )
     finally:
         stop_emulator(process)
 

@@ -10,14 +10,19 @@ importer's (READ_CONCURRENCY at a time), then writes the program; medians over `
     .venv/bin/python bench/import_bench.py                 # 100 endpoints, 50 ms, 5 runs
     .venv/bin/python bench/import_bench.py --endpoints 20 --runs 3
 """
+
 from __future__ import annotations
 
 import argparse
 import statistics
 import time
 
-from databricks.sdk.service.serving import (AiGatewayConfig, EndpointCoreConfigInput, EndpointTag,
-                                            ServingEndpointAccessControlRequest)
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    EndpointCoreConfigInput,
+    EndpointTag,
+    ServingEndpointAccessControlRequest,
+)
 
 from servingstack.client.auth import Connection, make_client
 from servingstack.client.redact import Redactor
@@ -35,17 +40,46 @@ def make_fleet(emu: Emulator, count: int) -> None:
         name = f"prod-scorer-{index:04d}"
         created = w.serving_endpoints.create(
             name=name,
-            config=EndpointCoreConfigInput.from_dict({"name": name, "served_entities": [
-                {"name": "v1", "entity_name": "ml.fraud.scorer", "entity_version": "1", "workload_size": "Small"},
-                {"name": "v2", "entity_name": "ml.fraud.scorer", "entity_version": "2", "workload_size": "Small"}],
-                "traffic_config": {"routes": [{"served_model_name": "v1", "traffic_percentage": 90},
-                                              {"served_model_name": "v2", "traffic_percentage": 10}]}}),
-            ai_gateway=AiGatewayConfig.from_dict({"usage_tracking_config": {"enabled": True}, "rate_limits": [
-                {"calls": 100, "key": "endpoint", "renewal_period": "minute"}]}),
-            tags=[EndpointTag(key="owner", value="ml-platform")]).response
-        w.serving_endpoints.set_permissions(created.id, access_control_list=[
-            ServingEndpointAccessControlRequest.from_dict({"group_name": "ds", "permission_level": "CAN_QUERY"}),
-            ServingEndpointAccessControlRequest.from_dict({"group_name": "ml", "permission_level": "CAN_MANAGE"})])
+            config=EndpointCoreConfigInput.from_dict(
+                {
+                    "name": name,
+                    "served_entities": [
+                        {
+                            "name": "v1",
+                            "entity_name": "ml.fraud.scorer",
+                            "entity_version": "1",
+                            "workload_size": "Small",
+                        },
+                        {
+                            "name": "v2",
+                            "entity_name": "ml.fraud.scorer",
+                            "entity_version": "2",
+                            "workload_size": "Small",
+                        },
+                    ],
+                    "traffic_config": {
+                        "routes": [
+                            {"served_model_name": "v1", "traffic_percentage": 90},
+                            {"served_model_name": "v2", "traffic_percentage": 10},
+                        ]
+                    },
+                }
+            ),
+            ai_gateway=AiGatewayConfig.from_dict(
+                {
+                    "usage_tracking_config": {"enabled": True},
+                    "rate_limits": [{"calls": 100, "key": "endpoint", "renewal_period": "minute"}],
+                }
+            ),
+            tags=[EndpointTag(key="owner", value="ml-platform")],
+        ).response
+        w.serving_endpoints.set_permissions(
+            created.id,
+            access_control_list=[
+                ServingEndpointAccessControlRequest.from_dict({"group_name": "ds", "permission_level": "CAN_QUERY"}),
+                ServingEndpointAccessControlRequest.from_dict({"group_name": "ml", "permission_level": "CAN_MANAGE"}),
+            ],
+        )
 
 
 def one_run(emu: Emulator, concurrency: int) -> tuple[float, int]:
@@ -79,8 +113,10 @@ def main() -> None:
     serial, parallel = statistics.median(times[1]), statistics.median(times[concurrent])
     print(f"| endpoints | latency | serial s | {concurrent} at a time s | ratio | program |")
     print("|---:|---:|---:|---:|---:|---:|")
-    print(f"| {args.endpoints} | {args.latency * 1000:.0f} ms | {serial:.2f} | {parallel:.2f} | "
-          f"{parallel / serial:.2f} | {sizes.pop() / 1024:.0f} KiB |")
+    print(
+        f"| {args.endpoints} | {args.latency * 1000:.0f} ms | {serial:.2f} | {parallel:.2f} | "
+        f"{parallel / serial:.2f} | {sizes.pop() / 1024:.0f} KiB |"
+    )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ with two rate limits, a split, tags) with the checks, and with every value type'
 
     .venv/bin/python bench/props_bench.py
 """
+
 from __future__ import annotations
 
 import statistics
@@ -20,8 +21,14 @@ RUNS, NUMBER = 7, 2000
 def build_and_validate() -> dict:
     entities = [CustomModel("ml.a.b", 1, name="v1"), CustomModel("ml.a.b", 2, name="v2")]
     gateway = AiGateway(rate_limits=[RateLimit(calls=10), RateLimit.per_group("g", tokens=5)], usage_tracking=True)
-    spec = EndpointSpec(name="x", served_entities=entities, traffic={"v1": 90, "v2": 10}, ai_gateway=gateway,
-                        tags={"team": "ml"}, email_notifications=EmailNotifications(on_update_failure=["a@b.c"]))
+    spec = EndpointSpec(
+        name="x",
+        served_entities=entities,
+        traffic={"v1": 90, "v2": 10},
+        ai_gateway=gateway,
+        tags={"team": "ml"},
+        email_notifications=EmailNotifications(on_update_failure=["a@b.c"]),
+    )
     return spec.validate("dev/x", "dev-")
 
 

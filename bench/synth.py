@@ -15,6 +15,7 @@ the servingstack/raw ratios, and checks that both synthesize the same resources.
     .venv/bin/python bench/synth.py [--sizes 1,10,100,500,1000] [--runs 5] [--json FILE]
     make bench ENGINE=cdktn      # the same on CDK Terrain (.venv-cdktn)
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,17 +36,21 @@ IMPLEMENTATIONS = ("servingstack", "raw")
 
 # ---- the two fleets (run in a child process) ------------------------------------------------
 
+
 def build_servingstack(app: object, n: int) -> None:
     from servingstack import AiGateway, CustomModel, RateLimit, ServingEndpoint, ServingStack, canary
 
     stack = ServingStack(app, "fleet", name_prefix="bench-", default_tags={"owner": "ml-platform"}, outputs=False)
     for i in range(n):
         endpoint = ServingEndpoint(
-            stack, f"ep{i}", name=f"model-{i}",
+            stack,
+            f"ep{i}",
+            name=f"model-{i}",
             served_entities=[CustomModel("ml.fleet.model", 1, name="v1"), CustomModel("ml.fleet.model", 2, name="v2")],
             traffic=canary("v1", "v2", 10),
             ai_gateway=AiGateway(rate_limits=[RateLimit(calls=100)], usage_tracking=True),
-            tags={"team": f"team-{i % 10}"})
+            tags={"team": f"team-{i % 10}"},
+        )
         endpoint.grant_query(group="data-scientists")
         endpoint.grant_manage(group="ml-platform")
 
@@ -62,34 +67,59 @@ def build_raw(app: object, n: int) -> None:
     ModelServingAiGatewayUsageTrackingConfig = ms.ModelServingAiGatewayUsageTrackingConfig
     ModelServingConfigA, ModelServingConfigServedEntities = ms.ModelServingConfigA, ms.ModelServingConfigServedEntities
     ModelServingConfigTrafficConfig = ms.ModelServingConfigTrafficConfig
-    ModelServingConfigTrafficConfigRoutes, ModelServingTags = ms.ModelServingConfigTrafficConfigRoutes, ms.ModelServingTags
+    ModelServingConfigTrafficConfigRoutes, ModelServingTags = (
+        ms.ModelServingConfigTrafficConfigRoutes,
+        ms.ModelServingTags,
+    )
     Permissions, PermissionsAccessControl = perms.Permissions, perms.PermissionsAccessControl
 
     stack = TerraformStack(app, "fleet")
     DatabricksProvider(stack, "databricks")
     for i in range(n):
         endpoint = ModelServing(
-            stack, f"ep{i}", name=f"bench-model-{i}",
+            stack,
+            f"ep{i}",
+            name=f"bench-model-{i}",
             config=ModelServingConfigA(
                 served_entities=[
-                    ModelServingConfigServedEntities(name="v1", entity_name="ml.fleet.model", entity_version="1",
-                                                     workload_size="Small"),
-                    ModelServingConfigServedEntities(name="v2", entity_name="ml.fleet.model", entity_version="2",
-                                                     workload_size="Small")],
-                traffic_config=ModelServingConfigTrafficConfig(routes=[
-                    ModelServingConfigTrafficConfigRoutes(served_model_name="v1", traffic_percentage=90),
-                    ModelServingConfigTrafficConfigRoutes(served_model_name="v2", traffic_percentage=10)])),
+                    ModelServingConfigServedEntities(
+                        name="v1", entity_name="ml.fleet.model", entity_version="1", workload_size="Small"
+                    ),
+                    ModelServingConfigServedEntities(
+                        name="v2", entity_name="ml.fleet.model", entity_version="2", workload_size="Small"
+                    ),
+                ],
+                traffic_config=ModelServingConfigTrafficConfig(
+                    routes=[
+                        ModelServingConfigTrafficConfigRoutes(served_model_name="v1", traffic_percentage=90),
+                        ModelServingConfigTrafficConfigRoutes(served_model_name="v2", traffic_percentage=10),
+                    ]
+                ),
+            ),
             ai_gateway=ModelServingAiGateway(
                 rate_limits=[ModelServingAiGatewayRateLimits(calls=100, key="endpoint", renewal_period="minute")],
-                usage_tracking_config=ModelServingAiGatewayUsageTrackingConfig(enabled=True)),
-            tags=[ModelServingTags(key="owner", value="ml-platform"), ModelServingTags(key="team", value=f"team-{i % 10}")])
-        Permissions(stack, f"ep{i}_permissions", serving_endpoint_id=endpoint.serving_endpoint_id, access_control=[
-            PermissionsAccessControl(group_name="data-scientists", permission_level="CAN_QUERY"),
-            PermissionsAccessControl(group_name="ml-platform", permission_level="CAN_MANAGE")])
+                usage_tracking_config=ModelServingAiGatewayUsageTrackingConfig(enabled=True),
+            ),
+            tags=[
+                ModelServingTags(key="owner", value="ml-platform"),
+                ModelServingTags(key="team", value=f"team-{i % 10}"),
+            ],
+        )
+        Permissions(
+            stack,
+            f"ep{i}_permissions",
+            serving_endpoint_id=endpoint.serving_endpoint_id,
+            access_control=[
+                PermissionsAccessControl(group_name="data-scientists", permission_level="CAN_QUERY"),
+                PermissionsAccessControl(group_name="ml-platform", permission_level="CAN_MANAGE"),
+            ],
+        )
 
 
-ENGINE_MODULES = {"cdktf": ("cdktf", "cdktf_cdktf_provider_databricks"),
-                  "cdktn": ("cdktn", "cdktn_provider_databricks")}
+ENGINE_MODULES = {
+    "cdktf": ("cdktf", "cdktf_cdktf_provider_databricks"),
+    "cdktn": ("cdktn", "cdktn_provider_databricks"),
+}
 
 
 def _engine_modules() -> tuple[str, str]:
@@ -104,6 +134,7 @@ def child(implementation: str, n: int, outdir: str) -> None:
 
 
 # ---- measuring (parent process) -------------------------------------------------------------
+
 
 def _tree_rss_kib(pid: int) -> int:
     """Resident memory of a process and all its descendants, in KiB."""
@@ -177,11 +208,16 @@ def main() -> None:
         node = subprocess.run([os.environ["JSII_NODE"], "--version"], capture_output=True, text=True).stdout.strip()
     else:
         node = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
-    print(f"engine {_cdk.ENGINE.name} (provider {_cdk.ENGINE.provider_version}), Node {node}, Python "
-          f"{sys.version.split()[0]}; {args.runs} runs per size, alternating servingstack/raw; medians of whole "
-          "processes", flush=True)
-    print("| endpoints | servingstack s | raw s | time ratio | servingstack CPU s | raw CPU s | CPU ratio | "
-          "servingstack MiB | raw MiB | memory ratio | CPU ms per endpoint (servingstack, raw) |")
+    print(
+        f"engine {_cdk.ENGINE.name} (provider {_cdk.ENGINE.provider_version}), Node {node}, Python "
+        f"{sys.version.split()[0]}; {args.runs} runs per size, alternating servingstack/raw; medians of whole "
+        "processes",
+        flush=True,
+    )
+    print(
+        "| endpoints | servingstack s | raw s | time ratio | servingstack CPU s | raw CPU s | CPU ratio | "
+        "servingstack MiB | raw MiB | memory ratio | CPU ms per endpoint (servingstack, raw) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     with tempfile.TemporaryDirectory() as scratch:
         for n in sizes:
@@ -197,23 +233,36 @@ def main() -> None:
                     cpus[implementation].append(cpu)
                     memory[implementation].append(peak)
                 if run == 0 and resources(os.path.join(scratch, f"servingstack-{n}-0")) != resources(
-                        os.path.join(scratch, f"raw-{n}-0")):
+                    os.path.join(scratch, f"raw-{n}-0")
+                ):
                     raise SystemExit(f"servingstack and raw synthesized different resources for {n} endpoints")
-            row = {"endpoints": n, **{f"{i}_seconds": statistics.median(times[i]) for i in IMPLEMENTATIONS},
-                   **{f"{i}_cpu_seconds": statistics.median(cpus[i]) for i in IMPLEMENTATIONS},
-                   **{f"{i}_mib": statistics.median(memory[i]) for i in IMPLEMENTATIONS}}
+            row = {
+                "endpoints": n,
+                **{f"{i}_seconds": statistics.median(times[i]) for i in IMPLEMENTATIONS},
+                **{f"{i}_cpu_seconds": statistics.median(cpus[i]) for i in IMPLEMENTATIONS},
+                **{f"{i}_mib": statistics.median(memory[i]) for i in IMPLEMENTATIONS},
+            }
             row["time_ratio"] = row["servingstack_seconds"] / row["raw_seconds"]
             row["cpu_ratio"] = row["servingstack_cpu_seconds"] / row["raw_cpu_seconds"]
             row["memory_ratio"] = row["servingstack_mib"] / row["raw_mib"]
             results.append(row)
             # Per endpoint: the CPU slope from the first size; the first size has none to show.
-            slopes = [(row[f"{i}_cpu_seconds"] - results[0][f"{i}_cpu_seconds"]) / (n - sizes[0]) * 1000
-                      for i in IMPLEMENTATIONS] if n > sizes[0] else []
+            slopes = (
+                [
+                    (row[f"{i}_cpu_seconds"] - results[0][f"{i}_cpu_seconds"]) / (n - sizes[0]) * 1000
+                    for i in IMPLEMENTATIONS
+                ]
+                if n > sizes[0]
+                else []
+            )
             per_endpoint = ", ".join(f"{s:.1f}" for s in slopes) or "-"
-            print(f"| {n} | {row['servingstack_seconds']:.2f} | {row['raw_seconds']:.2f} | {row['time_ratio']:.2f} | "
-                  f"{row['servingstack_cpu_seconds']:.2f} | {row['raw_cpu_seconds']:.2f} | {row['cpu_ratio']:.2f} | "
-                  f"{row['servingstack_mib']:.0f} | {row['raw_mib']:.0f} | {row['memory_ratio']:.2f} | "
-                  f"{per_endpoint} |", flush=True)
+            print(
+                f"| {n} | {row['servingstack_seconds']:.2f} | {row['raw_seconds']:.2f} | {row['time_ratio']:.2f} | "
+                f"{row['servingstack_cpu_seconds']:.2f} | {row['raw_cpu_seconds']:.2f} | {row['cpu_ratio']:.2f} | "
+                f"{row['servingstack_mib']:.0f} | {row['raw_mib']:.0f} | {row['memory_ratio']:.2f} | "
+                f"{per_endpoint} |",
+                flush=True,
+            )
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
 

@@ -1,16 +1,15 @@
 """Fixtures for every test: no developer credentials leak in, and a running emulator on demand."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
-
 # Test folders and their markers: `pytest -m "not e2e"` skips everything that starts a server.
-_MARKERS = {"synth": "synth", "policy": "synth", "emulator": "e2e", "check": "e2e", "e2e": "e2e",
-            "importer": "e2e"}
+_MARKERS = {"synth": "synth", "policy": "synth", "emulator": "e2e", "check": "e2e", "e2e": "e2e", "importer": "e2e"}
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -10,6 +10,7 @@
    checker catching it (exit 1, naming the entity),
 6. stop the emulator. The exit code is the first check's, or 1 if the broken canary went unseen.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -48,8 +49,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.app} wrote no stack {args.stack!r} (--stack)", file=sys.stderr)
         return 1
 
-    from servingstack.emulator import TOKEN_ENV, Emulator
     from servingstack.deploy.apply import apply_stack
+    from servingstack.emulator import TOKEN_ENV, Emulator
     from servingstack.facts.stackfile import load_stack
 
     stack = load_stack(stack_dir)
@@ -68,12 +69,26 @@ def main(argv: list[str] | None = None) -> int:
 
         reports = Path(args.reports)
         reports.mkdir(parents=True, exist_ok=True)
-        command = ["check", "--stack", str(stack_dir), "--timeout", "120",
-                   "--json", str(reports / "check.json"), "--junit", str(reports / "junit.xml"),
-                   "--summary", str(reports / "summary.md")]
+        command = [
+            "check",
+            "--stack",
+            str(stack_dir),
+            "--timeout",
+            "120",
+            "--json",
+            str(reports / "check.json"),
+            "--junit",
+            str(reports / "junit.xml"),
+            "--summary",
+            str(reports / "summary.md"),
+        ]
         _step("check (DATABRICKS_HOST=... DATABRICKS_TOKEN=... servingstack " + " ".join(command) + ")")
-        env = {**os.environ, "DATABRICKS_HOST": emulator.url, "DATABRICKS_TOKEN": token,
-               "DATABRICKS_CONFIG_FILE": os.devnull}
+        env = {
+            **os.environ,
+            "DATABRICKS_HOST": emulator.url,
+            "DATABRICKS_TOKEN": token,
+            "DATABRICKS_CONFIG_FILE": os.devnull,
+        }
         for variable in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET", "DATABRICKS_CONFIG_PROFILE"):
             env.pop(variable, None)
         code = subprocess.run([sys.executable, "-m", "servingstack.cli", *command], env=env).returncode

@@ -3,6 +3,7 @@
 Each one carries everything wrong at once, so a user fixes a stack in one pass
 instead of one error per run.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

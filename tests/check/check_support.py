@@ -1,5 +1,6 @@
 """Stacks and helpers for the checker's tests: synthesized-stack fixtures written by hand in
 the shape synth produces, deployed to the emulator through the SDK."""
+
 from __future__ import annotations
 
 import copy
@@ -7,8 +8,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from servingstack.emulator import Emulator
 from servingstack.deploy.apply import apply_stack
+from servingstack.emulator import Emulator
 from servingstack.facts.stackfile import load_stack
 
 TOKEN = "chk-Secret-Token-4f9a2b7c"
@@ -16,12 +17,15 @@ TOKEN = "chk-Secret-Token-4f9a2b7c"
 CHAT = {
     "name": "demo-chat",
     "config": {
-        "served_entities": [{"name": "llm", "entity_name": "system.ai.meta_llama_3_3_70b_instruct",
-                             "entity_version": "1"}],
+        "served_entities": [
+            {"name": "llm", "entity_name": "system.ai.meta_llama_3_3_70b_instruct", "entity_version": "1"}
+        ],
         "traffic_config": {"routes": [{"served_model_name": "llm", "traffic_percentage": 100}]},
     },
-    "ai_gateway": {"usage_tracking_config": {"enabled": True},
-                   "rate_limits": [{"key": "endpoint", "calls": 100, "renewal_period": "minute"}]},
+    "ai_gateway": {
+        "usage_tracking_config": {"enabled": True},
+        "rate_limits": [{"key": "endpoint", "calls": 100, "renewal_period": "minute"}],
+    },
     "tags": [{"key": "team", "value": "ml"}],
     "timeouts": {"create": "30m"},
     "//": {"metadata": {"path": "demo/chat/Default"}, "servingstack": {"task": "llm/v1/chat"}},
@@ -30,17 +34,34 @@ SCORER = {
     "name": "demo-scorer",
     "config": {
         "served_entities": [
-            {"name": "v1", "entity_name": "ml.models.scorer", "entity_version": "1", "workload_size": "Small",
-             "scale_to_zero_enabled": True},
-            {"name": "v2", "entity_name": "ml.models.scorer", "entity_version": "2", "workload_size": "Small",
-             "scale_to_zero_enabled": True},
+            {
+                "name": "v1",
+                "entity_name": "ml.models.scorer",
+                "entity_version": "1",
+                "workload_size": "Small",
+                "scale_to_zero_enabled": True,
+            },
+            {
+                "name": "v2",
+                "entity_name": "ml.models.scorer",
+                "entity_version": "2",
+                "workload_size": "Small",
+                "scale_to_zero_enabled": True,
+            },
         ],
-        "traffic_config": {"routes": [{"served_model_name": "v1", "traffic_percentage": 90},
-                                      {"served_model_name": "v2", "traffic_percentage": 10}]},
+        "traffic_config": {
+            "routes": [
+                {"served_model_name": "v1", "traffic_percentage": 90},
+                {"served_model_name": "v2", "traffic_percentage": 10},
+            ]
+        },
     },
     "tags": [{"key": "team", "value": "ml"}, {"key": "cost-center", "value": "42"}],
-    "//": {"servingstack": {"sample_request": {"dataframe_records": [{"feature_0": 1.0, "feature_1": 2.0,
-                                                                      "feature_2": 3.0}]}}},
+    "//": {
+        "servingstack": {
+            "sample_request": {"dataframe_records": [{"feature_0": 1.0, "feature_1": 2.0, "feature_2": 3.0}]}
+        }
+    },
 }
 EMBEDDINGS = {
     "name": "demo-embed",
@@ -75,11 +96,15 @@ def schema_errors(value: Any, schema: dict[str, Any], path: str = "$") -> list[s
     types = schema.get("type")
     if types is not None:
         allowed = types if isinstance(types, list) else [types]
-        checks = {"object": lambda v: isinstance(v, dict), "array": lambda v: isinstance(v, list),
-                  "string": lambda v: isinstance(v, str), "boolean": lambda v: isinstance(v, bool),
-                  "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
-                  "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-                  "null": lambda v: v is None}
+        checks = {
+            "object": lambda v: isinstance(v, dict),
+            "array": lambda v: isinstance(v, list),
+            "string": lambda v: isinstance(v, str),
+            "boolean": lambda v: isinstance(v, bool),
+            "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+            "number": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+            "null": lambda v: v is None,
+        }
         if not any(checks[t](value) for t in allowed):
             return [f"{path}: {value!r} is not {types}"]
     if "enum" in schema and value not in schema["enum"]:

@@ -1,5 +1,6 @@
 """The checker's tests use the shared `emu` fixture (tests/conftest.py) with their own token,
 which every test searches the outputs for."""
+
 from __future__ import annotations
 
 import pytest

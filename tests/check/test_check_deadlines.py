@@ -6,6 +6,7 @@ credential in any output.
 Hosts that fail are made on this machine: a port nothing listens on, a listening socket on
 127.0.0.1 that never accepts nor answers, and a name under `.invalid` (RFC 6761: never resolves).
 """
+
 from __future__ import annotations
 
 import json
@@ -16,16 +17,15 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
-from check_support import CHAT, TOKEN, deploy, schema_errors, write_stack
 from click.testing import CliRunner
 
-from servingstack.check import UsageError, run_check
-from servingstack.check import report_json
-from servingstack.cli.check import check
+from check_support import CHAT, TOKEN, deploy, schema_errors, write_stack
+from servingstack.check import UsageError, report_json, run_check
 from servingstack.check.report_json import SCHEMA
+from servingstack.cli.check import check
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -60,11 +60,14 @@ def run_cli(*args: str) -> tuple[object, float]:
     return result, time.monotonic() - started
 
 
-@pytest.mark.parametrize("which, message", [
-    ("refusing_host", "connection refused by 127.0.0.1:"),
-    ("silent_host", "no answer from http://127.0.0.1:"),
-    ("unresolvable", "cannot resolve host servingstack-check-test.invalid"),
-])
+@pytest.mark.parametrize(
+    "which, message",
+    [
+        ("refusing_host", "connection refused by 127.0.0.1:"),
+        ("silent_host", "no answer from http://127.0.0.1:"),
+        ("unresolvable", "cannot resolve host servingstack-check-test.invalid"),
+    ],
+)
 def test_each_unreachable_host_ends_within_the_timeout_with_its_own_message(which, message, request, tmp_path):
     host = UNRESOLVABLE if which == "unresolvable" else request.getfixturevalue(which)
     stack = write_stack(tmp_path, chat=CHAT)
@@ -120,10 +123,14 @@ def test_an_unwritable_report_path_is_exit_2_before_any_request(emu, tmp_path):
     deploy(emu, stack)
     (tmp_path / "a-file").write_text("not a directory")
     emu.reset_request_count()
-    for option, path in (("--json", tmp_path / "a-file" / "check.json"), ("--junit", tmp_path),
-                         ("--summary", tmp_path / "a-file" / "x" / "summary.md")):
-        result, seconds = run_cli("--stack", str(stack), "--host", emu.url, "--token", TOKEN, "--timeout", "60",
-                                  option, str(path))
+    for option, path in (
+        ("--json", tmp_path / "a-file" / "check.json"),
+        ("--junit", tmp_path),
+        ("--summary", tmp_path / "a-file" / "x" / "summary.md"),
+    ):
+        result, seconds = run_cli(
+            "--stack", str(stack), "--host", emu.url, "--token", TOKEN, "--timeout", "60", option, str(path)
+        )
         assert result.exit_code == 2, result.output
         assert option in result.output and str(path) in result.output and "Traceback" not in result.output
     assert emu.request_count() == 0  # nothing was asked of the workspace, nothing waited
@@ -138,8 +145,22 @@ def test_a_report_that_fails_at_the_end_hides_neither_the_result_nor_the_other_r
 
     monkeypatch.setattr(report_json, "write", disk_full)
     junit, summary = tmp_path / "out" / "junit.xml", tmp_path / "out" / "summary.md"
-    args = ["--stack", str(stack), "--host", emu.url, "--token", TOKEN, "--timeout", "10",
-            "--json", str(tmp_path / "out" / "check.json"), "--junit", str(junit), "--summary", str(summary)]
+    args = [
+        "--stack",
+        str(stack),
+        "--host",
+        emu.url,
+        "--token",
+        TOKEN,
+        "--timeout",
+        "10",
+        "--json",
+        str(tmp_path / "out" / "check.json"),
+        "--junit",
+        str(junit),
+        "--summary",
+        str(summary),
+    ]
     passed, _ = run_cli(*args)
     assert passed.exit_code == 3, passed.output
     assert "No space left on device" in passed.output and "every endpoint passed" in passed.output
@@ -181,9 +202,22 @@ def test_ctrl_c_before_the_first_answer_still_writes_every_report(silent_host, t
     stack = write_stack(tmp_path, chat=CHAT)
     out = tmp_path / "out"
     with InterruptAfter(0.5):
-        result, seconds = run_cli("--stack", str(stack), "--host", silent_host, "--token", TOKEN, "--timeout", "30",
-                                  "--json", str(out / "check.json"), "--junit", str(out / "junit.xml"),
-                                  "--summary", str(out / "summary.md"))
+        result, seconds = run_cli(
+            "--stack",
+            str(stack),
+            "--host",
+            silent_host,
+            "--token",
+            TOKEN,
+            "--timeout",
+            "30",
+            "--json",
+            str(out / "check.json"),
+            "--junit",
+            str(out / "junit.xml"),
+            "--summary",
+            str(out / "summary.md"),
+        )
     assert result.exit_code == 130, result.output
     document = json.loads((out / "check.json").read_text())
     assert document["status"] == "interrupted"
@@ -199,11 +233,31 @@ def test_sigterm_is_handled_like_ctrl_c_and_exits_143(emu, tmp_path):
     deploy(emu, stack)
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, "-m", "servingstack.cli", "check", "--stack", str(stack), "--host", emu.url,
-         "--token", TOKEN, "--timeout", "60", "--json", str(out / "check.json"), "--junit", str(out / "junit.xml"),
-         "--summary", str(out / "summary.md")],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={k: v for k, v in os.environ.items() if k != "CI"})
+        [
+            sys.executable,
+            "-m",
+            "servingstack.cli",
+            "check",
+            "--stack",
+            str(stack),
+            "--host",
+            emu.url,
+            "--token",
+            TOKEN,
+            "--timeout",
+            "60",
+            "--json",
+            str(out / "check.json"),
+            "--junit",
+            str(out / "junit.xml"),
+            "--summary",
+            str(out / "summary.md"),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "CI"},
+    )
     try:
         seen = ""
         while "NOT_READY" not in seen:  # plain progress lines: the run is waiting now
@@ -241,13 +295,28 @@ def test_the_deadline_bounds_the_whole_run_even_a_query_that_hangs(emu, tmp_path
 def test_token_shaped_strings_from_the_server_are_redacted_everywhere(emu, tmp_path):
     leaked = "dapi" + "0123456789abcdef" * 2
     stack = write_stack(tmp_path, chat=CHAT)
-    emu.fail_deployment(endpoint="demo-chat", message=f"pip install failed: index https://tok:{leaked}@pypi.corp "
-                                                       f"answered 401 for Bearer {leaked}")
+    emu.fail_deployment(
+        endpoint="demo-chat",
+        message=f"pip install failed: index https://tok:{leaked}@pypi.corp answered 401 for Bearer {leaked}",
+    )
     deploy(emu, stack)
     out = tmp_path / "out"
-    result, _ = run_cli("--stack", str(stack), "--host", emu.url, "--token", TOKEN, "--timeout", "10",
-                        "--json", str(out / "check.json"), "--junit", str(out / "junit.xml"),
-                        "--summary", str(out / "summary.md"))
+    result, _ = run_cli(
+        "--stack",
+        str(stack),
+        "--host",
+        emu.url,
+        "--token",
+        TOKEN,
+        "--timeout",
+        "10",
+        "--json",
+        str(out / "check.json"),
+        "--junit",
+        str(out / "junit.xml"),
+        "--summary",
+        str(out / "summary.md"),
+    )
     assert result.exit_code == 1
     assert "pip install failed" in result.output  # the reason is still shown, only the secret goes
     for text in (result.output, *(p.read_text() for p in out.iterdir())):
@@ -256,12 +325,14 @@ def test_token_shaped_strings_from_the_server_are_redacted_everywhere(emu, tmp_p
 
 def test_the_process_does_not_wait_for_requests_cut_off_at_the_deadline():
     """A worker still in a request (the scheduler's thread names) must not hold the exit."""
-    code = ("import sys, threading, time\n"
-            "threading.Thread(target=time.sleep, args=(120,), name='servingstack-check_0').start()\n"
-            "import servingstack.client.signals\n"
-            "from servingstack.cli import main\n"
-            "sys.argv = ['servingstack', '--version']\n"
-            "main()\n")
+    code = (
+        "import sys, threading, time\n"
+        "threading.Thread(target=time.sleep, args=(120,), name='servingstack-check_0').start()\n"
+        "import servingstack.client.signals\n"
+        "from servingstack.cli import main\n"
+        "sys.argv = ['servingstack', '--version']\n"
+        "main()\n"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "version" in result.stdout
 
@@ -271,9 +342,27 @@ def test_a_cut_off_check_prints_and_writes_everything_before_it_leaves(emu, tmp_
     deploy(emu, stack)
     emu.slow(60, scope="query")
     report = tmp_path / "check.json"
-    result = subprocess.run([sys.executable, "-m", "servingstack.cli", "check", "--stack", str(stack), "--host", emu.url,
-                             "--token", TOKEN, "--timeout", "3", "--json", str(report)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "servingstack.cli",
+            "check",
+            "--stack",
+            str(stack),
+            "--host",
+            emu.url,
+            "--token",
+            TOKEN,
+            "--timeout",
+            "3",
+            "--json",
+            str(report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "not finished within the 3 s timeout" in result.stdout
     assert json.loads(report.read_text())["endpoints"][0]["steps"]["query"]["status"] == "fail"

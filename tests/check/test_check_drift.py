@@ -1,4 +1,5 @@
 """Drift: every difference between the declared request and the live endpoint, field by field."""
+
 from __future__ import annotations
 
 import copy
@@ -9,17 +10,34 @@ DECLARED = {
     "name": "e",
     "config": {
         "served_entities": [
-            {"name": "v1", "entity_name": "ml.m.scorer", "entity_version": "1", "workload_size": "Small",
-             "scale_to_zero_enabled": True},
-            {"name": "v2", "entity_name": "ml.m.scorer", "entity_version": "2", "workload_size": "Small",
-             "workload_type": "CPU", "scale_to_zero_enabled": False},
+            {
+                "name": "v1",
+                "entity_name": "ml.m.scorer",
+                "entity_version": "1",
+                "workload_size": "Small",
+                "scale_to_zero_enabled": True,
+            },
+            {
+                "name": "v2",
+                "entity_name": "ml.m.scorer",
+                "entity_version": "2",
+                "workload_size": "Small",
+                "workload_type": "CPU",
+                "scale_to_zero_enabled": False,
+            },
         ],
-        "traffic_config": {"routes": [{"served_model_name": "v1", "traffic_percentage": 90},
-                                      {"served_model_name": "v2", "traffic_percentage": 10}]},
+        "traffic_config": {
+            "routes": [
+                {"served_model_name": "v1", "traffic_percentage": 90},
+                {"served_model_name": "v2", "traffic_percentage": 10},
+            ]
+        },
     },
     "ai_gateway": {
-        "rate_limits": [{"key": "endpoint", "calls": 100, "renewal_period": "minute"},
-                        {"key": "user", "principal": "a@b.c", "tokens": 1000, "renewal_period": "minute"}],
+        "rate_limits": [
+            {"key": "endpoint", "calls": 100, "renewal_period": "minute"},
+            {"key": "user", "principal": "a@b.c", "tokens": 1000, "renewal_period": "minute"},
+        ],
         "usage_tracking_config": {"enabled": True},
         "inference_table_config": {"enabled": True, "catalog_name": "main", "schema_name": "serving"},
         "guardrails": {"input": {"safety": True, "pii": {"behavior": "BLOCK"}, "invalid_keywords": ["a", "b"]}},
@@ -55,10 +73,14 @@ def test_a_faithful_deployment_has_no_drift():
 
 def test_traffic_split_reported_per_route():
     live = live_from(DECLARED)
-    live["config"]["traffic_config"]["routes"] = [{"served_model_name": "v1", "traffic_percentage": 50},
-                                                  {"served_model_name": "v2", "traffic_percentage": 50}]
-    assert fields(compare(DECLARED, live)) == {"traffic[v1]": "traffic[v1]: declared 90, live 50",
-                                               "traffic[v2]": "traffic[v2]: declared 10, live 50"}
+    live["config"]["traffic_config"]["routes"] = [
+        {"served_model_name": "v1", "traffic_percentage": 50},
+        {"served_model_name": "v2", "traffic_percentage": 50},
+    ]
+    assert fields(compare(DECLARED, live)) == {
+        "traffic[v1]": "traffic[v1]: declared 90, live 50",
+        "traffic[v2]": "traffic[v2]: declared 10, live 50",
+    }
 
 
 def test_entity_fields_and_missing_or_extra_entities():
@@ -70,8 +92,9 @@ def test_entity_fields_and_missing_or_extra_entities():
     assert fields(compare(DECLARED, live)) == {
         "served_entities[v1].entity_version": "served_entities[v1].entity_version: declared 1, live 7",
         "served_entities[v1].workload_size": "served_entities[v1].workload_size: declared Small, live Large",
-        "served_entities[v2].scale_to_zero_enabled":
-            "served_entities[v2].scale_to_zero_enabled: declared false, live true",
+        "served_entities[v2].scale_to_zero_enabled": (
+            "served_entities[v2].scale_to_zero_enabled: declared false, live true"
+        ),
         "served_entities[v3]": "served_entities[v3]: declared none, live ml.m.other",
     }
     live["config"]["served_entities"] = live["config"]["served_entities"][:1]
@@ -79,14 +102,27 @@ def test_entity_fields_and_missing_or_extra_entities():
 
 
 def test_external_model_name_and_provider_but_never_secrets():
-    declared = {"config": {"served_entities": [{"name": "gpt", "external_model": {
-        "name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat",
-        "openai_config": {"openai_api_key": "{{secrets/s/k}}"}}}]}}
+    declared = {
+        "config": {
+            "served_entities": [
+                {
+                    "name": "gpt",
+                    "external_model": {
+                        "name": "gpt-4o",
+                        "provider": "openai",
+                        "task": "llm/v1/chat",
+                        "openai_config": {"openai_api_key": "{{secrets/s/k}}"},
+                    },
+                }
+            ]
+        }
+    }
     live = copy.deepcopy(declared)
     live["config"]["served_entities"][0]["external_model"].update(name="gpt-4o-mini", openai_config={})
     assert fields(compare(declared, live)) == {
         "served_entities[gpt].external_model.name": "served_entities[gpt].external_model.name: declared gpt-4o, "
-                                                    "live gpt-4o-mini"}
+        "live gpt-4o-mini"
+    }
 
 
 def test_ai_gateway_sections():
@@ -101,16 +137,16 @@ def test_ai_gateway_sections():
     gateway["fallback_config"] = None
     assert fields(compare(DECLARED, live)) == {
         "ai_gateway.rate_limits[endpoint]": "ai_gateway.rate_limits[endpoint]: declared "
-                                            "{calls=100, renewal_period=minute}, live {calls=5, renewal_period=minute}",
+        "{calls=100, renewal_period=minute}, live {calls=5, renewal_period=minute}",
         "ai_gateway.rate_limits[user:a@b.c]": "ai_gateway.rate_limits[user:a@b.c]: declared "
-                                              "{tokens=1000, renewal_period=minute}, live none",
+        "{tokens=1000, renewal_period=minute}, live none",
         "ai_gateway.usage_tracking_config.enabled": "ai_gateway.usage_tracking_config.enabled: declared true, "
-                                                    "live false",
+        "live false",
         "ai_gateway.fallback_config.enabled": "ai_gateway.fallback_config.enabled: declared true, live false",
         "ai_gateway.inference_table_config.schema_name": "ai_gateway.inference_table_config.schema_name: declared "
-                                                         "serving, live other",
+        "serving, live other",
         "ai_gateway.guardrails.input.pii.behavior": "ai_gateway.guardrails.input.pii.behavior: declared BLOCK, "
-                                                    "live MASK",
+        "live MASK",
         "ai_gateway.guardrails.output": "ai_gateway.guardrails.output: declared none, live {safety=true}",
     }
 
@@ -127,6 +163,8 @@ def test_tags_declared_must_match_extra_live_tags_are_notes():
     live["tags"] = [{"key": "team", "value": "data"}, {"key": "owner", "value": "x"}]
     differences = compare(DECLARED, live)
     assert [(str(d), d.severity) for d in differences] == [
-        ("tags[team]: declared ml, live data", "drift"), ("tags[owner]: declared none, live x", "note")]
+        ("tags[team]: declared ml, live data", "drift"),
+        ("tags[owner]: declared none, live x", "note"),
+    ]
     live["tags"] = []
     assert [str(d) for d in compare(DECLARED, live)] == ["tags[team]: declared ml, live none"]

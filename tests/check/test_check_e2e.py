@@ -3,6 +3,7 @@
 Every fault gives its verdict, message and exit code within a short timeout; no output or
 report ever holds the token.
 """
+
 from __future__ import annotations
 
 import _thread
@@ -11,21 +12,30 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from check_support import CHAT, EMBEDDINGS, SCORER, TOKEN, deploy, schema_errors, write_stack
 from click.testing import CliRunner
 from databricks.sdk.service.serving import EndpointTag, Route, ServedEntityInput, TrafficConfig
 
+from check_support import CHAT, EMBEDDINGS, SCORER, TOKEN, deploy, schema_errors, write_stack
 from servingstack.check import AuthenticationError, ConfigurationError, UsageError, run_check
-from servingstack.cli.check import check
 from servingstack.check.progress import NoProgress
 from servingstack.check.report_json import SCHEMA
+from servingstack.cli.check import check
 
 pytestmark = pytest.mark.e2e
 
 CUSTOM_WITHOUT_SAMPLE = {
     "name": "demo-custom",
-    "config": {"served_entities": [{"name": "m", "entity_name": "ml.models.churn", "entity_version": "3",
-                                    "workload_size": "Small", "scale_to_zero_enabled": True}]},
+    "config": {
+        "served_entities": [
+            {
+                "name": "m",
+                "entity_name": "ml.models.churn",
+                "entity_version": "3",
+                "workload_size": "Small",
+                "scale_to_zero_enabled": True,
+            }
+        ]
+    },
 }
 
 
@@ -46,8 +56,21 @@ def test_a_healthy_stack_passes_with_every_report(emu, tmp_path, monkeypatch):
     step_summary = tmp_path / "github-step-summary.md"
     monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(step_summary))
     reports = {name: tmp_path / name for name in ("report.json", "junit.xml", "summary.md")}
-    result = cli(emu, stack, "--timeout", "10", "--queries", "3", "--stream", "--json", str(reports["report.json"]),
-                 "--junit", str(reports["junit.xml"]), "--summary", str(reports["summary.md"]))
+    result = cli(
+        emu,
+        stack,
+        "--timeout",
+        "10",
+        "--queries",
+        "3",
+        "--stream",
+        "--json",
+        str(reports["report.json"]),
+        "--junit",
+        str(reports["junit.xml"]),
+        "--summary",
+        str(reports["summary.md"]),
+    )
     assert result.exit_code == 0, result.output
     assert "all endpoints pass" in result.output
 
@@ -68,8 +91,18 @@ def test_a_healthy_stack_passes_with_every_report(emu, tmp_path, monkeypatch):
     # 4 endpoints x 6 checks, and a test case per served entity (chat 1, scorer 2, embed 1, custom 1).
     assert suite.get("tests") == "29" and suite.get("failures") == "0"
     assert {c.get("name") for c in suite.iter("testcase")} == {
-        "ready", "drift", "query", "entities", "expectations", "permissions",
-        "entity llm", "entity v1", "entity v2", "entity gte", "entity m"}
+        "ready",
+        "drift",
+        "query",
+        "entities",
+        "expectations",
+        "permissions",
+        "entity llm",
+        "entity v1",
+        "entity v2",
+        "entity gte",
+        "entity m",
+    }
     assert "| `demo-chat` | ✅ pass | ✅ pass | ✅ pass |" in reports["summary.md"].read_text()
     assert step_summary.read_text() == reports["summary.md"].read_text() + "\n"
     for path in [*reports.values(), step_summary]:
@@ -112,21 +145,26 @@ def test_an_update_still_deploying_is_not_done_although_the_old_config_is_ready(
     assert check_stack(emu, stack, query=False).exit_code == 0
     emu.never_ready(endpoint="demo-scorer")
     client = emu.client(retry_timeout_seconds=5)
-    client.serving_endpoints.update_config("demo-scorer", served_entities=[
-        ServedEntityInput.from_dict(e) for e in SCORER["config"]["served_entities"]],
-        traffic_config=TrafficConfig.from_dict(SCORER["config"]["traffic_config"]))
+    client.serving_endpoints.update_config(
+        "demo-scorer",
+        served_entities=[ServedEntityInput.from_dict(e) for e in SCORER["config"]["served_entities"]],
+        traffic_config=TrafficConfig.from_dict(SCORER["config"]["traffic_config"]),
+    )
     report = check_stack(emu, stack, timeout=1)
     assert "last state seen: READY/IN_PROGRESS, config v1, pending v2" in report.endpoints[0].ready.message
 
 
-@pytest.mark.parametrize("inject", [
-    pytest.param(lambda emu: emu.throttle(2, retry_after=1), id="429-burst"),
-    pytest.param(lambda emu: emu.throttle(2, retry_after=1, scope="query"), id="429-on-queries"),
-    pytest.param(lambda emu: emu.server_errors(3, status=503), id="503"),
-    pytest.param(lambda emu: emu.server_errors(3, status=500), id="500"),
-    pytest.param(lambda emu: emu.drop_connections(3), id="dropped-connections"),
-    pytest.param(lambda emu: emu.slow(3, scope="control", count=1), id="slow-answer"),
-])
+@pytest.mark.parametrize(
+    "inject",
+    [
+        pytest.param(lambda emu: emu.throttle(2, retry_after=1), id="429-burst"),
+        pytest.param(lambda emu: emu.throttle(2, retry_after=1, scope="query"), id="429-on-queries"),
+        pytest.param(lambda emu: emu.server_errors(3, status=503), id="503"),
+        pytest.param(lambda emu: emu.server_errors(3, status=500), id="500"),
+        pytest.param(lambda emu: emu.drop_connections(3), id="dropped-connections"),
+        pytest.param(lambda emu: emu.slow(3, scope="control", count=1), id="slow-answer"),
+    ],
+)
 def test_transient_faults_are_retried_inside_the_timeout(emu, tmp_path, inject):
     stack = write_stack(tmp_path, chat=CHAT)
     deploy(emu, stack)
@@ -170,12 +208,19 @@ def test_drift_in_traffic_and_tags_fails_the_endpoint(emu, tmp_path):
     deploy(emu, stack)
     assert check_stack(emu, stack, query=False).exit_code == 0
     client = emu.client(retry_timeout_seconds=5)
-    client.serving_endpoints.update_config("demo-scorer", served_entities=[
-        ServedEntityInput.from_dict(e) for e in SCORER["config"]["served_entities"]], traffic_config=TrafficConfig(
-        routes=[Route(served_model_name="v1", traffic_percentage=50),
-                Route(served_model_name="v2", traffic_percentage=50)]))
-    client.serving_endpoints.patch("demo-scorer", add_tags=[EndpointTag("team", "data"), EndpointTag("owner", "x")],
-                                   delete_tags=["cost-center"])
+    client.serving_endpoints.update_config(
+        "demo-scorer",
+        served_entities=[ServedEntityInput.from_dict(e) for e in SCORER["config"]["served_entities"]],
+        traffic_config=TrafficConfig(
+            routes=[
+                Route(served_model_name="v1", traffic_percentage=50),
+                Route(served_model_name="v2", traffic_percentage=50),
+            ]
+        ),
+    )
+    client.serving_endpoints.patch(
+        "demo-scorer", add_tags=[EndpointTag("team", "data"), EndpointTag("owner", "x")], delete_tags=["cost-center"]
+    )
     result = cli(emu, stack, "--timeout", "5", "--no-query", "--json", str(tmp_path / "r.json"))
     assert result.exit_code == 1
     drift = json.loads((tmp_path / "r.json").read_text())["endpoints"][0]["steps"]["drift"]

@@ -1,16 +1,17 @@
 """Every served entity, queried on its own route: a broken canary is caught in every run, not one
 in ten, and an entity with no traffic is still checked."""
+
 from __future__ import annotations
 
 import copy
 import json
 
-from check_support import SCORER, TOKEN, deploy, schema_errors, write_stack
 from click.testing import CliRunner
 
+from check_support import SCORER, TOKEN, deploy, schema_errors, write_stack
 from servingstack.check import run_check
-from servingstack.cli.check import check
 from servingstack.check.report_json import SCHEMA
+from servingstack.cli.check import check
 
 
 def test_a_broken_canary_fails_the_check_naming_the_entity_in_every_run(emu, tmp_path):
@@ -20,8 +21,10 @@ def test_a_broken_canary_fails_the_check_naming_the_entity_in_every_run(emu, tmp
     for run in range(3):
         report_file = tmp_path / f"report-{run}.json"
         # A 500 may be passing: the checker retries it until the (short) timeout, then gives its verdict.
-        result = CliRunner().invoke(check, ["--stack", str(stack), "--host", emu.url, "--token", TOKEN,
-                                            "--timeout", "2", "--json", str(report_file)])
+        result = CliRunner().invoke(
+            check,
+            ["--stack", str(stack), "--host", emu.url, "--token", TOKEN, "--timeout", "2", "--json", str(report_file)],
+        )
         assert result.exit_code == 1, result.output
         assert "served entity v2 (10% of traffic): query failed" in result.output
         assert TOKEN not in result.output
@@ -38,8 +41,10 @@ def test_a_broken_canary_fails_the_check_naming_the_entity_in_every_run(emu, tmp
 
 def test_every_entity_answers_with_its_latency_shape_and_name(emu, tmp_path):
     scorer = copy.deepcopy(SCORER)
-    scorer["config"]["traffic_config"]["routes"] = [{"served_model_name": "v1", "traffic_percentage": 100},
-                                                    {"served_model_name": "v2", "traffic_percentage": 0}]
+    scorer["config"]["traffic_config"]["routes"] = [
+        {"served_model_name": "v1", "traffic_percentage": 100},
+        {"served_model_name": "v2", "traffic_percentage": 0},
+    ]
     stack = write_stack(tmp_path, scorer=scorer)
     deploy(emu, stack)
     report = run_check(stack, host=emu.url, token=TOKEN, timeout=10, progress="none")
@@ -64,9 +69,17 @@ def test_no_query_skips_the_entities(emu, tmp_path):
 def test_live_entities_carry_their_share_of_the_traffic():
     from servingstack.check.entities import live_entities
 
-    live = {"config": {"served_entities": [{"name": "v3"}, {"name": "v4"}, {"name": "shadow"}],
-                       "traffic_config": {"routes": [{"served_model_name": "v3", "traffic_percentage": 90},
-                                                     {"served_entity_name": "v4", "traffic_percentage": 10}]}}}
+    live = {
+        "config": {
+            "served_entities": [{"name": "v3"}, {"name": "v4"}, {"name": "shadow"}],
+            "traffic_config": {
+                "routes": [
+                    {"served_model_name": "v3", "traffic_percentage": 90},
+                    {"served_entity_name": "v4", "traffic_percentage": 10},
+                ]
+            },
+        }
+    }
     assert live_entities(live) == [("v3", 90), ("v4", 10), ("shadow", 0)]
     assert live_entities({"config": {"served_entities": [{"name": "only"}]}}) == [("only", None)]
     assert live_entities({}) == []

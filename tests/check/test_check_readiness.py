@@ -1,14 +1,19 @@
 """Readiness: when an endpoint counts as done, when it has failed, and how often to look."""
+
 from __future__ import annotations
 
 from servingstack.check.readiness import PollPolicy, assess, failure_details
 
 
-def endpoint(ready="READY", update="NOT_UPDATING", config=1, pending=None, deployment="DEPLOYMENT_READY",
-             message=None):
+def endpoint(ready="READY", update="NOT_UPDATING", config=1, pending=None, deployment="DEPLOYMENT_READY", message=None):
     def cfg(version):
-        return {"config_version": version, "served_entities": [
-            {"name": "llm", "state": {"deployment": deployment, "deployment_state_message": message}}]}
+        return {
+            "config_version": version,
+            "served_entities": [
+                {"name": "llm", "state": {"deployment": deployment, "deployment_state_message": message}}
+            ],
+        }
+
     body = {"name": "e", "state": {"ready": ready, "config_update": update}}
     if config is not None:
         body["config"] = cfg(config)
@@ -26,8 +31,16 @@ def test_ready_needs_ready_not_updating_and_no_pending_config():
 
 
 def test_a_new_endpoint_without_active_config_is_waiting():
-    readiness = assess(endpoint(ready="NOT_READY", update="IN_PROGRESS", config=None, pending=1,
-                                deployment="DEPLOYMENT_CREATING", message="Building"))
+    readiness = assess(
+        endpoint(
+            ready="NOT_READY",
+            update="IN_PROGRESS",
+            config=None,
+            pending=1,
+            deployment="DEPLOYMENT_CREATING",
+            message="Building",
+        )
+    )
     assert readiness.phase == "waiting"
     assert readiness.summary == "NOT_READY/IN_PROGRESS, pending v1, llm: DEPLOYMENT_CREATING (Building)"
 

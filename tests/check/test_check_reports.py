@@ -1,5 +1,6 @@
 """The reports: JSON matching its documented schema, JUnit XML, Markdown, the terminal table;
 never the token."""
+
 from __future__ import annotations
 
 import io
@@ -7,62 +8,107 @@ import json
 import xml.etree.ElementTree as ET
 
 from check_support import schema_errors
-
 from servingstack.check import junit, markdown, report_json, table
 from servingstack.check.drift import Difference
+from servingstack.check.results import (
+    CheckReport,
+    EndpointResult,
+    EntityResult,
+    ExpectationResult,
+    PermissionFinding,
+    QueryStats,
+    StepResult,
+)
 from servingstack.client.redact import Redactor
-from servingstack.check.results import (CheckReport, EndpointResult, EntityResult, ExpectationResult,
-                                        PermissionFinding, QueryStats, StepResult)
 
 SECRET = "dapi-very-secret-0123"
 
 
 def sample_report() -> CheckReport:
-    good = EndpointResult(name="prod-chat", logical_id="chat",
-                          ready=StepResult("pass", "READY, config v1", seconds=1.5),
-                          drift=StepResult("pass", "matches the declaration"),
-                          query=StepResult("pass", "3/3 answered", seconds=0.2),
-                          query_stats=QueryStats(task="llm/v1/chat", request_source="built-in", sent=3, succeeded=3,
-                                                 latencies_ms=[10.0, 12.0, 30.0], p50_ms=12.0, p95_ms=30.0,
-                                                 served_by={"llm": 3},
-                                                 stream=StepResult("pass", "4 chunks to [DONE]", seconds=0.1)),
-                          last_state="READY/NOT_UPDATING, config v1", config_version=1, ready_after_seconds=1.5,
-                          entities=StepResult("pass", "1/1 served entities answered directly"),
-                          expectations=StepResult("pass", "1 expectation run met on 1 served entity"),
-                          permissions=StepResult("skip", "no databricks_permissions declared"),
-                          entity_results=[EntityResult("llm", 100, "pass", "answered in 9 ms, shape ok",
-                                                       latency_ms=9.0, shape="ok", served_by="llm")],
-                          expectation_results=[ExpectationResult("says ready", "llm", "pass", "1 check met",
-                                                                 queries=3, p50_ms=9.0, p95_ms=11.0, seconds=0.03)])
-    drifted = EndpointResult(name="prod-scorer", logical_id="scorer",
-                             ready=StepResult("pass", "READY, config v2", seconds=2.0),
-                             drift=StepResult("fail", "1 difference from the declaration: traffic[v2]: declared 10, "
-                                                      "live 50", ["traffic[v2]: declared 10, live 50",
-                                                                  "note: tags[x]: declared none, live y"]),
-                             query=StepResult("fail", f"query failed: PermissionDenied (token {SECRET} <&>)",
-                                              ["403: the caller lacks CAN_QUERY"]),
-                             differences=[Difference("traffic[v2]", 10, 50),
-                                          Difference("tags[x]", None, "y", severity="note")],
-                             warnings=["streaming not checked"],
-                             entities=StepResult("fail", "served entity v2 (10% of traffic): query failed"),
-                             expectations=StepResult("fail", "'scores' on v1: expected 1 prediction(s); got 2"),
-                             permissions=StepResult("pass", "1 declared grant in effect"),
-                             entity_results=[EntityResult("v1", 90, "pass", "answered", latency_ms=3.0, shape="ok"),
-                                             EntityResult("v2", 10, "fail", "query failed: InternalError")],
-                             expectation_results=[ExpectationResult(
-                                 "scores", "v1", "fail", "expected 1 prediction(s); got 2",
-                                 ["1 prediction(s): expected 1 prediction(s); got 2"], queries=1)],
-                             permission_findings=[PermissionFinding("group_name:interns", None, "CAN_QUERY",
-                                                                    "will_be_removed", "warning")])
-    waiting = EndpointResult(name="prod-new", logical_id="new",
-                             ready=StepResult("pending", "interrupted; last state seen: NOT_READY/IN_PROGRESS"),
-                             drift=StepResult("pending", "interrupted"), query=StepResult("skip", "not asked for"),
-                             entities=StepResult("skip", "endpoint not ready"),
-                             expectations=StepResult("skip", "endpoint not ready"),
-                             permissions=StepResult("skip", "endpoint not ready"))
-    return CheckReport(stack="prod", stack_dir="cdktf.out/stacks/prod", host="https://example.cloud.databricks.com",
-                       started_at="2025-01-01T00:00:00+00:00", timeout_seconds=600, seconds=4.2,
-                       endpoints=[good, drifted, waiting])
+    good = EndpointResult(
+        name="prod-chat",
+        logical_id="chat",
+        ready=StepResult("pass", "READY, config v1", seconds=1.5),
+        drift=StepResult("pass", "matches the declaration"),
+        query=StepResult("pass", "3/3 answered", seconds=0.2),
+        query_stats=QueryStats(
+            task="llm/v1/chat",
+            request_source="built-in",
+            sent=3,
+            succeeded=3,
+            latencies_ms=[10.0, 12.0, 30.0],
+            p50_ms=12.0,
+            p95_ms=30.0,
+            served_by={"llm": 3},
+            stream=StepResult("pass", "4 chunks to [DONE]", seconds=0.1),
+        ),
+        last_state="READY/NOT_UPDATING, config v1",
+        config_version=1,
+        ready_after_seconds=1.5,
+        entities=StepResult("pass", "1/1 served entities answered directly"),
+        expectations=StepResult("pass", "1 expectation run met on 1 served entity"),
+        permissions=StepResult("skip", "no databricks_permissions declared"),
+        entity_results=[
+            EntityResult("llm", 100, "pass", "answered in 9 ms, shape ok", latency_ms=9.0, shape="ok", served_by="llm")
+        ],
+        expectation_results=[
+            ExpectationResult(
+                "says ready", "llm", "pass", "1 check met", queries=3, p50_ms=9.0, p95_ms=11.0, seconds=0.03
+            )
+        ],
+    )
+    drifted = EndpointResult(
+        name="prod-scorer",
+        logical_id="scorer",
+        ready=StepResult("pass", "READY, config v2", seconds=2.0),
+        drift=StepResult(
+            "fail",
+            "1 difference from the declaration: traffic[v2]: declared 10, live 50",
+            ["traffic[v2]: declared 10, live 50", "note: tags[x]: declared none, live y"],
+        ),
+        query=StepResult(
+            "fail", f"query failed: PermissionDenied (token {SECRET} <&>)", ["403: the caller lacks CAN_QUERY"]
+        ),
+        differences=[Difference("traffic[v2]", 10, 50), Difference("tags[x]", None, "y", severity="note")],
+        warnings=["streaming not checked"],
+        entities=StepResult("fail", "served entity v2 (10% of traffic): query failed"),
+        expectations=StepResult("fail", "'scores' on v1: expected 1 prediction(s); got 2"),
+        permissions=StepResult("pass", "1 declared grant in effect"),
+        entity_results=[
+            EntityResult("v1", 90, "pass", "answered", latency_ms=3.0, shape="ok"),
+            EntityResult("v2", 10, "fail", "query failed: InternalError"),
+        ],
+        expectation_results=[
+            ExpectationResult(
+                "scores",
+                "v1",
+                "fail",
+                "expected 1 prediction(s); got 2",
+                ["1 prediction(s): expected 1 prediction(s); got 2"],
+                queries=1,
+            )
+        ],
+        permission_findings=[PermissionFinding("group_name:interns", None, "CAN_QUERY", "will_be_removed", "warning")],
+    )
+    waiting = EndpointResult(
+        name="prod-new",
+        logical_id="new",
+        ready=StepResult("pending", "interrupted; last state seen: NOT_READY/IN_PROGRESS"),
+        drift=StepResult("pending", "interrupted"),
+        query=StepResult("skip", "not asked for"),
+        entities=StepResult("skip", "endpoint not ready"),
+        expectations=StepResult("skip", "endpoint not ready"),
+        permissions=StepResult("skip", "endpoint not ready"),
+    )
+    return CheckReport(
+        stack="prod",
+        stack_dir="cdktf.out/stacks/prod",
+        host="https://example.cloud.databricks.com",
+        started_at="2025-01-01T00:00:00+00:00",
+        timeout_seconds=600,
+        seconds=4.2,
+        endpoints=[good, drifted, waiting],
+    )
 
 
 def test_json_report_matches_its_schema_and_hides_the_token():

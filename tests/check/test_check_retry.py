@@ -1,13 +1,21 @@
 """The retry loop: transient errors are retried (honouring Retry-After) inside the deadline,
 others are raised at once, and the SDK's own retries are handed back to it."""
+
 from __future__ import annotations
 
 import pytest
 import requests
 from databricks.sdk.errors import InternalError, NotFound, TemporarilyUnavailable, TooManyRequests
 
-from servingstack.client.retry import (Backoff, Deadline, HandBackClock, RetriesExhausted, _SdkRetryHandedBack,
-                                      call_with_retry, unwrap)
+from servingstack.client.retry import (
+    Backoff,
+    Deadline,
+    HandBackClock,
+    RetriesExhausted,
+    _SdkRetryHandedBack,
+    call_with_retry,
+    unwrap,
+)
 
 
 def flaky(errors, result="ok"):
@@ -19,16 +27,22 @@ def flaky(errors, result="ok"):
         if remaining:
             raise remaining.pop(0)
         return result
+
     return call, calls
 
 
 def test_transient_errors_are_retried_and_retry_after_is_honoured():
-    call, calls = flaky([TooManyRequests("slow down", retry_after_secs=0), requests.ConnectionError("reset"),
-                         InternalError("boom"), TemporarilyUnavailable("later", retry_after_secs=0)])
+    call, calls = flaky(
+        [
+            TooManyRequests("slow down", retry_after_secs=0),
+            requests.ConnectionError("reset"),
+            InternalError("boom"),
+            TemporarilyUnavailable("later", retry_after_secs=0),
+        ]
+    )
     waits = []
     quick = Backoff(initial=0.01, cap=0.01)
-    assert call_with_retry(call, Deadline(30), on_retry=lambda error, delay: waits.append(delay),
-                           backoff=quick) == "ok"
+    assert call_with_retry(call, Deadline(30), on_retry=lambda error, delay: waits.append(delay), backoff=quick) == "ok"
     assert len(calls) == 5 and len(waits) == 4
 
     call, _ = flaky([TooManyRequests("slow down", retry_after_secs=2)])

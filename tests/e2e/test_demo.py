@@ -1,4 +1,5 @@
 """`make demo` runs the main job end to end, and no output of it carries the token."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,15 @@ TOKEN = "demo-token-5f1d9c0b7e"
 
 def test_the_demo_synthesizes_deploys_and_checks_the_example(tmp_path):
     env = {**os.environ, "SERVINGSTACK_EMULATOR_TOKEN": TOKEN, "CI": "true"}
-    result = subprocess.run([sys.executable, "-m", "servingstack.demo", "--app", str(ROOT / "main.py")],
-                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [sys.executable, "-m", "servingstack.demo", "--app", str(ROOT / "main.py")],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        stdin=subprocess.DEVNULL,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "wrote stacks dev, prod: cdktf.out/stacks/dev/cdk.tf.json, cdktf.out/stacks/prod/cdk.tf.json" in output
@@ -29,9 +36,13 @@ def test_the_demo_synthesizes_deploys_and_checks_the_example(tmp_path):
     assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("dev", "39", "0")
     fraud = next(e for e in report["endpoints"] if e["name"] == "dev-fraud-scoring")
     assert [(e["name"], e["traffic_percent"], e["status"]) for e in fraud["entities"]] == [
-        ("v3", 90, "pass"), ("v4", 10, "pass")]
+        ("v3", 90, "pass"),
+        ("v4", 10, "pass"),
+    ]
     assert [(x["name"], x["entity"], x["status"]) for x in fraud["expectations"]] == [
-        ("scores every row", "v3", "pass"), ("scores every row", "v4", "pass")]
+        ("scores every row", "v3", "pass"),
+        ("scores every row", "v4", "pass"),
+    ]
     # Then the demo breaks the canary and the checker catches it.
     assert "FAIL entities: served entity v4 (10% of traffic)" in output
     assert "the checker caught the broken canary v4 (exit 1)" in output

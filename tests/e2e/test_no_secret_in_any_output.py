@@ -2,17 +2,27 @@
 the emulator's answers, `emulator apply`, and every report of `servingstack check`,
 passing and failing. Only the synthesized stack holds the plaintext key, because the
 endpoint opted in to it loudly."""
+
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from databricks.sdk.service.serving import ServedEntityInput
 
-from servingstack import (AiGateway, Anthropic, CustomModel, ExternalModel, Plaintext, RateLimit, ServingEndpoint,
-                          ServingStack, secret, synthesize)
+from servingstack import (
+    AiGateway,
+    Anthropic,
+    CustomModel,
+    ExternalModel,
+    Plaintext,
+    RateLimit,
+    ServingEndpoint,
+    ServingStack,
+    secret,
+    synthesize,
+)
 from servingstack.emulator import Emulator
 
 TOKEN = "dapi-e2e-0c4f6a1b9d8e"
@@ -22,18 +32,39 @@ ENV_SECRET = "feature-store-pw-3k8z"
 
 def build(app):
     stack = ServingStack(app, "dev", environment="dev")
-    ServingEndpoint(stack, "chat", name="chat", allow_plaintext_secrets=True,
-                    served_entities=[ExternalModel("claude", Anthropic(api_key=Plaintext(KEY)))],
-                    ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=10)]))
-    ServingEndpoint(stack, "scorer", name="scorer", allow_plaintext_secrets=True,
-                    served_entities=[CustomModel("ml.fraud.scorer", 1, environment_vars={
-                        "DB_PASSWORD": ENV_SECRET, "API_TOKEN": secret("fraud", "token")})],
-                    sample_request={"dataframe_records": [{"amount": 1}]}).grant_query(group="analysts")
+    ServingEndpoint(
+        stack,
+        "chat",
+        name="chat",
+        allow_plaintext_secrets=True,
+        served_entities=[ExternalModel("claude", Anthropic(api_key=Plaintext(KEY)))],
+        ai_gateway=AiGateway(usage_tracking=True, rate_limits=[RateLimit(calls=10)]),
+    )
+    ServingEndpoint(
+        stack,
+        "scorer",
+        name="scorer",
+        allow_plaintext_secrets=True,
+        served_entities=[
+            CustomModel(
+                "ml.fraud.scorer",
+                1,
+                environment_vars={"DB_PASSWORD": ENV_SECRET, "API_TOKEN": secret("fraud", "token")},
+            )
+        ],
+        sample_request={"dataframe_records": [{"amount": 1}]},
+    ).grant_query(group="analysts")
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "servingstack.cli", *args], env=env, capture_output=True,
-                          text=True, timeout=180, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [sys.executable, "-m", "servingstack.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 def test_no_output_carries_the_token_or_a_plaintext_secret(tmp_path, capfd):
@@ -43,8 +74,13 @@ def test_no_output_carries_the_token_or_a_plaintext_secret(tmp_path, capfd):
     outputs: list[str] = []
     reports = tmp_path / "reports"
     with Emulator(token=TOKEN, deploy_seconds=0.3, seed=1) as emu:
-        env = {**os.environ, "SERVINGSTACK_EMULATOR_TOKEN": TOKEN, "DATABRICKS_HOST": emu.url,
-               "DATABRICKS_TOKEN": TOKEN, "CI": "true"}
+        env = {
+            **os.environ,
+            "SERVINGSTACK_EMULATOR_TOKEN": TOKEN,
+            "DATABRICKS_HOST": emu.url,
+            "DATABRICKS_TOKEN": TOKEN,
+            "CI": "true",
+        }
         for _ in range(2):  # create, then nothing to change
             applied = cli("emulator", "apply", "--stack", str(stack_dir), "--host", emu.url, env=env)
             assert applied.returncode == 0, applied.stdout + applied.stderr
@@ -56,23 +92,54 @@ def test_no_output_carries_the_token_or_a_plaintext_secret(tmp_path, capfd):
         api_answers = [str(w.serving_endpoints.get(name).as_dict()) for name in ("dev-chat", "dev-scorer")]
         api_answers += [w.serving_endpoints.build_logs("dev-chat", "claude").logs or ""]
 
-        passing = cli("check", "--stack", str(stack_dir), "--json", str(reports / "pass.json"),
-                      "--junit", str(reports / "pass.xml"), "--summary", str(reports / "pass.md"), env=env)
+        passing = cli(
+            "check",
+            "--stack",
+            str(stack_dir),
+            "--json",
+            str(reports / "pass.json"),
+            "--junit",
+            str(reports / "pass.xml"),
+            "--summary",
+            str(reports / "pass.md"),
+            env=env,
+        )
         assert passing.returncode == 0, passing.stdout + passing.stderr
         emu.fail_deployment(endpoint="dev-scorer", message="image build failed")
         live = w.serving_endpoints.get("dev-scorer").config
         entity = ServedEntityInput.from_dict({**live.served_entities[0].as_dict(), "workload_size": "Medium"})
         w.serving_endpoints.update_config("dev-scorer", served_entities=[entity])  # this deployment fails
         w.serving_endpoints.delete("dev-chat")
-        failing = cli("check", "--stack", str(stack_dir), "--timeout", "3", "--json", str(reports / "fail.json"),
-                      "--junit", str(reports / "fail.xml"), "--summary", str(reports / "fail.md"),
-                      "--token", TOKEN, "--host", emu.url, env={**env, "DATABRICKS_TOKEN": "wrong"})
+        failing = cli(
+            "check",
+            "--stack",
+            str(stack_dir),
+            "--timeout",
+            "3",
+            "--json",
+            str(reports / "fail.json"),
+            "--junit",
+            str(reports / "fail.xml"),
+            "--summary",
+            str(reports / "fail.md"),
+            "--token",
+            TOKEN,
+            "--host",
+            emu.url,
+            env={**env, "DATABRICKS_TOKEN": "wrong"},
+        )
         assert failing.returncode == 1, failing.stdout + failing.stderr
         assert "image build failed" in failing.stdout and "not found" in failing.stdout
         wrong_token = cli("check", "--stack", str(stack_dir), "--host", emu.url, "--token", TOKEN + "x", env=env)
         assert wrong_token.returncode == 2
-        outputs += [passing.stdout, passing.stderr, failing.stdout, failing.stderr,
-                    wrong_token.stdout, wrong_token.stderr]
+        outputs += [
+            passing.stdout,
+            passing.stderr,
+            failing.stdout,
+            failing.stderr,
+            wrong_token.stdout,
+            wrong_token.stderr,
+        ]
     outputs += [p.read_text() for p in reports.iterdir()]
     outputs += [p.read_text() for p in (tmp_path / "cdktf.out").rglob("*.json") if p.name != "cdk.tf.json"]
     captured = capfd.readouterr()

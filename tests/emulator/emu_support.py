@@ -1,8 +1,10 @@
 """Helpers for the emulator conformance suite: clients, configs, bounded polling."""
+
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 from databricks.sdk import WorkspaceClient
@@ -31,7 +33,11 @@ def custom_config(name: str, *versions: str, routes: dict[str, int] | None = Non
     """A custom-model config serving `ml.models.scorer` at the given versions (entities `v<version>`)."""
     entities = [
         ServedEntityInput(
-            entity_name="ml.models.scorer", entity_version=v, name=f"v{v}", workload_size="Small", scale_to_zero_enabled=True
+            entity_name="ml.models.scorer",
+            entity_version=v,
+            name=f"v{v}",
+            workload_size="Small",
+            scale_to_zero_enabled=True,
         )
         for v in versions or ("1",)
     ]
@@ -43,10 +49,14 @@ def custom_config(name: str, *versions: str, routes: dict[str, int] | None = Non
 
 def create_custom(w: WorkspaceClient, name: str, *versions: str, **kwargs: Any) -> ServingEndpointDetailed:
     routes = kwargs.pop("routes", None)
-    return w.serving_endpoints.create(name=name, config=custom_config(name, *versions, routes=routes), **kwargs).response
+    return w.serving_endpoints.create(
+        name=name, config=custom_config(name, *versions, routes=routes), **kwargs
+    ).response
 
 
-def create_foundation(w: WorkspaceClient, name: str, entity: str = "system.ai.meta_llama_3_3_70b_instruct") -> ServingEndpointDetailed:
+def create_foundation(
+    w: WorkspaceClient, name: str, entity: str = "system.ai.meta_llama_3_3_70b_instruct"
+) -> ServingEndpointDetailed:
     config = EndpointCoreConfigInput(
         name=name, served_entities=[ServedEntityInput(entity_name=entity, entity_version="1", name="llm")]
     )

@@ -1,4 +1,5 @@
 """`servingstack emulator apply`: a synthesized stack applied through databricks-sdk, twice."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from emu_support import TOKEN, wait_ready
 
+from emu_support import TOKEN, wait_ready
 from servingstack.cli import main
 from servingstack.deploy.apply import apply_stack
 from servingstack.facts.stackfile import load_stack
@@ -29,16 +30,28 @@ def stack_document(*, v2_percent: int = 10, tags: dict[str, str] | None = None, 
                     "name": "test-scorer",
                     "config": {
                         "served_entities": [
-                            {"name": "v1", "entity_name": "ml.fraud.scorer", "entity_version": "1", "workload_size": "Small",
-                             "scale_to_zero_enabled": False,
-                             "environment_vars": {"FEATURE_TOKEN": "{{secrets/fraud/token}}"}},
-                            {"name": "v2", "entity_name": "ml.fraud.scorer", "entity_version": "2", "workload_size": "Small",
-                             "scale_to_zero_enabled": True},
+                            {
+                                "name": "v1",
+                                "entity_name": "ml.fraud.scorer",
+                                "entity_version": "1",
+                                "workload_size": "Small",
+                                "scale_to_zero_enabled": False,
+                                "environment_vars": {"FEATURE_TOKEN": "{{secrets/fraud/token}}"},
+                            },
+                            {
+                                "name": "v2",
+                                "entity_name": "ml.fraud.scorer",
+                                "entity_version": "2",
+                                "workload_size": "Small",
+                                "scale_to_zero_enabled": True,
+                            },
                         ],
-                        "traffic_config": {"routes": [
-                            {"served_model_name": "v1", "traffic_percentage": 100 - v2_percent},
-                            {"served_model_name": "v2", "traffic_percentage": v2_percent},
-                        ]},
+                        "traffic_config": {
+                            "routes": [
+                                {"served_model_name": "v1", "traffic_percentage": 100 - v2_percent},
+                                {"served_model_name": "v2", "traffic_percentage": v2_percent},
+                            ]
+                        },
                     },
                     "tags": [{"key": k, "value": v} for k, v in tags.items()],
                     "email_notifications": {"on_update_failure": ["oncall@example.com"]},
@@ -46,10 +59,19 @@ def stack_document(*, v2_percent: int = 10, tags: dict[str, str] | None = None, 
                 },
                 "chat": {
                     "name": "test-chat",
-                    "config": {"served_entities": [
-                        {"name": "gpt", "external_model": {
-                            "name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat",
-                            "openai_config": {"openai_api_key_plaintext": "sk-not-shown"}}}]},
+                    "config": {
+                        "served_entities": [
+                            {
+                                "name": "gpt",
+                                "external_model": {
+                                    "name": "gpt-4o",
+                                    "provider": "openai",
+                                    "task": "llm/v1/chat",
+                                    "openai_config": {"openai_api_key_plaintext": "sk-not-shown"},
+                                },
+                            }
+                        ]
+                    },
                     "ai_gateway": {
                         "usage_tracking_config": {"enabled": True},
                         "rate_limits": [{"calls": calls, "key": "endpoint", "renewal_period": "minute"}],
@@ -81,7 +103,9 @@ def write_stack(directory: Path, document: dict) -> Path:
 
 def apply(emu, stack: Path, *extra: str):
     return CliRunner().invoke(
-        main, ["emulator", "apply", "--stack", str(stack), "--host", emu.url, "--token", TOKEN, *extra], catch_exceptions=False
+        main,
+        ["emulator", "apply", "--stack", str(stack), "--host", emu.url, "--token", TOKEN, *extra],
+        catch_exceptions=False,
     )
 
 
@@ -95,14 +119,25 @@ def test_apply_creates_everything_then_changes_nothing(emu, w, tmp_path):
 
     scorer = w.serving_endpoints.get("test-scorer")
     assert scorer.state.ready.value == "READY"  # apply waits, like Terraform
-    assert [(r.served_model_name, r.traffic_percentage) for r in scorer.config.traffic_config.routes] == [("v1", 90), ("v2", 10)]
+    assert [(r.served_model_name, r.traffic_percentage) for r in scorer.config.traffic_config.routes] == [
+        ("v1", 90),
+        ("v2", 10),
+    ]
     assert {t.key: t.value for t in scorer.tags} == {"owner": "ml-platform", "environment": "test"}
     assert scorer.email_notifications.on_update_failure == ["oncall@example.com"]
     assert w.serving_endpoints.get("test-chat").ai_gateway.rate_limits[0].calls == 60
     acl = w.serving_endpoints.get_permissions(scorer.id).access_control_list
-    direct = {(a.group_name or a.service_principal_name or a.user_name, p.permission_level.value)
-              for a in acl for p in a.all_permissions if not p.inherited}
-    assert direct == {("fraud-analysts", "CAN_QUERY"), ("6f2a1c9e-1d3b", "CAN_MANAGE"), ("dev@servingstack.local", "CAN_MANAGE")}
+    direct = {
+        (a.group_name or a.service_principal_name or a.user_name, p.permission_level.value)
+        for a in acl
+        for p in a.all_permissions
+        if not p.inherited
+    }
+    assert direct == {
+        ("fraud-analysts", "CAN_QUERY"),
+        ("6f2a1c9e-1d3b", "CAN_MANAGE"),
+        ("dev@servingstack.local", "CAN_MANAGE"),
+    }
 
     writes_before = emu.request_count("POST") + emu.request_count("PUT") + emu.request_count("PATCH")
     second = apply(emu, stack)
@@ -133,7 +168,9 @@ def test_apply_updates_only_what_changed(emu, w, tmp_path):
 def test_create_only_fields_show_as_drift_but_are_not_sent(emu, w, tmp_path):
     document = stack_document()
     apply(emu, write_stack(tmp_path / "test", document))
-    document["resource"]["databricks_model_serving"]["scorer"]["email_notifications"] = {"on_update_failure": ["new@example.com"]}
+    document["resource"]["databricks_model_serving"]["scorer"]["email_notifications"] = {
+        "on_update_failure": ["new@example.com"]
+    }
     result = apply(emu, write_stack(tmp_path / "test", document))
     assert "= unchanged databricks_model_serving.scorer" in result.output
     assert "email_notifications differs: Terraform never sends it on update" in result.output
@@ -146,11 +183,19 @@ def test_apply_resets_permissions_changed_out_of_band(emu, w, tmp_path):
     stack = write_stack(tmp_path / "test", stack_document())
     apply(emu, stack)
     endpoint_id = w.serving_endpoints.get("test-chat").id
-    w.serving_endpoints.update_permissions(endpoint_id, access_control_list=[
-        ServingEndpointAccessControlRequest(group_name="intruders", permission_level=ServingEndpointPermissionLevel.CAN_MANAGE)])
+    w.serving_endpoints.update_permissions(
+        endpoint_id,
+        access_control_list=[
+            ServingEndpointAccessControlRequest(
+                group_name="intruders", permission_level=ServingEndpointPermissionLevel.CAN_MANAGE
+            )
+        ],
+    )
     result = apply(emu, stack)
     assert "~ updated   databricks_permissions.chat_permissions" in result.output
-    groups = {a.group_name for a in w.serving_endpoints.get_permissions(endpoint_id).access_control_list if a.group_name}
+    groups = {
+        a.group_name for a in w.serving_endpoints.get_permissions(endpoint_id).access_control_list if a.group_name
+    }
     assert "intruders" not in groups
 
 
@@ -188,7 +233,9 @@ def test_apply_without_waiting(emu, w, tmp_path):
 
 def test_apply_python_api(emu, w, tmp_path):
     lines: list[str] = []
-    result = apply_stack(load_stack(write_stack(tmp_path / "test", stack_document())), w, echo=lines.append, poll_seconds=0.05)
+    result = apply_stack(
+        load_stack(write_stack(tmp_path / "test", stack_document())), w, echo=lines.append, poll_seconds=0.05
+    )
     assert result.count("created") == 4 and not result.failed
     assert lines[-1] == result.summary()
 

@@ -1,4 +1,5 @@
 """`servingstack emulator serve` as a real process: URL, token handling, signals, bad input."""
+
 from __future__ import annotations
 
 import os
@@ -49,7 +50,9 @@ def test_serve_prints_its_url_answers_and_stops_cleanly(signum):
         assert requests.get(f"{url}/.well-known/databricks-config", timeout=5).json() == {}
         denied = requests.get(f"{url}/api/2.0/serving-endpoints", timeout=5)
         assert denied.status_code == 401
-        ok = requests.get(f"{url}/api/2.0/serving-endpoints", headers={"Authorization": "Bearer cli-secret-token"}, timeout=5)
+        ok = requests.get(
+            f"{url}/api/2.0/serving-endpoints", headers={"Authorization": "Bearer cli-secret-token"}, timeout=5
+        )
         assert ok.json() == {"endpoints": []}
     finally:
         rest = stop(process, signum)
@@ -60,7 +63,10 @@ def test_serve_prints_its_url_answers_and_stops_cleanly(signum):
 
 def test_serve_takes_the_token_from_the_environment_and_faults_from_options():
     process, url, banner = start_serve(
-        "--fault", "throttle:count=1,retry_after=3,scope=control", "--seed", "1",
+        "--fault",
+        "throttle:count=1,retry_after=3,scope=control",
+        "--seed",
+        "1",
         env={"SERVINGSTACK_EMULATOR_TOKEN": "env-secret-token"},
     )
     try:
@@ -84,7 +90,10 @@ def test_serve_takes_the_token_from_the_environment_and_faults_from_options():
 )
 def test_serve_rejects_bad_input_with_exit_2(args, message):
     result = subprocess.run(
-        [sys.executable, "-m", "servingstack.cli", "emulator", "serve", *args], capture_output=True, text=True, timeout=60
+        [sys.executable, "-m", "servingstack.cli", "emulator", "serve", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 2
     assert message in result.stderr
@@ -98,7 +107,9 @@ def test_serve_on_a_busy_port_says_so():
         port = held.getsockname()[1]
         result = subprocess.run(
             [sys.executable, "-m", "servingstack.cli", "emulator", "serve", "--port", str(port)],
-            capture_output=True, text=True, timeout=60,
+            capture_output=True,
+            text=True,
+            timeout=60,
         )
     assert result.returncode == 2
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
@@ -107,8 +118,13 @@ def test_serve_on_a_busy_port_says_so():
 
 def test_fault_help_needs_no_url_but_a_fault_does():
     env = {k: v for k, v in os.environ.items() if k != "SERVINGSTACK_EMULATOR_URL"}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "servingstack.cli", "emulator", "fault", *args],  # noqa: E731
-                                       capture_output=True, text=True, timeout=60, env=env)
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "servingstack.cli", "emulator", "fault", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     shown = run("throttle", "--help")
     assert shown.returncode == 0 and "Answer the next COUNT requests with 429" in shown.stdout
     refused = run("throttle", "3")

@@ -1,6 +1,7 @@
 """One command line: `--host` is always a URL and may follow a subcommand, fault names are the
 same in `serve --fault` and `emulator fault`, every `--help` ends with examples, and `serve
 --background` returns its terminal with the URL and a pid file that `emulator stop` uses."""
+
 from __future__ import annotations
 
 import os
@@ -12,8 +13,8 @@ import click
 import pytest
 import requests
 from click.testing import CliRunner
-from emu_support import TOKEN
 
+from emu_support import TOKEN
 from servingstack.cli import main
 from servingstack.cli.emulator import fault as fault_group
 from servingstack.emulator.faults import CLI_NAMES, parse_spec
@@ -47,9 +48,18 @@ def test_fault_names_are_the_same_in_serve_and_in_emulator_fault():
     assert subcommands == set(CLI_NAMES.values())
     serve_help = CliRunner().invoke(main, ["emulator", "serve", "--help"]).output
     for kind, name in CLI_NAMES.items():
-        assert parse_spec(f"{name}:count=1" if name in ("throttle", "errors", "drop") else
-                          f"{name}:seconds=1" if name == "slow" else
-                          f"{name}:endpoint=e,entity=v1" if name == "broken-entity" else name).kind == kind
+        assert (
+            parse_spec(
+                f"{name}:count=1"
+                if name in ("throttle", "errors", "drop")
+                else f"{name}:seconds=1"
+                if name == "slow"
+                else f"{name}:endpoint=e,entity=v1"
+                if name == "broken-entity"
+                else name
+            ).kind
+            == kind
+        )
         assert name in " ".join(serve_help.split())
 
 
@@ -59,8 +69,9 @@ def test_host_and_token_may_follow_the_fault_subcommand(emu):
     before = CliRunner().invoke(main, ["emulator", "fault", "--host", emu.url, "--token", TOKEN, "errors", "1"])
     assert before.exit_code == 0, before.output
     assert [f["kind"] for f in emu.faults()] == ["throttle", "server_errors"]
-    wrong = CliRunner().invoke(main, ["emulator", "fault", "--host", emu.url, "--token", TOKEN, "clear",
-                                      "--token", "not-the-token"])
+    wrong = CliRunner().invoke(
+        main, ["emulator", "fault", "--host", emu.url, "--token", TOKEN, "clear", "--token", "not-the-token"]
+    )
     assert wrong.exit_code == 1 and "refused the token" in wrong.output  # the later one wins
     listed = CliRunner().invoke(main, ["emulator", "fault", "list", "--host", emu.url.replace("http://", "")])
     assert listed.exit_code == 2 and "needs a scheme" in listed.output
@@ -69,10 +80,26 @@ def test_host_and_token_may_follow_the_fault_subcommand(emu):
 def test_serve_in_the_background_prints_the_url_and_stops_by_its_pid_file(tmp_path):
     pid_file = tmp_path / "run" / "emulator.pid"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SERVINGSTACK_EMULATOR_")}
-    run = lambda *args: subprocess.run([sys.executable, "-m", "servingstack.cli", "emulator", *args],  # noqa: E731
-                                       capture_output=True, text=True, timeout=60, env=env, cwd=tmp_path)
-    started = run("serve", "--background", "--port", "0", "--token", "bg-secret-token", "--pid-file", str(pid_file),
-                  "--fault", "errors:count=1,scope=query")
+    run = lambda *args: subprocess.run(  # noqa: E731
+        [sys.executable, "-m", "servingstack.cli", "emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=tmp_path,
+    )
+    started = run(
+        "serve",
+        "--background",
+        "--port",
+        "0",
+        "--token",
+        "bg-secret-token",
+        "--pid-file",
+        str(pid_file),
+        "--fault",
+        "errors:count=1,scope=query",
+    )
     assert started.returncode == 0, started.stderr
     first = started.stdout.splitlines()[0]
     assert first.startswith("servingstack emulator listening on http://127.0.0.1:")
@@ -81,8 +108,9 @@ def test_serve_in_the_background_prints_the_url_and_stops_by_its_pid_file(tmp_pa
     try:
         assert "bg-secret-token" not in started.stdout + started.stderr
         assert "bg-secret-token" not in Path(f"/proc/{pid}/cmdline").read_text()  # the token is not on the command line
-        answer = requests.get(f"{url}/api/2.0/serving-endpoints", headers={"Authorization": "Bearer bg-secret-token"},
-                              timeout=5)
+        answer = requests.get(
+            f"{url}/api/2.0/serving-endpoints", headers={"Authorization": "Bearer bg-secret-token"}, timeout=5
+        )
         assert answer.json() == {"endpoints": []}
         assert f"emulator stop --pid-file {pid_file}" in started.stdout
         again = run("serve", "--background", "--pid-file", str(pid_file), "--token", "x-token-123")

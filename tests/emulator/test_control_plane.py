@@ -1,4 +1,5 @@
 """The serving-endpoints control plane, driven through databricks-sdk over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,9 @@ from databricks.sdk.service.serving import (
     ServedEntityInput,
     TrafficConfig,
 )
+
 from emu_support import TOKEN, client_for, create_custom, create_foundation, custom_config, wait_ready
-
 from servingstack.emulator.auth import DEFAULT_TOKEN
-
 
 # -- auth and transport ----------------------------------------------------------------
 
@@ -173,7 +173,9 @@ def test_invalid_create_names_the_field(w):
         served_entities=[ServedEntityInput(entity_name="m", entity_version="1", workload_size="Small", name="a")],
         traffic_config=TrafficConfig(routes=[Route(served_model_name="a", traffic_percentage=100)]),
     )
-    config.served_entities.append(ServedEntityInput(entity_name="m", entity_version="2", workload_size="Small", name="b"))
+    config.served_entities.append(
+        ServedEntityInput(entity_name="m", entity_version="2", workload_size="Small", name="b")
+    )
     with pytest.raises(InvalidParameterValue) as caught:
         w.serving_endpoints.create(name="databricks-reserved", config=config)
     message = str(caught.value)
@@ -186,9 +188,15 @@ def test_invalid_create_names_the_field(w):
 def test_unknown_enum_values_are_rejected_before_the_sdk_model_drops_them(emu):
     body = {
         "name": "gpu",
-        "config": {"served_entities": [{"entity_name": "m", "entity_version": "1", "workload_size": "Small", "workload_type": "gpu small"}]},
+        "config": {
+            "served_entities": [
+                {"entity_name": "m", "entity_version": "1", "workload_size": "Small", "workload_type": "gpu small"}
+            ]
+        },
     }
-    response = requests.post(f"{emu.url}/api/2.0/serving-endpoints", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    response = requests.post(
+        f"{emu.url}/api/2.0/serving-endpoints", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+    )
     assert response.status_code == 400
     assert "config.served_entities[0].workload_type" in response.json()["message"]
 
@@ -203,12 +211,16 @@ def test_external_model_endpoint_takes_its_task_and_hides_plaintext_secrets(w):
             openai_config=OpenAiConfig(openai_api_key_plaintext="sk-very-secret"),
         ),
     )
-    created = w.serving_endpoints.create(name="ext", config=EndpointCoreConfigInput(name="ext", served_entities=[entity])).response
+    created = w.serving_endpoints.create(
+        name="ext", config=EndpointCoreConfigInput(name="ext", served_entities=[entity])
+    ).response
     assert created.task == "llm/v1/chat"
     shown = created.pending_config.served_entities[0].external_model
     assert shown.name == "gpt-4o"
     assert shown.openai_config.openai_api_key_plaintext is None
-    raw = requests.get(f"{w.config.host}/api/2.0/serving-endpoints/ext", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    raw = requests.get(
+        f"{w.config.host}/api/2.0/serving-endpoints/ext", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+    )
     assert "sk-very-secret" not in raw.text
 
 
@@ -228,7 +240,10 @@ def test_foundation_model_task_is_inferred_from_the_name(w, entity, task):
 
 
 def test_default_entity_name_and_traffic(w):
-    config = EndpointCoreConfigInput(name="d", served_entities=[ServedEntityInput(entity_name="ml.fraud.scorer", entity_version="3", workload_size="Small")])
+    config = EndpointCoreConfigInput(
+        name="d",
+        served_entities=[ServedEntityInput(entity_name="ml.fraud.scorer", entity_version="3", workload_size="Small")],
+    )
     created = w.serving_endpoints.create(name="d", config=config).response
     entity = created.pending_config.served_entities[0]
     assert entity.name == "ml-fraud-scorer-3"
@@ -241,7 +256,14 @@ def test_default_entity_name_and_traffic(w):
 
 def test_provisioned_throughput_create_and_update(w):
     config = PtEndpointCoreConfig(
-        served_entities=[PtServedModel(entity_name="system.ai.meta_llama_v3_1_8b_instruct", entity_version="2", provisioned_model_units=50, name="llama")]
+        served_entities=[
+            PtServedModel(
+                entity_name="system.ai.meta_llama_v3_1_8b_instruct",
+                entity_version="2",
+                provisioned_model_units=50,
+                name="llama",
+            )
+        ]
     )
     created = w.serving_endpoints.create_provisioned_throughput_endpoint(name="pt", config=config).response
     assert created.name == "pt"
@@ -258,7 +280,9 @@ def test_provisioned_throughput_create_and_update(w):
 
 def test_provisioned_throughput_needs_model_units(emu):
     body = {"name": "pt", "config": {"served_entities": [{"entity_name": "system.ai.x", "entity_version": "1"}]}}
-    response = requests.post(f"{emu.url}/api/2.0/serving-endpoints/pt", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    response = requests.post(
+        f"{emu.url}/api/2.0/serving-endpoints/pt", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+    )
     assert response.status_code == 400
     assert "config.served_entities[0].provisioned_model_units" in response.json()["message"]
 
@@ -270,11 +294,17 @@ def test_ai_gateway_is_replaced_and_shown(w):
     create_foundation(w, "gw")
     answer = w.serving_endpoints.put_ai_gateway(
         "gw",
-        rate_limits=[AiGatewayRateLimit(renewal_period=AiGatewayRateLimitRenewalPeriod.MINUTE, calls=100, key=AiGatewayRateLimitKey.ENDPOINT)],
+        rate_limits=[
+            AiGatewayRateLimit(
+                renewal_period=AiGatewayRateLimitRenewalPeriod.MINUTE, calls=100, key=AiGatewayRateLimitKey.ENDPOINT
+            )
+        ],
         usage_tracking_config=AiGatewayUsageTrackingConfig(enabled=True),
         inference_table_config=AiGatewayInferenceTableConfig(enabled=True, catalog_name="ml", schema_name="logs"),
         guardrails=AiGatewayGuardrails(
-            input=AiGatewayGuardrailParameters(pii=AiGatewayGuardrailPiiBehavior(behavior=AiGatewayGuardrailPiiBehaviorBehavior.BLOCK))
+            input=AiGatewayGuardrailParameters(
+                pii=AiGatewayGuardrailPiiBehavior(behavior=AiGatewayGuardrailPiiBehaviorBehavior.BLOCK)
+            )
         ),
     )
     assert answer.rate_limits[0].calls == 100
@@ -304,7 +334,9 @@ def test_legacy_rate_limits(w):
 
 def test_tags_are_added_replaced_and_deleted(w):
     create_custom(w, "tagged", tags=[EndpointTag(key="a", value="1"), EndpointTag(key="b", value="2")])
-    answer = w.serving_endpoints.patch("tagged", add_tags=[EndpointTag(key="b", value="20"), EndpointTag(key="c", value="3")], delete_tags=["a"])
+    answer = w.serving_endpoints.patch(
+        "tagged", add_tags=[EndpointTag(key="b", value="20"), EndpointTag(key="c", value="3")], delete_tags=["a"]
+    )
     assert {t.key: t.value for t in answer.tags} == {"b": "20", "c": "3"}
     assert {t.key: t.value for t in w.serving_endpoints.get("tagged").tags} == {"b": "20", "c": "3"}
     with pytest.raises(InvalidParameterValue):
@@ -313,7 +345,9 @@ def test_tags_are_added_replaced_and_deleted(w):
 
 def test_email_notifications(w):
     create_custom(w, "n")
-    answer = w.serving_endpoints.update_notifications("n", email_notifications=EmailNotifications(on_update_failure=["oncall@example.com"]))
+    answer = w.serving_endpoints.update_notifications(
+        "n", email_notifications=EmailNotifications(on_update_failure=["oncall@example.com"])
+    )
     assert answer.name == "n"
     assert answer.email_notifications.on_update_failure == ["oncall@example.com"]
     assert w.serving_endpoints.get("n").email_notifications.on_update_failure == ["oncall@example.com"]
@@ -335,7 +369,9 @@ def test_build_logs_and_server_logs(w):
 def test_metrics_are_prometheus_text(emu, w):
     create_custom(w, "m")
     wait_ready(w, "m")
-    response = requests.get(f"{emu.url}/api/2.0/serving-endpoints/m/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5)
+    response = requests.get(
+        f"{emu.url}/api/2.0/serving-endpoints/m/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+    )
     assert response.headers["Content-Type"] == "text/plain; version=0.0.4"
     text = w.serving_endpoints.export_metrics("m").contents.read().decode()
     assert "# TYPE request_count_total counter" in text

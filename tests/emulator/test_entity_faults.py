@@ -1,6 +1,7 @@
 """One served entity, queried directly and broken on purpose: the route as the service serves it
 (404 for an unknown entity, the entity's own answer and `served-model-name`), and the
 `broken_entity` fault from the Python API, the admin route and the command line."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -8,8 +9,8 @@ from collections import Counter
 import pytest
 import requests
 from click.testing import CliRunner
-from emu_support import TOKEN, create_custom, wait_ready
 
+from emu_support import TOKEN, create_custom, wait_ready
 from servingstack.cli import main
 from servingstack.emulator import FaultSpecError
 from servingstack.emulator.faults import Fault
@@ -76,29 +77,44 @@ def test_request_faults_can_target_one_entity(emu, canary):
     assert emu.faults() == []
 
 
-@pytest.mark.parametrize("spec, message", [
-    ({"kind": "broken_entity", "endpoint": "canary"}, "entity: broken_entity needs"),
-    ({"kind": "broken_entity", "entity": "v2"}, "endpoint: a fault on one served entity"),
-    ({"kind": "never_ready", "endpoint": "canary", "entity": "v2"}, "applies to a whole endpoint"),
-    ({"kind": "broken_entity", "endpoint": "canary", "entity": "v2", "status": 404}, "status: must be"),
-])
+@pytest.mark.parametrize(
+    "spec, message",
+    [
+        ({"kind": "broken_entity", "endpoint": "canary"}, "entity: broken_entity needs"),
+        ({"kind": "broken_entity", "entity": "v2"}, "endpoint: a fault on one served entity"),
+        ({"kind": "never_ready", "endpoint": "canary", "entity": "v2"}, "applies to a whole endpoint"),
+        ({"kind": "broken_entity", "endpoint": "canary", "entity": "v2", "status": 404}, "status: must be"),
+    ],
+)
 def test_entity_fault_specs_are_checked(spec, message):
     with pytest.raises(FaultSpecError, match=message):
         Fault.from_dict(spec)
 
 
 def test_admin_route_and_cli_break_one_entity(emu, canary):
-    response = requests.post(f"{emu.url}/_emulator/faults", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5,
-                             json={"kind": "broken_entity", "endpoint": "canary", "entity": "v1", "count": 1})
+    response = requests.post(
+        f"{emu.url}/_emulator/faults",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        timeout=5,
+        json={"kind": "broken_entity", "endpoint": "canary", "entity": "v1", "count": 1},
+    )
     assert response.status_code == 200
-    assert response.json()["faults"] == [{"kind": "broken_entity", "endpoint": "canary", "entity": "v1", "count": 1,
-                                          "status": 500,
-                                          "message": "The model server failed to answer the request "
-                                                     "(emulated broken entity)."}]
+    assert response.json()["faults"] == [
+        {
+            "kind": "broken_entity",
+            "endpoint": "canary",
+            "entity": "v1",
+            "count": 1,
+            "status": 500,
+            "message": "The model server failed to answer the request (emulated broken entity).",
+        }
+    ]
     assert post(emu, entity_route("canary", "v1")).status_code == 500
 
-    result = CliRunner().invoke(main, ["emulator", "fault", "--host", emu.url, "--token", TOKEN,
-                                       "broken-entity", "canary", "v2", "--status", "503"])
+    result = CliRunner().invoke(
+        main,
+        ["emulator", "fault", "--host", emu.url, "--token", TOKEN, "broken-entity", "canary", "v2", "--status", "503"],
+    )
     assert result.exit_code == 0, result.output
     assert "fault added: broken-entity" in result.output
     assert post(emu, entity_route("canary", "v2")).status_code == 503

@@ -1,12 +1,13 @@
 """Injected faults, from the Python API, the admin route and the command line."""
+
 from __future__ import annotations
 
 import pytest
 import requests
 from click.testing import CliRunner
 from databricks.sdk.errors import InternalError, TemporarilyUnavailable, TooManyRequests
-from emu_support import TOKEN, client_for, create_custom, wait_ready, wait_until
 
+from emu_support import TOKEN, client_for, create_custom, wait_ready, wait_until
 from servingstack.cli import main
 from servingstack.emulator import FaultSpecError
 
@@ -159,13 +160,22 @@ def test_bad_fault_arguments_are_refused(emu, call):
 
 
 def admin(emu, method: str, route: str, token: str = TOKEN, **kwargs) -> requests.Response:
-    return requests.request(method, f"{emu.url}/_emulator/{route}", headers={"Authorization": f"Bearer {token}"}, timeout=5, **kwargs)
+    return requests.request(
+        method, f"{emu.url}/_emulator/{route}", headers={"Authorization": f"Bearer {token}"}, timeout=5, **kwargs
+    )
 
 
 def test_admin_route_injects_lists_and_clears_faults(emu, ready_a):
-    response = admin(emu, "POST", "faults", json={"kind": "throttle", "count": 1, "retry_after": 0, "endpoint": "a", "scope": "control"})
+    response = admin(
+        emu,
+        "POST",
+        "faults",
+        json={"kind": "throttle", "count": 1, "retry_after": 0, "endpoint": "a", "scope": "control"},
+    )
     assert response.status_code == 200
-    assert response.json()["faults"] == [{"kind": "throttle", "endpoint": "a", "scope": "control", "count": 1, "retry_after": 0}]
+    assert response.json()["faults"] == [
+        {"kind": "throttle", "endpoint": "a", "scope": "control", "count": 1, "retry_after": 0}
+    ]
     assert admin(emu, "GET", "faults").json()["faults"][0]["kind"] == "throttle"
     assert ready_a.serving_endpoints.get("a").name == "a"
     assert emu.request_count("GET", GET_A) == 2
@@ -216,7 +226,21 @@ def test_fault_command_injects_into_a_running_emulator(emu, ready_a):
 
 
 def test_fault_command_deployment_faults(emu, w):
-    assert cli("fault", "--host", emu.url, "--token", TOKEN, "fail-deployment", "--endpoint", "f", "--message", "No GPU capacity").exit_code == 0
+    assert (
+        cli(
+            "fault",
+            "--host",
+            emu.url,
+            "--token",
+            TOKEN,
+            "fail-deployment",
+            "--endpoint",
+            "f",
+            "--message",
+            "No GPU capacity",
+        ).exit_code
+        == 0
+    )
     create_custom(w, "f")
     failed = wait_until(w, "f", lambda e: e.state.config_update.value == "UPDATE_FAILED")
     assert failed.pending_config.served_entities[0].state.deployment_state_message == "No GPU capacity"

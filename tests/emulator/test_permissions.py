@@ -1,10 +1,12 @@
 """Permissions of serving endpoints, addressed by endpoint id."""
+
 from __future__ import annotations
 
 import pytest
 import requests
 from databricks.sdk.errors import InvalidParameterValue, ResourceDoesNotExist
 from databricks.sdk.service.serving import ServingEndpointAccessControlRequest, ServingEndpointPermissionLevel
+
 from emu_support import TOKEN, create_custom
 
 CREATOR = "dev@servingstack.local"
@@ -48,7 +50,11 @@ def test_patch_merges(w):
     merged = w.serving_endpoints.update_permissions(
         endpoint.id,
         access_control_list=acl(readers="CAN_QUERY")
-        + [ServingEndpointAccessControlRequest(service_principal_name="6f2a1c9e", permission_level=ServingEndpointPermissionLevel.CAN_QUERY)],
+        + [
+            ServingEndpointAccessControlRequest(
+                service_principal_name="6f2a1c9e", permission_level=ServingEndpointPermissionLevel.CAN_QUERY
+            )
+        ],
     )
     assert {g for g in grants(merged) if not g[2]} == {
         (CREATOR, "CAN_MANAGE", False),
@@ -91,5 +97,8 @@ def test_invalid_permission_level_is_rejected(emu, w):
     assert "access_control_list[0].permission_level" in response.json()["message"]
     with pytest.raises(InvalidParameterValue):
         w.serving_endpoints.set_permissions(
-            endpoint.id, access_control_list=[ServingEndpointAccessControlRequest(permission_level=ServingEndpointPermissionLevel.CAN_VIEW)]
+            endpoint.id,
+            access_control_list=[
+                ServingEndpointAccessControlRequest(permission_level=ServingEndpointPermissionLevel.CAN_VIEW)
+            ],
         )

@@ -1,4 +1,5 @@
 """Queries: answers by task, streaming, traffic split, readiness and metrics."""
+
 from __future__ import annotations
 
 import json
@@ -17,8 +18,8 @@ from databricks.sdk.service.serving import (
     OpenAiConfig,
     ServedEntityInput,
 )
-from emu_support import TOKEN, create_custom, create_foundation, custom_config, wait_ready
 
+from emu_support import TOKEN, create_custom, create_foundation, custom_config, wait_ready
 from servingstack.emulator import Emulator
 
 
@@ -26,7 +27,9 @@ def create_external(w, name: str, task: str, model: str = "gpt-4o"):
     entity = ServedEntityInput(
         name=model,
         external_model=ExternalModel(
-            name=model, provider=ExternalModelProvider.OPENAI, task=task,
+            name=model,
+            provider=ExternalModelProvider.OPENAI,
+            task=task,
             openai_config=OpenAiConfig(openai_api_key="{{secrets/llm/openai}}"),
         ),
     )
@@ -35,13 +38,17 @@ def create_external(w, name: str, task: str, model: str = "gpt-4o"):
 
 
 def post(emu, path: str, body, **kwargs) -> requests.Response:
-    return requests.post(f"{emu.url}{path}", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5, **kwargs)
+    return requests.post(
+        f"{emu.url}{path}", json=body, headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5, **kwargs
+    )
 
 
 def test_chat(w):
     create_foundation(w, "chat")
     wait_ready(w, "chat")
-    answer = w.serving_endpoints.query("chat", messages=[ChatMessage(role=ChatMessageRole.USER, content="Is it ready?")], max_tokens=64)
+    answer = w.serving_endpoints.query(
+        "chat", messages=[ChatMessage(role=ChatMessageRole.USER, content="Is it ready?")], max_tokens=64
+    )
     assert answer.object.value == "chat.completion"
     assert answer.served_model_name == "llm"
     message = answer.choices[0].message
@@ -54,7 +61,9 @@ def test_chat(w):
 def test_chat_max_tokens_limits_the_reply(w):
     create_foundation(w, "chat")
     wait_ready(w, "chat")
-    answer = w.serving_endpoints.query("chat", messages=[ChatMessage(role=ChatMessageRole.USER, content="a long question here")], max_tokens=2)
+    answer = w.serving_endpoints.query(
+        "chat", messages=[ChatMessage(role=ChatMessageRole.USER, content="a long question here")], max_tokens=2
+    )
     assert len(answer.choices[0].message.content.split()) == 2
     assert answer.usage.completion_tokens == 2
 
@@ -125,7 +134,7 @@ def test_streaming_chat_is_server_sent_events(emu, w):
         lines = [line for line in response.iter_lines(decode_unicode=True) if line]
     assert all(line.startswith("data: ") for line in lines)
     assert lines[-1] == "data: [DONE]"
-    chunks = [json.loads(line[len("data: "):]) for line in lines[:-1]]
+    chunks = [json.loads(line[len("data: ") :]) for line in lines[:-1]]
     assert {c["object"] for c in chunks} == {"chat.completion.chunk"}
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     text = "".join(c["choices"][0]["delta"].get("content", "") for c in chunks)
@@ -213,7 +222,11 @@ def test_metrics_count_served_queries_per_entity(emu, w):
     assert 'request_count_total{endpoint_name="m",served_entity_name="v1"} 3' in text
     assert 'request_count_total{endpoint_name="m",served_entity_name="v2"} 0' in text
     assert 'request_latency_ms_count{endpoint_name="m",served_entity_name="v1"} 3' in text
-    latency_sum = next(line for line in text.splitlines() if line.startswith('request_latency_ms_sum{endpoint_name="m",served_entity_name="v1"}'))
+    latency_sum = next(
+        line
+        for line in text.splitlines()
+        if line.startswith('request_latency_ms_sum{endpoint_name="m",served_entity_name="v1"}')
+    )
     assert float(latency_sum.split()[-1]) > 0
 
 
@@ -221,7 +234,9 @@ def test_data_plane_query_of_a_route_optimized_endpoint_over_oauth(emu):
     """`serving_endpoints_data_plane` reads `data_plane_info`, exchanges the OAuth token for a
     data-plane token at /oidc/v1/token and posts to the published URL."""
     w = emu.client(oauth=True, retry_timeout_seconds=5)
-    config = EndpointCoreConfigInput(name="ro", served_entities=[ServedEntityInput(entity_name="system.ai.llama", entity_version="1", name="llm")])
+    config = EndpointCoreConfigInput(
+        name="ro", served_entities=[ServedEntityInput(entity_name="system.ai.llama", entity_version="1", name="llm")]
+    )
     w.serving_endpoints.create(name="ro", config=config, route_optimized=True)
     endpoint = wait_ready(w, "ro")
     assert endpoint.data_plane_info.query_info.endpoint_url == f"{emu.url}/serving-endpoints/ro/invocations"
@@ -244,7 +259,13 @@ def test_oauth_client_with_a_wrong_secret_is_refused(emu):
 
     with pytest.raises(ValueError, match="invalid_client"):
         w = WorkspaceClient(
-            config=Config(host=emu.url, client_id="app", client_secret="wrong", auth_type="oauth-m2m",
-                          discovery_url=f"{emu.url}{DISCOVERY_PATH}", retry_timeout_seconds=5)
+            config=Config(
+                host=emu.url,
+                client_id="app",
+                client_secret="wrong",
+                auth_type="oauth-m2m",
+                discovery_url=f"{emu.url}{DISCOVERY_PATH}",
+                retry_timeout_seconds=5,
+            )
         )
         w.serving_endpoints.list()

@@ -2,6 +2,7 @@
 faults list stays valid JSON), a body nested 100 000 levels deep is a 400, a client that
 disconnects mid-request is no internal error, and `serve` keeps the public development token
 on loopback."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,8 @@ import time
 import pytest
 import requests
 from click.testing import CliRunner
-from emu_support import TOKEN
 
+from emu_support import TOKEN
 from servingstack.cli import main
 from servingstack.emulator import Emulator
 from servingstack.emulator.faults import FaultSpecError, parse_spec
@@ -25,29 +26,42 @@ pytestmark = pytest.mark.timeout(60)
 
 def strict_json(text: str):
     """JSON as the standard defines it: no NaN, Infinity or -Infinity."""
+
     def refuse(constant: str):
         raise ValueError(f"not JSON: {constant}")
+
     return json.loads(text, parse_constant=refuse)
 
 
 def admin(emu, method: str, route: str, **kwargs) -> requests.Response:
-    return requests.request(method, f"{emu.url}/_emulator/{route}", headers={"Authorization": f"Bearer {TOKEN}"},
-                            timeout=5, **kwargs)
+    return requests.request(
+        method, f"{emu.url}/_emulator/{route}", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5, **kwargs
+    )
 
 
-@pytest.mark.parametrize("spec, field", [
-    ("slow:seconds=inf", "seconds"), ("slow:seconds=nan", "seconds"), ("slow:seconds=1e308", "seconds"),
-    ("slow:seconds=0", "seconds"), ("throttle:count=1,retry_after=100000000", "retry_after"),
-])
+@pytest.mark.parametrize(
+    "spec, field",
+    [
+        ("slow:seconds=inf", "seconds"),
+        ("slow:seconds=nan", "seconds"),
+        ("slow:seconds=1e308", "seconds"),
+        ("slow:seconds=0", "seconds"),
+        ("throttle:count=1,retry_after=100000000", "retry_after"),
+    ],
+)
 def test_absurd_fault_values_are_refused_in_every_form(emu, spec, field):
     with pytest.raises(FaultSpecError, match=field):
         parse_spec(spec)
     refused = CliRunner().invoke(main, ["emulator", "serve", "--fault", spec])
     assert refused.exit_code == 2 and field in refused.output
     kind, _, rest = spec.partition(":")
-    body = {"kind": kind, **{k: float(v) if k == "seconds" else int(v) for k, v in
-                             (item.split("=") for item in rest.split(","))}}
-    answer = admin(emu, "POST", "faults", data=json.dumps(body))  # json.dumps writes NaN / Infinity as Python reads them
+    body = {
+        "kind": kind,
+        **{k: float(v) if k == "seconds" else int(v) for k, v in (item.split("=") for item in rest.split(","))},
+    }
+    answer = admin(
+        emu, "POST", "faults", data=json.dumps(body)
+    )  # json.dumps writes NaN / Infinity as Python reads them
     assert answer.status_code == 400 and field in answer.json()["message"]
     assert strict_json(admin(emu, "GET", "faults").text) == {"faults": []}
 
@@ -64,8 +78,12 @@ def test_fault_slow_on_the_command_line_refuses_them_too(emu, args):
 def test_deploy_seconds_must_be_finite_and_sensible(emu, value):
     refused = CliRunner().invoke(main, ["emulator", "serve", "--deploy-seconds", value])
     assert refused.exit_code == 2 and "--deploy-seconds" in refused.output
-    answer = admin(emu, "PUT", "deploy-seconds", data=f'{{"seconds": {value if value != "inf" else "Infinity"}}}'
-                   .replace("nan", "NaN"))
+    answer = admin(
+        emu,
+        "PUT",
+        "deploy-seconds",
+        data=f'{{"seconds": {value if value != "inf" else "Infinity"}}}'.replace("nan", "NaN"),
+    )
     assert answer.status_code == 400 and "seconds" in answer.json()["message"]
     with pytest.raises(ValueError, match="seconds"):
         emu.set_deploy_seconds(float(value))
@@ -97,21 +115,32 @@ def test_a_client_that_disconnects_mid_request_is_not_an_internal_error(emu, cap
     host, port = emu.url.removeprefix("http://").split(":")
     for path in ("/api/2.0/serving-endpoints", "/_emulator/faults"):
         with socket.create_connection((host, int(port)), timeout=5) as connection:
-            connection.sendall(f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
-                               "Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"name\": ".encode())
+            connection.sendall(
+                f"POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {TOKEN}\r\n"
+                'Content-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"name": '.encode()
+            )
     deadline = time.monotonic() + 5
     while emu.request_count("POST", "/api/2.0/serving-endpoints") < 1 and time.monotonic() < deadline:
         time.sleep(0.02)
     time.sleep(0.2)  # the server notices the closed connection while it reads the body
-    assert requests.get(f"{emu.url}/api/2.0/serving-endpoints", headers={"Authorization": f"Bearer {TOKEN}"},
-                        timeout=5).status_code == 200
+    assert (
+        requests.get(
+            f"{emu.url}/api/2.0/serving-endpoints", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
+        ).status_code
+        == 200
+    )
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], [r.getMessage() for r in caplog.records]
 
 
 @pytest.mark.parametrize("env", [{}, {"SERVINGSTACK_EMULATOR_TOKEN": "servingstack-emulator-dev-token"}])
 def test_serve_beyond_loopback_refuses_the_public_development_token(env):
-    result = subprocess.run([sys.executable, "-m", "servingstack.cli", "emulator", "serve", "--bind", "0.0.0.0"],
-                            capture_output=True, text=True, timeout=60, env={**_clean_env(), **env})
+    result = subprocess.run(
+        [sys.executable, "-m", "servingstack.cli", "emulator", "serve", "--bind", "0.0.0.0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**_clean_env(), **env},
+    )
     assert result.returncode == 2
     assert "0.0.0.0 is reachable beyond this machine, and the development token is public" in result.stderr
     assert "--token" in result.stderr and "Traceback" not in result.stderr

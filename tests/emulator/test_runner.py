@@ -1,4 +1,5 @@
 """The in-process `Emulator`: lifecycle and counters."""
+
 from __future__ import annotations
 
 import socket
@@ -6,8 +7,8 @@ import threading
 
 import pytest
 import requests
-from emu_support import TOKEN, client_for, create_custom, wait_ready
 
+from emu_support import TOKEN, client_for, create_custom, wait_ready
 from servingstack.emulator import Emulator
 
 
@@ -41,7 +42,11 @@ def test_stop_does_not_wait_for_a_slow_request(emu):
 
     def stuck_call():
         try:
-            outcome.append(requests.get(f"{emu.url}/api/2.0/serving-endpoints", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60))
+            outcome.append(
+                requests.get(
+                    f"{emu.url}/api/2.0/serving-endpoints", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=60
+                )
+            )
         except requests.RequestException as error:
             outcome.append(error)
 
@@ -62,7 +67,9 @@ def test_request_count_by_method_and_path(emu, w):
     w.serving_endpoints.list()
     assert emu.request_count("POST") == 1
     assert emu.request_count("get", "/api/2.0/serving-endpoints/counted") >= 1
-    assert emu.request_count(path_prefix="/api/2.0/serving-endpoints") == emu.request_count("POST") + emu.request_count("GET", "/api/2.0/serving-endpoints")
+    assert emu.request_count(path_prefix="/api/2.0/serving-endpoints") == emu.request_count("POST") + emu.request_count(
+        "GET", "/api/2.0/serving-endpoints"
+    )
     before = emu.request_count()
     client_for(emu)  # a new client asks for the host metadata
     assert emu.request_count("GET", "/.well-known/databricks-config") >= 1

@@ -1,6 +1,7 @@
 """The emulator around the endpoints: secret scopes and ACLs, Unity Catalog grants, a deployment
 whose secret does not exist, and `emulator apply` + `check` of provisioned-throughput endpoints,
 scopes and grants; all through the unmodified databricks-sdk over HTTP."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,16 @@ from pathlib import Path
 import pytest
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists
 from databricks.sdk.service.catalog import PermissionsChange, Privilege
-from databricks.sdk.service.serving import (EndpointCoreConfigInput, ExternalModel, ExternalModelProvider,
-                                            OpenAiConfig, ServedEntityInput)
+from databricks.sdk.service.serving import (
+    EndpointCoreConfigInput,
+    ExternalModel,
+    ExternalModelProvider,
+    OpenAiConfig,
+    ServedEntityInput,
+)
 from databricks.sdk.service.workspace import AclPermission
-from emu_support import TOKEN, wait_ready, wait_until
 
+from emu_support import TOKEN, wait_ready, wait_until
 from servingstack.check import run_check
 from servingstack.deploy.apply import apply_stack
 from servingstack.facts.stackfile import load_stack
@@ -22,9 +28,15 @@ PT = "databricks_model_serving_provisioned_throughput"
 
 
 def external_chat(w, name: str, scope: str, key: str):
-    entity = ServedEntityInput(name="gpt", external_model=ExternalModel(
-        name="gpt-4o", provider=ExternalModelProvider.OPENAI, task="llm/v1/chat",
-        openai_config=OpenAiConfig(openai_api_key=f"{{{{secrets/{scope}/{key}}}}}")))
+    entity = ServedEntityInput(
+        name="gpt",
+        external_model=ExternalModel(
+            name="gpt-4o",
+            provider=ExternalModelProvider.OPENAI,
+            task="llm/v1/chat",
+            openai_config=OpenAiConfig(openai_api_key=f"{{{{secrets/{scope}/{key}}}}}"),
+        ),
+    )
     return w.serving_endpoints.create(name=name, config=EndpointCoreConfigInput(name=name, served_entities=[entity]))
 
 
@@ -52,11 +64,16 @@ def test_secret_scopes_secrets_and_acls_answer_as_the_secrets_api(w):
 
 def test_unity_catalog_grants_are_added_and_removed_without_touching_others(w):
     w.grants.update("schema", "ml.logs", changes=[PermissionsChange(principal="other", add=[Privilege.SELECT])])
-    w.grants.update("schema", "ml.logs", changes=[
-        PermissionsChange(principal="deployer", add=[Privilege.USE_SCHEMA, Privilege.CREATE_TABLE])])
+    w.grants.update(
+        "schema",
+        "ml.logs",
+        changes=[PermissionsChange(principal="deployer", add=[Privilege.USE_SCHEMA, Privilege.CREATE_TABLE])],
+    )
     held = {a.principal: set(a.privileges) for a in w.grants.get("schema", "ml.logs").privilege_assignments}
     assert held == {"other": {Privilege.SELECT}, "deployer": {Privilege.USE_SCHEMA, Privilege.CREATE_TABLE}}
-    w.grants.update("schema", "ml.logs", changes=[PermissionsChange(principal="deployer", remove=[Privilege.CREATE_TABLE])])
+    w.grants.update(
+        "schema", "ml.logs", changes=[PermissionsChange(principal="deployer", remove=[Privilege.CREATE_TABLE])]
+    )
     held = {a.principal: set(a.privileges) for a in w.grants.get("schema", "ml.logs").privilege_assignments}
     assert held["deployer"] == {Privilege.USE_SCHEMA}
     with pytest.raises(InvalidParameterValue, match="securable type"):
@@ -71,8 +88,9 @@ def test_a_deployment_whose_secret_does_not_exist_fails_and_succeeds_once_it_is_
     assert entity.state.deployment.value == "DEPLOYMENT_FAILED"
     assert "Secret does not exist with scope: llm-keys and key: openai" in entity.state.deployment_state_message
     w.secrets.put_secret("llm-keys", "openai", string_value="sk-put-later")
-    w.serving_endpoints.update_config("chat", served_entities=[ServedEntityInput(name="gpt",
-                                                                                 external_model=entity.external_model)])
+    w.serving_endpoints.update_config(
+        "chat", served_entities=[ServedEntityInput(name="gpt", external_model=entity.external_model)]
+    )
     assert wait_ready(w, "chat").config.served_entities[0].name == "gpt"
     # A scope the emulator never saw is taken as provisioned outside it.
     external_chat(w, "elsewhere", "platform-keys", "openai")
@@ -82,20 +100,43 @@ def test_a_deployment_whose_secret_does_not_exist_fails_and_succeeds_once_it_is_
 def synthesize_prod(outdir: Path) -> Path:
     import cdktf
 
-    from servingstack import (AiGateway, CustomModel, ExternalModel as External, InferenceTable, OpenAI,
-                              ProvisionedThroughput, ProvisionedThroughputEndpoint, SecretScope, ServingEndpoint,
-                              ServingStack)
+    from servingstack import (
+        AiGateway,
+        CustomModel,
+        InferenceTable,
+        OpenAI,
+        ProvisionedThroughput,
+        ProvisionedThroughputEndpoint,
+        SecretScope,
+        ServingEndpoint,
+        ServingStack,
+    )
+    from servingstack import (
+        ExternalModel as External,
+    )
 
     app = cdktf.App(outdir=str(outdir))
     stack = ServingStack(app, "prod", environment="prod", deployer="deploy-sp")
     keys = SecretScope(stack, "keys", name="llm-keys")
     keys.grant_read(service_principal="deploy-sp")
-    ServingEndpoint(stack, "chat", name="chat", served_entities=[External("gpt-4o", OpenAI(api_key=keys.secret("openai")))],
-                    ai_gateway=AiGateway(inference_table=InferenceTable("ml", "chat_logs")))
+    ServingEndpoint(
+        stack,
+        "chat",
+        name="chat",
+        served_entities=[External("gpt-4o", OpenAI(api_key=keys.secret("openai")))],
+        ai_gateway=AiGateway(inference_table=InferenceTable("ml", "chat_logs")),
+    )
     ServingEndpoint(stack, "fraud", name="fraud", served_entities=[CustomModel("ml.fraud.scorer", 3)])
-    ProvisionedThroughputEndpoint(stack, "maverick", name="maverick", served_entities=[
-        ProvisionedThroughput("system.ai.llama-4-maverick", "1", name="maverick", provisioned_model_units=100)],
-        ai_gateway=AiGateway(usage_tracking=True), tags={"team": "ml"}).grant_query(group="data-scientists")
+    ProvisionedThroughputEndpoint(
+        stack,
+        "maverick",
+        name="maverick",
+        served_entities=[
+            ProvisionedThroughput("system.ai.llama-4-maverick", "1", name="maverick", provisioned_model_units=100)
+        ],
+        ai_gateway=AiGateway(usage_tracking=True),
+        tags={"team": "ml"},
+    ).grant_query(group="data-scientists")
     app.synth()
     return outdir / "stacks" / "prod"
 
@@ -112,7 +153,8 @@ def test_apply_and_check_handle_pt_endpoints_scopes_acls_and_grants(emu, w, tmp_
     report = run_check(stack_dir, host=emu.url, token=TOKEN, timeout=10)
     chat = next(e for e in report.endpoints if e.name == "prod-chat")
     assert chat.ready.status == "fail" and "Secret does not exist with scope: llm-keys" in json.dumps(
-        [chat.ready.message, *chat.ready.details])
+        [chat.ready.message, *chat.ready.details]
+    )
 
     w.secrets.put_secret("llm-keys", "openai", string_value="sk-put-by-hand")  # databricks secrets put-secret
     second = apply_stack(declared, w, timeout=10, poll_seconds=0.05, echo=lambda line: None)
@@ -130,7 +172,8 @@ def test_apply_and_check_handle_pt_endpoints_scopes_acls_and_grants(emu, w, tmp_
 
     report = run_check(stack_dir, host=emu.url, token=TOKEN, timeout=10)
     assert {e.name: (e.ready.status, e.drift.status, e.query.status) for e in report.endpoints} == {
-        name: ("pass", "pass", "pass") for name in ("prod-chat", "prod-fraud", "prod-maverick")}
+        name: ("pass", "pass", "pass") for name in ("prod-chat", "prod-fraud", "prod-maverick")
+    }
 
     # A changed provisioned-throughput config goes through its own route (`PUT .../pt/{name}/config`).
     pt = next(e for e in declared.endpoints if e.name == "prod-maverick")

@@ -1,8 +1,10 @@
 """Endpoint states: creation, readiness, zero-downtime updates, conflicts and failures."""
+
 from __future__ import annotations
 
 import pytest
 from databricks.sdk.errors import ResourceConflict
+
 from emu_support import create_custom, custom_config, wait_ready, wait_until
 
 
@@ -32,7 +34,9 @@ def test_endpoint_becomes_ready_after_the_deployment_time(w):
 def test_sdk_waiter_sees_not_updating(w):
     from datetime import timedelta
 
-    done = w.serving_endpoints.create(name="waited", config=custom_config("waited")).result(timeout=timedelta(seconds=10))
+    done = w.serving_endpoints.create(name="waited", config=custom_config("waited")).result(
+        timeout=timedelta(seconds=10)
+    )
     assert done.state.config_update.value == "NOT_UPDATING"
 
 
@@ -40,7 +44,9 @@ def test_update_keeps_the_old_config_serving_until_the_new_one_is_deployed(emu, 
     create_custom(w, "zd")
     wait_ready(w, "zd")
     emu.set_deploy_seconds(60, endpoint="zd")
-    updating = w.serving_endpoints.update_config("zd", served_entities=custom_config("zd", "2").served_entities).response
+    updating = w.serving_endpoints.update_config(
+        "zd", served_entities=custom_config("zd", "2").served_entities
+    ).response
     assert updating.name == "zd"
     assert updating.state.ready.value == "READY"  # the active config still serves
     assert updating.state.config_update.value == "IN_PROGRESS"

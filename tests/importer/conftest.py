@@ -1,7 +1,9 @@
 """Fixtures for `servingstack import`: an emulator whose token the support module knows."""
+
 from __future__ import annotations
 
 import pytest
+
 from import_support import TOKEN, client_for
 
 

@@ -1,4 +1,5 @@
 """Bad input stops `servingstack import` with a clear message and exit 2, and leaves no file behind."""
+
 from __future__ import annotations
 
 import os
@@ -7,8 +8,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from import_support import TOKEN, make_fleet
 
+from import_support import TOKEN, make_fleet
 from servingstack.cli import main
 
 
@@ -24,8 +25,7 @@ def _closed_port() -> int:
 
 def test_an_unreachable_host_is_a_setup_error(tmp_path: Path) -> None:
     out = tmp_path / "adopted.py"
-    result = run("--out", str(out), "--host", f"http://127.0.0.1:{_closed_port()}", "--token", TOKEN,
-                 "--timeout", "2")
+    result = run("--out", str(out), "--host", f"http://127.0.0.1:{_closed_port()}", "--token", TOKEN, "--timeout", "2")
     assert result.exit_code == 2, result.output
     assert "Error:" in result.output and "connection refused" in result.output and "Traceback" not in result.output
     assert not out.exists() and list(tmp_path.iterdir()) == []
@@ -51,8 +51,18 @@ def test_no_workspace_configured_is_a_setup_error(tmp_path: Path) -> None:
 def test_an_unknown_endpoint_name_is_named(emu, w, tmp_path: Path) -> None:
     make_fleet(w)
     out = tmp_path / "adopted.py"
-    result = run("--out", str(out), "--host", emu.url, "--token", TOKEN, "--endpoint", "prod-assistant",
-                 "--endpoint", "no-such-endpoint")
+    result = run(
+        "--out",
+        str(out),
+        "--host",
+        emu.url,
+        "--token",
+        TOKEN,
+        "--endpoint",
+        "prod-assistant",
+        "--endpoint",
+        "no-such-endpoint",
+    )
     assert result.exit_code == 2
     assert "no serving endpoint named 'no-such-endpoint'" in result.output
     assert not out.exists()
@@ -84,14 +94,17 @@ def test_a_read_only_folder_is_refused(emu, tmp_path: Path) -> None:
         folder.chmod(0o700)
 
 
-@pytest.mark.parametrize("args, message", [
-    (["--stack-id", "bad id"], "--stack-id"),
-    (["--host", "https://someone:s3cret-pass@example.com"], "credentials in the URL are refused"),
-    (["--host", "example.com"], "it needs a scheme"),
-    (["--timeout", "inf"], "--timeout"),
-    (["--environment", "Prod"], "--environment"),
-    (["--environment", "prod", "--endpoint", "dev-chat"], "not named prod-*"),
-])
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--stack-id", "bad id"], "--stack-id"),
+        (["--host", "https://someone:s3cret-pass@example.com"], "credentials in the URL are refused"),
+        (["--host", "example.com"], "it needs a scheme"),
+        (["--timeout", "inf"], "--timeout"),
+        (["--environment", "Prod"], "--environment"),
+        (["--environment", "prod", "--endpoint", "dev-chat"], "not named prod-*"),
+    ],
+)
 def test_bad_options_are_named(tmp_path: Path, args: list[str], message: str) -> None:
     result = run("--out", str(tmp_path / "adopted.py"), "--host", "http://127.0.0.1:1", "--token", TOKEN, *args)
     assert result.exit_code == 2

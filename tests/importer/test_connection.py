@@ -1,21 +1,23 @@
 """`servingstack import` connects like `servingstack check`: environment, profile or options, and
 rides out throttling and server errors within its timeout."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 from click.testing import CliRunner
 from databricks.sdk.service.serving import EndpointCoreConfigInput
-from import_support import TOKEN
 
+from import_support import TOKEN
 from servingstack.cli import main
 
 LLAMA = {"name": "llm", "entity_name": "system.ai.meta_llama_3_3_70b_instruct", "entity_version": "1"}
 
 
 def _create(w, name: str) -> None:
-    w.serving_endpoints.create(name=name, config=EndpointCoreConfigInput.from_dict({"name": name,
-                                                                                     "served_entities": [LLAMA]}))
+    w.serving_endpoints.create(
+        name=name, config=EndpointCoreConfigInput.from_dict({"name": name, "served_entities": [LLAMA]})
+    )
 
 
 def test_environment_and_profile_credentials_work_and_stay_unprinted(emu, w, tmp_path: Path, monkeypatch) -> None:
@@ -40,8 +42,9 @@ def test_throttling_and_server_errors_are_retried(emu, w, tmp_path: Path) -> Non
     _create(w, "chat")
     emu.throttle(2, retry_after=1, scope="control")
     emu.server_errors(2, status=503, scope="control")
-    result = CliRunner().invoke(main, ["import", "--out", str(tmp_path / "a.py"), "--host", emu.url,
-                                       "--token", TOKEN, "--timeout", "30"])
+    result = CliRunner().invoke(
+        main, ["import", "--out", str(tmp_path / "a.py"), "--host", emu.url, "--token", TOKEN, "--timeout", "30"]
+    )
     assert result.exit_code == 0, result.output
     assert 'name="chat"' in (tmp_path / "a.py").read_text()
 
@@ -49,8 +52,9 @@ def test_throttling_and_server_errors_are_retried(emu, w, tmp_path: Path) -> Non
 def test_a_workspace_that_keeps_failing_is_a_setup_error_within_the_timeout(emu, w, tmp_path: Path) -> None:
     _create(w, "chat")
     emu.server_errors(1000, status=503, scope="control")
-    result = CliRunner().invoke(main, ["import", "--out", str(tmp_path / "a.py"), "--host", emu.url,
-                                       "--token", TOKEN, "--timeout", "2"])
+    result = CliRunner().invoke(
+        main, ["import", "--out", str(tmp_path / "a.py"), "--host", emu.url, "--token", TOKEN, "--timeout", "2"]
+    )
     assert result.exit_code == 2
     assert "did not answer" in result.output and "Traceback" not in result.output
     assert not (tmp_path / "a.py").exists()

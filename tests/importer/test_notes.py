@@ -1,5 +1,6 @@
 """What the program cannot say is a comment at the endpoint AND a warning on stderr; plaintext
 secrets become placeholders and their values appear nowhere."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 from databricks.sdk.service.serving import EndpointCoreConfigInput, EndpointTag, ServedEntityInput
-from import_support import TOKEN, wait_all_ready
 
+from import_support import TOKEN, wait_all_ready
 from servingstack.cli import main
 from servingstack.deploy.apply import apply_stack
 from servingstack.facts.stackfile import load_stack
@@ -25,12 +26,37 @@ def _create(w, name: str, config: dict) -> None:
 
 
 def test_plaintext_secrets_become_placeholders_with_a_comment(emu, w, tmp_path: Path) -> None:
-    _create(w, "chat", {"served_entities": [
-        {"external_model": {"name": "gpt-4o", "provider": "openai", "task": "llm/v1/chat",
-                            "openai_config": {"openai_api_key_plaintext": PLAINTEXT_KEY}}}]})
-    _create(w, "scorer", {"served_entities": [
-        {"name": "v1", "entity_name": "ml.fraud.scorer", "entity_version": "1", "workload_size": "Small",
-         "environment_vars": {"DB_PASSWORD": PLAINTEXT_PASSWORD, "MODE": "fast"}}]})
+    _create(
+        w,
+        "chat",
+        {
+            "served_entities": [
+                {
+                    "external_model": {
+                        "name": "gpt-4o",
+                        "provider": "openai",
+                        "task": "llm/v1/chat",
+                        "openai_config": {"openai_api_key_plaintext": PLAINTEXT_KEY},
+                    }
+                }
+            ]
+        },
+    )
+    _create(
+        w,
+        "scorer",
+        {
+            "served_entities": [
+                {
+                    "name": "v1",
+                    "entity_name": "ml.fraud.scorer",
+                    "entity_version": "1",
+                    "workload_size": "Small",
+                    "environment_vars": {"DB_PASSWORD": PLAINTEXT_PASSWORD, "MODE": "fast"},
+                }
+            ]
+        },
+    )
     wait_all_ready(w, ["chat", "scorer"])
     out = tmp_path / "adopted.py"
 
@@ -45,7 +71,8 @@ def test_plaintext_secrets_become_placeholders_with_a_comment(emu, w, tmp_path: 
     assert '"MODE": "fast"' in source
     # The comment at the endpoint and the warning on stderr both tell what to create.
     assert "databricks secrets put-secret servingstack-import chat-openai_api_key" in " ".join(
-        line.strip().lstrip("# ") for line in source.splitlines())
+        line.strip().lstrip("# ") for line in source.splitlines()
+    )
     assert "warning: chat: config.served_entities[0].external_model.openai_config.openai_api_key" in result.stderr
     assert "warning: scorer: config.served_entities[0].environment_vars.DB_PASSWORD" in result.stderr
     # The placeholders are references, so the program synthesizes without opting into plaintext.
@@ -56,9 +83,22 @@ def test_plaintext_secrets_become_placeholders_with_a_comment(emu, w, tmp_path: 
 
 
 def test_what_cannot_be_declared_is_a_comment_and_a_warning(emu, w, tmp_path: Path) -> None:
-    _create(w, "legacy", {"served_entities": [{"name": "m", "entity_name": "ml.a.b", "entity_version": "1",
-                                               "workload_size": "Small", "burst_scaling_enabled": True}],
-                          "auto_capture_config": {"catalog_name": "ml", "schema_name": "capture", "enabled": True}})
+    _create(
+        w,
+        "legacy",
+        {
+            "served_entities": [
+                {
+                    "name": "m",
+                    "entity_name": "ml.a.b",
+                    "entity_version": "1",
+                    "workload_size": "Small",
+                    "burst_scaling_enabled": True,
+                }
+            ],
+            "auto_capture_config": {"catalog_name": "ml", "schema_name": "capture", "enabled": True},
+        },
+    )
     wait_all_ready(w, ["legacy"])
     out = tmp_path / "adopted.py"
 
@@ -70,16 +110,21 @@ def test_what_cannot_be_declared_is_a_comment_and_a_warning(emu, w, tmp_path: Pa
         assert f"# NOTE: {path}" in source
         assert f"warning: legacy: {path}" in result.stderr
     comment_at = source.index("# NOTE: config.auto_capture_config")
-    assert comment_at < source.index('legacy = ServingEndpoint(') and comment_at > source.index("# legacy (id ")
+    assert comment_at < source.index("legacy = ServingEndpoint(") and comment_at > source.index("# legacy (id ")
 
 
 def test_a_failed_update_is_imported_from_the_active_config_with_a_warning(emu, w, tmp_path: Path) -> None:
-    _create(w, "scorer", {"served_entities": [{"name": "m", "entity_name": "ml.a.b", "entity_version": "1",
-                                               "workload_size": "Small"}]})
+    _create(
+        w,
+        "scorer",
+        {"served_entities": [{"name": "m", "entity_name": "ml.a.b", "entity_version": "1", "workload_size": "Small"}]},
+    )
     wait_all_ready(w, ["scorer"])
     emu.fail_deployment(endpoint="scorer")
-    w.serving_endpoints.update_config(name="scorer", served_entities=[
-        ServedEntityInput(name="m", entity_name="ml.a.b", entity_version="2", workload_size="Small")])
+    w.serving_endpoints.update_config(
+        name="scorer",
+        served_entities=[ServedEntityInput(name="m", entity_name="ml.a.b", entity_version="2", workload_size="Small")],
+    )
     for _ in range(200):
         if w.serving_endpoints.get("scorer").state.config_update.value == "UPDATE_FAILED":
             break
@@ -97,8 +142,11 @@ def test_a_failed_update_is_imported_from_the_active_config_with_a_warning(emu, 
 
 def test_an_endpoint_still_being_created_is_imported_from_its_pending_config(emu, w, tmp_path: Path) -> None:
     emu.never_ready(endpoint="new")
-    _create(w, "new", {"served_entities": [{"name": "m", "entity_name": "ml.a.b", "entity_version": "7",
-                                            "workload_size": "Small"}]})
+    _create(
+        w,
+        "new",
+        {"served_entities": [{"name": "m", "entity_name": "ml.a.b", "entity_version": "7", "workload_size": "Small"}]},
+    )
     out = tmp_path / "adopted.py"
 
     result = CliRunner().invoke(main, ["import", "--out", str(out), "--host", emu.url, "--token", TOKEN])
@@ -115,8 +163,22 @@ def test_environment_imports_only_its_endpoints_and_says_which_it_skipped(emu, w
     wait_all_ready(w, ["prod-chat", "dev-chat", "shared"])
     out = tmp_path / "adopted.py"
 
-    result = CliRunner().invoke(main, ["import", "--out", str(out), "--host", emu.url, "--token", TOKEN,
-                                       "--environment", "prod", "--stack-id", "prod"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "import",
+            "--out",
+            str(out),
+            "--host",
+            emu.url,
+            "--token",
+            TOKEN,
+            "--environment",
+            "prod",
+            "--stack-id",
+            "prod",
+        ],
+    )
 
     assert result.exit_code == 0, result.output
     assert "skipped dev-chat: its name does not start with prod-" in result.stderr

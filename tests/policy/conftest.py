@@ -1,4 +1,5 @@
 """Fixtures for the policy tests that synthesize (jsii): the example app, synthesized once."""
+
 from __future__ import annotations
 
 import sys
@@ -15,6 +16,7 @@ sys.path.insert(0, str(ROOT))  # main.py, the example app
 def example(tmp_path_factory) -> Path:
     """The example's cdktf.out, synthesized through `synthesize` like `make synth` does."""
     import main
+
     from servingstack import synthesize
 
     outdir = tmp_path_factory.mktemp("example") / "cdktf.out"

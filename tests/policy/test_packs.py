@@ -1,17 +1,22 @@
 """Packs, a team's own rules and how packs combine: pure Python, no Node."""
+
 from __future__ import annotations
 
 import pytest
 
+from policy_support import spec, view
 from servingstack import Problem
 from servingstack.policy import BaselinePack, Pack, PolicyError, ProductionPack, Severity, rule
 from servingstack.policy.packs import combine
 
-from policy_support import spec, view
 
-
-@rule("ACME1", "Endpoints have a description", severity="warning",
-      why="On-call engineers read it when the endpoint pages them.", fix="Pass description=... to the endpoint.")
+@rule(
+    "ACME1",
+    "Endpoints have a description",
+    severity="warning",
+    why="On-call engineers read it when the endpoint pages them.",
+    fix="Pass description=... to the endpoint.",
+)
 def has_description(endpoint):
     if not endpoint.request.get("description"):
         yield Problem("description", "is not set")
@@ -22,8 +27,21 @@ def ids(pack):
 
 
 def test_the_production_pack_is_the_baseline_plus_the_production_rules():
-    assert ids(BaselinePack()) == ["SS1", "SS2", "SS4", "SS5", "SS6", "SS8", "SS9", "SS10", "SS12", "SS13",
-                                   "SS14", "SS15", "SS16"]
+    assert ids(BaselinePack()) == [
+        "SS1",
+        "SS2",
+        "SS4",
+        "SS5",
+        "SS6",
+        "SS8",
+        "SS9",
+        "SS10",
+        "SS12",
+        "SS13",
+        "SS14",
+        "SS15",
+        "SS16",
+    ]
     assert ids(ProductionPack()) == ids(BaselinePack()) + ["SS3", "SS7", "SS11"]
 
 
@@ -34,10 +52,13 @@ def test_pack_options_reach_the_rules_that_take_them():
     assert pack.rule("SS1").options == {}
 
 
-@pytest.mark.parametrize("options, message", [
-    ({"owner_tag": ""}, "owner_tag must be a tag name"),
-    ({"broad_groups": "users"}, "broad_groups must be a list of group names"),
-])
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"owner_tag": ""}, "owner_tag must be a tag name"),
+        ({"broad_groups": "users"}, "broad_groups must be a list of group names"),
+    ],
+)
 def test_bad_pack_options_are_refused_by_name(options, message):
     with pytest.raises(PolicyError, match=message):
         BaselinePack(**options)
@@ -52,20 +73,30 @@ def test_a_team_rule_made_with_the_decorator_is_a_rule_like_any_other():
     assert ids(Pack("acme", [has_description])) == ["ACME1"]
 
 
-@pytest.mark.parametrize("result, expected", [
-    (None, []), (True, []), ([], []), ("no owner", [Problem("", "no owner")]),
-    (Problem("tags", "no owner"), [Problem("tags", "no owner")]), (False, [Problem("", "does not comply")]),
-])
+@pytest.mark.parametrize(
+    "result, expected",
+    [
+        (None, []),
+        (True, []),
+        ([], []),
+        ("no owner", [Problem("", "no owner")]),
+        (Problem("tags", "no owner"), [Problem("tags", "no owner")]),
+        (False, [Problem("", "does not comply")]),
+    ],
+)
 def test_a_check_may_return_nothing_a_message_a_problem_or_a_verdict(result, expected):
     check = rule("ACME2", "t", why="w", fix="f")(lambda endpoint: result)
     assert check(view()) == expected
 
 
-@pytest.mark.parametrize("arguments, message", [
-    ({"id": "has space"}, "rule id 'has space' must be letters"),
-    ({"severity": "fatal"}, "severity 'fatal' is not one of 'error', 'warning'"),
-    ({"fix": " "}, "rule ACME3: fix must be a non-empty text"),
-])
+@pytest.mark.parametrize(
+    "arguments, message",
+    [
+        ({"id": "has space"}, "rule id 'has space' must be letters"),
+        ({"severity": "fatal"}, "severity 'fatal' is not one of 'error', 'warning'"),
+        ({"fix": " "}, "rule ACME3: fix must be a non-empty text"),
+    ],
+)
 def test_a_badly_declared_rule_is_refused_with_what_is_wrong(arguments, message):
     declared = {"id": "ACME3", "title": "t", "why": "w", "fix": "f", **arguments}
     with pytest.raises(PolicyError, match=message):
@@ -108,7 +139,12 @@ def test_rules_packs_and_suppressions_import_without_either_engine_or_jsii():
     import subprocess
     import sys
 
-    code = ("import sys, servingstack, servingstack.policy; from servingstack import BaselinePack, suppress; "
-            "print(any(m.split('.')[0] in ('cdktf', 'cdktn', 'jsii', 'constructs', 'cdktf_cdktf_provider_databricks', 'cdktn_provider_databricks') for m in sys.modules))")
-    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          check=True).stdout.strip() == "False"
+    code = (
+        "import sys, servingstack, servingstack.policy; from servingstack import BaselinePack, suppress; "
+        "engines = ('cdktf', 'cdktn', 'jsii', 'constructs', 'cdktf_cdktf_provider_databricks', "
+        "'cdktn_provider_databricks'); print(any(m.split('.')[0] in engines for m in sys.modules))"
+    )
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+        == "False"
+    )

@@ -1,4 +1,5 @@
 """Policies applied to stacks as Aspects: the example's packs, failures, warnings, suppressions, the report."""
+
 from __future__ import annotations
 
 import json
@@ -8,11 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from servingstack import (BaselinePack, CustomModel, Policy, PolicyError, ProductionPack, ServingApp,
-                          ServingEndpoint, ServingStack, ValidationError, suppress, synthesize)
-from servingstack.policy import rule
-
 from policy_support import GATEWAY, TAGS, gateway
+from servingstack import (
+    BaselinePack,
+    CustomModel,
+    Policy,
+    PolicyError,
+    ProductionPack,
+    ServingApp,
+    ServingEndpoint,
+    ServingStack,
+    ValidationError,
+    suppress,
+    synthesize,
+)
+from servingstack.policy import rule
 
 pytestmark = pytest.mark.synth
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +44,7 @@ def dev_stack(app, **props):
 
 # ---- the example ----------------------------------------------------------------------------
 
+
 def test_prod_passes_the_production_pack_and_dev_the_baseline_with_a_report_beside_each_stack(example):
     prod, dev = report(example, "prod"), report(example, "dev")
     assert (prod["packs"], prod["passed"], dev["packs"], dev["passed"]) == (["production"], True, ["baseline"], True)
@@ -40,8 +52,9 @@ def test_prod_passes_the_production_pack_and_dev_the_baseline_with_a_report_besi
     assert dev["summary"] == {"endpoints": 5, "errors": 0, "warnings": 0, "suppressed": 0}
     (suppressed,) = prod["findings"]
     assert (suppressed["rule"], suppressed["path"], suppressed["status"]) == ("SS3", "prod/embeddings", "suppressed")
-    assert prod["suppressions"] == [{"rule": "SS3", "scope": "prod/embeddings", "matched": 1,
-                                     "reason": suppressed["suppression"]["reason"]}]
+    assert prod["suppressions"] == [
+        {"rule": "SS3", "scope": "prod/embeddings", "matched": 1, "reason": suppressed["suppression"]["reason"]}
+    ]
     assert "public product documentation" in suppressed["suppression"]["reason"]
 
 
@@ -57,7 +70,10 @@ def test_the_production_pack_refuses_the_dev_fleet_listing_every_finding(tmp_pat
     err = capsys.readouterr().err
     assert err.startswith("error: policy: 3 findings fail the synth")
     assert [line.split()[:2] for line in err.splitlines() if line.startswith("  SS")] == [
-        ["SS3", "dev/assistant"], ["SS3", "dev/summarizer"], ["SS3", "dev/embeddings"]]
+        ["SS3", "dev/assistant"],
+        ["SS3", "dev/summarizer"],
+        ["SS3", "dev/embeddings"],
+    ]
     assert err.count("fix:  Set ai_gateway=AiGateway(inference_table=InferenceTable(") == 3
     assert "Traceback" not in err and not (tmp_path / "cdktf.out").exists()
 
@@ -77,7 +93,8 @@ def test_breaking_a_rule_in_the_example_exits_1_with_rule_path_and_fix_and_keeps
         "    prod = app.node.find_child('prod')\n"
         "    gateway = next(e for e in prod.endpoints if e.path == 'prod/gateway')\n"
         "    gateway.grant_manage(group='users')\n"
-        "sys.exit(synthesize(build))\n")
+        "sys.exit(synthesize(build))\n"
+    )
     result = subprocess.run([sys.executable, str(app)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1, result.stderr
     assert "error: policy: 2 findings fail the synth" in result.stderr
@@ -90,6 +107,7 @@ def test_breaking_a_rule_in_the_example_exits_1_with_rule_path_and_fix_and_keeps
 
 
 # ---- enforcement for users who call app.synth() themselves ---------------------------------
+
 
 def test_app_synth_fails_on_the_policy_error_annotations_and_still_writes_the_report(tmp_path):
     from servingstack.cdk import engine as _cdk
@@ -122,6 +140,7 @@ def test_warnings_are_printed_once_recorded_and_do_not_fail(tmp_path, capsys):
 
 # ---- suppressions ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("reason", ["", "   ", "because"])
 def test_a_suppression_without_a_real_reason_is_refused_naming_where(tmp_path, reason):
     from servingstack.cdk import engine as _cdk
@@ -136,7 +155,9 @@ def test_suppressions_go_on_endpoints_or_stacks_and_name_a_rule(tmp_path):
 
     stack = dev_stack(_cdk.App(outdir=str(tmp_path)))
     bot = ServingApp(stack, "bot", name="dev-bot", query_endpoints={"llm": chat(stack)})
-    with pytest.raises(ValidationError, match="suppressions go on a ServingEndpoint, a ProvisionedThroughputEndpoint or a ServingStack"):
+    with pytest.raises(
+        ValidationError, match="suppressions go on a ServingEndpoint, a ProvisionedThroughputEndpoint or a ServingStack"
+    ):
         suppress(bot, "SS1", reason="a reason long enough")
     with pytest.raises(ValidationError, match="name at least one rule id"):
         suppress(stack, reason="a reason long enough")
@@ -157,18 +178,30 @@ def test_suppressions_on_an_endpoint_and_on_a_stack_are_recorded_in_the_report_a
     assert "warning: policy: dev: a suppression names SS22, which no applied pack has" in capsys.readouterr().err
     findings = report(tmp_path, "dev")["findings"]
     assert [(f["rule"], f["path"], f["suppression"]["scope"]) for f in findings] == [
-        ("SS1", "dev/chat", "dev/chat"), ("SS2", "dev/batch", "dev"), ("SS2", "dev/batch2", "dev")]
+        ("SS1", "dev/chat", "dev/chat"),
+        ("SS2", "dev/batch", "dev"),
+        ("SS2", "dev/batch2", "dev"),
+    ]
     assert [(s["rule"], s["matched"]) for s in report(tmp_path, "dev")["suppressions"]] == [
-        ("SS2", 2), ("SS22", 0), ("SS1", 1)]
+        ("SS2", 2),
+        ("SS22", 0),
+        ("SS1", 1),
+    ]
     annotations = json.loads((tmp_path / "manifest.json").read_text())["stacks"]["dev"]["annotations"]
     office = "SS2 suppressed [ai_gateway.rate_limits]: dev is reached from the office network only"
     assert {(a["constructPath"], a["level"], a["message"]) for a in annotations} == {
-        ("dev/chat", "@cdktf/info",
-         "SS1 suppressed [ai_gateway.usage_tracking_config.enabled]: usage is metered by the calling gateway"),
-        ("dev/batch", "@cdktf/info", office), ("dev/batch2", "@cdktf/info", office)}
+        (
+            "dev/chat",
+            "@cdktf/info",
+            "SS1 suppressed [ai_gateway.usage_tracking_config.enabled]: usage is metered by the calling gateway",
+        ),
+        ("dev/batch", "@cdktf/info", office),
+        ("dev/batch2", "@cdktf/info", office),
+    }
 
 
 # ---- the Policy API -------------------------------------------------------------------------
+
 
 def test_a_policy_applies_to_a_serving_stack_with_at_least_one_pack(tmp_path):
     from servingstack.cdk import engine as _cdk
@@ -181,8 +214,12 @@ def test_a_policy_applies_to_a_serving_stack_with_at_least_one_pack(tmp_path):
 
 
 def test_applying_again_adds_rules_to_the_one_policy_of_the_stack_and_a_team_rule_fails_the_synth(tmp_path, capsys):
-    @rule("ACME1", "Endpoints have a description", why="On-call engineers read it.",
-          fix="Pass description=... to the endpoint.")
+    @rule(
+        "ACME1",
+        "Endpoints have a description",
+        why="On-call engineers read it.",
+        fix="Pass description=... to the endpoint.",
+    )
     def has_description(endpoint):
         return None if endpoint.request.get("description") else "no description"
 

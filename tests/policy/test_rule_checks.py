@@ -1,19 +1,28 @@
 """Each rule of servingstack's packs on a compliant and a non-compliant endpoint: pure Python, no Node."""
+
 from __future__ import annotations
 
 import copy
-from dataclasses import replace
 import importlib
 import re
+from dataclasses import replace
 
 import pytest
 
-from servingstack import (CustomModel, CustomProvider, ExternalModel, Guardrail, OpenAI, Plaintext,
-                          ProvisionedThroughput, canary, secret)
+from policy_support import gateway, spec, view
+from servingstack import (
+    CustomModel,
+    CustomProvider,
+    ExternalModel,
+    Guardrail,
+    OpenAI,
+    Plaintext,
+    ProvisionedThroughput,
+    canary,
+    secret,
+)
 from servingstack.policy import ALL_RULES, BASELINE_RULES, PRODUCTION_RULES, Severity
 from servingstack.policy.rules import SS4, SS5, SS6, SS7, SS8, SS12, SS13
-
-from policy_support import gateway, spec, view
 
 FRAUD = [CustomModel("ml.fraud.scorer", 3, name="v3"), CustomModel("ml.fraud.scorer", 4, name="v4")]
 
@@ -37,26 +46,43 @@ VIOLATIONS = {
     "SS2": (lambda: view(spec(ai_gateway=gateway(rate_limits=()))), "ai_gateway.rate_limits"),
     "SS3": (lambda: view(spec(ai_gateway=gateway(inference_table=None))), "ai_gateway.inference_table_config.enabled"),
     "SS4": (lambda: view(spec(tags={"owner": "ml-platform"})), "tags"),
-    "SS5": (lambda: view(spec(served_entities=[ExternalModel("gpt-4o", OpenAI(api_key=Plaintext("k")))],
-                              allow_plaintext_secrets=True)),
-            "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"),
+    "SS5": (
+        lambda: view(
+            spec(
+                served_entities=[ExternalModel("gpt-4o", OpenAI(api_key=Plaintext("k")))], allow_plaintext_secrets=True
+            )
+        ),
+        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext",
+    ),
     "SS6": (lambda: view(grants=[{"group_name": "users", "permission_level": "CAN_MANAGE"}]), "grants[0]"),
     "SS7": (lambda: view(grants=[{"group_name": "account users", "permission_level": "CAN_QUERY"}]), "grants[0]"),
-    "SS8": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, scale_to_zero=False)])),
-            "config.served_entities[0].scale_to_zero_enabled"),
+    "SS8": (
+        lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, scale_to_zero=False)])),
+        "config.served_entities[0].scale_to_zero_enabled",
+    ),
     "SS9": (provisioned_scaling_to_zero, "config.served_entities[0].scale_to_zero_enabled"),
     "SS10": (two_entities_without_split, "config.traffic_config"),
-    "SS11": (lambda: view(spec(ai_gateway=gateway(output_guardrail=Guardrail(pii="NONE")))),
-             "ai_gateway.guardrails.output.pii.behavior"),
+    "SS11": (
+        lambda: view(spec(ai_gateway=gateway(output_guardrail=Guardrail(pii="NONE")))),
+        "ai_gateway.guardrails.output.pii.behavior",
+    ),
     "SS12": (lambda: view(environment=None), "name"),
-    "SS13": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"API_TOKEN": "t0ps3cret"})])),
-             "config.served_entities[0].environment_vars.API_TOKEN"),
-    "SS14": (lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, workload_type="GPU_MEDIUM_8")])),
-             "config.served_entities[0].workload_type"),
-    "SS15": (lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
-             "config.served_entities[0].external_model.openai_config.openai_api_key"),
-    "SS16": (lambda: replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE", "users": "READ"}}),
-             "config.served_entities[0].external_model.openai_config.openai_api_key"),
+    "SS13": (
+        lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"API_TOKEN": "t0ps3cret"})])),
+        "config.served_entities[0].environment_vars.API_TOKEN",
+    ),
+    "SS14": (
+        lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, workload_type="GPU_MEDIUM_8")])),
+        "config.served_entities[0].workload_type",
+    ),
+    "SS15": (
+        lambda: replace(view(), secret_scopes=frozenset({"other-keys"})),
+        "config.served_entities[0].external_model.openai_config.openai_api_key",
+    ),
+    "SS16": (
+        lambda: replace(view(), secret_scope_acls={"llm": {"ml-platform": "MANAGE", "users": "READ"}}),
+        "config.served_entities[0].external_model.openai_config.openai_api_key",
+    ),
 }
 RULES = {r.id: r for r in ALL_RULES}
 
@@ -104,6 +130,7 @@ def test_rule_ids_are_unique_and_only_the_provider_quirk_the_guesses_and_undecla
 
 # ---- the nuances of single rules -------------------------------------------------------------
 
+
 def test_owner_and_cost_tags_are_configurable_and_must_not_be_empty():
     team_tags = view(spec(tags={"team": "fraud", "budget": "cc-1"}))
     assert [p.message for p in SS4(team_tags)] == ["tag 'owner' is missing", "tag 'cost-center' is missing"]
@@ -112,19 +139,33 @@ def test_owner_and_cost_tags_are_configurable_and_must_not_be_empty():
 
 
 def test_plaintext_secrets_are_found_in_every_place_a_key_can_hide():
-    request = spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={
-        "DB_PASSWORD": "hunter2hunter2", "LOG_LEVEL": "INFO", "SERVICE_TOKEN": secret("s", "token")})]).request("prod-")
+    request = spec(
+        served_entities=[
+            CustomModel(
+                "ml.a.b",
+                1,
+                environment_vars={
+                    "DB_PASSWORD": "hunter2hunter2",
+                    "LOG_LEVEL": "INFO",
+                    "SERVICE_TOKEN": secret("s", "token"),
+                },
+            )
+        ]
+    ).request("prod-")
     request["description"] = "call with dapi0123456789abcdef0123456789abcdef"
     plaintext_key = external(OpenAI(api_key=Plaintext("sk-live-0123456789abcdefghij")))
     literal_key = external(OpenAI(api_key="not-a-reference-value"))
     bearer = external(CustomProvider("https://llm.example.com", bearer_token=Plaintext("bearer-value-123456")))
     assert [p.field for p in SS5(view(request=request))] == ["description"]  # a name is no secret: SS13 warns
     assert [p.field for p in SS5(plaintext_key)] == [
-        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"]
+        "config.served_entities[0].external_model.openai_config.openai_api_key_plaintext"
+    ]
     assert [p.field for p in SS5(literal_key)] == [
-        "config.served_entities[0].external_model.openai_config.openai_api_key"]
+        "config.served_entities[0].external_model.openai_config.openai_api_key"
+    ]
     assert [p.field for p in SS5(bearer)] == [
-        "config.served_entities[0].external_model.custom_provider_config.bearer_token_auth.token_plaintext"]
+        "config.served_entities[0].external_model.custom_provider_config.bearer_token_auth.token_plaintext"
+    ]
 
 
 def external(provider):
@@ -169,8 +210,15 @@ def test_a_secret_looking_name_is_only_a_warning_and_plain_settings_pass():
     """Issue 9: TOKENIZERS_PARALLELISM and PRIMARY_KEY_COLUMN are settings, not secrets; a secret-looking
     name with a literal value is a warning (SS13), never an error."""
     assert SS13.severity == Severity.WARNING
-    settings = view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={
-        "DB_PASSWORD": "{{secrets/db/password}}", "MODEL_CACHE": "/tmp"})]))
+    settings = view(
+        spec(
+            served_entities=[
+                CustomModel(
+                    "ml.a.b", 1, environment_vars={"DB_PASSWORD": "{{secrets/db/password}}", "MODEL_CACHE": "/tmp"}
+                )
+            ]
+        )
+    )
     assert SS13(settings) == [] and SS5(settings) == []
     named = view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"TOKENIZERS_PARALLELISM": "false"})]))
     assert [p.field for p in SS13(named)] == ["config.served_entities[0].environment_vars.TOKENIZERS_PARALLELISM"]

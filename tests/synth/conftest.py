@@ -1,11 +1,13 @@
 """Synthesize apps in-process (one jsii kernel for the session) and load their Terraform JSON."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
+
 
 @pytest.fixture
 def synth(tmp_path: Path) -> Callable[[Callable[[object], None]], dict[str, dict]]:

@@ -1,43 +1,73 @@
 """Provisioned-throughput endpoints, secret scopes and the deployer's Unity Catalog grants:
 what each synthesizes, and every problem of bad input in one ValidationError."""
+
 from __future__ import annotations
 
 import pytest
 
-from servingstack import (AiGateway, CustomModel, ExternalModel, FoundationModel, InferenceTable, OpenAI,
-                          ProvisionedThroughput, ProvisionedThroughputEndpoint, SecretScope, ServingEndpoint,
-                          ServingStack, ValidationError, secret)
+from servingstack import (
+    AiGateway,
+    CustomModel,
+    ExternalModel,
+    FoundationModel,
+    InferenceTable,
+    OpenAI,
+    ProvisionedThroughput,
+    ProvisionedThroughputEndpoint,
+    SecretScope,
+    ServingEndpoint,
+    ServingStack,
+    ValidationError,
+    secret,
+)
 
 PT = "databricks_model_serving_provisioned_throughput"
 MAVERICK = ProvisionedThroughput("system.ai.llama-4-maverick", "1", name="maverick", provisioned_model_units=100)
 
 
 def chat(stack, id="chat", key=None):
-    return ServingEndpoint(stack, id, name=id, served_entities=[
-        ExternalModel("gpt-4o", OpenAI(api_key=key or secret("llm-keys", "openai")))])
+    return ServingEndpoint(
+        stack,
+        id,
+        name=id,
+        served_entities=[ExternalModel("gpt-4o", OpenAI(api_key=key or secret("llm-keys", "openai")))],
+    )
 
 
 # ---- ProvisionedThroughputEndpoint ----------------------------------------------------------
 
+
 def test_a_provisioned_throughput_endpoint_synthesizes_its_own_resource_with_grants_and_outputs(one_stack):
     def fill(stack):
         pt = ProvisionedThroughputEndpoint(
-            stack, "maverick", name="maverick",
-            served_entities=[MAVERICK, ProvisionedThroughput("system.ai.llama-4-maverick", "2", name="next",
-                                                              provisioned_model_units=50)],
-            traffic={"maverick": 90, "next": 10}, ai_gateway=AiGateway(usage_tracking=True),
-            tags={"team": "ml"}, create_timeout="30m")
+            stack,
+            "maverick",
+            name="maverick",
+            served_entities=[
+                MAVERICK,
+                ProvisionedThroughput("system.ai.llama-4-maverick", "2", name="next", provisioned_model_units=50),
+            ],
+            traffic={"maverick": 90, "next": 10},
+            ai_gateway=AiGateway(usage_tracking=True),
+            tags={"team": "ml"},
+            create_timeout="30m",
+        )
         pt.grant_query(group="data-scientists")
 
     doc = one_stack(fill)
     body = doc["resource"][PT]["maverick"]
     assert body["name"] == "dev-maverick"
-    assert body["config"]["served_entities"][0] == {"name": "maverick", "entity_name": "system.ai.llama-4-maverick",
-                                                    "entity_version": "1", "provisioned_model_units": 100}
+    assert body["config"]["served_entities"][0] == {
+        "name": "maverick",
+        "entity_name": "system.ai.llama-4-maverick",
+        "entity_version": "1",
+        "provisioned_model_units": 100,
+    }
     # Provider docs (traffic_config block of this resource): routes name `served_entity_name`.
     assert body["config"]["traffic_config"]["routes"] == [
         {"served_entity_name": "maverick", "traffic_percentage": 90},
-        {"served_entity_name": "next", "traffic_percentage": 10}]
+        {"served_entity_name": "next", "traffic_percentage": 10},
+    ]
     assert body["ai_gateway"] == {"usage_tracking_config": {"enabled": True}}
     assert body["tags"] == [{"key": "team", "value": "ml"}] and body["timeouts"] == {"create": "30m"}
     assert "databricks_model_serving" not in doc["resource"]
@@ -50,27 +80,43 @@ def test_a_provisioned_throughput_endpoint_synthesizes_its_own_resource_with_gra
 def test_a_provisioned_throughput_endpoint_reports_every_problem_at_once(one_stack):
     def fill(stack):
         ProvisionedThroughputEndpoint(
-            stack, "bad", name="bad name",
-            served_entities=[CustomModel("ml.fraud.scorer", 1),
-                             ProvisionedThroughput("system.ai.llama", "1", min_provisioned_throughput=0,
-                                                   max_provisioned_throughput=100)],
-            traffic={"ml-fraud-scorer-1": 50, "system-ai-llama-1": 40})
+            stack,
+            "bad",
+            name="bad name",
+            served_entities=[
+                CustomModel("ml.fraud.scorer", 1),
+                ProvisionedThroughput(
+                    "system.ai.llama", "1", min_provisioned_throughput=0, max_provisioned_throughput=100
+                ),
+            ],
+            traffic={"ml-fraud-scorer-1": 50, "system-ai-llama-1": 40},
+        )
 
     with pytest.raises(ValidationError) as error:
         one_stack(fill)
     text = str(error.value)
     assert text.startswith("dev/bad:")
-    for expected in ("config.served_entities[0]: CustomModel is not a ProvisionedThroughput entity",
-                     "config.served_entities[1].provisioned_model_units: is required",
-                     "config.served_entities[1].min_provisioned_throughput: is not a field",
-                     "sum to 90", "bad name"):
+    for expected in (
+        "config.served_entities[0]: CustomModel is not a ProvisionedThroughput entity",
+        "config.served_entities[1].provisioned_model_units: is required",
+        "config.served_entities[1].min_provisioned_throughput: is not a field",
+        "sum to 90",
+        "bad name",
+    ):
         assert expected in text, text
 
 
 def test_fields_the_provisioned_throughput_resource_lacks_are_refused_by_name(one_stack):
     def fill(stack):
-        ProvisionedThroughputEndpoint(stack, "bad", name="pt", description="not in this resource",
-                                      route_optimized=True, served_entities=[MAVERICK], tags="team")
+        ProvisionedThroughputEndpoint(
+            stack,
+            "bad",
+            name="pt",
+            description="not in this resource",
+            route_optimized=True,
+            served_entities=[MAVERICK],
+            tags="team",
+        )
 
     with pytest.raises(ValidationError) as error:
         one_stack(fill)
@@ -78,7 +124,8 @@ def test_fields_the_provisioned_throughput_resource_lacks_are_refused_by_name(on
         "dev/bad: 3 problems\n"
         "  - description: is not supported by databricks_model_serving_provisioned_throughput\n"
         "  - route_optimized: is not supported by databricks_model_serving_provisioned_throughput\n"
-        "  - tags: expected a dict of str to str or None, got str")
+        "  - tags: expected a dict of str to str or None, got str"
+    )
 
 
 def test_an_engine_without_the_resource_refuses_it_and_names_the_engine_that_has_it(one_stack, monkeypatch):
@@ -90,6 +137,7 @@ def test_an_engine_without_the_resource_refuses_it_and_names_the_engine_that_has
 
 
 # ---- SecretScope ----------------------------------------------------------------------------
+
 
 def test_a_secret_scope_gives_references_folds_acls_and_comes_first_in_the_graph(one_stack):
     def fill(stack):
@@ -106,8 +154,11 @@ def test_a_secret_scope_gives_references_folds_acls_and_comes_first_in_the_graph
     doc = one_stack(fill)
     assert [b["name"] for b in doc["resource"]["databricks_secret_scope"].values()] == ["llm-keys"]
     acls = {a["principal"]: a["permission"] for a in doc["resource"]["databricks_secret_acl"].values()}
-    assert acls == {"data-scientists": "MANAGE", "ops@example.com": "WRITE",
-                    "6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10": "READ"}
+    assert acls == {
+        "data-scientists": "MANAGE",
+        "ops@example.com": "WRITE",
+        "6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10": "READ",
+    }
     assert all(a["scope"] == "llm-keys" and a["depends_on"] for a in doc["resource"]["databricks_secret_acl"].values())
     serving = doc["resource"]["databricks_model_serving"]
     for id in ("by-method", "by-name"):
@@ -161,19 +212,35 @@ def test_bad_secret_scope_props_are_reported_together(one_stack):
 
 # ---- Unity Catalog grants for the deployer --------------------------------------------------
 
+
 def test_the_deployer_gets_non_authoritative_grants_for_uc_models_and_inference_tables(one_stack):
     def fill(stack):
-        ServingEndpoint(stack, "fraud", name="fraud", served_entities=[
-            CustomModel("ml.fraud.scorer", 3, name="v3"), CustomModel("ml.fraud.scorer", 4, name="v4")],
-            traffic={"v3": 90, "v4": 10}, ai_gateway=AiGateway(inference_table=InferenceTable("ml", "fraud_logs")))
-        ServingEndpoint(stack, "llama", name="llama", served_entities=[FoundationModel("system.ai.llama", "1")],
-                        ai_gateway=AiGateway(inference_table=InferenceTable("audit", "llm")))
+        ServingEndpoint(
+            stack,
+            "fraud",
+            name="fraud",
+            served_entities=[
+                CustomModel("ml.fraud.scorer", 3, name="v3"),
+                CustomModel("ml.fraud.scorer", 4, name="v4"),
+            ],
+            traffic={"v3": 90, "v4": 10},
+            ai_gateway=AiGateway(inference_table=InferenceTable("ml", "fraud_logs")),
+        )
+        ServingEndpoint(
+            stack,
+            "llama",
+            name="llama",
+            served_entities=[FoundationModel("system.ai.llama", "1")],
+            ai_gateway=AiGateway(inference_table=InferenceTable("audit", "llm")),
+        )
         chat(stack)
 
     doc = one_stack(fill, deployer="deploy-sp")
     assert "databricks_grants" not in doc["resource"]  # authoritative: would revoke everyone else's
-    grants = {next((k, b[k]) for k in ("catalog", "schema", "model") if k in b): (b["principal"], b["privileges"])
-              for b in doc["resource"]["databricks_grant"].values()}
+    grants = {
+        next((k, b[k]) for k in ("catalog", "schema", "model") if k in b): (b["principal"], b["privileges"])
+        for b in doc["resource"]["databricks_grant"].values()
+    }
     assert grants == {
         ("model", "ml.fraud.scorer"): ("deploy-sp", ["EXECUTE"]),
         ("schema", "ml.fraud"): ("deploy-sp", ["USE_SCHEMA"]),
@@ -185,8 +252,9 @@ def test_the_deployer_gets_non_authoritative_grants_for_uc_models_and_inference_
 
 
 def test_without_a_deployer_there_are_no_grants_and_a_bad_deployer_is_refused(one_stack):
-    doc = one_stack(lambda stack: ServingEndpoint(stack, "fraud", name="fraud",
-                                                  served_entities=[CustomModel("ml.fraud.scorer", 3)]))
+    doc = one_stack(
+        lambda stack: ServingEndpoint(stack, "fraud", name="fraud", served_entities=[CustomModel("ml.fraud.scorer", 3)])
+    )
     assert "databricks_grant" not in doc["resource"]
     with pytest.raises(ValidationError, match="deployer: must be a user name"):
         one_stack(lambda stack: None, deployer="  ")

@@ -1,5 +1,6 @@
 """The engine's npm CLI (`cdktf synth` or `cdktn synth`) runs this project's app and writes the stacks,
 offline, on the project's own Node."""
+
 from __future__ import annotations
 
 import json
@@ -19,8 +20,14 @@ BIN = ROOT / "node_modules" / ".bin"
 
 def _cli_env(tmp_path: Path) -> dict[str, str]:
     # The project's Node first on PATH: cdktn-cli needs Node >= 22.19, and no EOL banner may show.
-    env = {**os.environ, "CHECKPOINT_DISABLE": "1", "CI": "true", "PIPENV_VENV_IN_PROJECT": "1",
-           "PIPENV_VERBOSITY": "-1", "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}"}
+    env = {
+        **os.environ,
+        "CHECKPOINT_DISABLE": "1",
+        "CI": "true",
+        "PIPENV_VENV_IN_PROJECT": "1",
+        "PIPENV_VERBOSITY": "-1",
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+    }
     env.pop("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", None)
     if shutil.which("pipenv", path=env.get("PATH")) is None:
         # pipenv installed as a module only: give the app command a `pipenv` to call.
@@ -45,8 +52,9 @@ def test_the_engine_cli_synthesizes_the_app_from_cdktf_json(tmp_path):
         # cdktf.json's app runs the Pipfile's (cdktf) environment; CDK Terrain's is this interpreter's.
         command += ["--app", f"{sys.executable} main.py"]
         env["SERVINGSTACK_CDK_ENGINE"] = "cdktn"
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
-                            stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, stdin=subprocess.DEVNULL
+    )
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "Generated Terraform code for the stacks: dev, prod" in result.stdout
     assert "end-of-life" not in (result.stdout + result.stderr).lower()

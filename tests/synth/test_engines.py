@@ -1,11 +1,11 @@
 """Two engines, cdktf and CDK Terrain (cdktn): how one is chosen, that they never mix, that each
 runs on the project's Node, and that the example synthesizes to the same resources on each."""
+
 from __future__ import annotations
 
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -25,19 +25,33 @@ def both_engines() -> str:
 
 
 def run(python: str, code: str, *args: str, engine: str | None = None, **env: str) -> subprocess.CompletedProcess:
-    environ = {k: v for k, v in os.environ.items()
-               if k not in ("SERVINGSTACK_CDK_ENGINE", "JSII_NODE", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION")}
+    environ = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SERVINGSTACK_CDK_ENGINE", "JSII_NODE", "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION")
+    }
     if engine:
         environ["SERVINGSTACK_CDK_ENGINE"] = engine
     environ.update(env)
-    return subprocess.run([python, "-c", code, *args], cwd=ROOT, env=environ, capture_output=True, text=True,
-                          timeout=180, stdin=subprocess.DEVNULL)
+    return subprocess.run(
+        [python, "-c", code, *args],
+        cwd=ROOT,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+    )
 
 
 # ---- choosing an engine: pure, from the environment, the imported and the installed modules ----
 
-def choose(environ=None, modules=(), installed=("cdktf", "cdktf_cdktf_provider_databricks",
-                                                "cdktn", "cdktn_provider_databricks")) -> str:
+
+def choose(
+    environ=None,
+    modules=(),
+    installed=("cdktf", "cdktf_cdktf_provider_databricks", "cdktn", "cdktn_provider_databricks"),
+) -> str:
     return _cdk.select_engine(environ or {}, dict.fromkeys(modules), lambda m: m in installed).name
 
 
@@ -66,10 +80,12 @@ def test_an_unknown_uninstalled_or_ambiguous_engine_is_refused_clearly():
 
 def test_the_other_engines_modules_count_as_mixing():
     cdktf, cdktn = _cdk.ENGINES["cdktf"], _cdk.ENGINES["cdktn"]
-    assert _cdk.mixed_engine_modules(cdktf, dict.fromkeys(["cdktf", "cdktn_provider_databricks.job"])) == \
-        ["cdktn_provider_databricks"]
-    assert _cdk.mixed_engine_modules(cdktn, dict.fromkeys(["cdktn", "cdktf_cdktf_provider_databricks"])) == \
-        ["cdktf_cdktf_provider_databricks"]
+    assert _cdk.mixed_engine_modules(cdktf, dict.fromkeys(["cdktf", "cdktn_provider_databricks.job"])) == [
+        "cdktn_provider_databricks"
+    ]
+    assert _cdk.mixed_engine_modules(cdktn, dict.fromkeys(["cdktn", "cdktf_cdktf_provider_databricks"])) == [
+        "cdktf_cdktf_provider_databricks"
+    ]
     assert _cdk.mixed_engine_modules(cdktn, dict.fromkeys(["cdktn", "cdktn_provider_databricks", "cdktfx"])) == []
 
 
@@ -127,8 +143,9 @@ sys.exit(synthesize(build, sys.argv[1]))
 """
 
 
-@pytest.mark.parametrize("engine, other", [("cdktf", "cdktn_provider_databricks"),
-                                           ("cdktn", "cdktf_cdktf_provider_databricks")])
+@pytest.mark.parametrize(
+    "engine, other", [("cdktf", "cdktn_provider_databricks"), ("cdktn", "cdktf_cdktf_provider_databricks")]
+)
 def test_mixing_the_engines_provider_packages_is_refused(engine, other, tmp_path):
     result = run(both_engines(), MIXED.format(other=other), str(tmp_path / "out"), engine=engine)
     assert result.returncode == 1
@@ -172,14 +189,20 @@ def test_the_example_synthesizes_to_the_same_resources_on_each_engine(tmp_path):
     for engine in ("cdktf", "cdktn"):
         result = run(both_engines(), EXAMPLE, str(tmp_path / engine), engine=engine)
         assert result.returncode == 0, result.stderr
-        docs[engine] = {stack: json.loads((tmp_path / engine / "stacks" / stack / "cdk.tf.json").read_text())
-                        for stack in ("dev", "prod")}
+        docs[engine] = {
+            stack: json.loads((tmp_path / engine / "stacks" / stack / "cdk.tf.json").read_text())
+            for stack in ("dev", "prod")
+        }
     for stack in ("dev", "prod"):
         cdktf, cdktn = docs["cdktf"][stack], docs["cdktn"][stack]
-        versions = {e: d["terraform"]["required_providers"]["databricks"]["version"]
-                    for e, d in (("cdktf", cdktf), ("cdktn", cdktn))}
+        versions = {
+            e: d["terraform"]["required_providers"]["databricks"]["version"]
+            for e, d in (("cdktf", cdktf), ("cdktn", cdktn))
+        }
         assert versions == {"cdktf": "1.99.0", "cdktn": "1.138.0"}
         assert cdktf["resource"] == cdktn["resource"]
         assert cdktf["output"] == cdktn["output"] and cdktf["provider"] == cdktn["provider"]
-        assert cdktf["terraform"]["required_providers"]["databricks"]["source"] == \
-            cdktn["terraform"]["required_providers"]["databricks"]["source"]
+        assert (
+            cdktf["terraform"]["required_providers"]["databricks"]["source"]
+            == cdktn["terraform"]["required_providers"]["databricks"]["source"]
+        )

@@ -1,4 +1,5 @@
 """The example app (main.py): a snapshot of both stacks, all-or-nothing synthesis, and the stack reader."""
+
 from __future__ import annotations
 
 import json
@@ -10,10 +11,9 @@ from pathlib import Path
 import pytest
 
 from servingstack import synthesize
-
 from servingstack.facts import rules
-from servingstack.model import secret_values
 from servingstack.facts.stackfile import find_stacks, load_stack
+from servingstack.model import secret_values
 
 ROOT = Path(__file__).resolve().parents[2]
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -56,8 +56,14 @@ def test_the_example_has_every_kind_of_endpoint_and_a_90_10_split(example):
     assert kinds == {"FoundationModel", "ProvisionedThroughput", "CustomModel", "ExternalModel"}
     fraud = stack.endpoint("prod-fraud-scoring").request
     assert [r["traffic_percentage"] for r in fraud["config"]["traffic_config"]["routes"]] == [90, 10]
-    assert {e.name for e in stack.endpoints} == {"prod-assistant", "prod-summarizer", "prod-fraud-scoring",
-                                                 "prod-llm-gateway", "prod-embeddings", "prod-maverick"}
+    assert {e.name for e in stack.endpoints} == {
+        "prod-assistant",
+        "prod-summarizer",
+        "prod-fraud-scoring",
+        "prod-llm-gateway",
+        "prod-embeddings",
+        "prod-maverick",
+    }
     maverick = stack.endpoint("prod-maverick")
     assert maverick.resource_type == "databricks_model_serving_provisioned_throughput"
     assert (maverick.task, maverick.construct_path) == ("llm/v1/chat", "prod/maverick/Default")
@@ -92,8 +98,13 @@ def test_a_failed_validation_leaves_the_previous_output_untouched(tmp_path):
     (outdir / "stacks" / "dev" / "cdk.tf.json").write_text('{"previous": true}')
 
     def bad(app):
-        ServingEndpoint(ServingStack(app, "dev"), "chat", name="chat", served_entities=[
-            CustomModel("ml.a.b", 1, name="v1"), CustomModel("ml.a.b", 2, name="v2")], traffic={"v1": 90, "v2": 0})
+        ServingEndpoint(
+            ServingStack(app, "dev"),
+            "chat",
+            name="chat",
+            served_entities=[CustomModel("ml.a.b", 1, name="v1"), CustomModel("ml.a.b", 2, name="v2")],
+            traffic={"v1": 90, "v2": 0},
+        )
 
     assert synthesize(bad, outdir) == 1
     assert (outdir / "stacks" / "dev" / "cdk.tf.json").read_text() == '{"previous": true}'
@@ -116,7 +127,8 @@ def test_a_bad_app_exits_non_zero_with_the_message_and_no_traceback(tmp_path):
         "def build(app):\n"
         "    ServingEndpoint(ServingStack(app, 'dev'), 'chat', name='databricks-chat',\n"
         "                    served_entities=[ExternalModel('gpt-4o', OpenAI(api_key='sk-live-secret'))])\n"
-        "sys.exit(synthesize(build))\n")
+        "sys.exit(synthesize(build))\n"
+    )
     result = subprocess.run([sys.executable, str(app)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert result.returncode == 1
     assert "dev/chat: 2 problems" in result.stderr and "must not start with 'databricks-'" in result.stderr

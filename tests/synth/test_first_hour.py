@@ -1,5 +1,6 @@
 """A new user's first hour: the README's commands are real, `cdktf synth` prints no [ERROR]
 lines, and the demo says what it wrote."""
+
 from __future__ import annotations
 
 import json
@@ -114,9 +115,24 @@ def test_cdktf_synth_prints_no_error_lines(tmp_path):
     env["TF_CLI_CONFIG_FILE"] = str(tmp_path / "no-such.tfrc")  # as on a machine whose config is gone
     outdir = tmp_path / "out"
     # -o: the environment is installed already (`make test` did); never reinstall it from inside a test.
-    result = subprocess.run(["make", "-s", "-o", ".venv/.installed", "-o", "node_modules/.installed", "cdktf-synth",
-                             f"CDKTF_SYNTH_FLAGS=--output {outdir}"], cwd=ROOT,
-                            env=env, capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        [
+            "make",
+            "-s",
+            "-o",
+            ".venv/.installed",
+            "-o",
+            "node_modules/.installed",
+            "cdktf-synth",
+            f"CDKTF_SYNTH_FLAGS=--output {outdir}",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        stdin=subprocess.DEVNULL,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "[ERROR]" not in output, output[-3000:]
@@ -125,13 +141,21 @@ def test_cdktf_synth_prints_no_error_lines(tmp_path):
 
 
 def test_the_demo_says_which_stacks_it_wrote(tmp_path):
-    result = subprocess.run([sys.executable, "-c", "from servingstack.demo import wrote; print(wrote('out'))"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "from servingstack.demo import wrote; print(wrote('out'))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "wrote no stack into out"
     for stack in ("prod", "dev"):
         (tmp_path / "out" / "stacks" / stack).mkdir(parents=True)
         (tmp_path / "out" / "stacks" / stack / "cdk.tf.json").write_text("{}")
-    result = subprocess.run([sys.executable, "-c", "from servingstack.demo import wrote; print(wrote('out'))"],
-                            cwd=tmp_path, capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", "from servingstack.demo import wrote; print(wrote('out'))"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert result.stdout.strip() == "wrote stacks dev, prod: out/stacks/dev/cdk.tf.json, out/stacks/prod/cdk.tf.json"

@@ -1,4 +1,5 @@
 """servingstack loads only the provider submodules it uses; user code can still use the rest (on either engine)."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ sys.exit(synthesize(build, sys.argv[1]))
 
 
 def test_only_the_used_submodules_load_and_the_others_still_import(tmp_path):
-    result = subprocess.run([sys.executable, "-c", SCRIPT, str(tmp_path / "out"), _cdk.ENGINE.provider_package],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", SCRIPT, str(tmp_path / "out"), _cdk.ENGINE.provider_package],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout.splitlines()[0]) == ["_jsii", "model_serving", "provider"]
     doc = json.loads((tmp_path / "out" / "stacks" / "dev" / "cdk.tf.json").read_text())

@@ -1,4 +1,5 @@
 """The README's example is real code: it synthesizes."""
+
 from __future__ import annotations
 
 import json
@@ -18,4 +19,8 @@ def test_the_readme_example_synthesizes(tmp_path, monkeypatch):
     assert synthesize(scope["build"], tmp_path / "out") == 0
     doc = json.loads((tmp_path / "out" / "stacks" / "prod" / "cdk.tf.json").read_text())
     assert {b["name"] for b in doc["resource"]["databricks_model_serving"].values()} == {
-        "prod-assistant", "prod-summarizer", "prod-fraud-scoring", "prod-llm-gateway"}
+        "prod-assistant",
+        "prod-summarizer",
+        "prod-fraud-scoring",
+        "prod-llm-gateway",
+    }

@@ -1,11 +1,11 @@
 """References inside a stack are computed in Python (no jsii round trip) and are exactly what the
 engine's tokens resolve to, wherever the endpoint sits in the construct tree."""
+
 from __future__ import annotations
 
 import pytest
 
 from servingstack import FoundationModel, ServingEndpoint, ServingStack
-
 from servingstack.cdk import engine as _cdk
 
 LONG = "x" * 300
@@ -43,13 +43,16 @@ def test_computed_references_match_the_engines_logical_ids(synth):
     assert endpoints["a"].serving_endpoint_id != endpoints["a"].reference_in_stack("serving_endpoint_id")
 
 
-@pytest.mark.parametrize("components, expected", [
-    (["chat", "Default"], "chat"),
-    (["chat.bot v2", "Default"], "chatbotv2"),
-    (["team", "chat", "Default"], "team_chat_"),
-    (["teamchat", "chat", "Default"], "teamchat_"),
-    (["team", "Resource", "Default"], "team_"),
-])
+@pytest.mark.parametrize(
+    "components, expected",
+    [
+        (["chat", "Default"], "chat"),
+        (["chat.bot v2", "Default"], "chatbotv2"),
+        (["team", "chat", "Default"], "team_chat_"),
+        (["teamchat", "chat", "Default"], "teamchat_"),
+        (["team", "Resource", "Default"], "team_"),
+    ],
+)
 def test_logical_ids_follow_make_unique_id(components, expected):
     result = _cdk.logical_id(components)
     if expected.endswith("_"):
@@ -73,4 +76,7 @@ def test_grants_in_a_stack_become_one_permissions_resource_when_the_app_synthesi
     (permissions,) = doc["resource"]["databricks_permissions"].values()
     assert permissions["access_control"] == seen["chat"].grants
     assert {entry.get("group_name") or entry.get("user_name") for entry in permissions["access_control"]} == {
-        "data-scientists", "ml-platform", "ana@example.com"}
+        "data-scientists",
+        "ml-platform",
+        "ana@example.com",
+    }

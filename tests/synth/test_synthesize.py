@@ -1,6 +1,7 @@
 """`synthesize()` is all or nothing: whatever goes wrong (the app's own exception, no stack,
 Ctrl-C, SIGTERM), the previous cdktf.out stays as it was, no staging directory is left behind,
 no traceback of servingstack's insides is printed, and the exit code says what happened."""
+
 from __future__ import annotations
 
 import json
@@ -36,12 +37,15 @@ def assert_previous_output_intact(project: Path) -> None:
 
 def run_app(project: Path, source: str, **popen: object) -> subprocess.Popen:
     (project / "main.py").write_text(textwrap.dedent(source))
-    return subprocess.Popen([sys.executable, "main.py"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, **popen)
+    return subprocess.Popen(
+        [sys.executable, "main.py"], cwd=project, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **popen
+    )
 
 
 def test_an_exception_in_the_apps_own_code_names_its_file_and_line(project):
-    process = run_app(project, """\
+    process = run_app(
+        project,
+        """\
         import sys
         from servingstack import FoundationModel, ServingEndpoint, ServingStack, synthesize
 
@@ -55,7 +59,8 @@ def test_an_exception_in_the_apps_own_code_names_its_file_and_line(project):
             ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel(model_for("chta"), "1")])
 
         sys.exit(synthesize(build))
-        """)
+        """,
+    )
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1, err
     lines = err.splitlines()
@@ -68,7 +73,9 @@ def test_an_exception_in_the_apps_own_code_names_its_file_and_line(project):
 
 
 def test_a_validation_error_says_where_the_app_declared_it(project):
-    process = run_app(project, """\
+    process = run_app(
+        project,
+        """\
         import sys
         from servingstack import ServingEndpoint, ServingStack, synthesize
 
@@ -77,7 +84,8 @@ def test_a_validation_error_says_where_the_app_declared_it(project):
             ServingEndpoint(stack, "chat", name=None, served_entities="system.ai.llama")
 
         sys.exit(synthesize(build))
-        """)
+        """,
+    )
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1
     lines = err.splitlines()
@@ -90,15 +98,21 @@ def test_a_validation_error_says_where_the_app_declared_it(project):
 
 def test_an_app_without_stacks_is_an_error_that_keeps_the_previous_output(project, capsys):
     assert synthesize(lambda app: None, project / "cdktf.out") == 1
-    assert capsys.readouterr().err == ("error: the app has no stack: build(app) must create at least one "
-                                       "ServingStack(app, ...); the previous output was left as it was\n")
+    assert capsys.readouterr().err == (
+        "error: the app has no stack: build(app) must create at least one "
+        "ServingStack(app, ...); the previous output was left as it was\n"
+    )
     assert_previous_output_intact(project)
 
 
 def test_the_output_has_ordinary_permissions(project):
     def build(app):
-        ServingEndpoint(ServingStack(app, "dev", environment="dev"), "chat", name="chat",
-                        served_entities=[FoundationModel("system.ai.llama", "1")])
+        ServingEndpoint(
+            ServingStack(app, "dev", environment="dev"),
+            "chat",
+            name="chat",
+            served_entities=[FoundationModel("system.ai.llama", "1")],
+        )
 
     mask = os.umask(0o022)
     try:
@@ -112,14 +126,19 @@ def test_the_output_has_ordinary_permissions(project):
     assert [p.name for p in project.iterdir() if p.name.startswith(".cdktf.out")] == []
 
 
-@pytest.mark.parametrize("signum, to_group, code", [
-    (signal.SIGINT, True, 130),    # Ctrl-C in a terminal: the whole process group, the jsii kernel too
-    (signal.SIGTERM, False, 143),  # a CI runner cancelling the job
-    (signal.SIGTERM, True, 143),
-])
+@pytest.mark.parametrize(
+    "signum, to_group, code",
+    [
+        (signal.SIGINT, True, 130),  # Ctrl-C in a terminal: the whole process group, the jsii kernel too
+        (signal.SIGTERM, False, 143),  # a CI runner cancelling the job
+        (signal.SIGTERM, True, 143),
+    ],
+)
 def test_an_interrupted_synthesis_keeps_the_previous_output(project, signum, to_group, code):
     ready = project / "ready"
-    process = run_app(project, f"""\
+    process = run_app(
+        project,
+        f"""\
         import sys, time
         from pathlib import Path
         from servingstack import FoundationModel, ServingEndpoint, ServingStack, synthesize
@@ -131,7 +150,9 @@ def test_an_interrupted_synthesis_keeps_the_previous_output(project, signum, to_
             time.sleep(120)
 
         sys.exit(synthesize(build))
-        """, start_new_session=True)
+        """,
+        start_new_session=True,
+    )
     try:
         while not ready.exists() and process.poll() is None:
             time.sleep(0.05)
@@ -152,8 +173,11 @@ def test_an_interrupted_synthesis_keeps_the_previous_output(project, signum, to_
 
 
 def test_staging_and_backup_directories_are_ignored_by_git():
-    for path in (".cdktf.out.k2j4h1x9/stacks/dev/cdk.tf.json", ".cdktf.out.previous/stacks/dev/cdk.tf.json",
-                 "cdktf.out/stacks/dev/cdk.tf.json"):
+    for path in (
+        ".cdktf.out.k2j4h1x9/stacks/dev/cdk.tf.json",
+        ".cdktf.out.previous/stacks/dev/cdk.tf.json",
+        "cdktf.out/stacks/dev/cdk.tf.json",
+    ):
         result = subprocess.run(["git", "check-ignore", "--no-index", "-q", path], cwd=ROOT)
         assert result.returncode == 0, f"{path} is not ignored by .gitignore"
 
@@ -167,7 +191,9 @@ def test_an_output_directory_that_cannot_be_made_is_an_error_not_a_traceback(tmp
 
 
 def test_a_misspelt_value_type_argument_names_the_apps_line_once(project):
-    process = run_app(project, """\
+    process = run_app(
+        project,
+        """\
         import sys
         from servingstack import CustomModel, ServingEndpoint, ServingStack, synthesize
 
@@ -177,16 +203,21 @@ def test_a_misspelt_value_type_argument_names_the_apps_line_once(project):
                             served_entities=[CustomModel("ml.fraud.scorer", 3, wrokload_size="Small")])
 
         sys.exit(synthesize(build))
-        """)
+        """,
+    )
     out, err = process.communicate(timeout=120)
     assert process.returncode == 1
-    assert err == ("error: CustomModel (main.py, line 7): wrokload_size: is not an argument of CustomModel; "
-                   "did you mean 'workload_size'?\n")
+    assert err == (
+        "error: CustomModel (main.py, line 7): wrokload_size: is not an argument of CustomModel; "
+        "did you mean 'workload_size'?\n"
+    )
     assert_previous_output_intact(project)
 
 
 def test_a_build_that_is_not_a_function(project, capsys):
     assert synthesize(None, project / "cdktf.out") == 1
-    assert capsys.readouterr().err == ("error: synthesize(build) takes the function that builds the app, "
-                                       "build(app); got NoneType (pass `build`, not `build()`)\n")
+    assert capsys.readouterr().err == (
+        "error: synthesize(build) takes the function that builds the app, "
+        "build(app); got NoneType (pass `build`, not `build()`)\n"
+    )
     assert_previous_output_intact(project)

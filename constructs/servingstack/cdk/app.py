@@ -3,9 +3,11 @@
 An app reaches an endpoint through a `serving_endpoint` entry in its resources, which
 grants the app's service principal CAN_QUERY; no `databricks_permissions` is needed.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct, id_problems, path_of
@@ -21,9 +23,17 @@ class ServingApp(_cdk.Construct):
     (which the app reads from its environment). `compute_min_instances` / `compute_max_instances`
     (set together; provider 1.138, needs the cdktn engine) bound how many instances it runs."""
 
-    def __init__(self, scope: _cdk.Construct, id: str, *, name: str, query_endpoints: Mapping[str, Any],
-                 description: str | None = None, compute_min_instances: int | None = None,
-                 compute_max_instances: int | None = None) -> None:
+    def __init__(
+        self,
+        scope: _cdk.Construct,
+        id: str,
+        *,
+        name: str,
+        query_endpoints: Mapping[str, Any],
+        description: str | None = None,
+        compute_min_instances: int | None = None,
+        compute_max_instances: int | None = None,
+    ) -> None:
         path = f"{path_of(scope)}/{id}"
         problems = id_problems(id)
         problems += app_name_problems(name)
@@ -31,14 +41,23 @@ class ServingApp(_cdk.Construct):
             problems.append(Problem("query_endpoints", "name at least one endpoint"))
         for resource, endpoint in (query_endpoints or {}).items():
             if not RESOURCE_NAME.match(str(resource)):
-                problems.append(Problem(f"query_endpoints[{resource!r}]",
-                                        "a resource name is a non-empty string without surrounding spaces"))
+                problems.append(
+                    Problem(
+                        f"query_endpoints[{resource!r}]",
+                        "a resource name is a non-empty string without surrounding spaces",
+                    )
+                )
             if not isinstance(getattr(endpoint, "endpoint_name", None), str):
-                problems.append(Problem(f"query_endpoints[{resource!r}]",
-                                        "must be a ServingEndpoint, a ProvisionedThroughputEndpoint or ServingEndpoint.from_name(...)"))
+                problems.append(
+                    Problem(
+                        f"query_endpoints[{resource!r}]",
+                        "must be a ServingEndpoint, a ProvisionedThroughputEndpoint or ServingEndpoint.from_name(...)",
+                    )
+                )
         problems += validate_app_compute(compute_min_instances, compute_max_instances)
-        problems += app_engine_problems(_cdk.ENGINE.name, compute_min_instances=compute_min_instances,
-                                        compute_max_instances=compute_max_instances)
+        problems += app_engine_problems(
+            _cdk.ENGINE.name, compute_min_instances=compute_min_instances, compute_max_instances=compute_max_instances
+        )
         if problems:
             raise ValidationError(path, problems)
         super().__init__(scope, id)
@@ -47,9 +66,17 @@ class ServingApp(_cdk.Construct):
         # An endpoint of this program is named by a Terraform reference to its resource, so the
         # dependency is in the graph and Terraform creates the endpoint before the app; an
         # endpoint made elsewhere (`ServingEndpoint.from_name`) is named literally.
-        self.resource = _cdk.app(self, "Default", name=name, description=description, serving_endpoints={
-            resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()},
-            compute_min_instances=compute_min_instances, compute_max_instances=compute_max_instances)
+        self.resource = _cdk.app(
+            self,
+            "Default",
+            name=name,
+            description=description,
+            serving_endpoints={
+                resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()
+            },
+            compute_min_instances=compute_min_instances,
+            compute_max_instances=compute_max_instances,
+        )
 
 
 def _name_of(endpoint: Any) -> str:

@@ -53,11 +53,15 @@ def id_problems(id: Any) -> list[Problem]:
         return [Problem("id", f"expected str, got {type(id).__name__}")]
     kept = _KEPT.sub("", id)
     if not kept:
-        return [Problem("id", f"{id!r} has no ASCII letter, digit, '-' or '_': cdktf keeps only those in the "
-                              "Terraform logical id, so nothing would be left of it")]
+        return [
+            Problem(
+                "id",
+                f"{id!r} has no ASCII letter, digit, '-' or '_': cdktf keeps only those in the "
+                "Terraform logical id, so nothing would be left of it",
+            )
+        ]
     # Terraform identifiers start with a letter or '_', never a digit or '-'
     # (developer.hashicorp.com/terraform/language/syntax/configuration#identifiers).
     if not (kept[0].isalpha() or kept[0] == "_"):
         return [Problem("id", f"{id!r} makes the logical id {kept!r}: Terraform names start with a letter or '_'")]
     return []
-

@@ -5,7 +5,8 @@ one way every endpoint-like construct is checked, built and registered with its 
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar, Mapping, Sequence, Union
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct, id_problems, path_of
@@ -22,7 +23,7 @@ from servingstack.policy.suppressions import Suppression
 
 # The shape of the main props, checked before anything reads them; what is inside them the rules
 # check (`config.served_entities[0]: ...`). No served entities: an endpoint without config (TF docs).
-_SHAPES = {"name": str, "served_entities": Union[ServedEntity, Sequence[Any], None]}
+_SHAPES = {"name": str, "served_entities": ServedEntity | Sequence[Any] | None}
 
 
 class EndpointGrants:
@@ -42,18 +43,21 @@ class EndpointGrants:
     def _serving_endpoint_id_reference(self) -> str:
         raise NotImplementedError
 
-    def grant_query(self, *, user: str | None = None, group: str | None = None,
-                    service_principal: str | None = None) -> EndpointGrants:
+    def grant_query(
+        self, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> EndpointGrants:
         """CAN_QUERY to exactly one user (email), group or service principal (application id)."""
         return self._grant("CAN_QUERY", user=user, group=group, service_principal=service_principal)
 
-    def grant_view(self, *, user: str | None = None, group: str | None = None,
-                   service_principal: str | None = None) -> EndpointGrants:
+    def grant_view(
+        self, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> EndpointGrants:
         """CAN_VIEW to exactly one user (email), group or service principal (application id)."""
         return self._grant("CAN_VIEW", user=user, group=group, service_principal=service_principal)
 
-    def grant_manage(self, *, user: str | None = None, group: str | None = None,
-                     service_principal: str | None = None) -> EndpointGrants:
+    def grant_manage(
+        self, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> EndpointGrants:
         """CAN_MANAGE to exactly one user (email), group or service principal (application id)."""
         return self._grant("CAN_MANAGE", user=user, group=group, service_principal=service_principal)
 
@@ -82,8 +86,9 @@ class EndpointGrants:
     def _build_permissions(self) -> None:
         """The resource, once, with the final list."""
         if self._permissions is None and self._grants:
-            self._permissions = _cdk.permissions(self, "Permissions", self._serving_endpoint_id_reference(),
-                                                 access_control(self._grants))
+            self._permissions = _cdk.permissions(
+                self, "Permissions", self._serving_endpoint_id_reference(), access_control(self._grants)
+            )
 
 
 class EndpointBase(_cdk.Construct, EndpointGrants):
@@ -94,7 +99,9 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
     resource_type: ClassVar[str] = "databricks_model_serving"
     # Output name suffix -> (attribute of the resource, what it is). `_name` is always there.
     output_attributes: ClassVar[Mapping[str, tuple[str, str]]] = {
-        "serving_endpoint_id": ("serving_endpoint_id", "id"), "url": ("endpoint_url", "URL")}
+        "serving_endpoint_id": ("serving_endpoint_id", "id"),
+        "url": ("endpoint_url", "URL"),
+    }
 
     spec: EndpointSpec
     request: dict[str, Any]
@@ -113,8 +120,9 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
         if problems:
             raise ValidationError(self.path, problems)
         self.spec = EndpointSpec(**props)
-        request = self._validated_request(self.spec, stack.name_prefix if stack else "",
-                                          stack.default_tags if stack else {})
+        request = self._validated_request(
+            self.spec, stack.name_prefix if stack else "", stack.default_tags if stack else {}
+        )
         if stack is not None:
             stack.claim_endpoint(request["name"], self.path, id)
         _cdk.Construct.__init__(self, scope, id)
@@ -126,8 +134,11 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
         self._built_at_synth_by = stack
         # The resource's construct ids below its stack, when known in Python: references to it from
         # the same stack are then computed without a jsii round trip (see _cdk.reference).
-        self._ids_in_stack = (self.path[len(stack.path) + 1:].split("/") + ["Default"]
-                              if stack is not None and self.path.startswith(f"{stack.path}/") else None)
+        self._ids_in_stack = (
+            self.path[len(stack.path) + 1 :].split("/") + ["Default"]
+            if stack is not None and self.path.startswith(f"{stack.path}/")
+            else None
+        )
         self.resource = self._build_resource(stack)
         if stack is not None:
             stack.add_endpoint(self, id, self._metadata(), self.output_attributes)
@@ -224,23 +235,43 @@ class ServingEndpoint(EndpointBase):
         workspace_id: str | None = None,
         expectations: Sequence[Expectation] | None = None,
     ) -> None:
-        self._build(scope, id, dict(
-            name=name, served_entities=served_entities, traffic=traffic, ai_gateway=ai_gateway,
-            tags={} if tags is None else tags, description=description, route_optimized=route_optimized,
-            budget_policy_id=budget_policy_id, email_notifications=email_notifications,
-            create_timeout=create_timeout, update_timeout=update_timeout, task=task,
-            sample_request=sample_request, allow_plaintext_secrets=allow_plaintext_secrets, telemetry=telemetry,
-            workspace_id=workspace_id, expectations=expectations))
+        self._build(
+            scope,
+            id,
+            dict(
+                name=name,
+                served_entities=served_entities,
+                traffic=traffic,
+                ai_gateway=ai_gateway,
+                tags={} if tags is None else tags,
+                description=description,
+                route_optimized=route_optimized,
+                budget_policy_id=budget_policy_id,
+                email_notifications=email_notifications,
+                create_timeout=create_timeout,
+                update_timeout=update_timeout,
+                task=task,
+                sample_request=sample_request,
+                allow_plaintext_secrets=allow_plaintext_secrets,
+                telemetry=telemetry,
+                workspace_id=workspace_id,
+                expectations=expectations,
+            ),
+        )
 
     def _validated_request(self, spec: EndpointSpec, prefix: str, default_tags: Mapping[str, str]) -> dict[str, Any]:
         return spec.validate(self.path, prefix, default_tags, engine=_cdk.ENGINE.name)
 
     def _build_resource(self, stack: ServingStack | None) -> Any:
         # Inside a ServingStack the stack records the metadata, in one place for all endpoints.
-        return _cdk.model_serving(self, self.request, create_timeout=self.spec.create_timeout,
-                                  update_timeout=self.spec.update_timeout,
-                                  metadata=None if stack is not None else self.spec.metadata(),
-                                  workspace_id=self.spec.workspace_id)
+        return _cdk.model_serving(
+            self,
+            self.request,
+            create_timeout=self.spec.create_timeout,
+            update_timeout=self.spec.update_timeout,
+            metadata=None if stack is not None else self.spec.metadata(),
+            workspace_id=self.spec.workspace_id,
+        )
 
     @property
     def endpoint_url(self) -> str:
@@ -260,12 +291,15 @@ class ExternalEndpoint(_cdk.Construct, EndpointGrants):
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> None:
         self.path = f"{path_of(scope)}/{id}"
-        problems = id_problems(id) + call_problems(ExternalEndpoint.__init__,
-                                                   {"name": name, "serving_endpoint_id": serving_endpoint_id})
+        problems = id_problems(id) + call_problems(
+            ExternalEndpoint.__init__, {"name": name, "serving_endpoint_id": serving_endpoint_id}
+        )
         if problems:
             raise ValidationError(self.path, problems)
         if not name or not serving_endpoint_id:
-            raise ValidationError(self.path, [Problem("serving_endpoint_id", "name and serving_endpoint_id are required")])
+            raise ValidationError(
+                self.path, [Problem("serving_endpoint_id", "name and serving_endpoint_id are required")]
+            )
         super().__init__(scope, id)
         self.endpoint_name = name
         self.serving_endpoint_id = serving_endpoint_id
@@ -281,6 +315,10 @@ class ExistingEndpoint(ExternalEndpoint):
     """Deprecated: use `ServingEndpoint.from_name(scope, id, name=..., serving_endpoint_id=...)`."""
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> None:
-        warnings.warn("ExistingEndpoint is deprecated: use ServingEndpoint.from_name(scope, id, name=..., "
-                      "serving_endpoint_id=...)", DeprecationWarning, stacklevel=4)
+        warnings.warn(
+            "ExistingEndpoint is deprecated: use ServingEndpoint.from_name(scope, id, name=..., "
+            "serving_endpoint_id=...)",
+            DeprecationWarning,
+            stacklevel=4,
+        )
         super().__init__(scope, id, name=name, serving_endpoint_id=serving_endpoint_id)

@@ -10,6 +10,7 @@ maintained continuation CDK Terrain (`cdktn`, `cdktn_provider_databricks` 18.11.
 1.138.0). `select_engine` picks one: `SERVINGSTACK_CDK_ENGINE=cdktf|cdktn`, else the engine
 already imported, else the one installed (cdktf first, so an existing install never switches).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -19,9 +20,10 @@ import os
 import re
 import sys
 import types
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from servingstack.errors import Problem, ValidationError
 
@@ -30,11 +32,11 @@ ENGINE_VARIABLE = "SERVINGSTACK_CDK_ENGINE"
 
 @dataclass(frozen=True)
 class Engine:
-    name: str               # what SERVINGSTACK_CDK_ENGINE and the package extra call it
-    core: str               # the engine's Python package
-    provider_package: str   # its prebuilt Databricks provider bindings
-    provider_version: str   # the Terraform provider version those bindings pin
-    cli: str                # the npm CLI that runs `synth` for it
+    name: str  # what SERVINGSTACK_CDK_ENGINE and the package extra call it
+    core: str  # the engine's Python package
+    provider_package: str  # its prebuilt Databricks provider bindings
+    provider_version: str  # the Terraform provider version those bindings pin
+    cli: str  # the npm CLI that runs `synth` for it
 
     @property
     def modules(self) -> tuple[str, str]:
@@ -56,8 +58,11 @@ def _installed(module: str) -> bool:
     return module in sys.modules or importlib.util.find_spec(module) is not None
 
 
-def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str, Any] = sys.modules,
-                  installed: Callable[[str], bool] = _installed) -> Engine:
+def select_engine(
+    environ: Mapping[str, str] = os.environ,
+    modules: Mapping[str, Any] = sys.modules,
+    installed: Callable[[str], bool] = _installed,
+) -> Engine:
     """The engine to build with: the one named by SERVINGSTACK_CDK_ENGINE, else the one whose
     modules are already imported, else the first installed (cdktf, then cdktn)."""
     chosen = environ.get(ENGINE_VARIABLE, "").strip().lower()
@@ -66,8 +71,10 @@ def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str,
             raise EngineError(f"{ENGINE_VARIABLE}={chosen!r}: expected one of {', '.join(ENGINES)}")
         engine = ENGINES[chosen]
         if not all(installed(m) for m in engine.modules):
-            raise EngineError(f"{ENGINE_VARIABLE}={chosen} but {' and '.join(engine.modules)} are not both "
-                              f"installed: pip install 'servingstack[{chosen}]'")
+            raise EngineError(
+                f"{ENGINE_VARIABLE}={chosen} but {' and '.join(engine.modules)} are not both "
+                f"installed: pip install 'servingstack[{chosen}]'"
+            )
         return engine
     imported = [e for e in ENGINES.values() if _imported(e, modules)]
     if len(imported) > 1:
@@ -81,8 +88,9 @@ def select_engine(environ: Mapping[str, str] = os.environ, modules: Mapping[str,
 
 
 def _imported(engine: Engine, modules: Mapping[str, Any]) -> list[str]:
-    return sorted({package for m in modules for package in engine.modules
-                   if m == package or m.startswith(package + ".")})
+    return sorted(
+        {package for m in modules for package in engine.modules if m == package or m.startswith(package + ".")}
+    )
 
 
 def mixed_engine_modules(engine: Engine, modules: Mapping[str, Any] = sys.modules) -> list[str]:
@@ -96,9 +104,19 @@ def check_one_engine(path: str) -> None:
     mixed = mixed_engine_modules(ENGINE)
     if mixed:
         verb = "is" if len(mixed) == 1 else "are"
-        raise ValidationError(path, [Problem("engine", (
-            f"this app builds with {ENGINE.name} (provider {ENGINE.provider_version}) but {' and '.join(mixed)} "
-            f"{verb} imported too: use one engine's packages only, or set {ENGINE_VARIABLE}"))])
+        raise ValidationError(
+            path,
+            [
+                Problem(
+                    "engine",
+                    (
+                        f"this app builds with {ENGINE.name} (provider {ENGINE.provider_version}) "
+                        f"but {' and '.join(mixed)} "
+                        f"{verb} imported too: use one engine's packages only, or set {ENGINE_VARIABLE}"
+                    ),
+                )
+            ],
+        )
 
 
 def project_node(roots: tuple[Path, ...] | None = None) -> str | None:
@@ -176,9 +194,11 @@ _PROVIDER_CONFIGS: dict[str, tuple[str, str, dict[str, str]]] = {
     "amazon_bedrock_config": ("AmazonBedrockConfig", "amazon_bedrock_config", {}),
     "google_cloud_vertex_ai_config": ("GoogleCloudVertexAiConfig", "google_cloud_vertex_ai_config", {}),
     "databricks_model_serving_config": ("DatabricksModelServingConfig", "databricks_model_serving_config", {}),
-    "ai21labs_config": ("Ai21LabsConfig", "ai21_labs_config",
-                        {"ai21labs_api_key": "ai21_labs_api_key",
-                         "ai21labs_api_key_plaintext": "ai21_labs_api_key_plaintext"}),
+    "ai21labs_config": (
+        "Ai21LabsConfig",
+        "ai21_labs_config",
+        {"ai21labs_api_key": "ai21_labs_api_key", "ai21labs_api_key_plaintext": "ai21_labs_api_key_plaintext"},
+    ),
     "palm_config": ("PalmConfig", "palm_config", {}),
     "custom_provider_config": ("CustomProviderConfig", "custom_provider_config", {}),
 }
@@ -211,7 +231,8 @@ def _config(ms: Any, config: Mapping[str, Any]) -> Any:
     values: dict[str, Any] = {"served_entities": [_served_entity(ms, e) for e in config["served_entities"]]}
     if config.get("traffic_config"):
         values["traffic_config"] = ms.ModelServingConfigTrafficConfig(
-            routes=[ms.ModelServingConfigTrafficConfigRoutes(**r) for r in config["traffic_config"]["routes"]])
+            routes=[ms.ModelServingConfigTrafficConfigRoutes(**r) for r in config["traffic_config"]["routes"]]
+        )
     return ms.ModelServingConfigA(**values)
 
 
@@ -229,13 +250,16 @@ def _ai_gateway(ms: Any, gateway: Mapping[str, Any]) -> Any:
         values["rate_limits"] = [ms.ModelServingAiGatewayRateLimits(**r) for r in gateway["rate_limits"]]
     if "usage_tracking_config" in gateway:
         values["usage_tracking_config"] = ms.ModelServingAiGatewayUsageTrackingConfig(
-            **gateway["usage_tracking_config"])
+            **gateway["usage_tracking_config"]
+        )
     if "inference_table_config" in gateway:
         values["inference_table_config"] = ms.ModelServingAiGatewayInferenceTableConfig(
-            **gateway["inference_table_config"])
+            **gateway["inference_table_config"]
+        )
     if "guardrails" in gateway:
         values["guardrails"] = ms.ModelServingAiGatewayGuardrails(
-            **{d: _guardrail(ms, d, p) for d, p in gateway["guardrails"].items()})
+            **{d: _guardrail(ms, d, p) for d, p in gateway["guardrails"].items()}
+        )
     if "fallback_config" in gateway:
         values["fallback_config"] = ms.ModelServingAiGatewayFallbackConfig(**gateway["fallback_config"])
     return ms.ModelServingAiGateway(**values)
@@ -248,13 +272,20 @@ def _telemetry(ms: Any, telemetry: Mapping[str, Any]) -> Any:
         values["table_names"] = ms.ModelServingTelemetryConfigTableNames(**values["table_names"])
     if "inference_table_config" in values:
         values["inference_table_config"] = ms.ModelServingTelemetryConfigInferenceTableConfig(
-            **values["inference_table_config"])
+            **values["inference_table_config"]
+        )
     return ms.ModelServingTelemetryConfig(**values)
 
 
-def model_serving(scope: Construct, request: Mapping[str, Any], *, create_timeout: str | None = None,
-                  update_timeout: str | None = None, metadata: Mapping[str, Any] | None = None,
-                  workspace_id: str | None = None) -> Any:
+def model_serving(
+    scope: Construct,
+    request: Mapping[str, Any],
+    *,
+    create_timeout: str | None = None,
+    update_timeout: str | None = None,
+    metadata: Mapping[str, Any] | None = None,
+    workspace_id: str | None = None,
+) -> Any:
     """A `databricks_model_serving` resource (child id `Default`) from an API create request."""
     ms = _provider("model_serving")
     values: dict[str, Any] = {"name": request["name"]}
@@ -329,10 +360,15 @@ def reference(resource_type: str, components: Sequence[str], attribute: str) -> 
 
 # ---- databricks_permissions ---------------------------------------------------------------
 
+
 def permissions(scope: Construct, id: str, serving_endpoint_id: str, access_control: list[dict[str, str]]) -> Any:
     perms = _provider("permissions")
-    return perms.Permissions(scope, id, serving_endpoint_id=serving_endpoint_id,
-                             access_control=[perms.PermissionsAccessControl(**a) for a in access_control])
+    return perms.Permissions(
+        scope,
+        id,
+        serving_endpoint_id=serving_endpoint_id,
+        access_control=[perms.PermissionsAccessControl(**a) for a in access_control],
+    )
 
 
 def replace_access_control(resource: Any, access_control: list[dict[str, str]]) -> None:
@@ -342,20 +378,36 @@ def replace_access_control(resource: Any, access_control: list[dict[str, str]]) 
 
 # ---- databricks_app -----------------------------------------------------------------------
 
-def app(scope: Construct, id: str, *, name: str, description: str | None,
-        serving_endpoints: Mapping[str, tuple[str, str]], compute_min_instances: int | None = None,
-        compute_max_instances: int | None = None) -> Any:
+
+def app(
+    scope: Construct,
+    id: str,
+    *,
+    name: str,
+    description: str | None,
+    serving_endpoints: Mapping[str, tuple[str, str]],
+    compute_min_instances: int | None = None,
+    compute_max_instances: int | None = None,
+) -> Any:
     """A `databricks_app` whose resources give it access to serving endpoints
     (resource name -> (endpoint name, permission))."""
     apps = _provider("app")
-    resources = [apps.AppResources(name=resource, serving_endpoint=apps.AppResourcesServingEndpoint(
-        name=endpoint, permission=permission)) for resource, (endpoint, permission) in serving_endpoints.items()]
-    compute = {k: v for k, v in (("compute_min_instances", compute_min_instances),
-                                 ("compute_max_instances", compute_max_instances)) if v is not None}
+    resources = [
+        apps.AppResources(
+            name=resource, serving_endpoint=apps.AppResourcesServingEndpoint(name=endpoint, permission=permission)
+        )
+        for resource, (endpoint, permission) in serving_endpoints.items()
+    ]
+    compute = {
+        k: v
+        for k, v in (("compute_min_instances", compute_min_instances), ("compute_max_instances", compute_max_instances))
+        if v is not None
+    }
     return apps.App(scope, id, name=name, description=description, resources=resources, **compute)
 
 
 # ---- stacks -------------------------------------------------------------------------------
+
 
 def provider(scope: Construct, *, host: str | None, profile: str | None) -> Any:
     """The Databricks provider; unset host/profile come from the environment at apply time."""
@@ -363,8 +415,14 @@ def provider(scope: Construct, *, host: str | None, profile: str | None) -> Any:
     return _provider("provider").DatabricksProvider(scope, "databricks", host=host, profile=profile)
 
 
-_BACKENDS = {"s3": "S3Backend", "azurerm": "AzurermBackend", "gcs": "GcsBackend",
-             "local": "LocalBackend", "remote": "RemoteBackend", "cloud": "CloudBackend"}
+_BACKENDS = {
+    "s3": "S3Backend",
+    "azurerm": "AzurermBackend",
+    "gcs": "GcsBackend",
+    "local": "LocalBackend",
+    "remote": "RemoteBackend",
+    "cloud": "CloudBackend",
+}
 
 
 def backend(scope: Construct, kind: str, settings: Mapping[str, Any]) -> Any:
@@ -388,6 +446,7 @@ def at_synth(scope: Construct, id: str, callback: Callable[[], None]) -> None:
 
 
 # ---- policy aspects -----------------------------------------------------------------------
+
 
 def implements_aspect(cls: type) -> type:
     """Mark a Python class as a cdktf `IAspect`: its `visit(node)` runs during synthesis."""
@@ -420,6 +479,7 @@ def _path(scope: Any) -> str:
 
 # ---- import blocks (servingstack import) ---------------------------------------------------
 
+
 def import_existing(resource: Any, import_id: str) -> None:
     """Give `resource` a Terraform import block, so the first plan adopts the live object
     `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`)."""
@@ -444,8 +504,11 @@ def _pt_ai_gateway(pt: Any, gateway: Mapping[str, Any]) -> Any:
     values: dict[str, Any] = {}
     if "rate_limits" in gateway:
         values["rate_limits"] = [getattr(pt, f"{_PT}AiGatewayRateLimits")(**r) for r in gateway["rate_limits"]]
-    for key, suffix in (("usage_tracking_config", "UsageTrackingConfig"),
-                        ("inference_table_config", "InferenceTableConfig"), ("fallback_config", "FallbackConfig")):
+    for key, suffix in (
+        ("usage_tracking_config", "UsageTrackingConfig"),
+        ("inference_table_config", "InferenceTableConfig"),
+        ("fallback_config", "FallbackConfig"),
+    ):
         if key in gateway:
             values[key] = getattr(pt, f"{_PT}AiGateway{suffix}")(**gateway[key])
     if "guardrails" in gateway:
@@ -460,17 +523,23 @@ def _pt_ai_gateway(pt: Any, gateway: Mapping[str, Any]) -> Any:
     return getattr(pt, f"{_PT}AiGateway")(**values)
 
 
-def model_serving_provisioned_throughput(scope: Construct, request: Mapping[str, Any], *,
-                                         create_timeout: str | None = None,
-                                         update_timeout: str | None = None) -> Any:
+def model_serving_provisioned_throughput(
+    scope: Construct,
+    request: Mapping[str, Any],
+    *,
+    create_timeout: str | None = None,
+    update_timeout: str | None = None,
+) -> Any:
     """A `databricks_model_serving_provisioned_throughput` (child id `Default`) from a PT create request."""
     pt = _provider("model_serving_provisioned_throughput")
     config = request["config"]
-    config_values: dict[str, Any] = {"served_entities": [
-        getattr(pt, f"{_PT}ConfigServedEntities")(**e) for e in config["served_entities"]]}
+    config_values: dict[str, Any] = {
+        "served_entities": [getattr(pt, f"{_PT}ConfigServedEntities")(**e) for e in config["served_entities"]]
+    }
     if config.get("traffic_config"):
-        config_values["traffic_config"] = getattr(pt, f"{_PT}ConfigTrafficConfig")(routes=[
-            getattr(pt, f"{_PT}ConfigTrafficConfigRoutes")(**r) for r in config["traffic_config"]["routes"]])
+        config_values["traffic_config"] = getattr(pt, f"{_PT}ConfigTrafficConfig")(
+            routes=[getattr(pt, f"{_PT}ConfigTrafficConfigRoutes")(**r) for r in config["traffic_config"]["routes"]]
+        )
     values: dict[str, Any] = {"name": request["name"], "config": getattr(pt, f"{_PT}ConfigA")(**config_values)}
     if "ai_gateway" in request:
         values["ai_gateway"] = _pt_ai_gateway(pt, request["ai_gateway"])
@@ -486,22 +555,29 @@ def model_serving_provisioned_throughput(scope: Construct, request: Mapping[str,
 
 
 def secret_scope(scope: Construct, id: str, *, name: str, initial_manage_principal: str | None) -> Any:
-    return _provider("secret_scope").SecretScope(scope, id, name=name,
-                                                 initial_manage_principal=initial_manage_principal)
+    return _provider("secret_scope").SecretScope(
+        scope, id, name=name, initial_manage_principal=initial_manage_principal
+    )
 
 
-def secret_acl(scope: Construct, id: str, *, scope_name: str, principal: str, permission: str,
-               depends_on: Any = None) -> Any:
-    return _provider("secret_acl").SecretAcl(scope, id, scope=scope_name, principal=principal,
-                                             permission=permission,
-                                             depends_on=[depends_on] if depends_on is not None else None)
+def secret_acl(
+    scope: Construct, id: str, *, scope_name: str, principal: str, permission: str, depends_on: Any = None
+) -> Any:
+    return _provider("secret_acl").SecretAcl(
+        scope,
+        id,
+        scope=scope_name,
+        principal=principal,
+        permission=permission,
+        depends_on=[depends_on] if depends_on is not None else None,
+    )
 
 
-def uc_grant(scope: Construct, id: str, *, securable: str, full_name: str, principal: str,
-             privileges: list[str]) -> Any:
+def uc_grant(
+    scope: Construct, id: str, *, securable: str, full_name: str, principal: str, privileges: list[str]
+) -> Any:
     """A non-authoritative `databricks_grant` (one principal on one securable; nothing else is revoked)."""
-    return _provider("grant").Grant(scope, id, principal=principal, privileges=privileges,
-                                    **{securable: full_name})
+    return _provider("grant").Grant(scope, id, principal=principal, privileges=privileges, **{securable: full_name})
 
 
 def set_privileges(resource: Any, privileges: list[str]) -> None:

@@ -43,9 +43,13 @@ class WorkspaceNames:
             return None
         where = ""
         if other.stack != stack:
-            where = (f": stacks {other.stack!r} and {stack!r} deploy to the same workspace (same host and profile); "
-                     "give one a different name_prefix, host or profile")
-        return Problem("name", f"{name!r} is also the name of {other.path}: {kind} names are unique in a workspace{where}")
+            where = (
+                f": stacks {other.stack!r} and {stack!r} deploy to the same workspace (same host and profile); "
+                "give one a different name_prefix, host or profile"
+            )
+        return Problem(
+            "name", f"{name!r} is also the name of {other.path}: {kind} names are unique in a workspace{where}"
+        )
 
 
 _REGISTERS: weakref.WeakKeyDictionary[Any, WorkspaceNames] = weakref.WeakKeyDictionary()

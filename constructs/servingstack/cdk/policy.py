@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import copy
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, Sequence, TextIO, runtime_checkable
+from typing import Any, Protocol, TextIO, runtime_checkable
 
 from servingstack.cdk import engine as _cdk
 from servingstack.policy.errors import PolicyError
@@ -66,8 +67,9 @@ class Policy:
     def apply(cls, stack: Any, *packs: Pack | Rule) -> Policy:
         """Enforce `packs` (and loose rules) on every endpoint of `stack` at synth time."""
         if not isinstance(stack, PolicyHost):
-            raise PolicyError(f"a policy applies to a ServingStack, got {type(stack).__name__} "
-                              f"{getattr(stack, 'path', '')}".rstrip())
+            raise PolicyError(
+                f"a policy applies to a ServingStack, got {type(stack).__name__} {getattr(stack, 'path', '')}".rstrip()
+            )
         if not packs:
             raise PolicyError(f"{stack.path}: name at least one pack or rule, e.g. Policy.apply(stack, BaselinePack())")
         policy = stack.policy
@@ -92,8 +94,14 @@ class Policy:
         """Run the rules now (pure Python) and keep the result in `self.result`."""
         endpoints = list(self.stack.endpoints)
         suppressions = self.stack.policy_suppressions + [s for e in endpoints for s in e.policy_suppressions]
-        self.result = evaluate([view_of(e, self.stack) for e in endpoints], self.rules, suppressions,
-                               stack=self.stack.path, environment=self.stack.environment, packs=self.packs)
+        self.result = evaluate(
+            [view_of(e, self.stack) for e in endpoints],
+            self.rules,
+            suppressions,
+            stack=self.stack.path,
+            environment=self.stack.environment,
+            packs=self.packs,
+        )
         return self.result
 
     def announce(self, stream: TextIO | None = None) -> None:
@@ -101,8 +109,10 @@ class Policy:
         stream = stream or sys.stderr
         result = self.result or self.evaluate()
         lines = [format_warning(f) for f in result.warnings]
-        lines += [f"warning: policy: {s.scope}: a suppression names {s.rule_id}, which no applied pack has"
-                  for s in result.unknown_suppressions()]
+        lines += [
+            f"warning: policy: {s.scope}: a suppression names {s.rule_id}, which no applied pack has"
+            for s in result.unknown_suppressions()
+        ]
         for line in lines:
             if line not in self._printed:
                 self._printed.add(line)
@@ -127,12 +137,18 @@ def view_of(endpoint: Any, stack: PolicyHost) -> EndpointView:
     """What the policy sees of one endpoint. Copies: a rule (maybe a team's own) must not be able to
     change what is synthesized."""
     scopes = stack.secret_scopes
-    return EndpointView(path=endpoint.path, request=copy.deepcopy(endpoint.request),
-                        grants=tuple(dict(g) for g in endpoint.grants), environment=stack.environment,
-                        name_prefix=stack.name_prefix, stack=stack.path, spec=endpoint.spec,
-                        secret_scopes=frozenset(scopes),
-                        secret_scope_acls={name: scope.declared_acls for name, scope in scopes.items()},
-                        engine=_cdk.ENGINE.name)
+    return EndpointView(
+        path=endpoint.path,
+        request=copy.deepcopy(endpoint.request),
+        grants=tuple(dict(g) for g in endpoint.grants),
+        environment=stack.environment,
+        name_prefix=stack.name_prefix,
+        stack=stack.path,
+        spec=endpoint.spec,
+        secret_scopes=frozenset(scopes),
+        secret_scope_acls={name: scope.declared_acls for name, scope in scopes.items()},
+        engine=_cdk.ENGINE.name,
+    )
 
 
 def enforce(app: Any, stream: TextIO | None = None) -> list[PolicyResult]:

@@ -5,7 +5,8 @@ AI Gateway, tags, grants and checker support as a `ServingEndpoint`."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct
@@ -44,7 +45,8 @@ class ProvisionedThroughputEndpoint(EndpointBase):
     # The resource's schema has no such fields (provider docs, model_serving_provisioned_throughput.md).
     unsupported_arguments: ClassVar[Mapping[str, str]] = {
         field: f"is not supported by {RESOURCE_TYPE}"
-        for field in ("description", "route_optimized", "telemetry", "workspace_id")}
+        for field in ("description", "route_optimized", "telemetry", "workspace_id")
+    }
 
     def __init__(
         self,
@@ -65,26 +67,45 @@ class ProvisionedThroughputEndpoint(EndpointBase):
         allow_plaintext_secrets: bool = False,
         expectations: Sequence[Expectation] | None = None,
     ) -> None:
-        self._build(scope, id, dict(
-            name=name, served_entities=served_entities, traffic=traffic, ai_gateway=ai_gateway,
-            tags={} if tags is None else tags, budget_policy_id=budget_policy_id,
-            email_notifications=email_notifications, create_timeout=create_timeout,
-            update_timeout=update_timeout, task=task, sample_request=sample_request,
-            allow_plaintext_secrets=allow_plaintext_secrets, expectations=expectations))
+        self._build(
+            scope,
+            id,
+            dict(
+                name=name,
+                served_entities=served_entities,
+                traffic=traffic,
+                ai_gateway=ai_gateway,
+                tags={} if tags is None else tags,
+                budget_policy_id=budget_policy_id,
+                email_notifications=email_notifications,
+                create_timeout=create_timeout,
+                update_timeout=update_timeout,
+                task=task,
+                sample_request=sample_request,
+                allow_plaintext_secrets=allow_plaintext_secrets,
+                expectations=expectations,
+            ),
+        )
 
     def _validated_request(self, spec: EndpointSpec, prefix: str, default_tags: Mapping[str, str]) -> dict[str, Any]:
         request = spec.request(prefix, default_tags)
         problems = _entity_problems(spec) + spec.problems(prefix, default_tags)
         if not _cdk.has_provisioned_throughput_resource():
-            problems.append(Problem("", f"{RESOURCE_TYPE} is not in this engine's provider bindings: "
-                                        "it needs the cdktn engine (CDK Terrain)"))
+            problems.append(
+                Problem(
+                    "",
+                    f"{RESOURCE_TYPE} is not in this engine's provider bindings: "
+                    "it needs the cdktn engine (CDK Terrain)",
+                )
+            )
         if problems:
             raise ValidationError(self.path, problems)
         return _pt_request(request)
 
     def _build_resource(self, stack: ServingStack | None) -> Any:
         return _cdk.model_serving_provisioned_throughput(
-            self, self.request, create_timeout=self.spec.create_timeout, update_timeout=self.spec.update_timeout)
+            self, self.request, create_timeout=self.spec.create_timeout, update_timeout=self.spec.update_timeout
+        )
 
     def _metadata(self) -> dict[str, Any]:
         return {**self.spec.metadata(), "resource": RESOURCE_TYPE}
@@ -102,8 +123,9 @@ def _entity_problems(spec: EndpointSpec) -> list[Problem]:
             problems.append(Problem(f"{where}.provisioned_model_units", "is required for provisioned throughput"))
         for bound in ("min_provisioned_throughput", "max_provisioned_throughput"):
             if getattr(entity, bound) is not None:
-                problems.append(Problem(f"{where}.{bound}", f"is not a field of {RESOURCE_TYPE}: "
-                                                            "use provisioned_model_units"))
+                problems.append(
+                    Problem(f"{where}.{bound}", f"is not a field of {RESOURCE_TYPE}: use provisioned_model_units")
+                )
     return problems
 
 
@@ -111,7 +133,10 @@ def _pt_request(request: dict[str, Any]) -> dict[str, Any]:
     """The PT create request: routes name `served_entity_name` (provider docs, traffic_config block)."""
     config = dict(request["config"])
     if config.get("traffic_config"):
-        config["traffic_config"] = {"routes": [
-            {"served_entity_name": r["served_model_name"], "traffic_percentage": r["traffic_percentage"]}
-            for r in config["traffic_config"]["routes"]]}
+        config["traffic_config"] = {
+            "routes": [
+                {"served_entity_name": r["served_model_name"], "traffic_percentage": r["traffic_percentage"]}
+                for r in config["traffic_config"]["routes"]
+            ]
+        }
     return {**request, "config": config}

@@ -59,18 +59,21 @@ class ScopeBase(_cdk.Construct):
             raise ValidationError(self.path, problems)
         return SecretRef(self.scope_name, key)
 
-    def grant_read(self, *, user: str | None = None, group: str | None = None,
-                   service_principal: str | None = None) -> ScopeBase:
+    def grant_read(
+        self, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> ScopeBase:
         """READ on the scope for exactly one user, group or service principal (application id)."""
         return self._grant("READ", user, group, service_principal)
 
-    def grant_write(self, *, user: str | None = None, group: str | None = None,
-                    service_principal: str | None = None) -> ScopeBase:
+    def grant_write(
+        self, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> ScopeBase:
         """WRITE (and READ) on the scope."""
         return self._grant("WRITE", user, group, service_principal)
 
-    def grant_manage(self, *, user: str | None = None, group: str | None = None,
-                     service_principal: str | None = None) -> ScopeBase:
+    def grant_manage(
+        self, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> ScopeBase:
         """MANAGE (and WRITE, READ) on the scope."""
         return self._grant("MANAGE", user, group, service_principal)
 
@@ -101,8 +104,14 @@ class ScopeBase(_cdk.Construct):
             # The provider's `principal` is a user name, a group's display name or an application id.
             id = principal.construct_id("acl", taken=self._acl_ids)
             self._acl_ids.add(id)
-            self._acls[principal] = _cdk.secret_acl(self, id, scope_name=self.scope_name, principal=principal.name,
-                                                    permission=after, depends_on=self._dependency())
+            self._acls[principal] = _cdk.secret_acl(
+                self,
+                id,
+                scope_name=self.scope_name,
+                principal=principal.name,
+                permission=after,
+                depends_on=self._dependency(),
+            )
         return self
 
     def _dependency(self) -> Any:
@@ -134,13 +143,17 @@ class SecretScope(ScopeBase):
       API supports is `"users"`.
     """
 
-    def __init__(self, scope: _cdk.Construct, id: str, *, name: str,
-                 initial_manage_principal: str | None = None) -> None:
+    def __init__(
+        self, scope: _cdk.Construct, id: str, *, name: str, initial_manage_principal: str | None = None
+    ) -> None:
         problems = self._start(scope, id, name)
         # SDK `SecretsAPI.create_scope` docstring: "The only supported principal for this option is the group users".
         if initial_manage_principal is not None and initial_manage_principal != "users":
-            problems.append(Problem("initial_manage_principal", f"{initial_manage_principal!r}: the only "
-                                                                "supported value is 'users'"))
+            problems.append(
+                Problem(
+                    "initial_manage_principal", f"{initial_manage_principal!r}: the only supported value is 'users'"
+                )
+            )
         if problems:
             raise ValidationError(self.path, problems)
         self.initial_manage_principal = initial_manage_principal

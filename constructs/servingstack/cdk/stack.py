@@ -5,7 +5,8 @@ registers with (names, logical ids, outputs, checker metadata, deployer grants).
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct
@@ -63,9 +64,17 @@ class ServingStack(_cdk.TerraformStack):
         deployer: str | None = None,
     ) -> None:
         self.path = id
-        props = {"environment": environment, "name_prefix": name_prefix, "default_tags": default_tags,
-                 "host": host, "profile": profile, "backend": backend, "outputs": outputs, "policy": policy,
-                 "deployer": deployer}
+        props = {
+            "environment": environment,
+            "name_prefix": name_prefix,
+            "default_tags": default_tags,
+            "host": host,
+            "profile": profile,
+            "backend": backend,
+            "outputs": outputs,
+            "policy": policy,
+            "deployer": deployer,
+        }
         # Types first: the checks below read the props as the types they declare.
         problems = call_problems(ServingStack.__init__, props)
         if not isinstance(id, str) or not id:
@@ -73,8 +82,13 @@ class ServingStack(_cdk.TerraformStack):
         if problems:
             raise ValidationError(str(id), problems)
         if environment is not None and not _ENVIRONMENT.match(environment):
-            problems.append(Problem("environment", f"{environment!r} must be lowercase letters, digits and '-', "
-                                                   "starting with a letter, at most 20 characters"))
+            problems.append(
+                Problem(
+                    "environment",
+                    f"{environment!r} must be lowercase letters, digits and '-', "
+                    "starting with a letter, at most 20 characters",
+                )
+            )
         if name_prefix is None:
             name_prefix = f"{environment}-" if environment and not problems else ""
         if not _PREFIX.match(name_prefix):
@@ -141,22 +155,33 @@ class ServingStack(_cdk.TerraformStack):
         taken = self._names.claim(self.workspace, "endpoint", name, path, self.path)
         if taken is not None:
             problems.append(taken)
-        logical = _cdk.logical_id(path[len(self.path) + 1:].split("/") + ["Default"])
+        logical = _cdk.logical_id(path[len(self.path) + 1 :].split("/") + ["Default"])
         other = self._logical_ids.get(logical)
         if other is not None:
-            problems.append(Problem("id", f"makes the logical id {logical!r}, as {other} does: cdktf keeps "
-                                          "only ASCII letters, digits, '-' and '_' of an id"))
+            problems.append(
+                Problem(
+                    "id",
+                    f"makes the logical id {logical!r}, as {other} does: cdktf keeps "
+                    "only ASCII letters, digits, '-' and '_' of an id",
+                )
+            )
         key = output_key(id)
         if self.outputs and key in self._output_keys:
-            problems.append(Problem("id", f"its outputs ({key}_name, ...) would have the same names as those of "
-                                          f"{self._output_keys[key]}: use ids that differ in more than '-' and '_'"))
+            problems.append(
+                Problem(
+                    "id",
+                    f"its outputs ({key}_name, ...) would have the same names as those of "
+                    f"{self._output_keys[key]}: use ids that differ in more than '-' and '_'",
+                )
+            )
         if problems:
             raise ValidationError(path, problems)
         self._logical_ids[logical] = path
         self._output_keys[key] = path
 
-    def add_endpoint(self, endpoint: EndpointBase, id: str, metadata: Mapping[str, Any],
-                     outputs: Mapping[str, tuple[str, str]]) -> None:
+    def add_endpoint(
+        self, endpoint: EndpointBase, id: str, metadata: Mapping[str, Any], outputs: Mapping[str, tuple[str, str]]
+    ) -> None:
         """After an endpoint is built: record it (policy, checker metadata, deployer grants) and add
         its outputs (`outputs`: output name suffix -> (attribute of its resource, what it is))."""
         self.endpoints.append(endpoint)
@@ -168,7 +193,9 @@ class ServingStack(_cdk.TerraformStack):
         key = output_key(id)
         _cdk.output(self, f"{key}_name", endpoint.endpoint_name, f"name of serving endpoint {id}")
         for suffix, (attribute, what) in outputs.items():
-            _cdk.output(self, f"{key}_{suffix}", endpoint.reference_in_stack(attribute), f"{what} of serving endpoint {id}")
+            _cdk.output(
+                self, f"{key}_{suffix}", endpoint.reference_in_stack(attribute), f"{what} of serving endpoint {id}"
+            )
 
     def at_synth(self, callback: Callable[[], None]) -> None:
         """Run `callback` when the app synthesizes this stack, before its resources render."""

@@ -6,6 +6,7 @@ that fails its policy, an exception in the app's own code, an app without stacks
 Ctrl-C / SIGTERM leaves the last good `cdktf.out` as it was and exits non-zero with
 the message, no traceback of servingstack's or jsii's insides.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -17,8 +18,8 @@ import sysconfig
 import tempfile
 import threading
 import traceback
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.policy import enforce
@@ -50,8 +51,11 @@ def synthesize(build: Callable[[object], None], outdir: str | os.PathLike[str] |
     the app's own frames (file and line).
     """
     if not callable(build):
-        print(f"error: synthesize(build) takes the function that builds the app, build(app); got "
-              f"{type(build).__name__} (pass `build`, not `build()`)", file=sys.stderr)
+        print(
+            f"error: synthesize(build) takes the function that builds the app, build(app); got "
+            f"{type(build).__name__} (pass `build`, not `build()`)",
+            file=sys.stderr,
+        )
         return 1
     target = Path(outdir or os.environ.get("CDKTF_OUTDIR") or DEFAULT_OUTDIR).resolve()
     staging: Path | None = None
@@ -95,8 +99,11 @@ def _synth_into(build: Callable[[object], None], staging: Path) -> int:
                 return 1
             raise
         if not any(isinstance(child, _cdk.TerraformStack) for child in _cdk.children(app)):
-            print("error: the app has no stack: build(app) must create at least one ServingStack(app, ...); "
-                  "the previous output was left as it was", file=sys.stderr)
+            print(
+                "error: the app has no stack: build(app) must create at least one ServingStack(app, ...); "
+                "the previous output was left as it was",
+                file=sys.stderr,
+            )
             return 1
         enforce(app, sys.stderr)
         app.synth()
@@ -106,8 +113,7 @@ def _synth_into(build: Callable[[object], None], staging: Path) -> int:
         where = frames[-1] if frames else None
         # Where in the app the construct was declared (a value type's error names its line already).
         if where and f"{_relative(where.filename)}, line {where.lineno})" not in getattr(error, "path", ""):
-            print(f"  (declared at {_relative(where.filename)}, line {where.lineno}, in {where.name})",
-                  file=sys.stderr)
+            print(f"  (declared at {_relative(where.filename)}, line {where.lineno}, in {where.name})", file=sys.stderr)
         return 1
     except Interrupted:
         raise
@@ -138,17 +144,26 @@ def _first_lines(message: str, count: int = 20) -> str:
 
 # ---- the app's own exceptions --------------------------------------------------------------
 
-_NOT_USER_CODE = tuple(str(Path(p).resolve()) for p in {
-    os.path.dirname(os.path.dirname(__file__)), sysconfig.get_paths()["stdlib"], sysconfig.get_paths()["purelib"],
-    sysconfig.get_paths()["platlib"]})
+_NOT_USER_CODE = tuple(
+    str(Path(p).resolve())
+    for p in {
+        os.path.dirname(os.path.dirname(__file__)),
+        sysconfig.get_paths()["stdlib"],
+        sysconfig.get_paths()["purelib"],
+        sysconfig.get_paths()["platlib"],
+    }
+)
 
 
 def _user_frames(error: BaseException) -> list[traceback.FrameSummary]:
     """The frames of the traceback that are the app's code: not servingstack, the standard library
     or installed packages (cdktf, jsii)."""
     frames = traceback.extract_tb(error.__traceback__)
-    return [f for f in frames if not f.filename.startswith("<")
-            and not str(Path(f.filename).resolve()).startswith(_NOT_USER_CODE)]
+    return [
+        f
+        for f in frames
+        if not f.filename.startswith("<") and not str(Path(f.filename).resolve()).startswith(_NOT_USER_CODE)
+    ]
 
 
 def _print_user_error(error: BaseException, frames: list[traceback.FrameSummary]) -> None:
@@ -169,6 +184,7 @@ def _relative(filename: str) -> str:
 
 
 # ---- signals -------------------------------------------------------------------------------
+
 
 @contextlib.contextmanager
 def _signals_raise() -> Iterator[None]:

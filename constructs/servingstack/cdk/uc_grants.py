@@ -8,7 +8,8 @@ one per securable, widened as endpoints join the stack.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from servingstack.cdk import engine as _cdk
 from servingstack.facts.uc_privileges import required_privileges
@@ -41,8 +42,9 @@ class DeployerGrants:
                 self._anchor = _cdk.Construct(self.stack, _ANCHOR_ID)
             kind, name = key
             id = f"{kind}-{re.sub(r'[^A-Za-z0-9_-]', '_', name)}"
-            self._resources[key] = _cdk.uc_grant(self._anchor, id, securable=kind, full_name=name,
-                                                 principal=self.deployer, privileges=ordered)
+            self._resources[key] = _cdk.uc_grant(
+                self._anchor, id, securable=kind, full_name=name, principal=self.deployer, privileges=ordered
+            )
 
     @property
     def grants(self) -> dict[tuple[str, str], list[str]]:

@@ -8,18 +8,39 @@
 `run_check` raises `SetupError` (exit code 2) for a bad stack directory, options,
 configuration or credentials. The `servingstack check` command wraps it.
 """
+
 from __future__ import annotations
 
 from servingstack.check.drift import Difference
-from servingstack.client.errors import AuthenticationError, ConfigurationError, SetupError, UsageError
 from servingstack.check.readiness import PollPolicy
-from servingstack.check.results import (EXIT_FAILED, EXIT_INTERRUPTED, EXIT_OK, EXIT_SETUP, CheckReport, EndpointResult, QueryStats,
-                      StepResult)
+from servingstack.check.results import (
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_SETUP,
+    CheckReport,
+    EndpointResult,
+    QueryStats,
+    StepResult,
+)
 from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
+from servingstack.client.errors import AuthenticationError, ConfigurationError, SetupError, UsageError
 
 __all__ = [
-    "run_check", "DEFAULT_TIMEOUT_SECONDS", "PollPolicy",
-    "CheckReport", "EndpointResult", "StepResult", "QueryStats", "Difference",
-    "SetupError", "UsageError", "ConfigurationError", "AuthenticationError",
-    "EXIT_OK", "EXIT_FAILED", "EXIT_SETUP", "EXIT_INTERRUPTED",
+    "run_check",
+    "DEFAULT_TIMEOUT_SECONDS",
+    "PollPolicy",
+    "CheckReport",
+    "EndpointResult",
+    "StepResult",
+    "QueryStats",
+    "Difference",
+    "SetupError",
+    "UsageError",
+    "ConfigurationError",
+    "AuthenticationError",
+    "EXIT_OK",
+    "EXIT_FAILED",
+    "EXIT_SETUP",
+    "EXIT_INTERRUPTED",
 ]

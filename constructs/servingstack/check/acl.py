@@ -11,10 +11,12 @@ Not drift: inherited entries (the workspace `admins` group's CAN_MANAGE, inherit
 `/serving-endpoints/`), any grant of the `admins` group, and the caller's own CAN_MANAGE: "it is not
 possible to lower permissions for admins or your own user anywhere from CAN_MANAGE" (same page).
 """
+
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from databricks.sdk import WorkspaceClient
 
@@ -72,15 +74,19 @@ def live_grants(live: dict[str, Any]) -> dict[tuple[str, str], str]:
     grants: dict[tuple[str, str], str] = {}
     for entry in live.get("access_control_list") or []:
         principal = _principal(entry)
-        direct = [str(p.get("permission_level")) for p in entry.get("all_permissions") or []
-                  if not p.get("inherited") and p.get("permission_level")]
+        direct = [
+            str(p.get("permission_level"))
+            for p in entry.get("all_permissions") or []
+            if not p.get("inherited") and p.get("permission_level")
+        ]
         if principal is not None and direct:
             grants[principal] = _strongest(direct) or direct[0]
     return grants
 
 
-def compare(access_control: list[dict[str, str]], live: dict[str, Any], caller: set[str],
-            strict: bool = False) -> list[PermissionFinding]:
+def compare(
+    access_control: list[dict[str, str]], live: dict[str, Any], caller: set[str], strict: bool = False
+) -> list[PermissionFinding]:
     declared = declared_grants(access_control)
     actual = live_grants(live)
     findings: list[PermissionFinding] = []
@@ -95,14 +101,20 @@ def compare(access_control: list[dict[str, str]], live: dict[str, Any], caller: 
             continue
         if level == "CAN_MANAGE" and kind != "group_name" and name in caller:
             continue  # the caller keeps CAN_MANAGE: the provider never removes it
-        findings.append(PermissionFinding(f"{kind}:{name}", None, level, "will_be_removed",
-                                          "error" if strict else "warning"))
+        findings.append(
+            PermissionFinding(f"{kind}:{name}", None, level, "will_be_removed", "error" if strict else "warning")
+        )
     return findings
 
 
-def check(client: WorkspaceClient, endpoint_id: str | None, access_control: list[dict[str, str]] | None,
-          caller: Caller, strict: bool, fetch: Callable[[Callable[[], Any]], Any]) -> tuple[StepResult,
-                                                                                           list[PermissionFinding]]:
+def check(
+    client: WorkspaceClient,
+    endpoint_id: str | None,
+    access_control: list[dict[str, str]] | None,
+    caller: Caller,
+    strict: bool,
+    fetch: Callable[[Callable[[], Any]], Any],
+) -> tuple[StepResult, list[PermissionFinding]]:
     """The `permissions` step of one endpoint; `fetch` runs a call with the run's retries."""
     if access_control is None:
         return StepResult("skip", "no databricks_permissions declared: the grants are not managed here"), []
@@ -119,5 +131,7 @@ def check(client: WorkspaceClient, endpoint_id: str | None, access_control: list
     message = f"{declared} declared grant{'s' if declared != 1 else ''} in effect"
     removed = [f for f in findings if f.verdict == "will_be_removed"]
     if removed:
-        message += f"; {len(removed)} undeclared grant{'s' if len(removed) != 1 else ''} will be removed by the next apply"
+        message += (
+            f"; {len(removed)} undeclared grant{'s' if len(removed) != 1 else ''} will be removed by the next apply"
+        )
     return StepResult("pass", message, lines), findings

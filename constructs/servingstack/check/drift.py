@@ -11,18 +11,30 @@ not declared are drift; live tags that are not declared are reported as notes (s
 "note"), which do not fail the endpoint, since workspace policies add tags of their own.
 Secrets and environment variables are never compared (or printed).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 Severity = Literal["drift", "note"]
 
 # Served entity fields compared when declared, in report order.
-ENTITY_FIELDS = ("entity_name", "entity_version", "workload_size", "workload_type", "scale_to_zero_enabled",
-                 "min_provisioned_throughput", "max_provisioned_throughput", "provisioned_model_units",
-                 "min_provisioned_concurrency", "max_provisioned_concurrency", "instance_profile_arn",
-                 "burst_scaling_enabled")
+ENTITY_FIELDS = (
+    "entity_name",
+    "entity_version",
+    "workload_size",
+    "workload_type",
+    "scale_to_zero_enabled",
+    "min_provisioned_throughput",
+    "max_provisioned_throughput",
+    "provisioned_model_units",
+    "min_provisioned_concurrency",
+    "max_provisioned_concurrency",
+    "instance_profile_arn",
+    "burst_scaling_enabled",
+)
 EXTERNAL_MODEL_FIELDS = ("name", "provider", "task")
 GUARDRAIL_FIELDS = ("safety", "invalid_keywords", "valid_topics")
 
@@ -74,9 +86,14 @@ def _by_name(entities: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {e.get("name") or _default_entity_name(e): e for e in entities}
 
 
-def _compare_fields(path: str, declared: dict[str, Any], live: dict[str, Any], fields: Iterable[str]) -> list[Difference]:
-    return [Difference(f"{path}.{key}", declared[key], live.get(key))
-            for key in fields if declared.get(key) is not None and not _same(declared[key], live.get(key))]
+def _compare_fields(
+    path: str, declared: dict[str, Any], live: dict[str, Any], fields: Iterable[str]
+) -> list[Difference]:
+    return [
+        Difference(f"{path}.{key}", declared[key], live.get(key))
+        for key in fields
+        if declared.get(key) is not None and not _same(declared[key], live.get(key))
+    ]
 
 
 def compare_entities(declared: list[dict[str, Any]], live: list[dict[str, Any]]) -> list[Difference]:
@@ -91,13 +108,18 @@ def compare_entities(declared: list[dict[str, Any]], live: list[dict[str, Any]])
             continue
         differences += _compare_fields(path, entity, live_entity, ENTITY_FIELDS)
         if entity.get("external_model"):
-            differences += _compare_fields(f"{path}.external_model", entity["external_model"],
-                                           live_entity.get("external_model") or {}, EXTERNAL_MODEL_FIELDS)
+            differences += _compare_fields(
+                f"{path}.external_model",
+                entity["external_model"],
+                live_entity.get("external_model") or {},
+                EXTERNAL_MODEL_FIELDS,
+            )
             differences += _compare_fields(
                 f"{path}.external_model.amazon_bedrock_config",
                 entity["external_model"].get("amazon_bedrock_config") or {},
                 (live_entity.get("external_model") or {}).get("amazon_bedrock_config") or {},
-                ("uc_service_credential_name",))
+                ("uc_service_credential_name",),
+            )
     for name, entity in live_by_name.items():
         if name not in declared_by_name:
             model = (entity.get("external_model") or {}).get("name") or entity.get("entity_name")
@@ -115,8 +137,11 @@ def compare_traffic(declared_config: dict[str, Any], live_config: dict[str, Any]
     if not declared:
         return []  # a single entity with no split declared gets 100% by default
     names = list(declared) + [n for n in live if n not in declared]
-    return [Difference(f"traffic[{name}]", declared.get(name), live.get(name))
-            for name in names if not _same(declared.get(name) or 0, live.get(name) or 0)]
+    return [
+        Difference(f"traffic[{name}]", declared.get(name), live.get(name))
+        for name in names
+        if not _same(declared.get(name) or 0, live.get(name) or 0)
+    ]
 
 
 def _rate_limit_key(limit: dict[str, Any]) -> str:
@@ -127,8 +152,11 @@ def _rate_limit_key(limit: dict[str, Any]) -> str:
 def _rate_limit_values(limit: dict[str, Any] | None) -> dict[str, Any] | None:
     if limit is None:
         return None
-    values = {"calls": limit.get("calls"), "tokens": limit.get("tokens"),
-              "renewal_period": limit.get("renewal_period") or "minute"}
+    values = {
+        "calls": limit.get("calls"),
+        "tokens": limit.get("tokens"),
+        "renewal_period": limit.get("renewal_period") or "minute",
+    }
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -139,8 +167,12 @@ def _enabled(section: dict[str, Any] | None) -> bool:
 def _guardrail_live(section: dict[str, Any] | None) -> bool:
     section = section or {}
     pii = (section.get("pii") or {}).get("behavior")
-    return bool(section.get("safety") or section.get("invalid_keywords") or section.get("valid_topics")
-                or (pii and pii != "NONE"))
+    return bool(
+        section.get("safety")
+        or section.get("invalid_keywords")
+        or section.get("valid_topics")
+        or (pii and pii != "NONE")
+    )
 
 
 def compare_ai_gateway(declared: dict[str, Any] | None, live: dict[str, Any] | None) -> list[Difference]:
@@ -161,8 +193,12 @@ def compare_ai_gateway(declared: dict[str, Any] | None, live: dict[str, Any] | N
 
     want_table, have_table = declared.get("inference_table_config"), live.get("inference_table_config") or {}
     if _enabled(want_table):
-        differences += _compare_fields("ai_gateway.inference_table_config", want_table, have_table,
-                                       ("enabled", "catalog_name", "schema_name", "table_name_prefix"))
+        differences += _compare_fields(
+            "ai_gateway.inference_table_config",
+            want_table,
+            have_table,
+            ("enabled", "catalog_name", "schema_name", "table_name_prefix"),
+        )
     elif _enabled(have_table):
         differences.append(Difference("ai_gateway.inference_table_config.enabled", False, True))
 
@@ -184,10 +220,14 @@ def compare_ai_gateway(declared: dict[str, Any] | None, live: dict[str, Any] | N
 def compare_tags(declared: list[dict[str, Any]] | None, live: list[dict[str, Any]] | None) -> list[Difference]:
     want = {t["key"]: t.get("value") for t in declared or []}
     have = {t["key"]: t.get("value") for t in live or []}
-    differences = [Difference(f"tags[{key}]", value, have.get(key))
-                   for key, value in want.items() if key not in have or not _same(value or "", have[key] or "")]
-    differences += [Difference(f"tags[{key}]", None, value, severity="note")
-                    for key, value in have.items() if key not in want]
+    differences = [
+        Difference(f"tags[{key}]", value, have.get(key))
+        for key, value in want.items()
+        if key not in have or not _same(value or "", have[key] or "")
+    ]
+    differences += [
+        Difference(f"tags[{key}]", None, value, severity="note") for key, value in have.items() if key not in want
+    ]
     return differences
 
 
@@ -195,13 +235,15 @@ def compare(declared: dict[str, Any], live: dict[str, Any]) -> list[Difference]:
     """Every difference between a declared create request and a live endpoint (both plain dicts)."""
     declared_config = declared.get("config") or {}
     live_config = live.get("config") or {}
-    differences = compare_entities(declared_config.get("served_entities") or [],
-                                   live_config.get("served_entities") or [])
+    differences = compare_entities(
+        declared_config.get("served_entities") or [], live_config.get("served_entities") or []
+    )
     differences += compare_traffic(declared_config, live_config)
     differences += compare_ai_gateway(declared.get("ai_gateway"), live.get("ai_gateway"))
     differences += compare_tags(declared.get("tags"), live.get("tags"))
-    if declared.get("route_optimized") is not None and not _same(declared["route_optimized"],
-                                                                 live.get("route_optimized") or False):
+    if declared.get("route_optimized") is not None and not _same(
+        declared["route_optimized"], live.get("route_optimized") or False
+    ):
         differences.append(Difference("route_optimized", declared["route_optimized"], live.get("route_optimized")))
     differences += compare_telemetry(declared.get("telemetry_config"), live.get("telemetry_config"))
     return differences
@@ -212,10 +254,12 @@ def compare_telemetry(declared: dict[str, Any] | None, live: dict[str, Any] | No
     if not declared:
         return []
     live = live or {}
-    differences = _compare_fields("telemetry_config", declared, live,
-                                  ("telemetry_profile_id", "enabled_telemetry_features"))
+    differences = _compare_fields(
+        "telemetry_config", declared, live, ("telemetry_profile_id", "enabled_telemetry_features")
+    )
     for block in ("table_names", "inference_table_config"):
         if declared.get(block):
-            differences += _compare_fields(f"telemetry_config.{block}", declared[block], live.get(block) or {},
-                                           declared[block].keys())
+            differences += _compare_fields(
+                f"telemetry_config.{block}", declared[block], live.get(block) or {}, declared[block].keys()
+            )
     return differences

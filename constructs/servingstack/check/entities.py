@@ -8,20 +8,22 @@ goes through the SDK's `ApiClient`, like the endpoint-level smoke query, with th
 A 90/10 canary whose candidate is broken fails the candidate's own query every time, not one
 query in ten.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError
 from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
-from servingstack.model import expectations as expect_module
 from servingstack.check import smoke
 from servingstack.check.results import EntityResult, ExpectationResult, StepResult
 from servingstack.client.retry import Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error
+from servingstack.model import expectations as expect_module
 
 _STATUS_OF = {kind: status for status, kind in STATUS_CODE_MAPPING.items()}
 EXCERPT_CHARS = 300
@@ -48,15 +50,24 @@ def send(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, An
 def live_entities(live: dict[str, Any]) -> list[tuple[str, int | None]]:
     """The served entities of the live config with their traffic share (None: no route)."""
     config = live.get("config") or {}
-    routes = {(r.get("served_entity_name") or r.get("served_model_name")): r.get("traffic_percentage")
-              for r in ((config.get("traffic_config") or {}).get("routes") or [])}
+    routes = {
+        (r.get("served_entity_name") or r.get("served_model_name")): r.get("traffic_percentage")
+        for r in ((config.get("traffic_config") or {}).get("routes") or [])
+    }
     names = [e.get("name") for e in config.get("served_entities") or config.get("served_models") or []]
     return [(name, routes.get(name, 0 if routes else None)) for name in names if name]
 
 
-def query_entity(client: WorkspaceClient, endpoint: str, result: EntityResult, task: str | None,
-                 body: dict[str, Any] | None, deadline: Deadline, stop: Any,
-                 clean: Callable[[str], str]) -> None:
+def query_entity(
+    client: WorkspaceClient,
+    endpoint: str,
+    result: EntityResult,
+    task: str | None,
+    body: dict[str, Any] | None,
+    deadline: Deadline,
+    stop: Any,
+    clean: Callable[[str], str],
+) -> None:
     """The smoke query of one entity: answered, latency, shape, and who answered."""
     if body is None:
         result.status, result.message = "skip", "no smoke query for this endpoint"
@@ -89,8 +100,9 @@ def query_entity(client: WorkspaceClient, endpoint: str, result: EntityResult, t
     result.message = f"answered in {answer.latency_ms:.0f} ms, shape ok"
 
 
-def _reply(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any], deadline: Deadline,
-           stop: Any) -> Reply:
+def _reply(
+    client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any], deadline: Deadline, stop: Any
+) -> Reply:
     """Send once; an error answer is a reply too (its status may be what is expected)."""
     started = time.perf_counter()
     try:
@@ -103,14 +115,26 @@ def _reply(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, 
             raise
         status = next((code for kind, code in _STATUS_OF.items() if type(error) is kind), None)
         status = status or next((code for kind, code in _STATUS_OF.items() if isinstance(error, kind)), 0)
-        return Reply(status, {"error_code": error.error_code, "message": str(error)}, None,
-                     (time.perf_counter() - started) * 1000)
+        return Reply(
+            status,
+            {"error_code": error.error_code, "message": str(error)},
+            None,
+            (time.perf_counter() - started) * 1000,
+        )
     return Reply(200, answer.body, answer.served_by, answer.latency_ms)
 
 
-def run_expectation(client: WorkspaceClient, endpoint: str, entity: str, declared: dict[str, Any],
-                    default_body: dict[str, Any] | None, queries: int, deadline: Deadline, stop: Any,
-                    clean: Callable[[str], str]) -> ExpectationResult:
+def run_expectation(
+    client: WorkspaceClient,
+    endpoint: str,
+    entity: str,
+    declared: dict[str, Any],
+    default_body: dict[str, Any] | None,
+    queries: int,
+    deadline: Deadline,
+    stop: Any,
+    clean: Callable[[str], str],
+) -> ExpectationResult:
     """Send the expectation's request `queries` times to one entity and judge every answer."""
     expectation = expect_module.Expectation.from_json(declared)
     result = ExpectationResult(name=expectation.name, entity=entity)
@@ -153,8 +177,10 @@ def run_expectation(client: WorkspaceClient, endpoint: str, entity: str, declare
         result.message = result.details[0]
     else:
         result.status = "pass"
-        result.message = f"{len(checks)} check{'s' if len(checks) != 1 else ''} met over {result.queries} " \
-                         f"quer{'y' if result.queries == 1 else 'ies'}"
+        result.message = (
+            f"{len(checks)} check{'s' if len(checks) != 1 else ''} met over {result.queries} "
+            f"quer{'y' if result.queries == 1 else 'ies'}"
+        )
     return result
 
 
@@ -163,16 +189,29 @@ def applies_to(declared: dict[str, Any], entity: str) -> bool:
     return entities is None or entity in entities
 
 
-def check_entity(client: WorkspaceClient, endpoint: str, entity: EntityResult, task: str | None,
-                 body: dict[str, Any] | None, expectations: list[dict[str, Any]], queries: int, deadline: Deadline,
-                 stop: Any, clean: Callable[[str], str]) -> list[ExpectationResult]:
+def check_entity(
+    client: WorkspaceClient,
+    endpoint: str,
+    entity: EntityResult,
+    task: str | None,
+    body: dict[str, Any] | None,
+    expectations: list[dict[str, Any]],
+    queries: int,
+    deadline: Deadline,
+    stop: Any,
+    clean: Callable[[str], str],
+) -> list[ExpectationResult]:
     """One entity's step: its smoke query (filling `entity`), then every expectation that applies to it."""
     query_entity(client, endpoint, entity, task, body, deadline, stop, clean)
-    return [run_expectation(client, endpoint, entity.name, declared, body, queries, deadline, stop, clean)
-            for declared in expectations if applies_to(declared, entity.name)]
+    return [
+        run_expectation(client, endpoint, entity.name, declared, body, queries, deadline, stop, clean)
+        for declared in expectations
+        if applies_to(declared, entity.name)
+    ]
 
 
 # The endpoint's `entities` and `expectations` steps, from the lines of its entities ---------------
+
 
 def entities_step(entities: list[EntityResult]) -> StepResult:
     if not entities:
@@ -181,16 +220,18 @@ def entities_step(entities: list[EntityResult]) -> StepResult:
     if failed:
         first = failed[0]
         details = [f"{e.name}: {e.message}" for e in failed] + [d for e in failed for d in e.details]
-        return StepResult("fail", f"served entity {first.name} ({first.traffic_percent or 0}% of traffic): "
-                                  f"{first.message}", details)
+        return StepResult(
+            "fail", f"served entity {first.name} ({first.traffic_percent or 0}% of traffic): {first.message}", details
+        )
     answered = [e for e in entities if e.status == "pass"]
     if not answered:
         return StepResult("skip", entities[0].message)
     return StepResult("pass", f"{len(answered)}/{len(entities)} served entities answered directly")
 
 
-def in_declared_order(runs: list[ExpectationResult], declared: list[dict[str, Any]],
-                      entities: list[EntityResult]) -> list[ExpectationResult]:
+def in_declared_order(
+    runs: list[ExpectationResult], declared: list[dict[str, Any]], entities: list[EntityResult]
+) -> list[ExpectationResult]:
     """Expectation by expectation as declared, then entity by entity as served."""
     order = {e.get("name"): i for i, e in enumerate(declared)}
     names = {e.name: i for i, e in enumerate(entities)}
@@ -202,10 +243,16 @@ def expectations_step(declared: list[dict[str, Any]], runs: list[ExpectationResu
         return StepResult("skip", "none declared")
     unmet = [r for r in runs if r.status == "fail"]
     if unmet:
-        return StepResult("fail", f"'{unmet[0].name}' on {unmet[0].entity}: {unmet[0].message}",
-                          [f"'{r.name}' on {r.entity}: {line}" for r in unmet for line in (r.details or [r.message])])
+        return StepResult(
+            "fail",
+            f"'{unmet[0].name}' on {unmet[0].entity}: {unmet[0].message}",
+            [f"'{r.name}' on {r.entity}: {line}" for r in unmet for line in (r.details or [r.message])],
+        )
     met = sum(1 for r in runs if r.status == "pass")
     if not met:
         return StepResult("skip", "no expectation could run (no request to send)")
-    return StepResult("pass", f"{met} expectation run{'s' if met != 1 else ''} met on "
-                              f"{entities} served entit{'y' if entities == 1 else 'ies'}")
+    return StepResult(
+        "pass",
+        f"{met} expectation run{'s' if met != 1 else ''} met on "
+        f"{entities} served entit{'y' if entities == 1 else 'ies'}",
+    )

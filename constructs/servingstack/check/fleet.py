@@ -6,11 +6,13 @@ no entity states, so it only decides when an endpoint deserves a full `get`: whe
 done or failed, when it is missing from the list, and every `PollPolicy.detail_interval` for
 an endpoint still deploying (a served entity can fail before its endpoint's update does).
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, Protocol
 
 from databricks.sdk import WorkspaceClient
 
@@ -32,8 +34,14 @@ class Watched(Protocol):
 
 
 class FleetWatcher:
-    def __init__(self, client: WorkspaceClient, deadline: Deadline, started: float, policy: PollPolicy,
-                 schedule: Callable[[float, Callable[[], None]], None]):
+    def __init__(
+        self,
+        client: WorkspaceClient,
+        deadline: Deadline,
+        started: float,
+        policy: PollPolicy,
+        schedule: Callable[[float, Callable[[], None]], None],
+    ):
         self._client = client
         self._deadline = deadline
         self._started = started

@@ -3,14 +3,15 @@ per endpoint and check (`ready`, `drift`, `query`, `entities`, `expectations`, `
 one per served entity (`entity <name>`) and one per expectation and entity
 (`expect <name> on <entity>`), classname `<stack>.<endpoint>`. A failed check is a `<failure>`
 with the message as attribute and the details as text; a skipped or interrupted one is `<skipped>`."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from servingstack.check.output import write_text
-from servingstack.client.redact import Redactor
 from servingstack.check.results import CheckReport, StepResult
+from servingstack.client.redact import Redactor
 
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:
@@ -18,29 +19,41 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     cases = []
     for endpoint in report.endpoints:
         cases += [(endpoint, name, step) for name, step in endpoint.steps.items()]
-        cases += [(endpoint, f"entity {e.name}", StepResult(e.status, e.message, e.details, (e.latency_ms or 0) / 1000))
-                  for e in endpoint.entity_results]
-        cases += [(endpoint, f"expect {x.name} on {x.entity}", StepResult(x.status, x.message, x.details, x.seconds))
-                  for x in endpoint.expectation_results]
+        cases += [
+            (endpoint, f"entity {e.name}", StepResult(e.status, e.message, e.details, (e.latency_ms or 0) / 1000))
+            for e in endpoint.entity_results
+        ]
+        cases += [
+            (endpoint, f"expect {x.name} on {x.entity}", StepResult(x.status, x.message, x.details, x.seconds))
+            for x in endpoint.expectation_results
+        ]
     suites = ET.Element("testsuites", name="servingstack check")
-    suite = ET.SubElement(suites, "testsuite", {
-        "name": report.stack,
-        "tests": str(len(cases)),
-        "failures": str(sum(1 for _, _, step in cases if step.status == "fail")),
-        "errors": "0",
-        "skipped": str(sum(1 for _, _, step in cases if step.status in ("skip", "pending"))),
-        "time": f"{report.seconds:.3f}",
-        "timestamp": report.started_at,
-    })
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        {
+            "name": report.stack,
+            "tests": str(len(cases)),
+            "failures": str(sum(1 for _, _, step in cases if step.status == "fail")),
+            "errors": "0",
+            "skipped": str(sum(1 for _, _, step in cases if step.status in ("skip", "pending"))),
+            "time": f"{report.seconds:.3f}",
+            "timestamp": report.started_at,
+        },
+    )
     if report.host:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="host", value=clean(report.host))
     for endpoint, name, step in cases:
-        case = ET.SubElement(suite, "testcase", {
-            "classname": f"{report.stack}.{endpoint.name}",
-            "name": name,
-            "time": f"{step.seconds or 0:.3f}",
-        })
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            {
+                "classname": f"{report.stack}.{endpoint.name}",
+                "name": name,
+                "time": f"{step.seconds or 0:.3f}",
+            },
+        )
         if step.status == "fail":
             failure = ET.SubElement(case, "failure", message=clean(step.message), type=f"{name.split()[0]}-check")
             failure.text = clean("\n".join([step.message, *step.details]))

@@ -1,13 +1,14 @@
 """A Markdown summary (`--summary FILE`, and appended to `$GITHUB_STEP_SUMMARY` when set): a
 table of endpoints and checks, then the reasons for every failure."""
+
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
 from servingstack.check.output import write_text
-from servingstack.client.redact import Redactor
 from servingstack.check.results import CheckReport, EndpointResult, StepResult
+from servingstack.client.redact import Redactor
 
 _MARK = {"pass": "✅ pass", "fail": "❌ fail", "skip": "➖ skip", "pending": "⏸ pending"}
 
@@ -30,34 +31,57 @@ def _latency(endpoint: EndpointResult) -> str:
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     counts = report.counts()
-    verdict = {"pass": "✅ all endpoints pass", "fail": f"❌ {counts['fail']} endpoint(s) failed",
-               "interrupted": "⏸ interrupted"}[report.status]
-    lines = [f"## servingstack check: {report.stack}", "",
-             f"{verdict} ({counts['pass']}/{len(report.endpoints)} passed in {report.seconds:.1f} s)", "",
-             "| Endpoint | Ready | Drift | Query | Entities | Expectations | Permissions | p50 / p95 | Served by |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    verdict = {
+        "pass": "✅ all endpoints pass",
+        "fail": f"❌ {counts['fail']} endpoint(s) failed",
+        "interrupted": "⏸ interrupted",
+    }[report.status]
+    lines = [
+        f"## servingstack check: {report.stack}",
+        "",
+        f"{verdict} ({counts['pass']}/{len(report.endpoints)} passed in {report.seconds:.1f} s)",
+        "",
+        "| Endpoint | Ready | Drift | Query | Entities | Expectations | Permissions | p50 / p95 | Served by |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for endpoint in report.endpoints:
         served = ", ".join(endpoint.query_stats.served_by) if endpoint.query_stats else ""
-        lines.append(f"| `{_cell(endpoint.name)}` | {_step(endpoint.ready)} | {_step(endpoint.drift)} | "
-                     f"{_step(endpoint.query)} | {_step(endpoint.entities)} | {_step(endpoint.expectations)} | "
-                     f"{_step(endpoint.permissions)} | {_latency(endpoint)} | {_cell(served)} |")
+        lines.append(
+            f"| `{_cell(endpoint.name)}` | {_step(endpoint.ready)} | {_step(endpoint.drift)} | "
+            f"{_step(endpoint.query)} | {_step(endpoint.entities)} | {_step(endpoint.expectations)} | "
+            f"{_step(endpoint.permissions)} | {_latency(endpoint)} | {_cell(served)} |"
+        )
     entities = [(e, x) for e in report.endpoints for x in e.entity_results]
     if entities:
-        lines += ["", "### Served entities, queried directly", "",
-                  "| Endpoint | Entity | Traffic | Answered | Latency | Shape | Notes |", "|---|---|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Served entities, queried directly",
+            "",
+            "| Endpoint | Entity | Traffic | Answered | Latency | Shape | Notes |",
+            "|---|---|---|---|---|---|---|",
+        ]
         for endpoint, entity in entities:
             share = "" if entity.traffic_percent is None else f"{entity.traffic_percent}%"
             latency = "" if entity.latency_ms is None else f"{entity.latency_ms:.0f} ms"
-            lines.append(f"| `{_cell(endpoint.name)}` | `{_cell(entity.name)}` | {share} | "
-                         f"{_MARK.get(entity.status, entity.status)} | {latency} | {_cell(entity.shape or '')} | "
-                         f"{_cell(entity.message)} |")
+            lines.append(
+                f"| `{_cell(endpoint.name)}` | `{_cell(entity.name)}` | {share} | "
+                f"{_MARK.get(entity.status, entity.status)} | {latency} | {_cell(entity.shape or '')} | "
+                f"{_cell(entity.message)} |"
+            )
     runs = [(e, x) for e in report.endpoints for x in e.expectation_results]
     if runs:
-        lines += ["", "### Expectations", "", "| Endpoint | Expectation | Entity | Result | Expected vs got |",
-                  "|---|---|---|---|---|"]
+        lines += [
+            "",
+            "### Expectations",
+            "",
+            "| Endpoint | Expectation | Entity | Result | Expected vs got |",
+            "|---|---|---|---|---|",
+        ]
         for endpoint, run in runs:
-            lines.append(f"| `{_cell(endpoint.name)}` | {_cell(run.name)} | `{_cell(run.entity)}` | "
-                         f"{_MARK.get(run.status, run.status)} | {_cell('; '.join(run.details) or run.message)} |")
+            lines.append(
+                f"| `{_cell(endpoint.name)}` | {_cell(run.name)} | `{_cell(run.entity)}` | "
+                f"{_MARK.get(run.status, run.status)} | {_cell('; '.join(run.details) or run.message)} |"
+            )
     problems = [e for e in report.endpoints if e.status != "pass" or e.warnings]
     if problems:
         lines += ["", "### Details", ""]

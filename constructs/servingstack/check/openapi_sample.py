@@ -4,6 +4,7 @@
 An example given in the document wins; otherwise one is built from the request schema:
 the first string of an enum, 1 for numbers, "text" for strings, one item per array.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -65,8 +66,9 @@ def _is_custom_request(value: Any) -> bool:
 
 def _request_media(document: dict[str, Any]) -> dict[str, Any] | None:
     """The request of the endpoint's own invocations path (before any one entity's)."""
-    paths = [(p, item) for p, item in (document.get("paths") or {}).items()
-             if str(p).rstrip("/").endswith("invocations")]
+    paths = [
+        (p, item) for p, item in (document.get("paths") or {}).items() if str(p).rstrip("/").endswith("invocations")
+    ]
     paths.sort(key=lambda pair: "/served-models/" in str(pair[0]))
     for _, item in paths:
         body = _resolve(document, ((item or {}).get("post") or {}).get("requestBody")) or {}

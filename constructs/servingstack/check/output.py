@@ -1,4 +1,5 @@
 """Writing report files: the directory a user names (`--json reports/check.json`) is created."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,6 +3,7 @@ timestamped lines in CI logs (not a TTY, or `CI` set), or nothing.
 
 Progress is called from worker threads; each implementation serialises its own output.
 """
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,8 @@ import threading
 import time
 from typing import IO, Protocol
 
-from servingstack.client.redact import Redactor
 from servingstack.check.results import EndpointResult
+from servingstack.client.redact import Redactor
 
 
 class Progress(Protocol):
@@ -95,8 +96,15 @@ class RichProgress:
 
         self._redactor = redactor or Redactor()
         self._console = Console(file=stream or sys.stderr)
-        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                                  MofNCompleteColumn(), TimeElapsedColumn(), console=self._console, transient=True)
+        self._progress = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self._console,
+            transient=True,
+        )
         self._task = None
         self._lock = threading.Lock()
 
@@ -111,8 +119,9 @@ class RichProgress:
     def finished(self, result: EndpointResult) -> None:
         style = "green" if result.status == "pass" else "red"
         with self._lock:
-            self._progress.console.print(self._redactor.clean(outcome_line(result)), style=style, markup=False,
-                                         highlight=False)
+            self._progress.console.print(
+                self._redactor.clean(outcome_line(result)), style=style, markup=False, highlight=False
+            )
             self._progress.advance(self._task)
 
     def stop(self) -> None:

@@ -4,11 +4,13 @@ Done means the active config is READY, no update is running (NOT_UPDATING) and n
 `pending_config` is waiting. The SDK's own waiter looks only at `config_update`, which
 reads NOT_UPDATING for an endpoint whose active config is still NOT_READY.
 """
+
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 READY = "READY"
 NOT_UPDATING = "NOT_UPDATING"
@@ -60,8 +62,13 @@ def _entities(config: dict[str, Any] | None) -> list[EntityState]:
     entities = []
     for entity in (config or {}).get("served_entities") or []:
         state = entity.get("state") or {}
-        entities.append(EntityState(name=entity.get("name") or "?", deployment=state.get("deployment"),
-                                    message=state.get("deployment_state_message")))
+        entities.append(
+            EntityState(
+                name=entity.get("name") or "?",
+                deployment=state.get("deployment"),
+                message=state.get("deployment_state_message"),
+            )
+        )
     return entities
 
 
@@ -81,10 +88,15 @@ def assess(endpoint: dict[str, Any]) -> Readiness:
         phase = "ready"
     else:
         phase = "waiting"
-    return Readiness(phase=phase, ready=ready, config_update=update,
-                     config_version=(config or {}).get("config_version"),
-                     pending_version=(pending or {}).get("config_version"),
-                     entities=tuple(entities.values()), failed_entities=failed)
+    return Readiness(
+        phase=phase,
+        ready=ready,
+        config_update=update,
+        config_version=(config or {}).get("config_version"),
+        pending_version=(pending or {}).get("config_version"),
+        entities=tuple(entities.values()),
+        failed_entities=failed,
+    )
 
 
 def worth_a_closer_look(summary: dict[str, Any]) -> bool:
@@ -105,8 +117,11 @@ def tail(text: str | None, lines: int = LOG_TAIL_LINES) -> list[str]:
 def failure_details(readiness: Readiness, fetch_logs: Callable[[str, str], str | None]) -> list[str]:
     """Why the deployment failed: each failed entity's message and the tail of its build logs and
     logs. `fetch_logs(entity, kind)` returns the text of `build-logs` or `logs` (None if unavailable)."""
-    culprits = readiness.failed_entities or tuple(
-        e for e in readiness.entities if e.deployment != "DEPLOYMENT_READY") or readiness.entities
+    culprits = (
+        readiness.failed_entities
+        or tuple(e for e in readiness.entities if e.deployment != "DEPLOYMENT_READY")
+        or readiness.entities
+    )
     details: list[str] = []
     for entity in culprits:
         details.append(f"served entity {entity}")

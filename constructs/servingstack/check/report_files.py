@@ -1,17 +1,18 @@
 """The report files of one run (`--json`, `--junit`, `--summary`, `$GITHUB_STEP_SUMMARY`):
 checked for writability before anything waits, and written each on its own at the end, so
 one that fails never stops the others nor hides the check's own result."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 from servingstack.check import junit, markdown, report_json
 from servingstack.check.output import write_text
-from servingstack.client.redact import Redactor
 from servingstack.check.results import CheckReport
+from servingstack.client.redact import Redactor
 
 # A report that could not be written: the exit code still says how the check went.
 EXIT_PASSED_REPORT_FAILED = 3

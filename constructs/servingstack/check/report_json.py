@@ -14,8 +14,9 @@ draft 2020-12). In short:
                   {"status": "pass" | "fail" | "skip" | "pending", "message": "...", "details": ["..."],
                    "seconds": 1.2 | null}},
         "differences": [{"field": "traffic[v2]", "declared": 10, "live": 50, "severity": "drift" | "note"}],
-        "query": null | {"task": "llm/v1/chat" | null, "request_source": "built-in" | "sample_request" | "openapi" | null,
-                         "sent": 1, "succeeded": 1, "latencies_ms": [12.3], "p50_ms": 12.3, "p95_ms": 12.3,
+        "query": null | {"task": "llm/v1/chat" | null,
+                         "request_source": "built-in" | "sample_request" | "openapi" | null, "sent": 1,
+                         "succeeded": 1, "latencies_ms": [12.3], "p50_ms": 12.3, "p95_ms": 12.3,
                          "served_by": {"entity": 1}, "stream": null | <step>},
         "last_state": "READY/NOT_UPDATING, config v1" | null, "config_version": 1 | null,
         "ready_after_seconds": 3.4 | null, "warnings": ["..."],
@@ -32,6 +33,7 @@ draft 2020-12). In short:
 
 The token is never in it: every string passes through the run's redactor on the way out.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +41,8 @@ from pathlib import Path
 from typing import Any
 
 from servingstack.check.output import write_text
-from servingstack.client.redact import Redactor
 from servingstack.check.results import CheckReport
+from servingstack.client.redact import Redactor
 
 _STATUS = {"enum": ["pass", "fail", "skip", "pending"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}
@@ -68,8 +70,17 @@ _DIFFERENCE = {
 }
 _QUERY = {
     "type": ["object", "null"],
-    "required": ["task", "request_source", "sent", "succeeded", "latencies_ms", "p50_ms", "p95_ms", "served_by",
-                 "stream"],
+    "required": [
+        "task",
+        "request_source",
+        "sent",
+        "succeeded",
+        "latencies_ms",
+        "p50_ms",
+        "p95_ms",
+        "served_by",
+        "stream",
+    ],
     "additionalProperties": False,
     "properties": {
         "task": {"type": ["string", "null"]},
@@ -131,8 +142,21 @@ _PERMISSION = {
 _STEP_NAMES = ["ready", "drift", "query", "entities", "expectations", "permissions"]
 _ENDPOINT = {
     "type": "object",
-    "required": ["name", "logical_id", "status", "steps", "differences", "query", "last_state", "config_version",
-                 "ready_after_seconds", "warnings", "entities", "expectations", "permissions"],
+    "required": [
+        "name",
+        "logical_id",
+        "status",
+        "steps",
+        "differences",
+        "query",
+        "last_state",
+        "config_version",
+        "ready_after_seconds",
+        "warnings",
+        "entities",
+        "expectations",
+        "permissions",
+    ],
     "additionalProperties": False,
     "properties": {
         "name": {"type": "string"},
@@ -159,8 +183,19 @@ SCHEMA: dict[str, Any] = {
     "$schema": "https://json-schema.org/draft/2020-12/schema",
     "title": "servingstack check report",
     "type": "object",
-    "required": ["schema_version", "stack", "stack_dir", "host", "started_at", "seconds", "timeout_seconds", "status",
-                 "interrupted", "counts", "endpoints"],
+    "required": [
+        "schema_version",
+        "stack",
+        "stack_dir",
+        "host",
+        "started_at",
+        "seconds",
+        "timeout_seconds",
+        "status",
+        "interrupted",
+        "counts",
+        "endpoints",
+    ],
     "additionalProperties": False,
     "properties": {
         "schema_version": {"const": 1},

@@ -3,6 +3,7 @@ endpoint, each with six steps (`ready`, `drift`, `query`, `entities`, `expectati
 `permissions`), a line per served entity and per expectation run on an entity, and the
 permission findings. Every renderer (table, JSON, JUnit, Markdown) reads these;
 `CheckReport.to_dict()` is the JSON report (schema in `report_json`)."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
@@ -174,8 +175,12 @@ class CheckReport:
 
 
 def _step_dict(step: StepResult) -> dict[str, Any]:
-    return {"status": step.status, "message": step.message, "details": list(step.details),
-            "seconds": None if step.seconds is None else round(step.seconds, 3)}
+    return {
+        "status": step.status,
+        "message": step.message,
+        "details": list(step.details),
+        "seconds": None if step.seconds is None else round(step.seconds, 3),
+    }
 
 
 def _endpoint_dict(endpoint: EndpointResult) -> dict[str, Any]:
@@ -188,16 +193,20 @@ def _endpoint_dict(endpoint: EndpointResult) -> dict[str, Any]:
         "logical_id": endpoint.logical_id,
         "status": endpoint.status,
         "steps": {name: _step_dict(step) for name, step in endpoint.steps.items()},
-        "differences": [{"field": d.field, "declared": d.declared, "live": d.live, "severity": d.severity}
-                        for d in endpoint.differences],
+        "differences": [
+            {"field": d.field, "declared": d.declared, "live": d.live, "severity": d.severity}
+            for d in endpoint.differences
+        ],
         "query": stats,
         "last_state": endpoint.last_state,
         "config_version": endpoint.config_version,
         "ready_after_seconds": None if endpoint.ready_after_seconds is None else round(endpoint.ready_after_seconds, 3),
         "warnings": list(endpoint.warnings),
         "entities": [{**asdict(e), "latency_ms": _round(e.latency_ms)} for e in endpoint.entity_results],
-        "expectations": [{**asdict(e), "p50_ms": _round(e.p50_ms), "p95_ms": _round(e.p95_ms),
-                          "seconds": _round(e.seconds)} for e in endpoint.expectation_results],
+        "expectations": [
+            {**asdict(e), "p50_ms": _round(e.p50_ms), "p95_ms": _round(e.p95_ms), "seconds": _round(e.seconds)}
+            for e in endpoint.expectation_results
+        ],
         "permissions": [asdict(f) for f in endpoint.permission_findings],
     }
 

@@ -11,33 +11,43 @@ a host that does not resolve, refuses or never answers ends the run inside it, a
 watchdog cuts off whatever still runs `HARD_STOP_SLACK_SECONDS` after it (a query retried in
 its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within the timeout.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 
-from servingstack.errors import StackFileError
-from servingstack.facts.stackfile import DeclaredEndpoint, load_stack
 from servingstack.check import acl, drift, smoke
 from servingstack.check import entities as entity_checks
 from servingstack.check import progress as progress_module
+from servingstack.check.fleet import FleetWatcher
+from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
+from servingstack.check.results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
 from servingstack.client.auth import Connection, make_client, verify_access
 from servingstack.client.connect import check_host_url, check_timeout
 from servingstack.client.errors import UsageError
-from servingstack.check.fleet import FleetWatcher
-from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
 from servingstack.client.redact import Redactor
-from servingstack.check.results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
-from servingstack.client.retry import (Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error, is_transient,
-                    retry_after, unwrap)
+from servingstack.client.retry import (
+    Deadline,
+    Interrupted,
+    RetriesExhausted,
+    call_with_retry,
+    describe_error,
+    is_transient,
+    retry_after,
+    unwrap,
+)
 from servingstack.client.scheduler import Scheduler
+from servingstack.errors import StackFileError
+from servingstack.facts.stackfile import DeclaredEndpoint, load_stack
 
 DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0
@@ -46,8 +56,11 @@ HARD_STOP_SLACK_SECONDS = 0.5  # after the deadline, for the last looks to repor
 LOG_FETCH_SECONDS = 5.0
 WORKERS = 10  # at most this many requests in flight (the SDK's plain-http connection pool holds 10)
 ANSWER_EXCERPT_CHARS = 300
-_SOURCES = {"built-in": "built-in request", "sample_request": "declared sample_request",
-            "openapi": "request from the OpenAPI schema"}
+_SOURCES = {
+    "built-in": "built-in request",
+    "sample_request": "declared sample_request",
+    "openapi": "request from the OpenAPI schema",
+}
 
 
 @dataclass(frozen=True)
@@ -126,8 +139,9 @@ class EndpointCheck:
         except Exception as raw:  # noqa: BLE001 - sorted below
             error = unwrap(raw)
             if isinstance(error, NotFound):
-                self._finish_ready(StepResult("fail", "not found: has the stack been deployed?",
-                                              [describe_error(error)]))
+                self._finish_ready(
+                    StepResult("fail", "not found: has the stack been deployed?", [describe_error(error)])
+                )
             elif isinstance(error, (Unauthenticated, PermissionDenied)):
                 self._finish_ready(StepResult("fail", f"the workspace refused to show it: {describe_error(error)}"))
             elif is_transient(error):
@@ -143,8 +157,12 @@ class EndpointCheck:
         if readiness.phase == "ready":
             self.result.ready_after_seconds = now - self.run.started
             self._show("ready")
-            self._set_step("ready", StepResult("pass", f"READY, config v{readiness.config_version}",
-                                               seconds=self.result.ready_after_seconds))
+            self._set_step(
+                "ready",
+                StepResult(
+                    "pass", f"READY, config v{readiness.config_version}", seconds=self.result.ready_after_seconds
+                ),
+            )
             self._verify(live)
         elif readiness.phase == "failed":
             self._show(readiness.summary)
@@ -173,15 +191,19 @@ class EndpointCheck:
         else:
             reason = f"config update {readiness.config_update}"
         details = failure_details(readiness, self._fetch_logs)
-        return StepResult("fail", f"deployment failed ({readiness.config_update}): {reason}",
-                          details=[self.run.redactor.clean(line) for line in details])
+        return StepResult(
+            "fail",
+            f"deployment failed ({readiness.config_update}): {reason}",
+            details=[self.run.redactor.clean(line) for line in details],
+        )
 
     def _fetch_logs(self, entity: str, kind: str) -> str | None:
         api = self.run.client.serving_endpoints
         fetch = api.build_logs if kind == "build-logs" else api.logs
         try:
-            return call_with_retry(lambda: fetch(self.declared.name, entity).logs,
-                                   Deadline(LOG_FETCH_SECONDS), stop=self.run.stop)
+            return call_with_retry(
+                lambda: fetch(self.declared.name, entity).logs, Deadline(LOG_FETCH_SECONDS), stop=self.run.stop
+            )
         except Interrupted:
             raise
         except Exception:  # noqa: BLE001 - logs are a courtesy; the failure is reported without them
@@ -210,8 +232,13 @@ class EndpointCheck:
         caller = run.caller or acl.Caller(run.client)
         try:
             outcome, findings = acl.check(
-                run.client, live.get("id"), self.declared.access_control, caller, run.options.strict_permissions,
-                lambda call: call_with_retry(call, run.deadline, stop=run.stop))
+                run.client,
+                live.get("id"),
+                self.declared.access_control,
+                caller,
+                run.options.strict_permissions,
+                lambda call: call_with_retry(call, run.deadline, stop=run.stop),
+            )
         except Interrupted:
             raise
         except Exception as error:  # noqa: BLE001 - reported as this step's verdict
@@ -235,7 +262,10 @@ class EndpointCheck:
             return
         self._entities_left = len(names)
         for index in range(len(names)):
-            step = (lambda i=index: self._guarded(lambda: self._check_entity(i)))
+
+            def step(i: int = index) -> None:
+                self._guarded(lambda: self._check_entity(i))
+
             if self.run.schedule is None:
                 step()
             else:
@@ -247,8 +277,17 @@ class EndpointCheck:
         try:
             deadline = run.deadline  # retries end with the run: its watchdog cuts off whatever outlives it
             results = entity_checks.check_entity(
-                run.client, self.name, entity, self._task, self._plan.body if self._plan else None,
-                self.declared.expectations, run.options.queries, deadline, run.stop, run.redactor.clean)
+                run.client,
+                self.name,
+                entity,
+                self._task,
+                self._plan.body if self._plan else None,
+                self.declared.expectations,
+                run.options.queries,
+                deadline,
+                run.stop,
+                run.redactor.clean,
+            )
         finally:
             with self._lock:  # its results land before the count drops: the last one sees them all
                 self.result.expectation_results += results
@@ -260,10 +299,15 @@ class EndpointCheck:
     def _conclude_entities(self) -> None:
         result = self.result
         result.expectation_results = entity_checks.in_declared_order(
-            result.expectation_results, self.declared.expectations, result.entity_results)
+            result.expectation_results, self.declared.expectations, result.entity_results
+        )
         self._set_step("entities", entity_checks.entities_step(result.entity_results))
-        self._set_step("expectations", entity_checks.expectations_step(
-            self.declared.expectations, result.expectation_results, len(result.entity_results)))
+        self._set_step(
+            "expectations",
+            entity_checks.expectations_step(
+                self.declared.expectations, result.expectation_results, len(result.entity_results)
+            ),
+        )
         self._finish()
 
     # The smoke query -------------------------------------------------------------------------
@@ -289,8 +333,11 @@ class EndpointCheck:
         plan = smoke.plan(task, self.declared.sample_request, openapi)
         self._plan, self._task = plan, task
         if plan is None:
-            why = (f"no smoke query for task {task}" if task else
-                   "no smoke query: a custom model needs a declared sample_request (or an OpenAPI schema)")
+            why = (
+                f"no smoke query for task {task}"
+                if task
+                else "no smoke query: a custom model needs a declared sample_request (or an OpenAPI schema)"
+            )
             self.result.warnings.append(why)
             return StepResult("skip", why)
         stats.request_source = plan.source
@@ -304,8 +351,12 @@ class EndpointCheck:
             problems = smoke.shape_problems(task, answer.body)
             if problems:
                 excerpt = self.run.redactor.clean(str(answer.body))[:ANSWER_EXCERPT_CHARS]
-                return StepResult("fail", f"unexpected answer for {task or 'a custom model'}: {problems[0]}",
-                                  details=problems + [f"answer: {excerpt}"], seconds=time.monotonic() - started)
+                return StepResult(
+                    "fail",
+                    f"unexpected answer for {task or 'a custom model'}: {problems[0]}",
+                    details=problems + [f"answer: {excerpt}"],
+                    seconds=time.monotonic() - started,
+                )
             stats.succeeded += 1
             stats.latencies_ms.append(round(answer.latency_ms, 2))
             if answer.served_by:
@@ -320,8 +371,12 @@ class EndpointCheck:
         if options.stream:
             stats.stream = self._stream(task, plan.body, deadline)
             if stats.stream.failed:
-                return StepResult("fail", f"streaming: {stats.stream.message}", stats.stream.details,
-                                  seconds=time.monotonic() - started)
+                return StepResult(
+                    "fail",
+                    f"streaming: {stats.stream.message}",
+                    stats.stream.details,
+                    seconds=time.monotonic() - started,
+                )
             if stats.stream.status == "pass":
                 message += f"; streaming: {stats.stream.message}"
             else:
@@ -341,8 +396,11 @@ class EndpointCheck:
             return StepResult("skip", f"streaming applies to chat and completions endpoints, not {task or 'custom'}")
         http_timeout = self.run.client.config.http_timeout_seconds or 30
         try:
-            outcome = call_with_retry(lambda: smoke.stream(self.run.client, self.declared.name, body, http_timeout),
-                                      deadline, stop=self.run.stop)
+            outcome = call_with_retry(
+                lambda: smoke.stream(self.run.client, self.declared.name, body, http_timeout),
+                deadline,
+                stop=self.run.stop,
+            )
         except Interrupted:
             raise
         except Exception as error:  # noqa: BLE001
@@ -421,17 +479,28 @@ def _select(stack_endpoints: list[DeclaredEndpoint], names: Sequence[str] | None
     known = {e.name: e for e in stack_endpoints}
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UsageError(f"not in the stack: {', '.join(unknown)} (the stack declares: "
-                         f"{', '.join(sorted(known)) or 'no endpoints'})")
+        raise UsageError(
+            f"not in the stack: {', '.join(unknown)} (the stack declares: {', '.join(sorted(known)) or 'no endpoints'})"
+        )
     return [known[n] for n in dict.fromkeys(names)]
 
 
-def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | None = None,
-              profile: str | None = None, endpoints: Sequence[str] | None = None,
-              timeout: float = DEFAULT_TIMEOUT_SECONDS, query: bool = True, queries: int = 1,
-              stream: bool = False, progress: str | progress_module.Progress = "auto",
-              poll: PollPolicy | None = None, redactor: Redactor | None = None,
-              strict_permissions: bool = False) -> CheckReport:
+def run_check(
+    stack_dir: str | Path,
+    *,
+    host: str | None = None,
+    token: str | None = None,
+    profile: str | None = None,
+    endpoints: Sequence[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT_SECONDS,
+    query: bool = True,
+    queries: int = 1,
+    stream: bool = False,
+    progress: str | progress_module.Progress = "auto",
+    poll: PollPolicy | None = None,
+    redactor: Redactor | None = None,
+    strict_permissions: bool = False,
+) -> CheckReport:
     """Check every endpoint of a synthesized stack (or those named) against the live workspace.
 
     Connection: `host` / `token` / `profile` when given, else Databricks unified auth from the
@@ -457,17 +526,25 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
 
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
-    options = CheckOptions(timeout=float(timeout), query=query, queries=queries, stream=stream,
-                           poll=poll or PollPolicy(), strict_permissions=strict_permissions)
-    started_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    options = CheckOptions(
+        timeout=float(timeout),
+        query=query,
+        queries=queries,
+        stream=stream,
+        poll=poll or PollPolicy(),
+        strict_permissions=strict_permissions,
+    )
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     started = time.monotonic()
-    report = CheckReport(stack=stack.name, stack_dir=str(stack.path), host=host,
-                         started_at=started_at, timeout_seconds=options.timeout)
+    report = CheckReport(
+        stack=stack.name, stack_dir=str(stack.path), host=host, started_at=started_at, timeout_seconds=options.timeout
+    )
     # One deadline for the whole run, from the first connection attempt on.
     deadline = Deadline(options.timeout)
     try:
-        client = make_client(Connection(host=host, token=token, profile=profile), options.timeout, redactor,
-                             deadline=deadline)
+        client = make_client(
+            Connection(host=host, token=token, profile=profile), options.timeout, redactor, deadline=deadline
+        )
         verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True
@@ -481,9 +558,18 @@ def run_check(stack_dir: str | Path, *, host: str | None = None, token: str | No
     scheduler = Scheduler(options.workers, stop)
     run_started = time.monotonic()
     watcher = FleetWatcher(client, deadline, run_started, options.poll, scheduler.at)
-    run = _Run(client=client, options=options, deadline=deadline, started=run_started, stop=stop,
-               redactor=redactor, progress=shown, watcher=watcher, schedule=scheduler.at,
-               caller=acl.Caller(client))
+    run = _Run(
+        client=client,
+        options=options,
+        deadline=deadline,
+        started=run_started,
+        stop=stop,
+        redactor=redactor,
+        progress=shown,
+        watcher=watcher,
+        schedule=scheduler.at,
+        caller=acl.Caller(client),
+    )
     checks = [EndpointCheck(declared, run) for declared in selected]
     report.endpoints = [check.result for check in checks]
     shown.start(stack.name, [c.declared.name for c in checks])

@@ -8,19 +8,29 @@ Queries go through the SDK's `ApiClient` rather than `serving_endpoints.query()`
 body as the server sent it (shape checks need that) plus the `served-model-name` header.
 Streaming goes over plain HTTP: the SDK parses a Server-Sent Events body as JSON and fails.
 """
+
 from __future__ import annotations
 
 import json
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from numbers import Number
-from typing import Any, Callable
+from typing import Any
 
 import requests
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import (BadRequest, DatabricksError, InternalError, NotFound, PermissionDenied,
-                                   TemporarilyUnavailable, TooManyRequests, Unauthenticated)
+from databricks.sdk.errors import (
+    BadRequest,
+    DatabricksError,
+    InternalError,
+    NotFound,
+    PermissionDenied,
+    TemporarilyUnavailable,
+    TooManyRequests,
+    Unauthenticated,
+)
 from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
 from servingstack.check.openapi_sample import sample_request as openapi_sample_request
@@ -57,8 +67,9 @@ class QueryPlan:
     source: str  # built-in | sample_request | openapi
 
 
-def plan(task: str | None, sample_request: dict[str, Any] | None,
-         fetch_openapi: Callable[[], dict[str, Any] | None]) -> QueryPlan | None:
+def plan(
+    task: str | None, sample_request: dict[str, Any] | None, fetch_openapi: Callable[[], dict[str, Any] | None]
+) -> QueryPlan | None:
     """What to send, or None when there is nothing sensible to send."""
     if sample_request:
         return QueryPlan(task, dict(sample_request), "sample_request")
@@ -139,9 +150,12 @@ def post(client: WorkspaceClient, path: str, body: dict[str, Any]) -> Answer:
     """One query to `path`, timed, with the `served-model-name` header that says who answered."""
     started = time.perf_counter()
     response = client.api_client.do(
-        "POST", path, body=body,
+        "POST",
+        path,
+        body=body,
         headers={"Accept": "application/json", "Content-Type": "application/json"},
-        response_headers=["served-model-name"])
+        response_headers=["served-model-name"],
+    )
     latency = (time.perf_counter() - started) * 1000
     served_by = None
     if isinstance(response, dict):
@@ -161,11 +175,15 @@ def fetch_openapi(client: WorkspaceClient, endpoint: str) -> dict[str, Any] | No
 def advice(error: BaseException) -> str:
     """What a query error most likely means, for the person reading the report."""
     if isinstance(error, NotFound):
-        return ("404: the endpoint does not take queries yet (a new endpoint answers 404 while it provisions), "
-                "or the name is wrong")
+        return (
+            "404: the endpoint does not take queries yet (a new endpoint answers 404 while it provisions), "
+            "or the name is wrong"
+        )
     if isinstance(error, PermissionDenied):
-        return ("403: the caller lacks CAN_QUERY on the endpoint (for a Databricks App, declare the endpoint "
-                "as an app resource with CAN_QUERY)")
+        return (
+            "403: the caller lacks CAN_QUERY on the endpoint (for a Databricks App, declare the endpoint "
+            "as an app resource with CAN_QUERY)"
+        )
     if isinstance(error, Unauthenticated):
         return "401: the workspace rejected the token"
     if isinstance(error, TooManyRequests):
@@ -178,6 +196,7 @@ def advice(error: BaseException) -> str:
 
 
 # Streaming --------------------------------------------------------------------------------
+
 
 @dataclass
 class StreamOutcome:
@@ -198,9 +217,13 @@ def _http_error(response: requests.Response) -> DatabricksError:
     payload = payload if isinstance(payload, dict) else {}
     retry_after = response.headers.get("Retry-After")
     kind = STATUS_CODE_MAPPING.get(response.status_code, DatabricksError)
-    return kind(payload.get("message") or f"HTTP {response.status_code}", error_code=payload.get("error_code"),
-                retry_after_secs=int(retry_after) if retry_after and retry_after.isdigit() else
-                (1 if response.status_code in (429, 503) else None))
+    return kind(
+        payload.get("message") or f"HTTP {response.status_code}",
+        error_code=payload.get("error_code"),
+        retry_after_secs=int(retry_after)
+        if retry_after and retry_after.isdigit()
+        else (1 if response.status_code in (429, 503) else None),
+    )
 
 
 def stream(client: WorkspaceClient, endpoint: str, body: dict[str, Any], timeout: float) -> StreamOutcome:
@@ -216,7 +239,7 @@ def stream(client: WorkspaceClient, endpoint: str, body: dict[str, Any], timeout
             line = (raw or "").strip()
             if not line.startswith("data:"):
                 continue  # blank separators, comments, event names
-            payload = line[len("data:"):].strip()
+            payload = line[len("data:") :].strip()
             if payload == "[DONE]":
                 outcome.done = True
                 break

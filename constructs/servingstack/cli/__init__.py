@@ -3,6 +3,7 @@
 Subcommands are imported when invoked, so `servingstack --help` stays fast and
 neither command pays for the other's imports.
 """
+
 from __future__ import annotations
 
 import importlib

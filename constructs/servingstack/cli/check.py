@@ -1,4 +1,5 @@
 """`servingstack check`: a thin command line over `run_check` and the report writers."""
+
 from __future__ import annotations
 
 import logging
@@ -8,13 +9,13 @@ from pathlib import Path
 import click
 
 from servingstack.check import table
-from servingstack.client.connect import check_host_url, check_timeout
-from servingstack.client.errors import SetupError, UsageError
-from servingstack.client.redact import Redactor
 from servingstack.check.report_files import exit_code as report_exit_code
 from servingstack.check.report_files import report_files, unwritable, write_all
 from servingstack.check.results import EXIT_SETUP
 from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
+from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.client.errors import SetupError, UsageError
+from servingstack.client.redact import Redactor
 from servingstack.client.signals import SignalWatch
 
 
@@ -42,31 +43,73 @@ Examples:
 
 
 @click.command("check", epilog=EPILOG)
-@click.option("--stack", "stack_dir", required=True, type=click.Path(path_type=Path),
-              help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.")
-@click.option("--endpoint", "endpoints", multiple=True, metavar="NAME",
-              help="Check only this endpoint (repeatable). Default: every endpoint of the stack.")
-@click.option("--timeout", type=float, callback=_timeout, default=DEFAULT_TIMEOUT_SECONDS, show_default=True,
-              help="Seconds for the whole run, from the first connection attempt: a hard deadline.")
+@click.option(
+    "--stack",
+    "stack_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.",
+)
+@click.option(
+    "--endpoint",
+    "endpoints",
+    multiple=True,
+    metavar="NAME",
+    help="Check only this endpoint (repeatable). Default: every endpoint of the stack.",
+)
+@click.option(
+    "--timeout",
+    type=float,
+    callback=_timeout,
+    default=DEFAULT_TIMEOUT_SECONDS,
+    show_default=True,
+    help="Seconds for the whole run, from the first connection attempt: a hard deadline.",
+)
 @click.option("--no-query", is_flag=True, help="Skip the smoke queries.")
-@click.option("--queries", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Smoke queries per endpoint; with more than one, p50 and p95 latency are reported.")
+@click.option(
+    "--queries",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Smoke queries per endpoint; with more than one, p50 and p95 latency are reported.",
+)
 @click.option("--stream", is_flag=True, help="Also check a streamed answer (chat and completions endpoints).")
 @click.option("--json", "json_file", type=click.Path(path_type=Path, dir_okay=False), help="Write the JSON report.")
 @click.option("--junit", "junit_file", type=click.Path(path_type=Path, dir_okay=False), help="Write JUnit XML.")
-@click.option("--summary", "summary_file", type=click.Path(path_type=Path, dir_okay=False),
-              help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).")
-@click.option("--strict-permissions", is_flag=True,
-              help="A live grant the stack does not declare (the next apply removes it) fails the endpoint; "
-                   "default: a warning.")
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write a Markdown summary (also appended to $GITHUB_STEP_SUMMARY when set).",
+)
+@click.option(
+    "--strict-permissions",
+    is_flag=True,
+    help="A live grant the stack does not declare (the next apply removes it) fails the endpoint; default: a warning.",
+)
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
-@click.option("--host", callback=_host,
-              help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
-                   "(default: DATABRICKS_HOST or the profile).")
+@click.option(
+    "--host",
+    callback=_host,
+    help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
+    "(default: DATABRICKS_HOST or the profile).",
+)
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
-def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query: bool, queries: int, stream: bool,
-          json_file: Path | None, junit_file: Path | None, summary_file: Path | None, strict_permissions: bool,
-          profile: str | None, host: str | None, token: str | None) -> None:
+def check(
+    stack_dir: Path,
+    endpoints: tuple[str, ...],
+    timeout: float,
+    no_query: bool,
+    queries: int,
+    stream: bool,
+    json_file: Path | None,
+    junit_file: Path | None,
+    summary_file: Path | None,
+    strict_permissions: bool,
+    profile: str | None,
+    host: str | None,
+    token: str | None,
+) -> None:
     """Check a deployed stack: every endpoint READY, as declared, every served entity answering,
     its declared expectations met and its grants in effect.
 
@@ -99,10 +142,20 @@ def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query:
     with watch.installed():
         try:
             with watch.arm():
-                report = run_check(stack_dir, host=host, token=token, profile=profile,
-                                   endpoints=list(endpoints) or None, timeout=timeout, query=not no_query,
-                                   queries=queries, stream=stream, progress="auto", redactor=redactor,
-                                   strict_permissions=strict_permissions)
+                report = run_check(
+                    stack_dir,
+                    host=host,
+                    token=token,
+                    profile=profile,
+                    endpoints=list(endpoints) or None,
+                    timeout=timeout,
+                    query=not no_query,
+                    queries=queries,
+                    stream=stream,
+                    progress="auto",
+                    redactor=redactor,
+                    strict_permissions=strict_permissions,
+                )
         except SetupError as error:
             click.echo(redactor.clean(f"Error: {error}"), err=True)
             sys.exit(error.exit_code)
@@ -115,7 +168,10 @@ def check(stack_dir: Path, endpoints: tuple[str, ...], timeout: float, no_query:
         click.echo(f"Error: cannot write a report: {failure}", err=True)
     code = watch.exit_code if report.interrupted else report.exit_code
     if failures:
-        verdict = {"pass": "every endpoint passed", "fail": "an endpoint failed",
-                   "interrupted": "the check was interrupted"}[report.status]
+        verdict = {
+            "pass": "every endpoint passed",
+            "fail": "an endpoint failed",
+            "interrupted": "the check was interrupted",
+        }[report.status]
         click.echo(f"The check itself is done: {verdict}; the other reports were written.", err=True)
     sys.exit(report_exit_code(code, failures))

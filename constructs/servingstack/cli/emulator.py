@@ -1,4 +1,5 @@
 """`servingstack emulator ...`: serve the emulator, apply a stack to it, inject faults."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,12 +19,29 @@ import click
 from servingstack.emulator.auth import DEFAULT_TOKEN, TOKEN_ENV, resolve_token
 from servingstack.emulator.background import DEFAULT_PID_FILE, BackgroundError, start_background, stop_background
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
-from servingstack.emulator.faults import (BROKEN_ENTITY, CLI_NAMES, DROP, FAIL_DEPLOYMENT, MAX_RETRY_AFTER_SECONDS, NEVER_READY, SCOPES, SERVER_ERRORS,
-                     SLOW, THROTTLE, Fault, FaultSpecError, check_seconds, cli_name, parse_spec)
+from servingstack.emulator.faults import (
+    BROKEN_ENTITY,
+    CLI_NAMES,
+    DROP,
+    FAIL_DEPLOYMENT,
+    MAX_RETRY_AFTER_SECONDS,
+    NEVER_READY,
+    SCOPES,
+    SERVER_ERRORS,
+    SLOW,
+    THROTTLE,
+    Fault,
+    FaultSpecError,
+    check_seconds,
+    cli_name,
+    parse_spec,
+)
 
 URL_ENV = "SERVINGSTACK_EMULATOR_URL"
 
-_TOKEN_HELP = f"Bearer token; default: ${TOKEN_ENV}, else the built-in development token (servingstack.emulator.DEFAULT_TOKEN)."
+_TOKEN_HELP = (
+    f"Bearer token; default: ${TOKEN_ENV}, else the built-in development token (servingstack.emulator.DEFAULT_TOKEN)."
+)
 _HOST_HELP = f"URL of the running emulator, e.g. http://127.0.0.1:8080 (default: ${URL_ENV})."
 _FAULT_HELP = (
     "Inject a fault from the start, as NAME[:key=value,...]; repeatable. The names and keys of `emulator fault`: "
@@ -39,8 +57,12 @@ def _examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
 
 
-@click.group(epilog=_examples("servingstack emulator serve --port 8080 --background",
-                              "servingstack emulator apply --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080"))
+@click.group(
+    epilog=_examples(
+        "servingstack emulator serve --port 8080 --background",
+        "servingstack emulator apply --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080",
+    )
+)
 def emulator() -> None:
     """A local Databricks workspace for Model Serving: serve it, apply stacks to it, inject faults."""
 
@@ -57,8 +79,11 @@ def _deploy_seconds(ctx: click.Context, param: click.Parameter, value: float) ->
 
 def _no_host_on_serve(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is not None:
-        raise click.BadParameter(f"serve listens on --bind ADDRESS (e.g. --bind {value}); --host is the "
-                                 "emulator's URL in the other commands", param_hint="--host")
+        raise click.BadParameter(
+            f"serve listens on --bind ADDRESS (e.g. --bind {value}); --host is the "
+            "emulator's URL in the other commands",
+            param_hint="--host",
+        )
 
 
 def is_loopback(address: str) -> bool:
@@ -70,10 +95,18 @@ def is_loopback(address: str) -> bool:
         return False  # a name: it may resolve to any interface
 
 
-@emulator.command(epilog=_examples("servingstack emulator serve --port 8080 --deploy-seconds 2",
-                                   "servingstack emulator serve --port 8080 --background   # then: emulator stop"))
-@click.option("--bind", default="127.0.0.1", show_default=True,
-              help="Address to listen on. Beyond loopback (e.g. 0.0.0.0) a token of your own is required.")
+@emulator.command(
+    epilog=_examples(
+        "servingstack emulator serve --port 8080 --deploy-seconds 2",
+        "servingstack emulator serve --port 8080 --background   # then: emulator stop",
+    )
+)
+@click.option(
+    "--bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on. Beyond loopback (e.g. 0.0.0.0) a token of your own is required.",
+)
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
 @click.option("--host", hidden=True, expose_value=False, callback=_no_host_on_serve)
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
@@ -87,12 +120,29 @@ def is_loopback(address: str) -> bool:
 )
 @click.option("--seed", type=int, default=None, help="Seed for the traffic split and endpoint ids (reproducible runs).")
 @click.option("--fault", "fault_specs", multiple=True, metavar="NAME[:key=value,...]", help=_FAULT_HELP)
-@click.option("--background", "--detach", "background", is_flag=True,
-              help="Start in the background: print the URL, write the pid file, return. Stop it with `emulator stop`.")
-@click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Write the server's pid here (with --background: default {DEFAULT_PID_FILE}).")
-def serve(bind: str, port: int, token: str | None, deploy_seconds: float, seed: int | None,
-          fault_specs: tuple[str, ...], background: bool, pid_file: Path | None) -> None:
+@click.option(
+    "--background",
+    "--detach",
+    "background",
+    is_flag=True,
+    help="Start in the background: print the URL, write the pid file, return. Stop it with `emulator stop`.",
+)
+@click.option(
+    "--pid-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Write the server's pid here (with --background: default {DEFAULT_PID_FILE}).",
+)
+def serve(
+    bind: str,
+    port: int,
+    token: str | None,
+    deploy_seconds: float,
+    seed: int | None,
+    fault_specs: tuple[str, ...],
+    background: bool,
+    pid_file: Path | None,
+) -> None:
     """Run the emulator until SIGINT or SIGTERM, printing the URL it listens on."""
     faults = []
     for spec in fault_specs:
@@ -103,7 +153,9 @@ def serve(bind: str, port: int, token: str | None, deploy_seconds: float, seed: 
     if not is_loopback(bind) and resolve_token(token) == DEFAULT_TOKEN:
         raise click.BadParameter(
             f"{bind} is reachable beyond this machine, and the development token is public: pass --token or "
-            f"set ${TOKEN_ENV}", param_hint="--bind")
+            f"set ${TOKEN_ENV}",
+            param_hint="--bind",
+        )
     if background:
         args = ["--bind", bind, "--port", str(port), "--deploy-seconds", repr(deploy_seconds)]
         args += ["--seed", str(seed)] if seed is not None else []
@@ -120,10 +172,16 @@ def serve(bind: str, port: int, token: str | None, deploy_seconds: float, seed: 
     asyncio.run(_serve(bind, port, resolve_token(token), deploy_seconds, seed, faults, token_source(token), pid_file))
 
 
-@emulator.command(epilog=_examples("servingstack emulator stop",
-                                   "servingstack emulator stop --pid-file /tmp/emulator.pid"))
-@click.option("--pid-file", type=click.Path(dir_okay=False, path_type=Path), default=Path(DEFAULT_PID_FILE),
-              show_default=True, help="The pid file `serve --background` wrote.")
+@emulator.command(
+    epilog=_examples("servingstack emulator stop", "servingstack emulator stop --pid-file /tmp/emulator.pid")
+)
+@click.option(
+    "--pid-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path(DEFAULT_PID_FILE),
+    show_default=True,
+    help="The pid file `serve --background` wrote.",
+)
 def stop(pid_file: Path) -> None:
     """Stop an emulator started with `serve --background` (SIGTERM, then wait for it)."""
     try:
@@ -139,8 +197,16 @@ def token_source(token: str | None) -> str:
     return f"the development token (set --token or ${TOKEN_ENV} to change it)"
 
 
-async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: int | None, faults: list[Fault],
-                 source: str, pid_file: Path | None = None) -> None:
+async def _serve(
+    host: str,
+    port: int,
+    token: str,
+    deploy_seconds: float,
+    seed: int | None,
+    faults: list[Fault],
+    source: str,
+    pid_file: Path | None = None,
+) -> None:
     from servingstack.emulator.server import start_server
     from servingstack.emulator.workspace import Workspace
 
@@ -150,7 +216,9 @@ async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: 
     try:
         server = await start_server(workspace, host, port)
     except OSError as error:
-        raise click.BadParameter(f"cannot listen on {host}:{port}: {error.strerror or error}", param_hint="--bind/--port") from None
+        raise click.BadParameter(
+            f"cannot listen on {host}:{port}: {error.strerror or error}", param_hint="--bind/--port"
+        ) from None
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -175,18 +243,39 @@ async def _serve(host: str, port: int, token: str, deploy_seconds: float, seed: 
 # -- apply -----------------------------------------------------------------------------
 
 
-@emulator.command(epilog=_examples(
-    "servingstack emulator apply --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080",
-    "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 servingstack emulator apply --stack cdktf.out/stacks/dev --no-wait"))
-@click.option("--stack", "stack_dir", required=True, type=click.Path(), help="A synthesized stack: cdktf.out/stacks/<stack>.")
-@click.option("--host", envvar=URL_ENV, show_envvar=True, required=True, help="Emulator URL, e.g. http://127.0.0.1:8080.")
+@emulator.command(
+    epilog=_examples(
+        "servingstack emulator apply --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080",
+        "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 "
+        "servingstack emulator apply --stack cdktf.out/stacks/dev --no-wait",
+    )
+)
+@click.option(
+    "--stack", "stack_dir", required=True, type=click.Path(), help="A synthesized stack: cdktf.out/stacks/<stack>."
+)
+@click.option(
+    "--host", envvar=URL_ENV, show_envvar=True, required=True, help="Emulator URL, e.g. http://127.0.0.1:8080."
+)
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
-@click.option("--wait/--no-wait", default=True, show_default=True, help="Wait until deployments finish, like Terraform.")
-@click.option("--timeout", type=float, callback=lambda ctx, param, value: _seconds_option(value, "--timeout"),
-              default=600.0, show_default=True, help="Seconds to wait for deployments.")
-@click.option("--state", "state_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="What this stack's applies created, so that what leaves the stack is deleted (default: "
-                   "servingstack-emulator.<stack>.json beside cdktf.out, as terraform.<stack>.tfstate).")
+@click.option(
+    "--wait/--no-wait", default=True, show_default=True, help="Wait until deployments finish, like Terraform."
+)
+@click.option(
+    "--timeout",
+    type=float,
+    callback=lambda ctx, param, value: _seconds_option(value, "--timeout"),
+    default=600.0,
+    show_default=True,
+    help="Seconds to wait for deployments.",
+)
+@click.option(
+    "--state",
+    "state_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="What this stack's applies created, so that what leaves the stack is deleted (default: "
+    "servingstack-emulator.<stack>.json beside cdktf.out, as terraform.<stack>.tfstate).",
+)
 def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: float, state_file: Path | None) -> None:
     """Create, update or delete the stack's endpoints and permissions through databricks-sdk, as Terraform would.
 
@@ -199,11 +288,10 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
     from databricks.sdk.errors import DatabricksError
 
     from servingstack.client.redact import Redactor
-    from servingstack.errors import StackFileError
-    from servingstack.facts.stackfile import load_stack
-
     from servingstack.deploy.apply import PlanError, apply_stack
     from servingstack.deploy.state import ApplyState, StateError, default_state_path
+    from servingstack.errors import StackFileError
+    from servingstack.facts.stackfile import load_stack
 
     host = _check_url(host)
     token = resolve_token(token)
@@ -228,7 +316,9 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
     except PlanError as error:
         for problem in error.problems:
             echo(f"Error: {problem}")
-        echo(f"Nothing was applied: {len(error.problems)} problem{'s' if len(error.problems) != 1 else ''} in the stack.")
+        echo(
+            f"Nothing was applied: {len(error.problems)} problem{'s' if len(error.problems) != 1 else ''} in the stack."
+        )
         sys.exit(1)
     except (DatabricksError, TimeoutError, OSError, ValueError) as error:
         raise click.ClickException(redactor.clean(f"apply failed: {error}")) from None
@@ -248,8 +338,12 @@ def _seconds_option(value: float, option: str) -> float:
 # -- fault -----------------------------------------------------------------------------
 
 
-@emulator.group(epilog=_examples("servingstack emulator fault --host http://127.0.0.1:8080 throttle 3 --retry-after 2",
-                                 "servingstack emulator fault never-ready --endpoint dev-chat --host http://127.0.0.1:8080"))
+@emulator.group(
+    epilog=_examples(
+        "servingstack emulator fault --host http://127.0.0.1:8080 throttle 3 --retry-after 2",
+        "servingstack emulator fault never-ready --endpoint dev-chat --host http://127.0.0.1:8080",
+    )
+)
 @click.option("--host", envvar=URL_ENV, show_envvar=True, help=_HOST_HELP + " Also accepted after the subcommand.")
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.pass_context
@@ -285,21 +379,37 @@ _scope_option = click.option(
 _URL = "--host http://127.0.0.1:8080"
 
 
-@fault.command(CLI_NAMES[THROTTLE], epilog=_examples(f"servingstack emulator fault throttle 3 --retry-after 2 {_URL}",
-                                                     f"servingstack emulator fault throttle 5 --scope query {_URL}"))
+@fault.command(
+    CLI_NAMES[THROTTLE],
+    epilog=_examples(
+        f"servingstack emulator fault throttle 3 --retry-after 2 {_URL}",
+        f"servingstack emulator fault throttle 5 --scope query {_URL}",
+    ),
+)
 @click.argument("count", type=click.IntRange(min=1))
-@click.option("--retry-after", type=click.IntRange(min=0, max=MAX_RETRY_AFTER_SECONDS), default=1, show_default=True,
-              help="Retry-After seconds.")
+@click.option(
+    "--retry-after",
+    type=click.IntRange(min=0, max=MAX_RETRY_AFTER_SECONDS),
+    default=1,
+    show_default=True,
+    help="Retry-After seconds.",
+)
 @_endpoint_option
 @_scope_option
 @_targeted
 def throttle(target: tuple[str, str], count: int, retry_after: int, endpoint: str | None, scope: str) -> None:
     """Answer the next COUNT requests with 429 and Retry-After."""
-    _add_fault(target, {"kind": THROTTLE, "count": count, "retry_after": retry_after, "endpoint": endpoint, "scope": scope})
+    _add_fault(
+        target, {"kind": THROTTLE, "count": count, "retry_after": retry_after, "endpoint": endpoint, "scope": scope}
+    )
 
 
-@fault.command(CLI_NAMES[SERVER_ERRORS], epilog=_examples(f"servingstack emulator fault errors 2 {_URL}",
-                                                          f"servingstack emulator fault errors 1 --status 500 {_URL}"))
+@fault.command(
+    CLI_NAMES[SERVER_ERRORS],
+    epilog=_examples(
+        f"servingstack emulator fault errors 2 {_URL}", f"servingstack emulator fault errors 1 --status 500 {_URL}"
+    ),
+)
 @click.argument("count", type=click.IntRange(min=1))
 @click.option("--status", type=click.Choice(["500", "503"]), default="503", show_default=True)
 @_endpoint_option
@@ -307,13 +417,22 @@ def throttle(target: tuple[str, str], count: int, retry_after: int, endpoint: st
 @_targeted
 def errors(target: tuple[str, str], count: int, status: str, endpoint: str | None, scope: str) -> None:
     """Answer the next COUNT requests with a server error."""
-    _add_fault(target, {"kind": SERVER_ERRORS, "count": count, "status": int(status), "endpoint": endpoint, "scope": scope})
+    _add_fault(
+        target, {"kind": SERVER_ERRORS, "count": count, "status": int(status), "endpoint": endpoint, "scope": scope}
+    )
 
 
-@fault.command(CLI_NAMES[SLOW], epilog=_examples(f"servingstack emulator fault slow 0.5 --scope query {_URL}",
-                                                 f"servingstack emulator fault slow 2 --count 3 {_URL}"))
+@fault.command(
+    CLI_NAMES[SLOW],
+    epilog=_examples(
+        f"servingstack emulator fault slow 0.5 --scope query {_URL}",
+        f"servingstack emulator fault slow 2 --count 3 {_URL}",
+    ),
+)
 @click.argument("seconds", type=float)
-@click.option("--count", type=click.IntRange(min=1), default=None, help="Only the next COUNT requests (default: until cleared).")
+@click.option(
+    "--count", type=click.IntRange(min=1), default=None, help="Only the next COUNT requests (default: until cleared)."
+)
 @_endpoint_option
 @_scope_option
 @_targeted
@@ -322,8 +441,13 @@ def slow(target: tuple[str, str], seconds: float, count: int | None, endpoint: s
     _add_fault(target, {"kind": SLOW, "seconds": seconds, "count": count, "endpoint": endpoint, "scope": scope})
 
 
-@fault.command(CLI_NAMES[DROP], epilog=_examples(f"servingstack emulator fault drop 2 {_URL}",
-                                                 f"servingstack emulator fault drop 1 --scope query --endpoint dev-chat {_URL}"))
+@fault.command(
+    CLI_NAMES[DROP],
+    epilog=_examples(
+        f"servingstack emulator fault drop 2 {_URL}",
+        f"servingstack emulator fault drop 1 --scope query --endpoint dev-chat {_URL}",
+    ),
+)
 @click.argument("count", type=click.IntRange(min=1))
 @_endpoint_option
 @_scope_option
@@ -333,9 +457,13 @@ def drop(target: tuple[str, str], count: int, endpoint: str | None, scope: str) 
     _add_fault(target, {"kind": DROP, "count": count, "endpoint": endpoint, "scope": scope})
 
 
-@fault.command(CLI_NAMES[FAIL_DEPLOYMENT], epilog=_examples(
-    f"servingstack emulator fault fail-deployment --endpoint dev-chat {_URL}",
-    f"servingstack emulator fault fail-deployment --message 'CUDA out of memory' {_URL}"))
+@fault.command(
+    CLI_NAMES[FAIL_DEPLOYMENT],
+    epilog=_examples(
+        f"servingstack emulator fault fail-deployment --endpoint dev-chat {_URL}",
+        f"servingstack emulator fault fail-deployment --message 'CUDA out of memory' {_URL}",
+    ),
+)
 @_endpoint_option
 @click.option("--message", default=None, help="Why the deployment fails (shown in the state and the build logs).")
 @_targeted
@@ -344,8 +472,13 @@ def fail_deployment(target: tuple[str, str], endpoint: str | None, message: str 
     _add_fault(target, {"kind": FAIL_DEPLOYMENT, "endpoint": endpoint, "message": message})
 
 
-@fault.command(CLI_NAMES[NEVER_READY], epilog=_examples(f"servingstack emulator fault never-ready --endpoint dev-chat {_URL}",
-                                                        f"servingstack emulator fault never-ready {_URL}"))
+@fault.command(
+    CLI_NAMES[NEVER_READY],
+    epilog=_examples(
+        f"servingstack emulator fault never-ready --endpoint dev-chat {_URL}",
+        f"servingstack emulator fault never-ready {_URL}",
+    ),
+)
 @_endpoint_option
 @_targeted
 def never_ready(target: tuple[str, str], endpoint: str | None) -> None:
@@ -353,24 +486,45 @@ def never_ready(target: tuple[str, str], endpoint: str | None) -> None:
     _add_fault(target, {"kind": NEVER_READY, "endpoint": endpoint})
 
 
-@fault.command(CLI_NAMES[BROKEN_ENTITY], epilog=_examples(
-    f"servingstack emulator fault broken-entity dev-fraud-scoring v4 {_URL}",
-    f"servingstack emulator fault broken-entity dev-fraud-scoring v4 --status 503 --count 3 {_URL}"))
+@fault.command(
+    CLI_NAMES[BROKEN_ENTITY],
+    epilog=_examples(
+        f"servingstack emulator fault broken-entity dev-fraud-scoring v4 {_URL}",
+        f"servingstack emulator fault broken-entity dev-fraud-scoring v4 --status 503 --count 3 {_URL}",
+    ),
+)
 @click.argument("endpoint")
 @click.argument("entity")
 @click.option("--status", type=click.Choice(["500", "503"]), default="500", show_default=True)
-@click.option("--count", type=click.IntRange(min=1), default=None, help="Only the next COUNT queries (default: until cleared).")
+@click.option(
+    "--count", type=click.IntRange(min=1), default=None, help="Only the next COUNT queries (default: until cleared)."
+)
 @click.option("--message", default=None, help="The error message the entity answers with.")
 @_targeted
-def broken_entity(target: tuple[str, str], endpoint: str, entity: str, status: str, count: int | None,
-                  message: str | None) -> None:
+def broken_entity(
+    target: tuple[str, str], endpoint: str, entity: str, status: str, count: int | None, message: str | None
+) -> None:
     """Make one served ENTITY of ENDPOINT answer queries with a server error (a broken canary)."""
-    _add_fault(target, {"kind": BROKEN_ENTITY, "endpoint": endpoint, "entity": entity, "status": int(status),
-                        "count": count, "message": message})
+    _add_fault(
+        target,
+        {
+            "kind": BROKEN_ENTITY,
+            "endpoint": endpoint,
+            "entity": entity,
+            "status": int(status),
+            "count": count,
+            "message": message,
+        },
+    )
 
 
-@fault.command("clear", epilog=_examples(f"servingstack emulator fault clear {_URL}",
-                                         "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 servingstack emulator fault clear"))
+@fault.command(
+    "clear",
+    epilog=_examples(
+        f"servingstack emulator fault clear {_URL}",
+        "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 servingstack emulator fault clear",
+    ),
+)
 @_targeted
 def clear(target: tuple[str, str]) -> None:
     """Remove every fault."""
@@ -378,8 +532,13 @@ def clear(target: tuple[str, str]) -> None:
     click.echo("faults cleared")
 
 
-@fault.command("list", epilog=_examples(f"servingstack emulator fault list {_URL}",
-                                        "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 servingstack emulator fault list"))
+@fault.command(
+    "list",
+    epilog=_examples(
+        f"servingstack emulator fault list {_URL}",
+        "SERVINGSTACK_EMULATOR_URL=http://127.0.0.1:8080 servingstack emulator fault list",
+    ),
+)
 @_targeted
 def list_faults(target: tuple[str, str]) -> None:
     """Show the active faults as JSON."""
@@ -396,7 +555,9 @@ def _add_fault(target: tuple[str, str], spec: dict[str, Any]) -> None:
     click.echo(f"fault added: {cli_name(kind)} ({len(faults)} active)")
 
 
-def _admin(target: tuple[str | None, str], method: str, route: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+def _admin(
+    target: tuple[str | None, str], method: str, route: str, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
     url, token = target
     if url is None:
         raise click.UsageError(f"Missing option '--host' (env var: '{URL_ENV}'): the URL of the running emulator.")
@@ -441,5 +602,6 @@ def _check_url(url: str) -> str:
     try:
         return check_host_url(url, "")
     except UsageError as error:
-        raise click.BadParameter(str(error).removeprefix(": ") + " (the emulator's URL, e.g. http://127.0.0.1:8080)",
-                                 param_hint="--host") from None
+        raise click.BadParameter(
+            str(error).removeprefix(": ") + " (the emulator's URL, e.g. http://127.0.0.1:8080)", param_hint="--host"
+        ) from None

@@ -1,4 +1,5 @@
 """`servingstack import`: write a servingstack program for the endpoints that already run."""
+
 from __future__ import annotations
 
 import logging
@@ -33,22 +34,52 @@ Examples:
 
 
 @click.command("import", epilog=EPILOG)
-@click.option("--out", "out", required=True, type=click.Path(path_type=Path),
-              help="The Python file to write (replaced only once it is complete).")
+@click.option(
+    "--out",
+    "out",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The Python file to write (replaced only once it is complete).",
+)
 @click.option("--stack-id", default=DEFAULT_STACK_ID, show_default=True, help="Id of the generated stack.")
-@click.option("--environment", metavar="ENV",
-              help="Import the endpoints named ENV-*, and make ENV the stack's environment (its name prefix).")
-@click.option("--endpoint", "endpoints", multiple=True, metavar="NAME",
-              help="Import only this endpoint (repeatable). Default: every endpoint of the workspace.")
-@click.option("--no-import-blocks", is_flag=True,
-              help="Leave out the Terraform import blocks (the first apply would then create the endpoints).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=120, show_default=True,
-              help="Seconds for the whole read, retries included.")
+@click.option(
+    "--environment",
+    metavar="ENV",
+    help="Import the endpoints named ENV-*, and make ENV the stack's environment (its name prefix).",
+)
+@click.option(
+    "--endpoint",
+    "endpoints",
+    multiple=True,
+    metavar="NAME",
+    help="Import only this endpoint (repeatable). Default: every endpoint of the workspace.",
+)
+@click.option(
+    "--no-import-blocks",
+    is_flag=True,
+    help="Leave out the Terraform import blocks (the first apply would then create the endpoints).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=120,
+    show_default=True,
+    help="Seconds for the whole read, retries included.",
+)
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
 @click.option("--host", help="Workspace URL (default: DATABRICKS_HOST or the profile).")
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
-def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[str, ...], no_import_blocks: bool,
-            timeout: float, profile: str | None, host: str | None, token: str | None) -> None:
+def import_(
+    out: Path,
+    stack_id: str,
+    environment: str | None,
+    endpoints: tuple[str, ...],
+    no_import_blocks: bool,
+    timeout: float,
+    profile: str | None,
+    host: str | None,
+    token: str | None,
+) -> None:
     """Write a servingstack program for the serving endpoints of a workspace.
 
     Reads the endpoints and their permissions through the Databricks SDK (unified auth:
@@ -72,13 +103,17 @@ def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[
         _check_options(out, stack_id, environment, endpoints)
         # One deadline from the first connection attempt on, as the checker keeps it.
         deadline = Deadline(timeout)
-        client = make_client(Connection(host=host, token=token, profile=profile), timeout, redactor,
-                             deadline=deadline)
+        client = make_client(Connection(host=host, token=token, profile=profile), timeout, redactor, deadline=deadline)
         verify_access(client, deadline, redactor)
         live = read_endpoints(client, list(endpoints) or None, deadline, redactor)
         live, skipped = _select(live, environment, bool(endpoints))
-        program = build_program(live, stack_id=stack_id, environment=environment,
-                                import_blocks=not no_import_blocks, host=client.config.host)
+        program = build_program(
+            live,
+            stack_id=stack_id,
+            environment=environment,
+            import_blocks=not no_import_blocks,
+            host=client.config.host,
+        )
         _write_atomically(out, program.source)
     except SetupError as error:
         click.echo(redactor.clean(f"Error: {error}"), err=True)
@@ -90,8 +125,11 @@ def import_(out: Path, stack_id: str, environment: str | None, endpoints: tuple[
     for warning in program.warnings():
         click.echo(redactor.clean(f"warning: {warning}"), err=True)
     count = len(program.endpoints)
-    click.echo(f"Imported {count} endpoint{'s' if count != 1 else ''} into {out} (stack {stack_id!r}); "
-               f"run `python {out}` to synthesize it.", err=True)
+    click.echo(
+        f"Imported {count} endpoint{'s' if count != 1 else ''} into {out} (stack {stack_id!r}); "
+        f"run `python {out}` to synthesize it.",
+        err=True,
+    )
 
 
 def _check_options(out: Path, stack_id: str, environment: str | None, endpoints: tuple[str, ...]) -> None:
@@ -99,12 +137,16 @@ def _check_options(out: Path, stack_id: str, environment: str | None, endpoints:
         raise UsageError(f"--stack-id {stack_id!r}: use letters, digits, '-' and '_', starting with a letter or digit")
     if environment is not None:
         if not _ENVIRONMENT.match(environment):
-            raise UsageError(f"--environment {environment!r}: lowercase letters, digits and '-', starting with a "
-                             "letter, at most 20 characters")
+            raise UsageError(
+                f"--environment {environment!r}: lowercase letters, digits and '-', starting with a "
+                "letter, at most 20 characters"
+            )
         outside = [n for n in endpoints if not n.startswith(f"{environment}-")]
         if outside:
-            raise UsageError(f"--endpoint {', '.join(outside)}: not named {environment}-*, so it cannot be in the "
-                             f"{environment!r} environment")
+            raise UsageError(
+                f"--endpoint {', '.join(outside)}: not named {environment}-*, so it cannot be in the "
+                f"{environment!r} environment"
+            )
     if out.is_dir():
         raise UsageError(f"--out {out}: is a directory")
     folder = out.parent

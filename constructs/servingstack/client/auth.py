@@ -1,10 +1,12 @@
 """A `WorkspaceClient` the way every Databricks tool gets one (unified auth: DATABRICKS_HOST /
 DATABRICKS_TOKEN, `--profile`, `~/.databrickscfg`), tuned so nothing in it can hang a check."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 from databricks.sdk import WorkspaceClient
@@ -14,7 +16,7 @@ from databricks.sdk.errors import PermissionDenied, Unauthenticated
 from servingstack.client.connect import check_host_url, reach
 from servingstack.client.errors import AuthenticationError, ConfigurationError
 from servingstack.client.redact import Redactor
-from servingstack.client.retry import Deadline, RetriesExhausted, call_with_retry, describe_error, HandBackClock
+from servingstack.client.retry import Deadline, HandBackClock, RetriesExhausted, call_with_retry, describe_error
 
 # Per request; the check's own deadline bounds the whole.
 MAX_HTTP_TIMEOUT_SECONDS = 30
@@ -58,14 +60,14 @@ def _reached_config(before_first_request: Callable[[str], None], **settings: Any
     return config
 
 
-def make_client(connection: Connection, timeout: float, redactor: Redactor,
-                deadline: Deadline | None = None) -> WorkspaceClient:
+def make_client(
+    connection: Connection, timeout: float, redactor: Redactor, deadline: Deadline | None = None
+) -> WorkspaceClient:
     """A client whose transient errors come straight back to the checker's retry loop.
 
     With a `deadline`, the host (from the options, the environment or a profile) is first
     reached by `connect.reach` inside it, and the SDK's timeouts fit in what is left."""
-    settings: dict[str, object] = {"host": connection.host, "token": connection.token,
-                                   "profile": connection.profile}
+    settings: dict[str, object] = {"host": connection.host, "token": connection.token, "profile": connection.profile}
     settings = {k: v for k, v in settings.items() if v}
     if connection.token:
         # A token given explicitly wins over any OAuth settings in the environment.
@@ -83,8 +85,9 @@ def make_client(connection: Connection, timeout: float, redactor: Redactor,
             reach(host, deadline)
 
     try:
-        config = _reached_config(before_first_request, clock=HandBackClock(), product="servingstack",
-                                 product_version=_version(), **settings)
+        config = _reached_config(
+            before_first_request, clock=HandBackClock(), product="servingstack", product_version=_version(), **settings
+        )
     except ValueError as error:
         raise ConfigurationError(redactor.clean(f"cannot configure Databricks authentication: {error}")) from None
     redactor.add(config.token)
@@ -96,10 +99,12 @@ def verify_access(client: WorkspaceClient, deadline: Deadline, redactor: Redacto
     try:
         call_with_retry(lambda: next(iter(client.serving_endpoints.list()), None), deadline)
     except (Unauthenticated, PermissionDenied) as error:
-        raise AuthenticationError(redactor.clean(
-            f"{client.config.host} rejected the credentials: {describe_error(error)}")) from None
+        raise AuthenticationError(
+            redactor.clean(f"{client.config.host} rejected the credentials: {describe_error(error)}")
+        ) from None
     except RetriesExhausted as error:
         raise ConfigurationError(redactor.clean(f"{client.config.host} did not answer: {error}")) from None
     except Exception as error:  # noqa: BLE001 - anything else here is a setup problem, not an endpoint's
-        raise ConfigurationError(redactor.clean(
-            f"{client.config.host} did not answer the serving endpoints list: {describe_error(error)}")) from None
+        raise ConfigurationError(
+            redactor.clean(f"{client.config.host} did not answer the serving endpoints list: {describe_error(error)}")
+        ) from None

@@ -6,6 +6,7 @@ accepts a connection and never answers holds each attempt for the whole HTTP tim
 checker first looks for itself, inside the run's one deadline, and says which of the three it
 is: the name does not resolve, nothing listens (connection refused), or nothing answers.
 """
+
 from __future__ import annotations
 
 import math
@@ -25,8 +26,7 @@ DISCOVERY_PATH = "/.well-known/databricks-config"
 
 def check_timeout(seconds: float, option: str = "--timeout") -> float:
     """A positive, finite number of seconds (`nan` and `inf` would never end a wait)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
-            or seconds <= 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
         raise UsageError(f"{option}: must be a positive, finite number of seconds, not {seconds!r}")
     return float(seconds)
 
@@ -37,8 +37,10 @@ def check_host_url(url: str, option: str = "--host") -> str:
     parts = urlsplit(text)
     if "@" in parts.netloc:
         shown = f"{parts.scheme}://***@{parts.netloc.rpartition('@')[2]}" if parts.scheme else "***@..."
-        raise UsageError(f"{option}: credentials in the URL are refused ({shown}); pass the token with --token "
-                         "or DATABRICKS_TOKEN instead")
+        raise UsageError(
+            f"{option}: credentials in the URL are refused ({shown}); pass the token with --token "
+            "or DATABRICKS_TOKEN instead"
+        )
     if parts.scheme not in ("http", "https") or not parts.netloc:
         # `host:443` parses as scheme "host": look at the text, not the parse.
         bare = text.split("://", 1)[-1].lstrip("/") or "<workspace>"
@@ -65,8 +67,7 @@ def _resolve(hostname: str, port: int, deadline: Deadline) -> None:
 
     threading.Thread(target=lookup, name="servingstack-resolve", daemon=True).start()
     if not done.wait(deadline.remaining()):
-        raise ConfigurationError(f"cannot resolve host {hostname}: no answer from DNS within "
-                                 f"{deadline.seconds:g} s")
+        raise ConfigurationError(f"cannot resolve host {hostname}: no answer from DNS within {deadline.seconds:g} s")
     error = outcome[0]
     if isinstance(error, socket.gaierror):
         raise ConfigurationError(f"cannot resolve host {hostname}: {error.strerror or error}")
@@ -107,8 +108,10 @@ def reach(host: str, deadline: Deadline, stop: threading.Event | None = None) ->
         except requests.exceptions.SSLError:
             return  # a server is there; whether to trust its certificate is the SDK's setting (e.g. insecure)
         except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
-            raise ConfigurationError(f"no answer from {host} within {deadline.seconds:g} s: the connection "
-                                     "was accepted (or is pending) but no HTTP answer came") from None
+            raise ConfigurationError(
+                f"no answer from {host} within {deadline.seconds:g} s: the connection "
+                "was accepted (or is pending) but no HTTP answer came"
+            ) from None
         except requests.exceptions.ConnectionError as error:
             if not _refused(error):
                 raise ConfigurationError(f"cannot connect to {host}: {_first_line(error)}") from None

@@ -1,4 +1,5 @@
 """Problems that stop a check before any endpoint is looked at (exit code 2)."""
+
 from __future__ import annotations
 
 

@@ -7,10 +7,12 @@ values it was told about, it masks anything shaped like a credential (`facts.sec
 log may echo a key it was given) and the
 password part of a URL (`https://user:***@host`). `emulator apply` uses it too.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from servingstack.facts.secrets import MASK, redact
 

@@ -6,18 +6,25 @@ checker takes that decision back: its client is built with `HandBackClock`, whos
 `sleep` raises instead of sleeping, so every transient error reaches `call_with_retry`
 here at once, which waits (honouring `Retry-After`) only while the deadline allows.
 """
+
 from __future__ import annotations
 
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TypeVar
 
 import requests
 from databricks.sdk.clock import RealClock
-from databricks.sdk.errors import (DatabricksError, DeadlineExceeded, InternalError, TemporarilyUnavailable,
-                                   TooManyRequests)
+from databricks.sdk.errors import (
+    DatabricksError,
+    DeadlineExceeded,
+    InternalError,
+    TemporarilyUnavailable,
+    TooManyRequests,
+)
 from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
 T = TypeVar("T")
@@ -33,8 +40,9 @@ class RetriesExhausted(Exception):
     def __init__(self, last_error: BaseException, attempts: int):
         self.last_error = last_error
         self.attempts = attempts
-        super().__init__(f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}: "
-                         f"{describe_error(last_error)}")
+        super().__init__(
+            f"gave up after {attempts} attempt{'s' if attempts != 1 else ''}: {describe_error(last_error)}"
+        )
 
 
 class _SdkRetryHandedBack(Exception):
@@ -143,9 +151,14 @@ def wait(stop: threading.Event | None, seconds: float) -> None:
         raise Interrupted()
 
 
-def call_with_retry(call: Callable[[], T], deadline: Deadline, *, stop: threading.Event | None = None,
-                    on_retry: Callable[[BaseException, float], None] | None = None,
-                    backoff: Backoff | None = None) -> T:
+def call_with_retry(
+    call: Callable[[], T],
+    deadline: Deadline,
+    *,
+    stop: threading.Event | None = None,
+    on_retry: Callable[[BaseException, float], None] | None = None,
+    backoff: Backoff | None = None,
+) -> T:
     """`call()` until it succeeds, a non-transient error occurs (raised unwrapped), or the next
     wait would pass the deadline (`RetriesExhausted`). It always makes at least one attempt."""
     backoff = backoff or Backoff()

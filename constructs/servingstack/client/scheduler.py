@@ -4,14 +4,15 @@ The fleet watcher's looks and each endpoint's full look and verification are ste
 schedules the next one with `at()`. Waiting holds no thread, so a few workers serve hundreds
 of endpoints, and the number of requests in flight at once stays bounded (polite to the API).
 """
+
 from __future__ import annotations
 
 import heapq
 import itertools
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Callable
 
 Step = Callable[[], None]
 

@@ -4,14 +4,15 @@ While armed, SIGTERM raises `Terminated` (a `KeyboardInterrupt`) in the main thr
 checker stops the way Ctrl-C stops it, marks the report interrupted and writes it. Disarmed
 (while reports are written), a signal is only remembered: the files are finished first.
 """
+
 from __future__ import annotations
 
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 EXIT_SIGINT = 130  # 128 + SIGINT, the shell's convention
 EXIT_SIGTERM = 143  # 128 + SIGTERM
@@ -47,8 +48,10 @@ class SignalWatch:
         if threading.current_thread() is not threading.main_thread():
             yield self
             return
-        previous = {signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_sigterm),
-                    signal.SIGINT: signal.signal(signal.SIGINT, self._on_sigint)}
+        previous = {
+            signal.SIGTERM: signal.signal(signal.SIGTERM, self._on_sigterm),
+            signal.SIGINT: signal.signal(signal.SIGINT, self._on_sigint),
+        }
         try:
             yield self
         finally:

@@ -9,11 +9,12 @@ apply changes nothing. With an `ApplyState` (what an earlier apply created, as T
 state file records it), what was removed from the stack is removed from the workspace: `-`
 lines. An endpoint still deploying is waited for (or reported), never "No changes".
 """
+
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
@@ -28,13 +29,11 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.facts.rules import default_entity_name, validate_endpoint
-from servingstack.facts.stackfile import PT_RESOURCE, DeclaredEndpoint, DeclaredPermissions, DeclaredStack
-
-
 from servingstack.deploy import around
 from servingstack.deploy.changes import CREATED, DELETED, FAILED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
 from servingstack.deploy.state import ApplyState
+from servingstack.facts.rules import default_entity_name, validate_endpoint
+from servingstack.facts.stackfile import PT_RESOURCE, DeclaredEndpoint, DeclaredPermissions, DeclaredStack
 
 _PRINCIPALS = ("user_name", "group_name", "service_principal_name")
 # Sent at create only: the provider never sends them on update, so they show as drift.
@@ -106,8 +105,10 @@ def validate_plan(stack: DeclaredStack) -> None:
         resource = f"databricks_permissions.{declared.logical_id}"
         # A `${...}` reference must resolve in this stack; a literal id names an endpoint made elsewhere.
         if declared.serving_endpoint_id.startswith("${") and declared.endpoint_logical_id not in logical_ids:
-            problems.append(f"{resource}: serving_endpoint_id {declared.serving_endpoint_id} refers to no "
-                            "databricks_model_serving of this stack (a dangling reference)")
+            problems.append(
+                f"{resource}: serving_endpoint_id {declared.serving_endpoint_id} refers to no "
+                "databricks_model_serving of this stack (a dangling reference)"
+            )
         for index, entry in enumerate(declared.access_control):
             if sum(1 for kind in _PRINCIPALS if entry.get(kind)) != 1:
                 problems.append(f"{resource}: access_control[{index}] needs exactly one of {', '.join(_PRINCIPALS)}")
@@ -163,8 +164,7 @@ def _apply_endpoint(
         live = client.serving_endpoints.get(declared.name)
     except NotFound:
         if provisioned:
-            return Change(CREATED, resource, declared.name, deploys=True), around.create_pt_endpoint(
-                client, declared)
+            return Change(CREATED, resource, declared.name, deploys=True), around.create_pt_endpoint(client, declared)
         live = client.serving_endpoints.create(
             name=declared.name,
             config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
@@ -190,15 +190,17 @@ def _apply_endpoint(
     if request.get("config") and (not _config_matches(request["config"], live) or live_state == "UPDATE_FAILED"):
         if live_state == "IN_PROGRESS":  # an update started elsewhere: a second one would conflict
             _wait_for(client, {declared.name: Change(UPDATED, resource, declared.name)}, timeout, poll_seconds)
-        live = (around.update_pt_config(client, declared) if provisioned else
-                _update_config(client, declared))
+        live = around.update_pt_config(client, declared) if provisioned else _update_config(client, declared)
         details.append("config" if live_state != "UPDATE_FAILED" else "config, retrying a failed deployment")
         deploys = True
-    if request.get("ai_gateway") and not _covers((live.ai_gateway.as_dict() if live.ai_gateway else {}), request["ai_gateway"]):
+    if request.get("ai_gateway") and not _covers(
+        (live.ai_gateway.as_dict() if live.ai_gateway else {}), request["ai_gateway"]
+    ):
         client.serving_endpoints.put_ai_gateway(declared.name, **_gateway_kwargs(request["ai_gateway"]))
         details.append("ai_gateway")
     if request.get("telemetry_config") and not _covers(
-            live.telemetry_config.as_dict() if live.telemetry_config else {}, request["telemetry_config"]):
+        live.telemetry_config.as_dict() if live.telemetry_config else {}, request["telemetry_config"]
+    ):
         client.serving_endpoints.patch_telemetry_config(declared.name, telemetry_config=_telemetry(request))
         details.append("telemetry_config")
     add, delete = _tag_changes(request.get("tags") or [], live.tags or [])
@@ -207,8 +209,14 @@ def _apply_endpoint(
         details.append("tags")
     if details:
         return Change(UPDATED, resource, declared.name, details, deploys=deploys), live
-    drift = [f for f in _CREATE_ONLY_FIELDS if request.get(f) is not None and not _covers(_live_field(live, f), request[f])]
-    notes = [f"{', '.join(drift)} {'differs' if len(drift) == 1 else 'differ'}: Terraform never sends it on update"] if drift else []
+    drift = [
+        f for f in _CREATE_ONLY_FIELDS if request.get(f) is not None and not _covers(_live_field(live, f), request[f])
+    ]
+    notes = (
+        [f"{', '.join(drift)} {'differs' if len(drift) == 1 else 'differ'}: Terraform never sends it on update"]
+        if drift
+        else []
+    )
     if live_state == "IN_PROGRESS":  # the declared config is deploying (started earlier, or stuck)
         version = live.pending_config.config_version if live.pending_config else None
         notes.append(f"config{f' v{version}' if version else ''} still deploying (IN_PROGRESS)")
@@ -278,7 +286,10 @@ def _config_matches(declared: dict[str, Any], live: ServingEndpointDetailed) -> 
 
 
 def _routes(routes: list[dict[str, Any]]) -> list[tuple[str, int]]:
-    return sorted((r.get("served_model_name") or r.get("served_entity_name") or "", r.get("traffic_percentage", 0)) for r in routes)
+    return sorted(
+        (r.get("served_model_name") or r.get("served_entity_name") or "", r.get("traffic_percentage", 0))
+        for r in routes
+    )
 
 
 def _covers(live: Any, declared: Any) -> bool:
@@ -362,8 +373,13 @@ def _apply_permissions(
     have = set()
     for entry in live.access_control_list or []:
         principal = next(
-            (k, v) for k, v in (("user_name", entry.user_name), ("group_name", entry.group_name),
-                                ("service_principal_name", entry.service_principal_name)) if v
+            (k, v)
+            for k, v in (
+                ("user_name", entry.user_name),
+                ("group_name", entry.group_name),
+                ("service_principal_name", entry.service_principal_name),
+            )
+            if v
         )
         for permission in entry.all_permissions or []:
             if not permission.inherited and permission.permission_level is not None:

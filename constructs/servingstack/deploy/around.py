@@ -5,6 +5,7 @@ Each is applied as Terraform would: created when missing, changed where it diffe
 alone when it matches, so a second apply changes nothing. `databricks_grant` is not
 authoritative: it adds the declared privileges and never removes anyone else's.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,13 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import ResourceAlreadyExists
 from databricks.sdk.service.catalog import PermissionsChange, Privilege
-from databricks.sdk.service.serving import (AiGatewayConfig, EmailNotifications, EndpointTag, PtEndpointCoreConfig,
-                                            ServingEndpointDetailed)
+from databricks.sdk.service.serving import (
+    AiGatewayConfig,
+    EmailNotifications,
+    EndpointTag,
+    PtEndpointCoreConfig,
+    ServingEndpointDetailed,
+)
 from databricks.sdk.service.workspace import AclPermission
 
 from servingstack.deploy.changes import CREATED, UNCHANGED, UPDATED, Change
@@ -38,19 +44,22 @@ def create_pt_endpoint(client: WorkspaceClient, declared: DeclaredEndpoint) -> S
     """`POST /serving-endpoints/pt`: a provisioned-throughput endpoint has its own create route."""
     request = declared.request
     return client.serving_endpoints.create_provisioned_throughput_endpoint(
-        name=declared.name, config=_pt_config(request),
+        name=declared.name,
+        config=_pt_config(request),
         ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
         tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
         budget_policy_id=request.get("budget_policy_id"),
-        email_notifications=(EmailNotifications.from_dict(request["email_notifications"])
-                             if request.get("email_notifications") else None),
+        email_notifications=(
+            EmailNotifications.from_dict(request["email_notifications"]) if request.get("email_notifications") else None
+        ),
     ).response
 
 
 def update_pt_config(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:
     """`PUT /serving-endpoints/pt/{name}/config`."""
     return client.serving_endpoints.update_provisioned_throughput_endpoint_config(
-        declared.name, _pt_config(declared.request)).response
+        declared.name, _pt_config(declared.request)
+    ).response
 
 
 # -- secret scopes and ACLs ------------------------------------------------------------
@@ -74,8 +83,11 @@ def apply_secret_scopes(client: WorkspaceClient, stack: DeclaredStack) -> list[A
     for acl in stack.secret_acls:
         resource = f"databricks_secret_acl.{acl.logical_id}"
         target = f"{acl.scope} {acl.principal}"
-        live = {item.principal: item.permission.value for item in client.secrets.list_acls(acl.scope)
-                if item.permission is not None}
+        live = {
+            item.principal: item.permission.value
+            for item in client.secrets.list_acls(acl.scope)
+            if item.permission is not None
+        }
         if live.get(acl.principal) == acl.permission:
             changes.append(_change(UNCHANGED, resource, target))
             continue
@@ -94,13 +106,20 @@ def apply_grants(client: WorkspaceClient, stack: DeclaredStack) -> list[Any]:
         securable_type = _SECURABLE_TYPES.get(grant.securable_type, grant.securable_type)
         target = f"{grant.securable_type} {grant.full_name} {grant.principal}"
         live = client.grants.get(securable_type, grant.full_name)
-        held = {p.value for a in live.privilege_assignments or [] if a.principal == grant.principal
-                for p in a.privileges or []}
+        held = {
+            p.value
+            for a in live.privilege_assignments or []
+            if a.principal == grant.principal
+            for p in a.privileges or []
+        }
         missing = [p for p in grant.privileges if p not in held]
         if not missing:
             changes.append(_change(UNCHANGED, resource, target))
             continue
-        client.grants.update(securable_type, grant.full_name,
-                             changes=[PermissionsChange(principal=grant.principal, add=[Privilege(p) for p in missing])])
+        client.grants.update(
+            securable_type,
+            grant.full_name,
+            changes=[PermissionsChange(principal=grant.principal, add=[Privilege(p) for p in missing])],
+        )
         changes.append(_change(UPDATED if held else CREATED, resource, target, missing))
     return changes

@@ -58,9 +58,11 @@ class ApplyResult:
         deploying = self.still_deploying
         if not self.changed and not self.failed:
             if deploying:
-                return (f"Nothing to send, but {len(deploying)} endpoint{'s are' if len(deploying) != 1 else ' is'} "
-                        f"still deploying: {', '.join(deploying)} (apply with --wait to wait for "
-                        f"{'them' if len(deploying) != 1 else 'it'}).")
+                return (
+                    f"Nothing to send, but {len(deploying)} endpoint{'s are' if len(deploying) != 1 else ' is'} "
+                    f"still deploying: {', '.join(deploying)} (apply with --wait to wait for "
+                    f"{'them' if len(deploying) != 1 else 'it'})."
+                )
             return f"No changes: {self.count(UNCHANGED)} resources unchanged."
         text = (
             f"Apply complete: {self.count(CREATED)} created, {self.count(UPDATED)} updated, "

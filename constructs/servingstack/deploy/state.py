@@ -8,6 +8,7 @@ cdktf's local backend puts `terraform.<stack>.tfstate` (outside `cdktf.out`, so 
 never loses it), named `servingstack-emulator.<stack>.json`; `--state` overrides.
 It holds names and ids only, never a secret.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,9 +56,14 @@ class ApplyState:
         try:
             document = json.loads(self.path.read_text())
         except (OSError, ValueError) as error:
-            raise StateError(f"{self.path}: not a readable state file ({error}); move it away to start afresh") from None
-        if not isinstance(document, dict) or document.get("version") != STATE_VERSION \
-                or not isinstance(document.get("workspaces"), dict):
+            raise StateError(
+                f"{self.path}: not a readable state file ({error}); move it away to start afresh"
+            ) from None
+        if (
+            not isinstance(document, dict)
+            or document.get("version") != STATE_VERSION
+            or not isinstance(document.get("workspaces"), dict)
+        ):
             raise StateError(f"{self.path}: not a servingstack emulator state file (version {STATE_VERSION})")
         return document
 

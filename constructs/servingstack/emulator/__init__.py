@@ -8,6 +8,7 @@ machine, queries by task and injectable faults, on a real HTTP server (aiohttp).
 `Emulator` is imported on first use: it pulls in databricks-sdk, which the command
 line does not need to parse its options.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -3,6 +3,7 @@
 They need the same bearer token as the API, are never subject to faults and are not
 counted as API calls.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -50,9 +51,7 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return web.json_response({"seconds": seconds, "endpoint": endpoint})
 
     async def request_count(request: web.Request) -> web.Response:
-        count = workspace(request).requests.count(
-            request.query.get("method"), request.query.get("path_prefix")
-        )
+        count = workspace(request).requests.count(request.query.get("method"), request.query.get("path_prefix"))
         return web.json_response({"count": count})
 
     async def set_signature(request: web.Request) -> web.Response:

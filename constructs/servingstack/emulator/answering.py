@@ -1,6 +1,7 @@
 """One served entity answering a query: its faults, the answer (JSON or streamed events), the
 `served-model-name` header and the metrics. The endpoint's own route and the OpenAI-compatible
 routes differ only in how they find the endpoint and the entity."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,14 +16,21 @@ from servingstack.emulator.middleware import _act as act_on_fault
 from servingstack.emulator.workspace import Workspace
 
 
-async def answer(request: web.Request, workspace: Workspace, endpoint: str, entity: ServedEntityOutput,
-                 query: queries.Query, started: float) -> web.StreamResponse:
+async def answer(
+    request: web.Request,
+    workspace: Workspace,
+    endpoint: str,
+    entity: ServedEntityOutput,
+    query: queries.Query,
+    started: float,
+) -> web.StreamResponse:
     await _entity_faults(request, workspace, endpoint, entity.name)
     model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
     headers = {"served-model-name": entity.name}
     if query.stream:
-        response = web.StreamResponse(headers={**headers, "Content-Type": "text/event-stream",
-                                               "Cache-Control": "no-cache"})
+        response = web.StreamResponse(
+            headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
+        )
         await response.prepare(request)
         for event in queries.stream_events(query, model):
             await response.write(event)

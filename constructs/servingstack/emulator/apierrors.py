@@ -4,6 +4,7 @@ Handlers raise `ApiError`; the server turns it into a JSON response. The SDK map
 `error_code` first (RESOURCE_DOES_NOT_EXIST -> ResourceDoesNotExist, ...), then the
 HTTP status, so both must be right.
 """
+
 from __future__ import annotations
 
 from typing import Any

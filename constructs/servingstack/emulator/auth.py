@@ -1,4 +1,5 @@
 """The emulator's one credential: a bearer token (a personal access token stand-in)."""
+
 from __future__ import annotations
 
 import hmac

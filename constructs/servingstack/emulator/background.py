@@ -5,6 +5,7 @@ The server runs as its own process (a new session: Ctrl-C in the starting termin
 reach it) with its output in a log file; it writes the pid file once it listens and removes
 it when it stops. The token travels in the environment, never on a command line `ps` shows.
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,10 @@ def start_background(serve_args: list[str], *, token: str | None, pid_file: Path
     pid_file = pid_file.resolve()
     running = _running_pid(pid_file)
     if running is not None:
-        raise BackgroundError(f"an emulator already runs with pid {running} (pid file {pid_file}); stop it with "
-                              f"`servingstack emulator stop --pid-file {pid_file}`")
+        raise BackgroundError(
+            f"an emulator already runs with pid {running} (pid file {pid_file}); stop it with "
+            f"`servingstack emulator stop --pid-file {pid_file}`"
+        )
     log_file = pid_file.with_suffix(".log")
     env = dict(os.environ)
     if token:
@@ -49,14 +52,21 @@ def start_background(serve_args: list[str], *, token: str | None, pid_file: Path
     command = [sys.executable, "-m", "servingstack.cli", "emulator", "serve", *serve_args, "--pid-file", str(pid_file)]
     pid_file.parent.mkdir(parents=True, exist_ok=True)
     with open(log_file, "w", encoding="utf-8") as log:
-        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                   start_new_session=True, close_fds=True)
+        process = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            close_fds=True,
+        )
     deadline = time.monotonic() + START_SECONDS
     while time.monotonic() < deadline:
         text = log_file.read_text(encoding="utf-8", errors="replace")
         for line in text.splitlines():
             if line.startswith(_LISTENING) and pid_file.is_file():
-                return Started(line[len(_LISTENING):].strip(), process.pid, pid_file, log_file)
+                return Started(line[len(_LISTENING) :].strip(), process.pid, pid_file, log_file)
         if process.poll() is not None:
             raise BackgroundError(f"the emulator did not start (exit {process.returncode}):\n{text.strip()}")
         time.sleep(0.05)
@@ -100,8 +110,10 @@ def _is_emulator(pid: int) -> bool:
 def stop_background(pid_file: Path) -> int:
     """SIGTERM the emulator of `pid_file` and wait until it is gone; returns its pid."""
     if not pid_file.is_file():
-        raise BackgroundError(f"no pid file at {pid_file}: is an emulator running in the background "
-                              "(`servingstack emulator serve --background`)?")
+        raise BackgroundError(
+            f"no pid file at {pid_file}: is an emulator running in the background "
+            "(`servingstack emulator serve --background`)?"
+        )
     try:
         pid = int(pid_file.read_text().strip())
     except (OSError, ValueError):

@@ -3,12 +3,14 @@
 Raw dicts go through `servingstack.facts.rules` first: the SDK's `from_dict` turns unknown
 enum values into None without a word, so checking after parsing would miss them.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import inspect
 import json
-from typing import Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
@@ -22,11 +24,10 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.facts import newer_fields, rules
-from servingstack.errors import Problem
-
 from servingstack.emulator import apierrors
 from servingstack.emulator.state import CreateRequest
+from servingstack.errors import Problem
+from servingstack.facts import newer_fields, rules
 
 T = TypeVar("T")
 
@@ -36,8 +37,17 @@ RATE_LIMIT_PERIODS = ("minute",)
 # Create-request fields the emulator models itself; the other fields of the SDK's create request
 # that the service shows back on the endpoint (telemetry_config, and usage_policy_id in the answer
 # dataclasses) are stored as sent. Fields of neither kind are ignored, as the service ignores them.
-_MODELLED = {"name", "config", "ai_gateway", "tags", "route_optimized", "description", "email_notifications",
-             "budget_policy_id", "rate_limits"}
+_MODELLED = {
+    "name",
+    "config",
+    "ai_gateway",
+    "tags",
+    "route_optimized",
+    "description",
+    "email_notifications",
+    "budget_policy_id",
+    "rate_limits",
+}
 _CREATE_FIELDS = set(inspect.signature(ServingEndpointsAPI.create).parameters) - {"self"}
 _SHOWN = {f.name for f in dataclasses.fields(ServingEndpointDetailed)} & (_CREATE_FIELDS | {"usage_policy_id"})
 
@@ -60,8 +70,11 @@ def parse_create(body: Any) -> CreateRequest:
     if config is not None and not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "must be an object")])
     # SDK CreateServingEndpoint.config is optional: an endpoint may be created without one.
-    return _shaped(lambda: _create_request(
-        body, EndpointCoreConfigInput.from_dict({**config, "name": body["name"]}) if config is not None else None))
+    return _shaped(
+        lambda: _create_request(
+            body, EndpointCoreConfigInput.from_dict({**config, "name": body["name"]}) if config is not None else None
+        )
+    )
 
 
 def parse_pt_create(body: Any) -> CreateRequest:
@@ -198,7 +211,10 @@ def _pt_problems(config: dict[str, Any], where: str) -> list[Problem]:
     for index, entity in enumerate(config.get("served_entities") or []):
         if isinstance(entity, dict) and not _is_int(entity.get("provisioned_model_units")):
             problems.append(
-                Problem(f"{where}.served_entities[{index}].provisioned_model_units", "is required for provisioned throughput")
+                Problem(
+                    f"{where}.served_entities[{index}].provisioned_model_units",
+                    "is required for provisioned throughput",
+                )
             )
     return problems
 
@@ -223,4 +239,6 @@ def _shaped(build: Callable[[], T]) -> T:
     try:
         return build()
     except (AttributeError, TypeError, KeyError, ValueError) as error:
-        raise apierrors.invalid(f"Request body does not match the API schema ({type(error).__name__}: {error})") from None
+        raise apierrors.invalid(
+            f"Request body does not match the API schema ({type(error).__name__}: {error})"
+        ) from None

@@ -10,6 +10,7 @@ A fault that names an `entity` acts only on queries answered by that served enti
 it was asked directly (`/served-models/{entity}/invocations`) or drawn by the traffic split:
 `broken_entity` makes one entity answer with a server error, so a broken canary is testable.
 """
+
 from __future__ import annotations
 
 import math
@@ -44,8 +45,7 @@ _BY_CLI_NAME = {name: kind for kind, name in CLI_NAMES.items()}
 
 DEFAULT_BROKEN_ENTITY_MESSAGE = "The model server failed to answer the request (emulated broken entity)."
 DEFAULT_FAILURE_MESSAGE = (
-    "Container build failed: could not resolve the model's Python environment "
-    "(emulated deployment failure)."
+    "Container build failed: could not resolve the model's Python environment (emulated deployment failure)."
 )
 
 
@@ -146,8 +146,9 @@ class Fault:
         fault.status = 503 if status is None else status
         if kind == SLOW and "seconds" not in spec:
             raise FaultSpecError("seconds: slow needs a delay > 0")
-        fault.seconds = check_seconds(spec.get("seconds", 0.0), "seconds", maximum=MAX_SLOW_SECONDS,
-                                      positive=kind == SLOW)
+        fault.seconds = check_seconds(
+            spec.get("seconds", 0.0), "seconds", maximum=MAX_SLOW_SECONDS, positive=kind == SLOW
+        )
         message = spec.get("message")
         if message is not None:
             if not isinstance(message, str) or not message.strip():

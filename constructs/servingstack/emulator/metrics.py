@@ -1,4 +1,5 @@
 """Counters: queries served per entity (exported as Prometheus text) and API calls received."""
+
 from __future__ import annotations
 
 import threading

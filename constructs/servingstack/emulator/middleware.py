@@ -1,12 +1,13 @@
 """What happens to every request before its handler, outermost first: count it and turn
 errors into the Databricks error shape; check the bearer token; apply injected faults.
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from typing import Awaitable, Callable
+from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 

@@ -10,6 +10,7 @@ data-plane token exchange that `serving_endpoints_data_plane.query` performs.
   exchanges a token the emulator accepts for a data-plane token.
 Issued tokens are random and accepted like the emulator's token until it stops.
 """
+
 from __future__ import annotations
 
 import base64

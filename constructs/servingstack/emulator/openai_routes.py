@@ -6,6 +6,7 @@ client whose base URL is `<host>/serving-endpoints`: a query is then `POST /serv
 Server-Sent Events (product docs: "Query foundation models", OpenAI client). The endpoint answers as
 its `/invocations` route does; a route that does not fit the endpoint's task is refused.
 """
+
 from __future__ import annotations
 
 import time
@@ -13,9 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
-from servingstack.errors import Problem
-
 from servingstack.emulator import answering, apierrors, bodies, queries
+from servingstack.errors import Problem
 
 BASE = "/serving-endpoints"
 # OpenAI route -> the query kind it asks of the endpoint.
@@ -50,8 +50,10 @@ async def _query(request: web.Request, workspace: Any, kind: str) -> web.StreamR
         raise apierrors.endpoint_not_ready(endpoint.name)
     served = queries.query_kind(endpoint.task)
     if served != kind:
-        raise apierrors.invalid(f"Endpoint {endpoint.name} serves {endpoint.task or 'a custom model'}: "
-                                f"it does not answer {request.path.rstrip('/')}.")
+        raise apierrors.invalid(
+            f"Endpoint {endpoint.name} serves {endpoint.task or 'a custom model'}: "
+            f"it does not answer {request.path.rstrip('/')}."
+        )
     # `model` names the endpoint here; everything else is the endpoint's own query.
     query = queries.parse_query(endpoint.task, {k: v for k, v in body.items() if k != "model"})
     entity = config.entity(workspace.draw_entity(config))

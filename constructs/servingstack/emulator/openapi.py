@@ -5,9 +5,11 @@ signature (recorded with `Emulator.set_model_signature`, else a default one); LL
 tasks describe their OpenAI-compatible request. Each operation carries an example,
 which is a ready-made smoke query.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from servingstack.emulator import queries
 from servingstack.emulator.state import Endpoint, ServedConfig
@@ -55,7 +57,9 @@ def _operation(kind: str, signature: Mapping[str, str], summary: str) -> dict[st
     return {
         "summary": summary,
         "requestBody": {"required": True, "content": {"application/json": {"schema": request, "example": example}}},
-        "responses": {"200": {"description": "Successful response", "content": {"application/json": {"schema": response}}}},
+        "responses": {
+            "200": {"description": "Successful response", "content": {"application/json": {"schema": response}}}
+        },
     }
 
 
@@ -136,4 +140,9 @@ def _object_response(object_name: str) -> dict[str, Any]:
     return {"type": "object", "properties": {"object": {"type": "string", "const": object_name}}}
 
 
-_SCHEMAS = {queries.CUSTOM: _custom, queries.CHAT: _chat, queries.COMPLETIONS: _completions, queries.EMBEDDINGS: _embeddings}
+_SCHEMAS = {
+    queries.CUSTOM: _custom,
+    queries.CHAT: _chat,
+    queries.COMPLETIONS: _completions,
+    queries.EMBEDDINGS: _embeddings,
+}

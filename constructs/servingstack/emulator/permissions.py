@@ -3,6 +3,7 @@
 PUT replaces the direct grants, PATCH merges them; either way the creator keeps
 CAN_MANAGE, and the workspace `admins` group holds an inherited CAN_MANAGE.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,9 +18,8 @@ from databricks.sdk.service.serving import (
     ServingEndpointPermissionsDescription,
 )
 
-from servingstack.errors import Problem
-
 from servingstack.emulator import apierrors
+from servingstack.errors import Problem
 
 LEVELS = {
     "CAN_VIEW": "Can view the endpoint and its configuration",
@@ -61,9 +61,7 @@ def parse_access_control(body: Any) -> list[tuple[Principal, str]]:
             continue
         level = entry.get("permission_level")
         if level not in LEVELS:
-            problems.append(
-                Problem(f"{where}.permission_level", f"must be one of {', '.join(LEVELS)}, got {level!r}")
-            )
+            problems.append(Problem(f"{where}.permission_level", f"must be one of {', '.join(LEVELS)}, got {level!r}"))
             continue
         grants.append(((named[0], entry[named[0]]), level))
     if problems:

@@ -4,18 +4,19 @@ Chat, completions and embeddings answer in the OpenAI-compatible shapes; custom 
 answer `{"predictions": [...]}` with one prediction per input row. Answers are
 deterministic functions of the input, so tests can compare them.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
-
-from servingstack.errors import Problem
+from typing import Any
 
 from servingstack.emulator import apierrors, tasks
+from servingstack.errors import Problem
 
 CUSTOM_INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
 EMBEDDING_DIMENSIONS = 16
@@ -78,7 +79,9 @@ def _check_chat(body: dict[str, Any]) -> list[Problem]:
 def _check_completions(body: dict[str, Any]) -> list[Problem]:
     problems = []
     prompt = body.get("prompt")
-    if not (isinstance(prompt, str) or (isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt))):
+    if not (
+        isinstance(prompt, str) or (isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt))
+    ):
         problems.append(Problem("prompt", "a completions query needs a prompt string or a list of strings"))
     return problems + _check_sampling(body)
 
@@ -256,9 +259,7 @@ def _usage(prompt_tokens: int, completion_tokens: int) -> dict[str, int]:
 def stream_events(query: Query, model: str) -> Iterator[bytes]:
     """Server-Sent Events for a streamed chat or completions answer, ending `data: [DONE]`."""
     full = answer(query, model)
-    words = (
-        full["choices"][0]["message"]["content"] if query.kind == CHAT else full["choices"][0]["text"]
-    ).split(" ")
+    words = (full["choices"][0]["message"]["content"] if query.kind == CHAT else full["choices"][0]["text"]).split(" ")
     chunk_object = "chat.completion.chunk" if query.kind == CHAT else "text_completion"
     for i, word in enumerate(words):
         piece = word if i == len(words) - 1 else word + " "
@@ -267,8 +268,14 @@ def stream_events(query: Query, model: str) -> Iterator[bytes]:
             choice = {"index": 0, "delta": delta, "finish_reason": None}
         else:
             choice = {"index": 0, "text": piece, "finish_reason": None}
-        yield _event({"id": full["id"], "object": chunk_object, "created": full["created"], "model": model, "choices": [choice]})
-    last = {"index": 0, "delta": {}, "finish_reason": "stop"} if query.kind == CHAT else {"index": 0, "text": "", "finish_reason": "stop"}
+        yield _event(
+            {"id": full["id"], "object": chunk_object, "created": full["created"], "model": model, "choices": [choice]}
+        )
+    last = (
+        {"index": 0, "delta": {}, "finish_reason": "stop"}
+        if query.kind == CHAT
+        else {"index": 0, "text": "", "finish_reason": "stop"}
+    )
     yield _event(
         {
             "id": full["id"],

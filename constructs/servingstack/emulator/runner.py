@@ -3,17 +3,29 @@
 The thread owns its own asyncio loop; the API methods only touch thread-safe parts of
 the workspace, so tests can inject faults while requests are being answered.
 """
+
 from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from servingstack.emulator.auth import resolve_token
-from servingstack.emulator.faults import (BROKEN_ENTITY, DEFAULT_FAILURE_MESSAGE, DROP, FAIL_DEPLOYMENT, NEVER_READY, SERVER_ERRORS, SLOW,
-                     THROTTLE, Fault, check_seconds)
-from servingstack.emulator.server import RunningServer, start_server
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
+from servingstack.emulator.faults import (
+    BROKEN_ENTITY,
+    DEFAULT_FAILURE_MESSAGE,
+    DROP,
+    FAIL_DEPLOYMENT,
+    NEVER_READY,
+    SERVER_ERRORS,
+    SLOW,
+    THROTTLE,
+    Fault,
+    check_seconds,
+)
+from servingstack.emulator.server import RunningServer, start_server
 from servingstack.emulator.workspace import Workspace
 
 
@@ -121,19 +133,32 @@ class Emulator:
         """Deployments of the endpoint (or all) never finish: NOT_READY / IN_PROGRESS until cleared."""
         self._add(kind=NEVER_READY, endpoint=endpoint)
 
-    def throttle(self, count: int, retry_after: int = 1, endpoint: str | None = None, scope: str = "all",
-                 entity: str | None = None) -> None:
+    def throttle(
+        self,
+        count: int,
+        retry_after: int = 1,
+        endpoint: str | None = None,
+        scope: str = "all",
+        entity: str | None = None,
+    ) -> None:
         """The next `count` matching requests get 429 with `Retry-After: retry_after`.
         With `entity` (and `endpoint`): only queries that served entity answers."""
         self._add(kind=THROTTLE, count=count, retry_after=retry_after, endpoint=endpoint, scope=scope, entity=entity)
 
-    def server_errors(self, count: int, status: int = 503, endpoint: str | None = None, scope: str = "all",
-                      entity: str | None = None) -> None:
+    def server_errors(
+        self, count: int, status: int = 503, endpoint: str | None = None, scope: str = "all", entity: str | None = None
+    ) -> None:
         """The next `count` matching requests get a 5xx answer (503 or 500); `entity` as for throttle."""
         self._add(kind=SERVER_ERRORS, count=count, status=status, endpoint=endpoint, scope=scope, entity=entity)
 
-    def slow(self, seconds: float, endpoint: str | None = None, scope: str = "all", count: int | None = None,
-             entity: str | None = None) -> None:
+    def slow(
+        self,
+        seconds: float,
+        endpoint: str | None = None,
+        scope: str = "all",
+        count: int | None = None,
+        entity: str | None = None,
+    ) -> None:
         """Matching requests wait `seconds` before being answered (the next `count`, or all until cleared);
         `entity` as for throttle (a slow canary)."""
         self._add(kind=SLOW, seconds=seconds, endpoint=endpoint, scope=scope, count=count, entity=entity)
@@ -142,8 +167,9 @@ class Emulator:
         """The next `count` matching requests see their connection closed without an answer."""
         self._add(kind=DROP, count=count, endpoint=endpoint, scope=scope)
 
-    def break_entity(self, endpoint: str, entity: str, status: int = 500, count: int | None = None,
-                     message: str | None = None) -> None:
+    def break_entity(
+        self, endpoint: str, entity: str, status: int = 500, count: int | None = None, message: str | None = None
+    ) -> None:
         """Queries answered by one served entity (asked directly or drawn by the traffic split) get a
         `status` error: the next `count`, or all until cleared. A broken canary, for one."""
         self._add(kind=BROKEN_ENTITY, endpoint=endpoint, entity=entity, status=status, count=count, message=message)

@@ -6,21 +6,22 @@ stored to answer `secrets/get`-style questions of existence only; no route retur
 A scope the emulator never saw is taken as provisioned outside it (the emulator cannot know
 it), so only scopes created here are checked for missing keys.
 """
+
 from __future__ import annotations
 
 import threading
 import time
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from aiohttp import web
 from databricks.sdk.service.workspace import AclItem, AclPermission, ScopeBackendType, SecretMetadata, SecretScope
 
-from servingstack.errors import Problem
-from servingstack.facts.secrets import NAME, secret_uses
-
 from servingstack.emulator import apierrors, bodies
 from servingstack.emulator.auth import CURRENT_USER
 from servingstack.emulator.faults import FAIL_DEPLOYMENT, Fault
+from servingstack.errors import Problem
+from servingstack.facts.secrets import NAME, secret_uses
 
 PREFIX = "/api/2.0/secrets"
 # SDK `SecretsAPI.create_scope` docstring: "The only supported principal for this option is the group users".
@@ -29,7 +30,9 @@ INITIAL_MANAGE_PRINCIPALS = ("users",)
 
 def missing_secret(scope: str, key: str) -> apierrors.ApiError:
     # The Secrets service's wording (as quoted by the provider's own acceptance tests).
-    return apierrors.ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Secret does not exist with scope: {scope} and key: {key}")
+    return apierrors.ApiError(
+        404, "RESOURCE_DOES_NOT_EXIST", f"Secret does not exist with scope: {scope} and key: {key}"
+    )
 
 
 def missing_scope(scope: str) -> apierrors.ApiError:
@@ -48,8 +51,11 @@ class SecretStore:
             if name in self._scopes:
                 raise apierrors.ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Scope {name} already exists!")
             # SDK `create_scope` docstring: MANAGE goes to the principal given, else to the caller.
-            self._scopes[name] = {"secrets": {}, "values": {},
-                                  "acls": {initial_manage_principal or creator: AclPermission.MANAGE.value}}
+            self._scopes[name] = {
+                "secrets": {},
+                "values": {},
+                "acls": {initial_manage_principal or creator: AclPermission.MANAGE.value},
+            }
 
     def delete_scope(self, name: str) -> None:
         with self._lock:
@@ -106,9 +112,11 @@ class SecretStore:
         for entity in entities:
             for use in secret_uses(entity.as_dict()):
                 if not self.exists(use.scope, use.key):
-                    return Fault(kind=FAIL_DEPLOYMENT, endpoint=endpoint, message=(
-                        f"{missing_secret(use.scope, use.key).message} "
-                        f"(referenced by {use.field})"))
+                    return Fault(
+                        kind=FAIL_DEPLOYMENT,
+                        endpoint=endpoint,
+                        message=(f"{missing_secret(use.scope, use.key).message} (referenced by {use.field})"),
+                    )
         return None
 
     def _scope(self, scope: str) -> dict[str, Any]:
@@ -145,7 +153,9 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         _check_name("scope", data["scope"])
         principal = data.get("initial_manage_principal")
         if principal is not None and principal not in INITIAL_MANAGE_PRINCIPALS:
-            raise apierrors.invalid_problems([Problem("initial_manage_principal", "the only supported value is 'users'")])
+            raise apierrors.invalid_problems(
+                [Problem("initial_manage_principal", "the only supported value is 'users'")]
+            )
         store(request).create_scope(data["scope"], CURRENT_USER, principal)
         return web.json_response({})
 
@@ -154,7 +164,9 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return web.json_response({})
 
     async def list_scopes(request: web.Request) -> web.Response:
-        scopes = [SecretScope(name=n, backend_type=ScopeBackendType.DATABRICKS).as_dict() for n in store(request).scopes()]
+        scopes = [
+            SecretScope(name=n, backend_type=ScopeBackendType.DATABRICKS).as_dict() for n in store(request).scopes()
+        ]
         return web.json_response({"scopes": scopes} if scopes else {})
 
     async def put_secret(request: web.Request) -> web.Response:
@@ -173,8 +185,10 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
 
     async def list_secrets(request: web.Request) -> web.Response:
         scope = request.query.get("scope") or ""
-        items = [SecretMetadata(key=k, last_updated_timestamp=ts).as_dict()
-                 for k, ts in sorted(store(request).secrets(scope).items())]
+        items = [
+            SecretMetadata(key=k, last_updated_timestamp=ts).as_dict()
+            for k, ts in sorted(store(request).secrets(scope).items())
+        ]
         return web.json_response({"secrets": items} if items else {})
 
     async def put_acl(request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@
 Every request first goes through `middleware` (counting, errors, auth, faults); the
 handlers here then read and change the `Workspace`.
 """
+
 from __future__ import annotations
 
 import time
@@ -19,8 +20,21 @@ from databricks.sdk.service.serving import (
     UpdateInferenceEndpointNotificationsResponse,
 )
 
-from servingstack.emulator import (admin, answering, apierrors, bodies, oauth, openai_routes, openapi, permissions, queries, secrets_api,
-               trailing_slash, uc_permissions, views)
+from servingstack.emulator import (
+    admin,
+    answering,
+    apierrors,
+    bodies,
+    oauth,
+    openai_routes,
+    openapi,
+    permissions,
+    queries,
+    secrets_api,
+    trailing_slash,
+    uc_permissions,
+    views,
+)
 from servingstack.emulator.auth import CURRENT_USER
 from servingstack.emulator.metrics import PROMETHEUS_CONTENT_TYPE
 from servingstack.emulator.middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
@@ -65,8 +79,13 @@ async def well_known(request: web.Request) -> web.Response:
 
 async def current_user(request: web.Request) -> web.Response:
     return web.json_response(
-        {"id": "1", "userName": CURRENT_USER, "displayName": "servingstack developer", "active": True,
-         "emails": [{"value": CURRENT_USER, "primary": True}]}
+        {
+            "id": "1",
+            "userName": CURRENT_USER,
+            "displayName": "servingstack developer",
+            "active": True,
+            "emails": [{"value": CURRENT_USER, "primary": True}],
+        }
     )
 
 

@@ -6,12 +6,14 @@ NOT_UPDATING), or, under a fail_deployment fault, stays as a failed `pending_con
 (UPDATE_FAILED), or, under never_ready, never finishes. Nothing runs in the
 background: every read settles deployments whose time has come.
 """
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
@@ -25,13 +27,12 @@ from databricks.sdk.service.serving import (
     TrafficConfig,
 )
 
-from servingstack.facts import rules
-
 from servingstack.emulator import apierrors
 from servingstack.emulator.auth import CURRENT_USER
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.faults import FAIL_DEPLOYMENT, NEVER_READY, Fault
 from servingstack.emulator.tasks import infer_task
+from servingstack.facts import rules
 
 
 def now_ms(clock: Callable[[], float] = time.time) -> int:
@@ -46,8 +47,13 @@ def default_entity_name(entity: ServedEntityInput) -> str:
 
 # Product docs (custom model serving): an entity created without a workload size runs as Small.
 DEFAULT_WORKLOAD_SIZE = "Small"
-_SIZED_ELSEWHERE = ("min_provisioned_concurrency", "max_provisioned_concurrency", "min_provisioned_throughput",
-                    "max_provisioned_throughput", "provisioned_model_units")
+_SIZED_ELSEWHERE = (
+    "min_provisioned_concurrency",
+    "max_provisioned_concurrency",
+    "min_provisioned_throughput",
+    "max_provisioned_throughput",
+    "provisioned_model_units",
+)
 
 
 @dataclass
@@ -66,7 +72,9 @@ class ServedConfig:
         return next((e for e in self.entities if e.name == name), None)
 
     def routes(self) -> list[tuple[str, int]]:
-        return [(r.served_entity_name or r.served_model_name or "", r.traffic_percentage) for r in self.traffic.routes or []]
+        return [
+            (r.served_entity_name or r.served_model_name or "", r.traffic_percentage) for r in self.traffic.routes or []
+        ]
 
 
 def build_config(version: int, config: EndpointCoreConfigInput, raw: Mapping[str, Any] | None = None) -> ServedConfig:
@@ -90,9 +98,16 @@ def build_config(version: int, config: EndpointCoreConfigInput, raw: Mapping[str
     if not traffic or not traffic.routes:
         traffic = _even_split([e.name for e in entities])
     # The service answers every route with both names (served_model_name is the older spelling).
-    traffic = TrafficConfig(routes=[
-        Route(traffic_percentage=r.traffic_percentage, served_model_name=r.served_model_name or r.served_entity_name,
-              served_entity_name=r.served_entity_name or r.served_model_name) for r in traffic.routes or []])
+    traffic = TrafficConfig(
+        routes=[
+            Route(
+                traffic_percentage=r.traffic_percentage,
+                served_model_name=r.served_model_name or r.served_entity_name,
+                served_entity_name=r.served_entity_name or r.served_model_name,
+            )
+            for r in traffic.routes or []
+        ]
+    )
     return ServedConfig(version, entities, traffic, config.auto_capture_config, raw_entities)
 
 
@@ -111,8 +126,10 @@ def _even_split(names: list[str]) -> TrafficConfig:
         return TrafficConfig(routes=[])
     share, rest = divmod(100, len(names))
     return TrafficConfig(
-        routes=[Route(served_model_name=n, served_entity_name=n, traffic_percentage=share + (rest if i == 0 else 0))
-                for i, n in enumerate(names)]
+        routes=[
+            Route(served_model_name=n, served_entity_name=n, traffic_percentage=share + (rest if i == 0 else 0))
+            for i, n in enumerate(names)
+        ]
     )
 
 
@@ -243,8 +260,11 @@ class EndpointStore:
                 raise apierrors.endpoint_exists(request.name)
             # LIMITS: at most 1000 serving endpoints per workspace.
             if len(self._endpoints) >= rules.MAX_ENDPOINTS_PER_WORKSPACE:
-                raise apierrors.ApiError(400, "RESOURCE_LIMIT_EXCEEDED",
-                                         f"A workspace has at most {rules.MAX_ENDPOINTS_PER_WORKSPACE} serving endpoints.")
+                raise apierrors.ApiError(
+                    400,
+                    "RESOURCE_LIMIT_EXCEEDED",
+                    f"A workspace has at most {rules.MAX_ENDPOINTS_PER_WORKSPACE} serving endpoints.",
+                )
             now = now_ms(self._clock)
             # A create without a config is accepted (the config can be added later): no deployment yet.
             config = build_config(1, request.config, request.raw_config) if request.config is not None else None
@@ -277,8 +297,9 @@ class EndpointStore:
             self._names_by_id.pop(endpoint.id, None)
             return endpoint
 
-    def update_config(self, name: str, config: EndpointCoreConfigInput,
-                      raw: Mapping[str, Any] | None = None) -> Endpoint:
+    def update_config(
+        self, name: str, config: EndpointCoreConfigInput, raw: Mapping[str, Any] | None = None
+    ) -> Endpoint:
         """Start deploying a new config version; the active config keeps serving meanwhile."""
         with self.lock:
             endpoint = self.get(name)

@@ -1,7 +1,9 @@
 """What kind of queries an endpoint answers (its `task`)."""
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 CHAT = "llm/v1/chat"
 COMPLETIONS = "llm/v1/completions"

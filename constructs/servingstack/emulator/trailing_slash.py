@@ -1,6 +1,7 @@
 """Every route also answers with a trailing slash (`/api/2.0/serving-endpoints/`), as the service
 does: clients of the REST API other than `databricks-sdk` build paths by joining parts, and some
 keep the slash."""
+
 from __future__ import annotations
 
 from aiohttp import web

@@ -3,18 +3,23 @@ them: GET lists `privilege_assignments`, PATCH applies `changes` (add/remove per
 Shapes are the SDK's (`databricks.sdk.service.catalog`); privileges are checked against its
 `Privilege` enum and securable types against `SecurableType`. Securables need not exist here:
 the emulator has no catalog, so any full name is accepted."""
+
 from __future__ import annotations
 
 import threading
 from typing import Any
 
 from aiohttp import web
-from databricks.sdk.service.catalog import (GetPermissionsResponse, Privilege, PrivilegeAssignment, SecurableType,
-                                            UpdatePermissionsResponse)
-
-from servingstack.errors import Problem
+from databricks.sdk.service.catalog import (
+    GetPermissionsResponse,
+    Privilege,
+    PrivilegeAssignment,
+    SecurableType,
+    UpdatePermissionsResponse,
+)
 
 from servingstack.emulator import apierrors, bodies
+from servingstack.errors import Problem
 
 PREFIX = "/api/2.1/unity-catalog/permissions"
 _PRIVILEGES = {p.value for p in Privilege}
@@ -40,8 +45,10 @@ class GrantBook:
 
 
 def _assignments(grants: dict[str, list[str]]) -> list[PrivilegeAssignment]:
-    return [PrivilegeAssignment(principal=p, privileges=[Privilege(v) for v in privileges])
-            for p, privileges in sorted(grants.items())]
+    return [
+        PrivilegeAssignment(principal=p, privileges=[Privilege(v) for v in privileges])
+        for p, privileges in sorted(grants.items())
+    ]
 
 
 def _securable(request: web.Request) -> tuple[str, str]:

@@ -1,4 +1,5 @@
 """How endpoints look on the wire, built from the SDK's own response dataclasses."""
+
 from __future__ import annotations
 
 import json
@@ -116,7 +117,9 @@ def _data_plane_info(endpoint: Endpoint, base_url: str) -> ModelDataPlaneInfo | 
         }
     ]
     return ModelDataPlaneInfo(
-        query_info=DataPlaneInfo(endpoint_url=invocations_url(base_url, endpoint.name), authorization_details=json.dumps(details))
+        query_info=DataPlaneInfo(
+            endpoint_url=invocations_url(base_url, endpoint.name), authorization_details=json.dumps(details)
+        )
     )
 
 

@@ -3,18 +3,19 @@
 The server's handlers, the in-process `Emulator` API and the admin routes all go
 through it, so a fault injected from a test and one injected over HTTP behave alike.
 """
+
 from __future__ import annotations
 
 import random
 import time
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from servingstack.emulator.auth import is_authorized
+from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.faults import Fault, FaultBook
 from servingstack.emulator.metrics import QueryMetrics, RequestLog
 from servingstack.emulator.oauth import IssuedTokens
 from servingstack.emulator.permissions import PermissionBook
-from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.secrets_api import SecretStore
 from servingstack.emulator.state import EndpointStore, ServedConfig
 from servingstack.emulator.uc_permissions import GrantBook

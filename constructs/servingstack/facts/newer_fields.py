@@ -6,10 +6,12 @@ Pure Python: the constructs check an endpoint here before any jsii call (on cdkt
 field is refused with a `ValidationError` naming the field, never a jsii `TypeError`), and the
 emulator reads the same service facts.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from servingstack.errors import Problem
 
@@ -23,6 +25,7 @@ _THREE_LEVEL = re.compile(r"^[^.\s]+\.[^.\s]+\.[^.\s]+$")
 
 
 # ---- service facts (shared with the emulator) -------------------------------------------------
+
 
 def validate(request: Mapping[str, Any]) -> list[Problem]:
     """Problems with the newer fields of an API create request."""
@@ -39,8 +42,12 @@ def validate(request: Mapping[str, Any]) -> list[Problem]:
         # SDK AmazonBedrockConfig.uc_service_credential_name: the name of a Unity Catalog service credential.
         credential = bedrock.get("uc_service_credential_name") if isinstance(bedrock, Mapping) else None
         if credential is not None and not (isinstance(credential, str) and credential.strip()):
-            problems.append(Problem(f"{where}.external_model.amazon_bedrock_config.uc_service_credential_name",
-                                    "must name a Unity Catalog service credential"))
+            problems.append(
+                Problem(
+                    f"{where}.external_model.amazon_bedrock_config.uc_service_credential_name",
+                    "must name a Unity Catalog service credential",
+                )
+            )
     problems += validate_telemetry_tables(request.get("telemetry_config"))
     return problems
 
@@ -54,8 +61,12 @@ def validate_telemetry_tables(telemetry: Any, where: str = "telemetry_config") -
         if field not in TABLE_NAME_FIELDS:
             problems.append(Problem(f"{where}.table_names.{field}", f"is not one of {', '.join(TABLE_NAME_FIELDS)}"))
         elif not (isinstance(name, str) and _THREE_LEVEL.match(name)):  # SDK UnityCatalogTableNames
-            problems.append(Problem(f"{where}.table_names.{field}",
-                                    f"{name!r} is not a full Unity Catalog table name catalog.schema.table"))
+            problems.append(
+                Problem(
+                    f"{where}.table_names.{field}",
+                    f"{name!r} is not a full Unity Catalog table name catalog.schema.table",
+                )
+            )
     return problems
 
 
@@ -67,12 +78,14 @@ def validate_app_compute(minimum: Any, maximum: Any) -> list[Problem]:
         if value is not None and not (isinstance(value, int) and not isinstance(value, bool) and value >= 0):
             problems.append(Problem(field, f"{value!r} must be a whole number of app instances"))
     if (minimum is None) != (maximum is None):
-        problems.append(Problem("compute_min_instances", "set compute_min_instances and compute_max_instances "
-                                                         "together"))
+        problems.append(
+            Problem("compute_min_instances", "set compute_min_instances and compute_max_instances together")
+        )
     return problems
 
 
 # ---- which engine can declare them -----------------------------------------------------------
+
 
 def _declared(request: Mapping[str, Any], workspace_id: Any) -> Iterator[str]:
     """The newer fields an endpoint declares, by field path."""
@@ -91,9 +104,12 @@ def _declared(request: Mapping[str, Any], workspace_id: Any) -> Iterator[str]:
 
 
 def needs_newer_engine(field: str, engine: str) -> Problem:
-    return Problem(field, f"needs the cdktn engine (Terraform provider 1.138); this app builds with {engine}, whose "
-                          "provider binding pins 1.99.0: pip install 'servingstack[cdktn]' and set "
-                          "SERVINGSTACK_CDK_ENGINE=cdktn")
+    return Problem(
+        field,
+        f"needs the cdktn engine (Terraform provider 1.138); this app builds with {engine}, whose "
+        "provider binding pins 1.99.0: pip install 'servingstack[cdktn]' and set "
+        "SERVINGSTACK_CDK_ENGINE=cdktn",
+    )
 
 
 def engine_problems(engine: str, request: Mapping[str, Any], workspace_id: Any = None) -> list[Problem]:

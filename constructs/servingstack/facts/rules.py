@@ -8,10 +8,12 @@ enforce one set of rules: the service's, each with a comment naming its source.
 Every function returns all problems it finds, never stops at the first. Messages
 never quote a value that might be a secret.
 """
+
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from servingstack.errors import Problem
 from servingstack.facts import newer_fields
@@ -48,15 +50,26 @@ WORKLOAD_SIZES = ("Small", "Medium", "Large")
 # SDK enum ServingModelWorkloadType. Not a closed set: the product docs' GPU workload types table
 # differs per cloud (e.g. GPU_MEDIUM_8 on AWS), so other enum-shaped names are accepted; policy may warn.
 WORKLOAD_TYPES = (
-    "CPU", "CPU_MEDIUM", "CPU_LARGE", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE",
-    "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM",
+    "CPU",
+    "CPU_MEDIUM",
+    "CPU_LARGE",
+    "GPU_SMALL",
+    "GPU_MEDIUM",
+    "GPU_LARGE",
+    "GPU_XLARGE",
+    "GPU_XLARGE_8",
+    "MULTIGPU_MEDIUM",
 )
 # The shape of an enum value (SDK ServingModelWorkloadType members): upper-case letters, digits, '_'.
 WORKLOAD_TYPE_PATTERN = re.compile(r"^[A-Z][A-Z0-9_]*$")
 # Product docs (external models: supported tasks; agent serving: agent tasks); SDK ServingEndpoint.task.
 TASKS = (
-    "llm/v1/chat", "llm/v1/completions", "llm/v1/embeddings",
-    "agent/v1/chat", "agent/v2/chat", "agent/v1/responses",
+    "llm/v1/chat",
+    "llm/v1/completions",
+    "llm/v1/embeddings",
+    "agent/v1/chat",
+    "agent/v2/chat",
+    "agent/v1/responses",
 )
 # SDK enum AiGatewayRateLimitKey.
 RATE_LIMIT_KEYS = ("endpoint", "user", "user_group", "service_principal")
@@ -68,8 +81,12 @@ RATE_LIMIT_RENEWAL_PERIODS = ("minute",)
 # SDK enum AiGatewayGuardrailPiiBehaviorBehavior.
 PII_BEHAVIORS = ("BLOCK", "MASK", "NONE")
 # SDK enum TelemetryFeature (TelemetryConfig.enabled_telemetry_features).
-TELEMETRY_FEATURES = ("TELEMETRY_FEATURE_INFERENCE_TABLE", "TELEMETRY_FEATURE_LOGS", "TELEMETRY_FEATURE_METRICS",
-                      "TELEMETRY_FEATURE_TRACES")
+TELEMETRY_FEATURES = (
+    "TELEMETRY_FEATURE_INFERENCE_TABLE",
+    "TELEMETRY_FEATURE_LOGS",
+    "TELEMETRY_FEATURE_METRICS",
+    "TELEMETRY_FEATURE_TRACES",
+)
 # SDK enum AmazonBedrockConfigBedrockProvider; TF: "Supported values (case insensitive)".
 BEDROCK_PROVIDERS = ("anthropic", "cohere", "ai21labs", "amazon")
 # SDK OpenAiConfig.openai_api_type: `azure` (access token) or `azuread` (Microsoft Entra ID).
@@ -90,8 +107,7 @@ PROVIDERS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 # SDK *Config docstrings: "You must provide an API key using one of the following fields: <key> or
 # <key>_plaintext" (Anthropic, Cohere, Vertex private_key, Databricks api token, AI21 Labs, PaLM).
-SINGLE_KEY_PROVIDERS = ("anthropic", "cohere", "google-cloud-vertex-ai",
-                        "databricks-model-serving", "ai21labs", "palm")
+SINGLE_KEY_PROVIDERS = ("anthropic", "cohere", "google-cloud-vertex-ai", "databricks-model-serving", "ai21labs", "palm")
 # Required plain fields per provider: SDK dataclass fields without a default, and TF-GO's required
 # struct fields (GoogleCloudVertexAiConfig project_id + region, DatabricksModelServingConfig
 # databricks_workspace_url, AmazonBedrockConfig aws_region + bedrock_provider, CustomProviderConfig
@@ -104,8 +120,7 @@ REQUIRED_PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
 }
 # SDK ServedEntityInput.external_model: "Only one of external_model and (entity_name, entity_version,
 # workload_size, workload_type, and scale_to_zero_enabled) can be specified".
-EXTERNAL_MODEL_EXCLUDES = ("entity_name", "entity_version", "workload_size",
-                           "workload_type", "scale_to_zero_enabled")
+EXTERNAL_MODEL_EXCLUDES = ("entity_name", "entity_version", "workload_size", "workload_type", "scale_to_zero_enabled")
 
 
 def validate_endpoint(request: Mapping[str, Any]) -> list[Problem]:
@@ -133,13 +148,22 @@ def validate_telemetry(telemetry: Any) -> list[Problem]:
     problems = []
     for index, feature in enumerate(telemetry.get("enabled_telemetry_features") or []):
         if feature not in TELEMETRY_FEATURES:
-            problems.append(Problem(f"telemetry_config.enabled_telemetry_features[{index}]",
-                                    f"{feature!r} is not one of {', '.join(TELEMETRY_FEATURES)}"))
+            problems.append(
+                Problem(
+                    f"telemetry_config.enabled_telemetry_features[{index}]",
+                    f"{feature!r} is not one of {', '.join(TELEMETRY_FEATURES)}",
+                )
+            )
     fraction = (telemetry.get("inference_table_config") or {}).get("sampling_fraction")
-    if fraction is not None and not (isinstance(fraction, (int, float)) and not isinstance(fraction, bool)
-                                     and 0 <= fraction <= 1):
-        problems.append(Problem("telemetry_config.inference_table_config.sampling_fraction",
-                                f"must be a fraction from 0 to 1, got {fraction!r}"))
+    if fraction is not None and not (
+        isinstance(fraction, (int, float)) and not isinstance(fraction, bool) and 0 <= fraction <= 1
+    ):
+        problems.append(
+            Problem(
+                "telemetry_config.inference_table_config.sampling_fraction",
+                f"must be a fraction from 0 to 1, got {fraction!r}",
+            )
+        )
     return problems
 
 
@@ -153,12 +177,14 @@ def validate_endpoint_name(name: Any) -> list[Problem]:
         problems.append(Problem("name", f"{name!r} may contain only letters, digits, '-' and '_'"))
     # REST: at most 63 characters.
     if len(name) > MAX_ENDPOINT_NAME_LENGTH:
-        problems.append(Problem("name", f"{name!r} is {len(name)} characters long, at most "
-                                        f"{MAX_ENDPOINT_NAME_LENGTH} are allowed"))
+        problems.append(
+            Problem("name", f"{name!r} is {len(name)} characters long, at most {MAX_ENDPOINT_NAME_LENGTH} are allowed")
+        )
     # Product docs: the `databricks-` prefix is reserved for Databricks' own endpoints.
     if name.startswith(RESERVED_NAME_PREFIX):
-        problems.append(Problem("name", f"{name!r} must not start with {RESERVED_NAME_PREFIX!r}, "
-                                        "which is reserved for Databricks"))
+        problems.append(
+            Problem("name", f"{name!r} must not start with {RESERVED_NAME_PREFIX!r}, which is reserved for Databricks")
+        )
     return problems
 
 
@@ -190,8 +216,11 @@ def validate_config(config: Mapping[str, Any]) -> list[Problem]:
         problems.append(Problem("config.served_entities", "at least one served entity is required"))
     # SDK EndpointCoreConfigInput.served_entities (15, as corrected by the maintainers).
     if len(entities) > MAX_SERVED_ENTITIES:
-        problems.append(Problem("config.served_entities",
-                                f"{len(entities)} served entities, at most {MAX_SERVED_ENTITIES} are allowed"))
+        problems.append(
+            Problem(
+                "config.served_entities", f"{len(entities)} served entities, at most {MAX_SERVED_ENTITIES} are allowed"
+            )
+        )
     names: list[str] = []
     for index, entity in enumerate(entities):
         where = f"config.served_entities[{index}]"
@@ -207,11 +236,18 @@ def validate_config(config: Mapping[str, Any]) -> list[Problem]:
             names.append(name)
     # SDK ServedEntityInput.external_model: "The task type of all external models within an endpoint
     # must be the same."
-    tasks = {e["external_model"].get("task") for e in entities
-             if isinstance(e, Mapping) and isinstance(e.get("external_model"), Mapping)}
+    tasks = {
+        e["external_model"].get("task")
+        for e in entities
+        if isinstance(e, Mapping) and isinstance(e.get("external_model"), Mapping)
+    }
     if len(tasks) > 1:
-        problems.append(Problem("config.served_entities",
-                                f"external models of one endpoint must share one task, found {sorted(map(str, tasks))}"))
+        problems.append(
+            Problem(
+                "config.served_entities",
+                f"external models of one endpoint must share one task, found {sorted(map(str, tasks))}",
+            )
+        )
     problems += validate_traffic(config.get("traffic_config"), names)
     return problems
 
@@ -243,25 +279,33 @@ def validate_served_entity(entity: Mapping[str, Any], where: str) -> list[Proble
         # FEATURE_SPEC) unless it is an external model.
         problems.append(Problem(f"{where}.entity_name", "is required unless the entity is an external model"))
 
-    size, concurrency = entity.get("workload_size"), (
-        entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency"))
+    size, concurrency = (
+        entity.get("workload_size"),
+        (entity.get("min_provisioned_concurrency"), entity.get("max_provisioned_concurrency")),
+    )
     # SDK ServedEntityInput.workload_size: Small, Medium, Large or a custom size of the workspace.
     if size is not None and not (isinstance(size, str) and size.strip()):
-        problems.append(Problem(f"{where}.workload_size",
-                                f"{size!r} is not a workload size: use one of {', '.join(WORKLOAD_SIZES)} "
-                                "or a custom size of the workspace"))
+        problems.append(
+            Problem(
+                f"{where}.workload_size",
+                f"{size!r} is not a workload size: use one of {', '.join(WORKLOAD_SIZES)} "
+                "or a custom size of the workspace",
+            )
+        )
     # SDK ServedEntityInput.workload_size: "Do not use if min_provisioned_concurrency and
     # max_provisioned_concurrency are specified."
     if size is not None and any(c is not None for c in concurrency):
-        problems.append(Problem(f"{where}.workload_size",
-                                "cannot be set together with min/max_provisioned_concurrency"))
+        problems.append(
+            Problem(f"{where}.workload_size", "cannot be set together with min/max_provisioned_concurrency")
+        )
     # SDK ServedEntityInput.min/max_provisioned_concurrency: a lower and an upper bound.
     problems += _check_range(where, "provisioned_concurrency", *concurrency)
     wtype = entity.get("workload_type")
     # SDK enum ServingModelWorkloadType (its shape); the set itself differs per cloud (product docs).
     if wtype is not None and not (isinstance(wtype, str) and WORKLOAD_TYPE_PATTERN.match(wtype)):
-        problems.append(Problem(f"{where}.workload_type",
-                                f"{wtype!r} is not a workload type such as {', '.join(WORKLOAD_TYPES)}"))
+        problems.append(
+            Problem(f"{where}.workload_type", f"{wtype!r} is not a workload type such as {', '.join(WORKLOAD_TYPES)}")
+        )
 
     # SDK ServedEntityInput.min/max_provisioned_throughput: tokens per second, a lower and upper bound.
     throughput = (entity.get("min_provisioned_throughput"), entity.get("max_provisioned_throughput"))
@@ -317,8 +361,7 @@ def validate_external_model(external: Mapping[str, Any], where: str) -> list[Pro
     if present != [block]:
         others = [b for b in present if b != block]
         if others:
-            problems.append(Problem(f"{where}.{others[0]}",
-                                    f"does not match provider {provider!r}: set only {block}"))
+            problems.append(Problem(f"{where}.{others[0]}", f"does not match provider {provider!r}: set only {block}"))
         if block not in present:
             problems.append(Problem(f"{where}.{block}", f"is required for provider {provider!r}"))
             return problems
@@ -352,8 +395,9 @@ def _validate_secret_fields(settings: Mapping[str, Any], where: str, fields: Ite
         # SDK *Config docstrings: `<field>` is "the Databricks secret key reference".
         # A Terraform expression (`${var.key}`, a cdktf token) is resolved at apply time.
         if reference is not None and not is_secret_reference(reference) and "${" not in str(reference):
-            problems.append(Problem(f"{where}.{field}",
-                                    "must be a secret reference {{secrets/<scope>/<key>}}, not a literal value"))
+            problems.append(
+                Problem(f"{where}.{field}", "must be a secret reference {{secrets/<scope>/<key>}}, not a literal value")
+            )
         # SDK *Config docstrings: "provide ... using one of the following fields: <field> or <field>_plaintext".
         if reference is not None and plaintext is not None:
             problems.append(Problem(f"{where}.{field}", f"set either {field} or {field}_plaintext, not both"))
@@ -367,19 +411,29 @@ def _validate_openai(settings: Mapping[str, Any], where: str) -> list[Problem]:
     # SDK OpenAiConfig.openai_api_key / microsoft_entra_client_secret: one of them authenticates.
     if not (_has_key(settings, "openai_api_key") or _has_key(settings, "microsoft_entra_client_secret")):
         field = "microsoft_entra_client_secret" if entra else "openai_api_key"
-        problems.append(Problem(f"{where}.{field}", "is required (a secret reference)" if entra else
-                                "is required unless Microsoft Entra ID credentials are set"))
+        problems.append(
+            Problem(
+                f"{where}.{field}",
+                "is required (a secret reference)"
+                if entra
+                else "is required unless Microsoft Entra ID credentials are set",
+            )
+        )
     # SDK OpenAiConfig / TF: for Azure OpenAI, openai_api_base, openai_api_version and
     # openai_deployment_name are required.
     if api_type in AZURE_API_TYPES:
         for field in ("openai_api_base", "openai_api_version", "openai_deployment_name"):
             if not settings.get(field):
-                problems.append(Problem(f"{where}.{field}", f"is required for Azure OpenAI (openai_api_type={api_type!r})"))
+                problems.append(
+                    Problem(f"{where}.{field}", f"is required for Azure OpenAI (openai_api_type={api_type!r})")
+                )
     # SDK OpenAiConfig.microsoft_entra_client_id / _tenant_id: "required for Azure AD OpenAI".
     if entra:
         for field in ("microsoft_entra_client_id", "microsoft_entra_tenant_id"):
             if not settings.get(field):
-                problems.append(Problem(f"{where}.{field}", "is required for Microsoft Entra ID (openai_api_type='azuread')"))
+                problems.append(
+                    Problem(f"{where}.{field}", "is required for Microsoft Entra ID (openai_api_type='azuread')")
+                )
     return problems
 
 
@@ -388,14 +442,19 @@ def _validate_bedrock(settings: Mapping[str, Any], where: str) -> list[Problem]:
     bedrock = settings.get("bedrock_provider")
     # SDK enum AmazonBedrockConfigBedrockProvider; TF: case insensitive.
     if bedrock and str(bedrock).lower() not in BEDROCK_PROVIDERS:
-        problems.append(Problem(f"{where}.bedrock_provider",
-                                f"{bedrock!r} is not one of {', '.join(BEDROCK_PROVIDERS)}"))
+        problems.append(
+            Problem(f"{where}.bedrock_provider", f"{bedrock!r} is not one of {', '.join(BEDROCK_PROVIDERS)}")
+        )
     # TF amazon_bedrock_config.instance_profile_arn: "You must authenticate using an instance profile or
     # access keys" (newer providers add a Unity Catalog service credential).
     has_keys = _has_key(settings, "aws_access_key_id") and _has_key(settings, "aws_secret_access_key")
     if not (has_keys or settings.get("instance_profile_arn") or settings.get("uc_service_credential_name")):
-        problems.append(Problem(where, "needs aws_access_key_id and aws_secret_access_key, instance_profile_arn "
-                                       "or uc_service_credential_name"))
+        problems.append(
+            Problem(
+                where,
+                "needs aws_access_key_id and aws_secret_access_key, instance_profile_arn or uc_service_credential_name",
+            )
+        )
     return problems
 
 
@@ -432,17 +491,22 @@ def validate_traffic(traffic: Mapping[str, Any] | None, entity_names: list[str])
         if not target:
             problems.append(Problem(f"{where}.served_model_name", "is required"))
         elif target not in entity_names:
-            problems.append(Problem(f"{where}.served_model_name",
-                                    f"{target!r} is not a served entity of this endpoint "
-                                    f"(entities: {', '.join(entity_names) or 'none'})"))
+            problems.append(
+                Problem(
+                    f"{where}.served_model_name",
+                    f"{target!r} is not a served entity of this endpoint "
+                    f"(entities: {', '.join(entity_names) or 'none'})",
+                )
+            )
         elif target in seen:
             problems.append(Problem(f"{where}.served_model_name", f"{target!r} has more than one route"))
         if target:
             seen.append(target)
         # TF traffic_percentage: "an integer between 0 and 100 inclusive".
         if not (_is_int(percent) and 0 <= percent <= 100):
-            problems.append(Problem(f"{where}.traffic_percentage",
-                                    f"must be a whole number from 0 to 100, got {percent!r}"))
+            problems.append(
+                Problem(f"{where}.traffic_percentage", f"must be a whole number from 0 to 100, got {percent!r}")
+            )
         else:
             total += percent
     if problems:
@@ -453,8 +517,9 @@ def validate_traffic(traffic: Mapping[str, Any] | None, entity_names: list[str])
     # TF traffic_config.routes: "Each served_entity block needs to have a corresponding routes block."
     missing = [name for name in entity_names if name not in seen]
     if missing:
-        problems.append(Problem("config.traffic_config.routes",
-                                f"every served entity needs a route; none for {', '.join(missing)}"))
+        problems.append(
+            Problem("config.traffic_config.routes", f"every served entity needs a route; none for {', '.join(missing)}")
+        )
     return problems
 
 
@@ -467,8 +532,11 @@ def validate_ai_gateway(gateway: Mapping[str, Any]) -> list[Problem]:
     if table and table.get("enabled"):
         for field in ("catalog_name", "schema_name"):
             if not table.get(field):
-                problems.append(Problem(f"ai_gateway.inference_table_config.{field}",
-                                        "is required when the inference table is enabled"))
+                problems.append(
+                    Problem(
+                        f"ai_gateway.inference_table_config.{field}", "is required when the inference table is enabled"
+                    )
+                )
     for direction in ("input", "output"):
         params = (gateway.get("guardrails") or {}).get(direction)
         if not params:

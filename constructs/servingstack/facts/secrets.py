@@ -8,8 +8,9 @@ policy, the emulator and every report writer. Nothing here reads or holds a secr
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 from servingstack.errors import Problem
 from servingstack.facts.walk import walk
@@ -52,8 +53,11 @@ def name_problems(field: str, name: Any, what: str = "name") -> list[Problem]:
     if not isinstance(name, str):
         return [Problem(field, f"a secret {what} is a string, got {type(name).__name__}")]
     if len(name) > MAX_NAME_LENGTH:
-        return [Problem(field, f"{name[:20]!r}... is {len(name)} characters long: a secret {what} has at most "
-                               f"{MAX_NAME_LENGTH}")]
+        return [
+            Problem(
+                field, f"{name[:20]!r}... is {len(name)} characters long: a secret {what} has at most {MAX_NAME_LENGTH}"
+            )
+        ]
     return [Problem(field, f"{name!r} must be 1-{MAX_NAME_LENGTH} letters, digits, '-', '_' or '.'")]
 
 

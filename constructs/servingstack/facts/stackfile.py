@@ -4,6 +4,7 @@ declarations: the contract between synth and the emulator's apply and the checke
 The provider's schema uses the API's field names, so a resource body is the API request
 once Terraform-only keys (`timeouts`, `//`, `depends_on`, ...) are dropped.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,23 @@ from servingstack.errors import StackFileError
 
 STACK_FILE = "cdk.tf.json"
 METADATA_KEY = "servingstack"
-_TERRAFORM_ONLY = {"timeouts", "//", "depends_on", "lifecycle", "provider", "count", "for_each",
-                   "provisioner", "connection",
-                   "provider_config"}  # provider 1.138: which workspace the provider manages it in
+_TERRAFORM_ONLY = {
+    "timeouts",
+    "//",
+    "depends_on",
+    "lifecycle",
+    "provider",
+    "count",
+    "for_each",
+    "provisioner",
+    "connection",
+    "provider_config",
+}  # provider 1.138: which workspace the provider manages it in
 _REFERENCE = re.compile(r"^\$\{databricks_model_serving\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
 PT_RESOURCE = "databricks_model_serving_provisioned_throughput"
-_PT_REFERENCE = re.compile(r"^\$\{databricks_model_serving_provisioned_throughput\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$")
+_PT_REFERENCE = re.compile(
+    r"^\$\{databricks_model_serving_provisioned_throughput\.([A-Za-z0-9_-]+)\.serving_endpoint_id\}$"
+)
 
 
 @dataclass
@@ -103,8 +115,9 @@ def load_stack(path: str | Path) -> DeclaredStack:
     path = Path(path)
     file = path if path.is_file() else path / STACK_FILE
     if not file.is_file():
-        raise StackFileError(f"{path}: no {STACK_FILE} here. Run `make synth` (or `cdktf synth`) and pass "
-                             "cdktf.out/stacks/<stack>")
+        raise StackFileError(
+            f"{path}: no {STACK_FILE} here. Run `make synth` (or `cdktf synth`) and pass cdktf.out/stacks/<stack>"
+        )
     try:
         document = json.loads(file.read_text())
     except (OSError, ValueError) as error:
@@ -116,42 +129,69 @@ def load_stack(path: str | Path) -> DeclaredStack:
     # A ServingStack records endpoint metadata once, by endpoint name; an endpoint outside one, on itself.
     stack_metadata = (document.get("//") or {}).get(METADATA_KEY) or {}
     for logical_id, body in (resources.get("databricks_model_serving") or {}).items():
-        meta = (body.get("//") or {})
+        meta = body.get("//") or {}
         request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY}
         if not isinstance(request.get("name"), str):
             raise StackFileError(f"{file}: databricks_model_serving.{logical_id} has no literal name")
         extra = stack_metadata.get(request["name"]) or meta.get(METADATA_KEY) or {}
-        stack.endpoints.append(DeclaredEndpoint(
-            logical_id=logical_id, name=request["name"], request=request, task=extra.get("task"),
-            sample_request=extra.get("sample_request"), construct_path=(meta.get("metadata") or {}).get("path"),
-            expectations=list(extra.get("expectations") or [])))
+        stack.endpoints.append(
+            DeclaredEndpoint(
+                logical_id=logical_id,
+                name=request["name"],
+                request=request,
+                task=extra.get("task"),
+                sample_request=extra.get("sample_request"),
+                construct_path=(meta.get("metadata") or {}).get("path"),
+                expectations=list(extra.get("expectations") or []),
+            )
+        )
     # Provisioned-throughput endpoints: the same API shape under their own resource type.
     for logical_id, body in (resources.get(PT_RESOURCE) or {}).items():
         request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY}
         if not isinstance(request.get("name"), str):
             raise StackFileError(f"{file}: {PT_RESOURCE}.{logical_id} has no literal name")
         extra = stack_metadata.get(request["name"]) or {}
-        stack.endpoints.append(DeclaredEndpoint(
-            logical_id=logical_id, name=request["name"], request=request, resource_type=PT_RESOURCE,
-            task=extra.get("task"), sample_request=extra.get("sample_request"),
-            construct_path=((body.get("//") or {}).get("metadata") or {}).get("path"),
-            expectations=list(extra.get("expectations") or [])))
+        stack.endpoints.append(
+            DeclaredEndpoint(
+                logical_id=logical_id,
+                name=request["name"],
+                request=request,
+                resource_type=PT_RESOURCE,
+                task=extra.get("task"),
+                sample_request=extra.get("sample_request"),
+                construct_path=((body.get("//") or {}).get("metadata") or {}).get("path"),
+                expectations=list(extra.get("expectations") or []),
+            )
+        )
     for logical_id, body in (resources.get("databricks_permissions") or {}).items():
         reference = str(body.get("serving_endpoint_id") or "")
         if not reference:
             continue  # permissions on other kinds of object
         match = _REFERENCE.match(reference) or _PT_REFERENCE.match(reference)
-        stack.permissions.append(DeclaredPermissions(
-            logical_id=logical_id, endpoint_logical_id=match.group(1) if match else None,
-            serving_endpoint_id=reference, access_control=list(body.get("access_control") or [])))
+        stack.permissions.append(
+            DeclaredPermissions(
+                logical_id=logical_id,
+                endpoint_logical_id=match.group(1) if match else None,
+                serving_endpoint_id=reference,
+                access_control=list(body.get("access_control") or []),
+            )
+        )
     by_logical_id = {e.logical_id: e for e in stack.endpoints}
     for declared in stack.permissions:
         if declared.endpoint_logical_id in by_logical_id:
             by_logical_id[declared.endpoint_logical_id].access_control = declared.access_control
     for logical_id, body in (resources.get("databricks_app") or {}).items():
-        stack.apps.append(DeclaredApp(logical_id=logical_id, name=body.get("name", ""), serving_endpoints=[
-            _resolve_endpoint_name({"resource": r.get("name"), **r["serving_endpoint"]}, stack)
-            for r in body.get("resources") or [] if r.get("serving_endpoint")]))
+        stack.apps.append(
+            DeclaredApp(
+                logical_id=logical_id,
+                name=body.get("name", ""),
+                serving_endpoints=[
+                    _resolve_endpoint_name({"resource": r.get("name"), **r["serving_endpoint"]}, stack)
+                    for r in body.get("resources") or []
+                    if r.get("serving_endpoint")
+                ],
+            )
+        )
     _load_around_endpoints(stack, resources)
     return stack
 
@@ -173,22 +213,45 @@ def _resolve_endpoint_name(entry: dict[str, str], stack: DeclaredStack) -> dict[
 def _load_around_endpoints(stack: DeclaredStack, resources: dict[str, Any]) -> None:
     """Secret scopes, their ACLs and Unity Catalog grants (literal values only)."""
     for logical_id, body in (resources.get("databricks_secret_scope") or {}).items():
-        stack.secret_scopes.append(DeclaredSecretScope(logical_id, str(body.get("name", "")),
-                                                       body.get("initial_manage_principal")))
+        stack.secret_scopes.append(
+            DeclaredSecretScope(logical_id, str(body.get("name", "")), body.get("initial_manage_principal"))
+        )
     for logical_id, body in (resources.get("databricks_secret_acl") or {}).items():
-        stack.secret_acls.append(DeclaredSecretAcl(logical_id, str(body.get("scope", "")),
-                                                   str(body.get("principal", "")), str(body.get("permission", ""))))
+        stack.secret_acls.append(
+            DeclaredSecretAcl(
+                logical_id, str(body.get("scope", "")), str(body.get("principal", "")), str(body.get("permission", ""))
+            )
+        )
     for logical_id, body in (resources.get("databricks_grant") or {}).items():
         securable = next((k for k in GRANT_SECURABLES if body.get(k)), None)
         if securable is None:
             continue
-        stack.grants.append(DeclaredGrant(logical_id, securable, str(body[securable]), str(body.get("principal", "")),
-                                          list(body.get("privileges") or [])))
+        stack.grants.append(
+            DeclaredGrant(
+                logical_id,
+                securable,
+                str(body[securable]),
+                str(body.get("principal", "")),
+                list(body.get("privileges") or []),
+            )
+        )
 
 
 # `databricks_grant` attributes naming the securable (provider docs, grant.md), as loaded here.
-GRANT_SECURABLES = ("catalog", "schema", "model", "function", "table", "volume", "metastore", "external_location",
-                    "storage_credential", "foreign_connection", "share", "credential")
+GRANT_SECURABLES = (
+    "catalog",
+    "schema",
+    "model",
+    "function",
+    "table",
+    "volume",
+    "metastore",
+    "external_location",
+    "storage_credential",
+    "foreign_connection",
+    "share",
+    "credential",
+)
 
 
 def find_stacks(outdir: str | Path = "cdktf.out") -> list[Path]:

@@ -7,7 +7,8 @@ stack's deployer (`cdk/uc_grants.py`), and a plan can compare them with what is 
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
 

@@ -7,8 +7,9 @@ without walking the document itself.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 # Maps whose keys are the user's own names rather than API fields: SDK `ServedEntityInput.environment_vars`
 # (Dict[str, str]). Their keys are written `environment_vars[NAME]`, as a user reads them.

@@ -3,6 +3,7 @@
 `live` reads endpoints and permissions through databricks-sdk, `shapes` maps each live shape
 to a typed public value, `program` writes the code (through `source`), `cli` is the command.
 """
+
 from __future__ import annotations
 
 from servingstack.importer.live import LiveEndpoint, read_endpoints

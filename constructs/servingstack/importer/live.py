@@ -3,13 +3,15 @@
 The connection is the checker's (unified auth, bounded retries); every call goes through
 its retry loop, so throttling and dropped connections are retried within the deadline.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import inspect
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
@@ -54,8 +56,7 @@ def as_request(detailed: dict[str, Any]) -> tuple[dict[str, Any], str]:
     """The create-request view of a `GET /serving-endpoints/{name}` answer."""
     source = next((key for key in ("config", "pending_config") if detailed.get(key)), "none")
     shown = detailed.get(source) or {}
-    entities = [{k: v for k, v in e.items() if k in ENTITY_INPUT_FIELDS}
-                for e in shown.get("served_entities") or []]
+    entities = [{k: v for k, v in e.items() if k in ENTITY_INPUT_FIELDS} for e in shown.get("served_entities") or []]
     if not entities and shown.get("served_models"):
         # The legacy shape: served models name their model `model_name` / `model_version`.
         for model in shown["served_models"]:
@@ -75,8 +76,9 @@ def as_request(detailed: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return request, source
 
 
-def read_endpoints(client: WorkspaceClient, names: Sequence[str] | None, deadline: Deadline,
-                   redactor: Redactor) -> list[LiveEndpoint]:
+def read_endpoints(
+    client: WorkspaceClient, names: Sequence[str] | None, deadline: Deadline, redactor: Redactor
+) -> list[LiveEndpoint]:
     """Every endpoint (or the named ones, in the order given), with permissions."""
     host = client.config.host
 
@@ -95,8 +97,9 @@ def read_endpoints(client: WorkspaceClient, names: Sequence[str] | None, deadlin
     if names:
         wanted = list(dict.fromkeys(names))
     else:
-        wanted = sorted(e.name for e in call("list serving endpoints", lambda: list(client.serving_endpoints.list()))
-                        if e.name)
+        wanted = sorted(
+            e.name for e in call("list serving endpoints", lambda: list(client.serving_endpoints.list())) if e.name
+        )
 
     def read(name: str) -> LiveEndpoint:
         try:
@@ -105,11 +108,19 @@ def read_endpoints(client: WorkspaceClient, names: Sequence[str] | None, deadlin
             raise UnknownEndpoint(f"no serving endpoint named {name!r} at {host}") from None
         request, source = as_request(detailed)
         endpoint_id = detailed.get("id") or ""
-        acl = call(f"read the permissions of {name!r}",
-                   lambda: client.serving_endpoints.get_permissions(endpoint_id)).as_dict()
-        return LiveEndpoint(name=name, id=endpoint_id, creator=detailed.get("creator"),
-                            state=detailed.get("state") or {}, request=request, config_source=source,
-                            task=detailed.get("task"), access_control=list(acl.get("access_control_list") or []))
+        acl = call(
+            f"read the permissions of {name!r}", lambda: client.serving_endpoints.get_permissions(endpoint_id)
+        ).as_dict()
+        return LiveEndpoint(
+            name=name,
+            id=endpoint_id,
+            creator=detailed.get("creator"),
+            state=detailed.get("state") or {},
+            request=request,
+            config_source=source,
+            task=detailed.get("task"),
+            access_control=list(acl.get("access_control_list") or []),
+        )
 
     # Two calls per endpoint, each a network round trip: a few at a time (results keep their order,
     # and the first failure in that order is the one reported).

@@ -6,23 +6,36 @@ Whatever the program cannot say is written as a comment at the endpoint and retu
 warning; before the program is returned, its endpoints' API requests are compared with the
 live ones, so nothing live is dropped without a word.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from servingstack import __all__ as PUBLIC_NAMES
-from servingstack.facts import rules
 from servingstack.errors import ValidationError
-from servingstack.model.gateway import RateLimit
+from servingstack.facts import rules
 from servingstack.facts.permissions import ACL_FIELDS as PRINCIPAL_FIELDS
 from servingstack.facts.permissions import ENDPOINT_LEVELS as LEVELS
-from servingstack.model.spec import EmailNotifications, EndpointSpec
 from servingstack.importer import shapes
 from servingstack.importer.live import LiveEndpoint
 from servingstack.importer.shapes import Context, Note
-from servingstack.importer.source import INDENT, SPELLINGS, WIDTH, Call, Node, Raw, comment_lines, identifier, literal, text
+from servingstack.importer.source import (
+    INDENT,
+    SPELLINGS,
+    WIDTH,
+    Call,
+    Node,
+    Raw,
+    comment_lines,
+    identifier,
+    literal,
+    text,
+)
+from servingstack.model.gateway import RateLimit
+from servingstack.model.spec import EmailNotifications, EndpointSpec
 
 DEFAULT_STACK_ID = "imported"
 _GRANT_METHODS = {"CAN_QUERY": "grant_query", "CAN_VIEW": "grant_view", "CAN_MANAGE": "grant_manage"}
@@ -73,14 +86,17 @@ def shared_tags(endpoints: Sequence[LiveEndpoint]) -> dict[str, str]:
         return {}
     tag_sets = [{t["key"]: t.get("value") for t in e.request.get("tags") or []} for e in endpoints]
     first = tag_sets[0]
-    return {k: v for k, v in sorted(first.items())
-            if isinstance(v, str) and all(tags.get(k) == v for tags in tag_sets[1:])}
+    return {
+        k: v for k, v in sorted(first.items()) if isinstance(v, str) and all(tags.get(k) == v for tags in tag_sets[1:])
+    }
 
 
-def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, str], taken: set[str]) -> ImportedEndpoint:
+def plan_endpoint(
+    live: LiveEndpoint, prefix: str, default_tags: Mapping[str, str], taken: set[str]
+) -> ImportedEndpoint:
     request = live.request
     config = request.get("config") or {}
-    short = live.name[len(prefix):]
+    short = live.name[len(prefix) :]
     ctx = Context(endpoint=live.name, task=live.task, notes=[], explained=set())
     _state_notes(live, ctx)
     entities = []
@@ -92,8 +108,7 @@ def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, st
     if entities:
         props.append(("served_entities", entities))
     routes = (config.get("traffic_config") or {}).get("routes") or []
-    split = {r.get("served_model_name") or r.get("served_entity_name"): r.get("traffic_percentage", 0)
-             for r in routes}
+    split = {r.get("served_model_name") or r.get("served_entity_name"): r.get("traffic_percentage", 0) for r in routes}
     if not (len(entities) == 1 and split == {entities[0].served_name(): 100}) and split:
         props.append(("traffic", split))
     gateway = shapes.ai_gateway(request.get("ai_gateway"), ctx)
@@ -108,9 +123,15 @@ def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, st
             props.append((key, request[key]))
     notifications = request.get("email_notifications")
     if notifications:
-        props.append(("email_notifications", EmailNotifications(
-            on_update_failure=tuple(notifications.get("on_update_failure") or ()),
-            on_update_success=tuple(notifications.get("on_update_success") or ()))))
+        props.append(
+            (
+                "email_notifications",
+                EmailNotifications(
+                    on_update_failure=tuple(notifications.get("on_update_failure") or ()),
+                    on_update_success=tuple(notifications.get("on_update_success") or ()),
+                ),
+            )
+        )
     resolved = EndpointSpec(name=short, served_entities=entities).resolved_task()
     if live.task and resolved is None and entities and live.task in rules.TASKS:
         props.append(("task", live.task))  # e.g. an agent served as a custom model
@@ -119,8 +140,15 @@ def plan_endpoint(live: LiveEndpoint, prefix: str, default_tags: Mapping[str, st
     # Names that only differ in '-' and '_' (`a-b`, `a_b`) would give the stack's outputs one id:
     # the second of them takes its (unique) variable name as construct id.
     construct_id = short if variable == identifier(short) else variable
-    imported = ImportedEndpoint(live=live, construct_id=construct_id, variable=variable, props=props,
-                                grants=grants, notes=ctx.notes, creator_kept=creator_kept)
+    imported = ImportedEndpoint(
+        live=live,
+        construct_id=construct_id,
+        variable=variable,
+        props=props,
+        grants=grants,
+        notes=ctx.notes,
+        creator_kept=creator_kept,
+    )
     _compare(imported, prefix, default_tags, ctx)
     return imported
 
@@ -129,14 +157,18 @@ def _state_notes(live: LiveEndpoint, ctx: Context) -> None:
     ready = live.state.get("ready")
     update = live.state.get("config_update")
     if live.config_source == "none":
-        ctx.notes.append(Note("the endpoint has no config yet: it is declared without served entities",
-                              warn=False))
+        ctx.notes.append(Note("the endpoint has no config yet: it is declared without served entities", warn=False))
     elif live.config_source == "pending_config":
-        ctx.notes.append(Note(f"the endpoint has no active config yet ({ready}, {update}): imported from the "
-                              "config it is deploying"))
+        ctx.notes.append(
+            Note(f"the endpoint has no active config yet ({ready}, {update}): imported from the config it is deploying")
+        )
     elif update in _BUSY_STATES or ready == "NOT_READY":
-        ctx.notes.append(Note(f"the service reports the endpoint {ready}, {update}: imported from the config "
-                              "that is active now, not from any update in flight"))
+        ctx.notes.append(
+            Note(
+                f"the service reports the endpoint {ready}, {update}: imported from the config "
+                "that is active now, not from any update in flight"
+            )
+        )
 
 
 def _grants(live: LiveEndpoint, ctx: Context) -> tuple[list[tuple[str, str, str]], str | None]:
@@ -167,6 +199,7 @@ def _grants(live: LiveEndpoint, ctx: Context) -> tuple[list[tuple[str, str, str]
 
 # -- nothing dropped silently ------------------------------------------------------------------------
 
+
 def _compare(imported: ImportedEndpoint, prefix: str, default_tags: Mapping[str, str], ctx: Context) -> None:
     """Note every live value the program's request does not reproduce, and every value it adds."""
     spec = EndpointSpec(**dict(imported.props))
@@ -184,8 +217,12 @@ def _compare(imported: ImportedEndpoint, prefix: str, default_tags: Mapping[str,
             continue
         for key, value in mine.items():
             if key != "external_model" and entity.get(key) in (None, {}, []) and value not in (None, {}, []):
-                ctx.notes.append(Note(f"{path}.{key}: the program sends {value!r}, which the live endpoint does "
-                                      "not show: the first plan will set it"))
+                ctx.notes.append(
+                    Note(
+                        f"{path}.{key}: the program sends {value!r}, which the live endpoint does "
+                        "not show: the first plan will set it"
+                    )
+                )
 
 
 def _explained(path: str, ctx: Context) -> bool:
@@ -217,8 +254,12 @@ def _diff(live: Any, declared: Any, path: str, ctx: Context) -> None:
                 item = {**{k: v for k, v in item.items() if k != "served_entity_name"}, key: name}
             _diff(item, mine.get(item.get(key)), f"{path}[{index}]", ctx)
         return
-    if isinstance(live, list) and isinstance(declared, list) and len(live) == len(declared) and \
-            all(isinstance(i, dict) for i in live):
+    if (
+        isinstance(live, list)
+        and isinstance(declared, list)
+        and len(live) == len(declared)
+        and all(isinstance(i, dict) for i in live)
+    ):
         for index, (item, mine) in enumerate(zip(live, declared)):
             _diff(item, mine, f"{path}[{index}]", ctx)
         return
@@ -234,8 +275,12 @@ def _diff(live: Any, declared: Any, path: str, ctx: Context) -> None:
 
 
 def _cannot_declare(path: str, shown: str, ctx: Context) -> None:
-    ctx.notes.append(Note(f"{path}{shown}: servingstack has no field for this live setting, so it is not "
-                          "declared; an update made from this program may drop it"))
+    ctx.notes.append(
+        Note(
+            f"{path}{shown}: servingstack has no field for this live setting, so it is not "
+            "declared; an update made from this program may drop it"
+        )
+    )
     ctx.explained.add(path)
 
 
@@ -247,15 +292,25 @@ def _same(live: Any, declared: Any) -> bool:
 
 # -- the program -------------------------------------------------------------------------------------
 
-def render(endpoints: Sequence[ImportedEndpoint], *, stack_id: str, environment: str | None,
-           default_tags: Mapping[str, str], import_blocks: bool, host: str | None) -> str:
+
+def render(
+    endpoints: Sequence[ImportedEndpoint],
+    *,
+    stack_id: str,
+    environment: str | None,
+    default_tags: Mapping[str, str],
+    import_blocks: bool,
+    host: str | None,
+) -> str:
     body: list[str] = []
     creators = sorted({e.creator_kept for e in endpoints if e.creator_kept})
     if creators:
-        body += comment_lines(f"Not granted here: CAN_MANAGE of each endpoint's creator ({', '.join(creators)}). "
-                              "Whoever applies keeps CAN_MANAGE without a grant (the provider drops a grant to "
-                              "itself); if someone else applies, add grant_manage(user=...) for the creator.",
-                              INDENT)
+        body += comment_lines(
+            f"Not granted here: CAN_MANAGE of each endpoint's creator ({', '.join(creators)}). "
+            "Whoever applies keeps CAN_MANAGE without a grant (the provider drops a grant to "
+            "itself); if someone else applies, add grant_manage(user=...) for the creator.",
+            INDENT,
+        )
     stack_kwargs = [("environment", literal(environment))] if environment else []
     if default_tags:
         stack_kwargs.append(("default_tags", literal(dict(default_tags))))
@@ -266,30 +321,35 @@ def render(endpoints: Sequence[ImportedEndpoint], *, stack_id: str, environment:
         body += _endpoint_lines(endpoint, import_blocks)
     code = "\n".join(body)
     used = sorted({n for n in re.findall(r"\b([A-Za-z_]+)[(.]", code) if n in PUBLIC_NAMES} | {"synthesize"})
-    source = "\n".join([
-        "#!/usr/bin/env python",
-        f'"""Serving endpoints imported by `servingstack import`{f" from {host}" if host else ""}.',
-        "",
-        f"`python <this file>` (or `cdktf synth`) writes the stack `{stack_id}` to cdktf.out; "
-        + ("each resource carries a\nTerraform import block, so the first plan adopts the live endpoints instead "
-           "of recreating them." if import_blocks else "there are no import\nblocks: "
-           "Terraform would create the endpoints anew."),
-        '"""',
-        "from __future__ import annotations",
-        "",
-        "import sys",
-        "",
-        _import_line(used),
-        "",
-        "",
-        "def build(app: object) -> None:",
-        code,
-        "",
-        "",
-        'if __name__ == "__main__":',
-        f"{INDENT}sys.exit(synthesize(build))",
-        "",
-    ])
+    source = "\n".join(
+        [
+            "#!/usr/bin/env python",
+            f'"""Serving endpoints imported by `servingstack import`{f" from {host}" if host else ""}.',
+            "",
+            f"`python <this file>` (or `cdktf synth`) writes the stack `{stack_id}` to cdktf.out; "
+            + (
+                "each resource carries a\nTerraform import block, so the first plan adopts the live endpoints instead "
+                "of recreating them."
+                if import_blocks
+                else "there are no import\nblocks: Terraform would create the endpoints anew."
+            ),
+            '"""',
+            "from __future__ import annotations",
+            "",
+            "import sys",
+            "",
+            _import_line(used),
+            "",
+            "",
+            "def build(app: object) -> None:",
+            code,
+            "",
+            "",
+            'if __name__ == "__main__":',
+            f"{INDENT}sys.exit(synthesize(build))",
+            "",
+        ]
+    )
     return source
 
 
@@ -299,8 +359,12 @@ def _endpoint_lines(endpoint: ImportedEndpoint, import_blocks: bool) -> list[str
     for note in endpoint.notes:
         prefix = "NOTE: " if note.warn else ""
         lines += comment_lines(prefix + note.text, INDENT)
-    call = Call("ServingEndpoint", [Raw("stack"), literal(endpoint.construct_id)],
-                [(k, literal(v)) for k, v in endpoint.props], together=2)
+    call = Call(
+        "ServingEndpoint",
+        [Raw("stack"), literal(endpoint.construct_id)],
+        [(k, literal(v)) for k, v in endpoint.props],
+        together=2,
+    )
     uses_variable = bool(endpoint.grants) or import_blocks
     head = f"{INDENT}{endpoint.variable} = " if uses_variable else INDENT
     lines.append(head + call.layout(INDENT, len(head)))
@@ -318,8 +382,14 @@ def _import_line(names: Sequence[str]) -> str:
     return "from servingstack import (\n" + "".join(f"{INDENT}{n},\n" for n in names) + ")"
 
 
-def build_program(live: Sequence[LiveEndpoint], *, stack_id: str = DEFAULT_STACK_ID, environment: str | None = None,
-                  import_blocks: bool = True, host: str | None = None) -> Program:
+def build_program(
+    live: Sequence[LiveEndpoint],
+    *,
+    stack_id: str = DEFAULT_STACK_ID,
+    environment: str | None = None,
+    import_blocks: bool = True,
+    host: str | None = None,
+) -> Program:
     """The program for `live` (already filtered), compiled once to prove it is valid Python."""
     prefix = f"{environment}-" if environment else ""
     default_tags = shared_tags(live)
@@ -329,9 +399,16 @@ def build_program(live: Sequence[LiveEndpoint], *, stack_id: str = DEFAULT_STACK
         try:
             EndpointSpec(**dict(endpoint.props)).validate(endpoint.construct_id, prefix, default_tags)
         except ValidationError as error:
-            endpoint.notes.append(Note(f"servingstack refuses what runs, so the program will not synthesize until "
-                                       f"this is fixed: {error}"))
-    source = render(endpoints, stack_id=stack_id, environment=environment, default_tags=default_tags,
-                    import_blocks=import_blocks, host=host)
+            endpoint.notes.append(
+                Note(f"servingstack refuses what runs, so the program will not synthesize until this is fixed: {error}")
+            )
+    source = render(
+        endpoints,
+        stack_id=stack_id,
+        environment=environment,
+        default_tags=default_tags,
+        import_blocks=import_blocks,
+        host=host,
+    )
     compile(source, "<servingstack import>", "exec")
     return Program(source=source, endpoints=endpoints)

@@ -8,23 +8,33 @@ through `PROVIDERS` (API provider name -> class, API field -> constructor argume
 Every function returns the value and `Note`s: what the value cannot say, and which
 secrets became placeholders. Secret VALUES are never read into a value or a note.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from servingstack.facts import rules
 from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
-from servingstack.model.entities import (CustomModel, ExternalModel, FeatureSpec, FoundationModel,
-                        ProvisionedThroughput)
-from servingstack.model.gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from servingstack.facts.secrets import find_tokens
-from servingstack.policy.secret_scan import looks_like_secret_name
-from servingstack.model.providers import (AI21Labs, AmazonBedrock, Anthropic, Cohere, CustomProvider, DatabricksModelServing,
-                         GoogleVertexAI, OpenAI, PaLM)
+from servingstack.model.entities import CustomModel, ExternalModel, FeatureSpec, FoundationModel, ProvisionedThroughput
+from servingstack.model.gateway import AiGateway, Guardrail, InferenceTable, RateLimit
+from servingstack.model.providers import (
+    AI21Labs,
+    AmazonBedrock,
+    Anthropic,
+    Cohere,
+    CustomProvider,
+    DatabricksModelServing,
+    GoogleVertexAI,
+    OpenAI,
+    PaLM,
+)
 from servingstack.model.secrets import SecretRef
+from servingstack.policy.secret_scan import looks_like_secret_name
 
 # Where placeholder secrets point: a scope the user creates before the first apply.
 PLACEHOLDER_SCOPE = "servingstack-import"
@@ -52,15 +62,19 @@ class Context:
     # notes already explain, so the final comparison does not report them twice.
     explained: set[str]
 
-    def placeholder(self, path: str, what: str,
-                    why: str = "the service does not show this secret (it was given in plaintext)") -> SecretRef:
+    def placeholder(
+        self, path: str, what: str, why: str = "the service does not show this secret (it was given in plaintext)"
+    ) -> SecretRef:
         key = re.sub(r"[^A-Za-z0-9_.@-]+", "-", f"{self.endpoint}-{what}").strip("-")
         self.explained.add(path)
-        self.notes.append(Note(
-            f"{path}: {why}, so it is not in this file. "
-            f"Put it in secret scope {PLACEHOLDER_SCOPE!r} under key {key!r} before applying "
-            f"(`databricks secrets create-scope {PLACEHOLDER_SCOPE}`, then "
-            f"`databricks secrets put-secret {PLACEHOLDER_SCOPE} {key}`)."))
+        self.notes.append(
+            Note(
+                f"{path}: {why}, so it is not in this file. "
+                f"Put it in secret scope {PLACEHOLDER_SCOPE!r} under key {key!r} before applying "
+                f"(`databricks secrets create-scope {PLACEHOLDER_SCOPE}`, then "
+                f"`databricks secrets put-secret {PLACEHOLDER_SCOPE} {key}`)."
+            )
+        )
         return SecretRef(PLACEHOLDER_SCOPE, key)
 
 
@@ -105,10 +119,13 @@ def _foundation(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
 
 
 def _provisioned(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
-    value = ProvisionedThroughput(entity["entity_name"], entity.get("entity_version"),
-                                  min_provisioned_throughput=entity.get("min_provisioned_throughput"),
-                                  max_provisioned_throughput=entity.get("max_provisioned_throughput"),
-                                  provisioned_model_units=entity.get("provisioned_model_units"))
+    value = ProvisionedThroughput(
+        entity["entity_name"],
+        entity.get("entity_version"),
+        min_provisioned_throughput=entity.get("min_provisioned_throughput"),
+        max_provisioned_throughput=entity.get("max_provisioned_throughput"),
+        provisioned_model_units=entity.get("provisioned_model_units"),
+    )
     if ctx.task and ctx.task != value.task and ctx.task in rules.TASKS:
         value = dataclasses.replace(value, task=ctx.task)
     if entity.get("scale_to_zero_enabled"):
@@ -119,7 +136,8 @@ def _provisioned(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
 def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
     variables = _environment(entity, path, ctx)
     value = CustomModel(
-        entity["entity_name"], _version(entity.get("entity_version")),
+        entity["entity_name"],
+        _version(entity.get("entity_version")),
         workload_size=entity.get("workload_size") or _default(CustomModel, "workload_size"),
         workload_type=entity.get("workload_type"),
         # Off is the service's default, and the provider never sends false (SS8): leave it unset.
@@ -127,17 +145,20 @@ def _custom(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
         environment_vars=variables,
         min_provisioned_concurrency=entity.get("min_provisioned_concurrency"),
         max_provisioned_concurrency=entity.get("max_provisioned_concurrency"),
-        instance_profile_arn=entity.get("instance_profile_arn"))
+        instance_profile_arn=entity.get("instance_profile_arn"),
+    )
     return _named(value, entity.get("name"), "name")
 
 
 def _feature_spec(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
-    value = FeatureSpec(entity["entity_name"],
-                        workload_size=entity.get("workload_size") or _default(FeatureSpec, "workload_size"),
-                        workload_type=entity.get("workload_type"),
-                        scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
-                        environment_vars=_environment(entity, path, ctx),
-                        instance_profile_arn=entity.get("instance_profile_arn"))
+    value = FeatureSpec(
+        entity["entity_name"],
+        workload_size=entity.get("workload_size") or _default(FeatureSpec, "workload_size"),
+        workload_type=entity.get("workload_type"),
+        scale_to_zero=True if entity.get("scale_to_zero_enabled") else None,
+        environment_vars=_environment(entity, path, ctx),
+        instance_profile_arn=entity.get("instance_profile_arn"),
+    )
     return _named(value, entity.get("name"), "name")
 
 
@@ -155,12 +176,14 @@ def _environment(entity: Mapping[str, Any], path: str, ctx: Context) -> dict[str
             variables[name] = secret_value(raw, where, name, ctx)
         elif find_tokens(str(raw)):
             # Our line, not the service's: a value shaped like a credential never goes into source code.
-            variables[name] = ctx.placeholder(where, name, f"its live value is shaped like a "
-                                                           f"{find_tokens(str(raw))[0]}, not a secret reference")
+            variables[name] = ctx.placeholder(
+                where, name, f"its live value is shaped like a {find_tokens(str(raw))[0]}, not a secret reference"
+            )
         elif looks_like_secret_name(name):
             # The name says it holds a secret (policy SS5's test): its value stays out of the file too.
-            variables[name] = ctx.placeholder(where, name, "its name says it holds a secret, and its live value "
-                                                           "is not a secret reference")
+            variables[name] = ctx.placeholder(
+                where, name, "its name says it holds a secret, and its live value is not a secret reference"
+            )
         else:
             variables[name] = str(raw)
     return variables
@@ -199,13 +222,15 @@ def _custom_provider(settings: Mapping[str, Any], where: str, ctx: Context) -> A
     api_key_auth = settings.get("api_key_auth")
     if api_key_auth is not None:
         kwargs["api_key_header"] = api_key_auth.get("key")
-        kwargs["api_key"] = (secret_value(api_key_auth.get("value"), f"{where}.api_key_auth.value", "api-key", ctx)
-                             or ctx.placeholder(f"{where}.api_key_auth.value", "api-key"))
+        kwargs["api_key"] = secret_value(
+            api_key_auth.get("value"), f"{where}.api_key_auth.value", "api-key", ctx
+        ) or ctx.placeholder(f"{where}.api_key_auth.value", "api-key")
         ctx.explained.add(f"{where}.api_key_auth.value_plaintext")
     bearer = settings.get("bearer_token_auth")
     if bearer is not None:
-        kwargs["bearer_token"] = (secret_value(bearer.get("token"), f"{where}.bearer_token_auth.token", "token", ctx)
-                                  or ctx.placeholder(f"{where}.bearer_token_auth.token", "token"))
+        kwargs["bearer_token"] = secret_value(
+            bearer.get("token"), f"{where}.bearer_token_auth.token", "token", ctx
+        ) or ctx.placeholder(f"{where}.bearer_token_auth.token", "token")
         ctx.explained.add(f"{where}.bearer_token_auth.token_plaintext")
     return CustomProvider(**kwargs)
 
@@ -226,8 +251,9 @@ def _needed_key(provider: str, kwargs: Mapping[str, Any]) -> str | None:
 
 def _external(entity: Mapping[str, Any], path: str, ctx: Context) -> Any:
     external = entity["external_model"]
-    value = ExternalModel(external["name"], _provider_value(external, path, ctx),
-                          task=external.get("task") or "llm/v1/chat")
+    value = ExternalModel(
+        external["name"], _provider_value(external, path, ctx), task=external.get("task") or "llm/v1/chat"
+    )
     return _named(value, entity.get("name"), "name")
 
 
@@ -236,8 +262,9 @@ def _is_foundation(entity: Mapping[str, Any]) -> bool:
 
 
 # (what, test, build): the first row whose test passes builds the value.
-ENTITY_SHAPES: list[tuple[str, Callable[[Mapping[str, Any]], bool],
-                          Callable[[Mapping[str, Any], str, Context], Any]]] = [
+ENTITY_SHAPES: list[
+    tuple[str, Callable[[Mapping[str, Any]], bool], Callable[[Mapping[str, Any], str, Context], Any]]
+] = [
     ("external model", lambda e: bool(e.get("external_model")), _external),
     ("provisioned throughput", lambda e: any(e.get(k) is not None for k in _THROUGHPUT), _provisioned),
     ("foundation model", _is_foundation, _foundation),
@@ -247,21 +274,40 @@ ENTITY_SHAPES: list[tuple[str, Callable[[Mapping[str, Any]], bool],
 
 # API provider name -> (class, API config field -> constructor argument).
 PROVIDERS: dict[str, tuple[type, dict[str, str]]] = {
-    "openai": (OpenAI, {"openai_api_key": "api_key", "openai_api_base": "api_base", "openai_api_type": "api_type",
-                        "openai_api_version": "api_version", "openai_deployment_name": "deployment_name",
-                        "openai_organization": "organization", "microsoft_entra_client_id": "entra_client_id",
-                        "microsoft_entra_tenant_id": "entra_tenant_id",
-                        "microsoft_entra_client_secret": "entra_client_secret"}),
+    "openai": (
+        OpenAI,
+        {
+            "openai_api_key": "api_key",
+            "openai_api_base": "api_base",
+            "openai_api_type": "api_type",
+            "openai_api_version": "api_version",
+            "openai_deployment_name": "deployment_name",
+            "openai_organization": "organization",
+            "microsoft_entra_client_id": "entra_client_id",
+            "microsoft_entra_tenant_id": "entra_tenant_id",
+            "microsoft_entra_client_secret": "entra_client_secret",
+        },
+    ),
     "anthropic": (Anthropic, {"anthropic_api_key": "api_key"}),
     "cohere": (Cohere, {"cohere_api_key": "api_key", "cohere_api_base": "api_base"}),
-    "amazon-bedrock": (AmazonBedrock, {"aws_region": "region", "bedrock_provider": "bedrock_provider",
-                                       "aws_access_key_id": "access_key_id",
-                                       "aws_secret_access_key": "secret_access_key",
-                                       "instance_profile_arn": "instance_profile_arn"}),
-    "google-cloud-vertex-ai": (GoogleVertexAI, {"project_id": "project_id", "region": "region",
-                                                "private_key": "private_key"}),
-    "databricks-model-serving": (DatabricksModelServing, {"databricks_workspace_url": "workspace_url",
-                                                          "databricks_api_token": "api_token"}),
+    "amazon-bedrock": (
+        AmazonBedrock,
+        {
+            "aws_region": "region",
+            "bedrock_provider": "bedrock_provider",
+            "aws_access_key_id": "access_key_id",
+            "aws_secret_access_key": "secret_access_key",
+            "instance_profile_arn": "instance_profile_arn",
+        },
+    ),
+    "google-cloud-vertex-ai": (
+        GoogleVertexAI,
+        {"project_id": "project_id", "region": "region", "private_key": "private_key"},
+    ),
+    "databricks-model-serving": (
+        DatabricksModelServing,
+        {"databricks_workspace_url": "workspace_url", "databricks_api_token": "api_token"},
+    ),
     "ai21labs": (AI21Labs, {"ai21labs_api_key": "api_key"}),
     "palm": (PaLM, {"palm_api_key": "api_key"}),
     "custom": (CustomProvider, {}),
@@ -272,8 +318,12 @@ def served_entity(entity: Mapping[str, Any], path: str, ctx: Context) -> Any | N
     """The typed value for one live served entity, or None (with a note) when no shape fits."""
     external = entity.get("external_model") or {}
     if external and external.get("provider") not in PROVIDERS:
-        ctx.notes.append(Note(f"{path}: external model provider {external.get('provider')!r} has no class here; "
-                              "the entity is left out"))
+        ctx.notes.append(
+            Note(
+                f"{path}: external model provider {external.get('provider')!r} has no class here; "
+                "the entity is left out"
+            )
+        )
         ctx.explained.add(path)
         return None
     for _what, test, build in ENTITY_SHAPES:
@@ -305,24 +355,36 @@ def _same_named_fields(value: Any, entity: Mapping[str, Any]) -> Any:
     provider field such as `burst_scaling_enabled`, once a class declares it): carried over as they are."""
     sent = value.to_api()
     fields = {f.name for f in dataclasses.fields(value) if f.init}
-    extra = {k: v for k, v in entity.items()
-             if k in fields and sent.get(k) is None and isinstance(v, (str, int, float, bool)) and v != getattr(value, k)}
+    extra = {
+        k: v
+        for k, v in entity.items()
+        if k in fields and sent.get(k) is None and isinstance(v, (str, int, float, bool)) and v != getattr(value, k)
+    }
     return dataclasses.replace(value, **extra) if extra else value
 
 
 # -- AI gateway ----------------------------------------------------------------------------------------
 
+
 def _rate_limit(limit: Mapping[str, Any]) -> RateLimit:
-    return RateLimit(calls=limit.get("calls"), tokens=limit.get("tokens"), key=limit.get("key") or "endpoint",
-                     principal=limit.get("principal"), renewal_period=limit.get("renewal_period") or "minute")
+    return RateLimit(
+        calls=limit.get("calls"),
+        tokens=limit.get("tokens"),
+        key=limit.get("key") or "endpoint",
+        principal=limit.get("principal"),
+        renewal_period=limit.get("renewal_period") or "minute",
+    )
 
 
 def _guardrail(params: Mapping[str, Any] | None) -> Guardrail | None:
     if params is None:
         return None
-    return Guardrail(safety=params.get("safety"), invalid_keywords=tuple(params.get("invalid_keywords") or ()),
-                     valid_topics=tuple(params.get("valid_topics") or ()),
-                     pii=(params.get("pii") or {}).get("behavior"))
+    return Guardrail(
+        safety=params.get("safety"),
+        invalid_keywords=tuple(params.get("invalid_keywords") or ()),
+        valid_topics=tuple(params.get("valid_topics") or ()),
+        pii=(params.get("pii") or {}).get("behavior"),
+    )
 
 
 def ai_gateway(gateway: Mapping[str, Any] | None, ctx: Context) -> AiGateway | None:
@@ -332,12 +394,19 @@ def ai_gateway(gateway: Mapping[str, Any] | None, ctx: Context) -> AiGateway | N
     inference_table = None
     if table is not None:
         if table.get("catalog_name") and table.get("schema_name"):
-            inference_table = InferenceTable(table["catalog_name"], table["schema_name"],
-                                             table_prefix=table.get("table_name_prefix"),
-                                             enabled=table.get("enabled", True) is not False)
+            inference_table = InferenceTable(
+                table["catalog_name"],
+                table["schema_name"],
+                table_prefix=table.get("table_name_prefix"),
+                enabled=table.get("enabled", True) is not False,
+            )
         elif table.get("enabled"):
-            ctx.notes.append(Note("ai_gateway.inference_table_config: enabled without a catalog and schema; "
-                                  "InferenceTable needs both, so it is left out"))
+            ctx.notes.append(
+                Note(
+                    "ai_gateway.inference_table_config: enabled without a catalog and schema; "
+                    "InferenceTable needs both, so it is left out"
+                )
+            )
             ctx.explained.add("ai_gateway.inference_table_config")
     guardrails = gateway.get("guardrails") or {}
     usage = gateway.get("usage_tracking_config")
@@ -348,4 +417,5 @@ def ai_gateway(gateway: Mapping[str, Any] | None, ctx: Context) -> AiGateway | N
         inference_table=inference_table,
         input_guardrail=_guardrail(guardrails.get("input")),
         output_guardrail=_guardrail(guardrails.get("output")),
-        fallback=fallback.get("enabled") if fallback is not None else None)
+        fallback=fallback.get("enabled") if fallback is not None else None,
+    )

@@ -5,13 +5,15 @@ The importer builds the typed public values (`CustomModel(...)`, `AiGateway(...)
 module turns them into the code that would build them again: only the fields that differ
 from their defaults, required fields positionally, `secret(scope, key)` for references.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import keyword
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from servingstack.model.secrets import SecretRef
 
@@ -62,8 +64,8 @@ class Call(Node):
     def _items(self) -> list[tuple[str, Node]]:
         items = [("", a) for a in self.args] + [(f"{k}=", v) for k, v in self.kwargs]
         if self.together > 1:
-            joined = Raw(", ".join(a.flat() for a in self.args[:self.together]))
-            items = [("", joined)] + items[self.together:]
+            joined = Raw(", ".join(a.flat() for a in self.args[: self.together]))
+            items = [("", joined)] + items[self.together :]
         return items
 
     def flat(self) -> str:
@@ -131,8 +133,13 @@ def text(value: str) -> str:
 
 # Leading fields written positionally when set, as the README writes them
 # (`FoundationModel("system.ai.x", "1")`, `InferenceTable("ml", "logs")`).
-POSITIONAL = {"FoundationModel": 2, "ProvisionedThroughput": 2, "CustomModel": 2, "ExternalModel": 2,
-              "InferenceTable": 2}
+POSITIONAL = {
+    "FoundationModel": 2,
+    "ProvisionedThroughput": 2,
+    "CustomModel": 2,
+    "ExternalModel": 2,
+    "InferenceTable": 2,
+}
 
 # A class may prefer another spelling of some of its values (e.g. `RateLimit.per_group(...)`).
 SPELLINGS: dict[type, Callable[[Any], Node | None]] = {}
@@ -204,7 +211,6 @@ def comment_lines(text: str, indent: str) -> list[str]:
     width = max(40, WIDTH - len(indent) - 2)
     lines: list[str] = []
     for paragraph in text.splitlines() or [""]:
-        wrapped = textwrap.wrap(paragraph, width=width, break_long_words=False,
-                                break_on_hyphens=False) or [""]
+        wrapped = textwrap.wrap(paragraph, width=width, break_long_words=False, break_on_hyphens=False) or [""]
         lines += [f"{indent}# {line}".rstrip() for line in wrapped]
     return lines

@@ -1,8 +1,10 @@
 """Where Terraform keeps a stack's state."""
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 BACKEND_KINDS = ("s3", "azurerm", "gcs", "local", "remote", "cloud")
 

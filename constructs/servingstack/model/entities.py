@@ -4,18 +4,19 @@ Every entity renders itself as the API's `ServedEntityInput` dict (`to_api()`), 
 lists the problems only its own kind can have (`problems()`); the rules shared with
 the emulator (`rules.py`) check the rest.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Protocol, Union
+from typing import Any, Protocol
 
 from servingstack.errors import Problem
 from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
 from servingstack.model.providers import ExternalProvider
 from servingstack.model.secrets import Plaintext, SecretRef, SecretValue
 from servingstack.model.typecheck import typed
-
 
 
 class ServedEntity(Protocol):
@@ -53,13 +54,23 @@ class FoundationModel:
         return self.name or _default_name(self.entity_name, self.entity_version)
 
     def to_api(self) -> dict[str, Any]:
-        return _drop_none({"name": self.served_name(), "entity_name": self.entity_name,
-                           "entity_version": _version(self.entity_version)})
+        return _drop_none(
+            {
+                "name": self.served_name(),
+                "entity_name": self.entity_name,
+                "entity_version": _version(self.entity_version),
+            }
+        )
 
     def problems(self) -> list[Problem]:
         if not str(self.entity_name).startswith(FOUNDATION_MODEL_PREFIX):
-            return [Problem("entity_name", f"{self.entity_name!r} is not a foundation model: "
-                                           f"expected a name under {FOUNDATION_MODEL_PREFIX!r}")]
+            return [
+                Problem(
+                    "entity_name",
+                    f"{self.entity_name!r} is not a foundation model: "
+                    f"expected a name under {FOUNDATION_MODEL_PREFIX!r}",
+                )
+            ]
         return []
 
     def declared_task(self) -> str | None:
@@ -92,23 +103,30 @@ class ProvisionedThroughput:
         return self.name or _default_name(self.entity_name, self.entity_version)
 
     def to_api(self) -> dict[str, Any]:
-        return _drop_none({
-            "name": self.served_name(), "entity_name": self.entity_name,
-            "entity_version": _version(self.entity_version),
-            "min_provisioned_throughput": self.min_provisioned_throughput,
-            "max_provisioned_throughput": self.max_provisioned_throughput,
-            "provisioned_model_units": self.provisioned_model_units,
-            "scale_to_zero_enabled": self.scale_to_zero,
-            "burst_scaling_enabled": self.burst_scaling_enabled,
-        })
+        return _drop_none(
+            {
+                "name": self.served_name(),
+                "entity_name": self.entity_name,
+                "entity_version": _version(self.entity_version),
+                "min_provisioned_throughput": self.min_provisioned_throughput,
+                "max_provisioned_throughput": self.max_provisioned_throughput,
+                "provisioned_model_units": self.provisioned_model_units,
+                "scale_to_zero_enabled": self.scale_to_zero,
+                "burst_scaling_enabled": self.burst_scaling_enabled,
+            }
+        )
 
     def problems(self) -> list[Problem]:
         # What makes it provisioned: model units or a throughput bound (SDK ServedEntityInput;
         # the provider docs' example sets max_provisioned_throughput alone).
         throughput = (self.min_provisioned_throughput, self.max_provisioned_throughput)
         if self.provisioned_model_units is None and throughput == (None, None):
-            return [Problem("provisioned_model_units",
-                            "set provisioned_model_units, or max_provisioned_throughput (and optionally min_)")]
+            return [
+                Problem(
+                    "provisioned_model_units",
+                    "set provisioned_model_units, or max_provisioned_throughput (and optionally min_)",
+                )
+            ]
         return []
 
     def declared_task(self) -> str | None:
@@ -133,7 +151,7 @@ class CustomModel:
     workload_size: str | None = None
     workload_type: str | None = None
     scale_to_zero: bool | None = None
-    environment_vars: Mapping[str, Union[str, SecretRef, Plaintext]] = field(default_factory=dict)
+    environment_vars: Mapping[str, str | SecretRef | Plaintext] = field(default_factory=dict)
     min_provisioned_concurrency: int | None = None
     max_provisioned_concurrency: int | None = None
     instance_profile_arn: str | None = None
@@ -144,28 +162,37 @@ class CustomModel:
 
     def to_api(self) -> dict[str, Any]:
         concurrency = self.min_provisioned_concurrency, self.max_provisioned_concurrency
-        return _drop_none({
-            "name": self.served_name(), "entity_name": self.model, "entity_version": _version(self.version),
-            # Small unless sized by provisioned concurrency; a size given with concurrency is sent as
-            # given, and the rules refuse the pair (SDK: "Do not use if min/max_provisioned_concurrency").
-            "workload_size": self.workload_size or ("Small" if concurrency == (None, None) else None),
-            "workload_type": self.workload_type,
-            "scale_to_zero_enabled": self.scale_to_zero,
-            "min_provisioned_concurrency": self.min_provisioned_concurrency,
-            "max_provisioned_concurrency": self.max_provisioned_concurrency,
-            "instance_profile_arn": self.instance_profile_arn,
-            "environment_vars": _env(self.environment_vars),
-        })
+        return _drop_none(
+            {
+                "name": self.served_name(),
+                "entity_name": self.model,
+                "entity_version": _version(self.version),
+                # Small unless sized by provisioned concurrency; a size given with concurrency is sent as
+                # given, and the rules refuse the pair (SDK: "Do not use if min/max_provisioned_concurrency").
+                "workload_size": self.workload_size or ("Small" if concurrency == (None, None) else None),
+                "workload_type": self.workload_type,
+                "scale_to_zero_enabled": self.scale_to_zero,
+                "min_provisioned_concurrency": self.min_provisioned_concurrency,
+                "max_provisioned_concurrency": self.max_provisioned_concurrency,
+                "instance_profile_arn": self.instance_profile_arn,
+                "environment_vars": _env(self.environment_vars),
+            }
+        )
 
     def problems(self) -> list[Problem]:
         problems = []
         # SDK ServedEntityInput.entity_name: a Model Registry name, or a UC `catalog.schema.model`.
         if not (isinstance(self.model, str) and self.model.strip()):
-            problems.append(Problem("entity_name", f"{self.model!r} is not a model name: expected "
-                                                   "catalog.schema.model or a Model Registry name"))
+            problems.append(
+                Problem(
+                    "entity_name",
+                    f"{self.model!r} is not a model name: expected catalog.schema.model or a Model Registry name",
+                )
+            )
         elif "." in self.model and len(self.model.split(".")) != 3:
-            problems.append(Problem("entity_name", f"{self.model!r} is not a Unity Catalog model: "
-                                                   "expected catalog.schema.model"))
+            problems.append(
+                Problem("entity_name", f"{self.model!r} is not a Unity Catalog model: expected catalog.schema.model")
+            )
         # MLflow model registries (Unity Catalog and workspace) number versions 1, 2, 3, ...
         if not re.fullmatch(r"[0-9]+", str(self.version)):
             problems.append(Problem("entity_version", f"{self.version!r} is not a model version number"))
@@ -186,26 +213,36 @@ class FeatureSpec:
     scale_to_zero: bool | None = None
     name: str | None = None
     workload_type: str | None = None
-    environment_vars: Mapping[str, Union[str, SecretRef, Plaintext]] = field(default_factory=dict)
+    environment_vars: Mapping[str, str | SecretRef | Plaintext] = field(default_factory=dict)
     instance_profile_arn: str | None = None
 
     def served_name(self) -> str:
         return self.name or _default_name(self.function)
 
     def to_api(self) -> dict[str, Any]:
-        return _drop_none({
-            "name": self.served_name(), "entity_name": self.function, "workload_size": self.workload_size,
-            "workload_type": self.workload_type, "scale_to_zero_enabled": self.scale_to_zero,
-            "instance_profile_arn": self.instance_profile_arn,
-            "environment_vars": _env(self.environment_vars),
-        })
+        return _drop_none(
+            {
+                "name": self.served_name(),
+                "entity_name": self.function,
+                "workload_size": self.workload_size,
+                "workload_type": self.workload_type,
+                "scale_to_zero_enabled": self.scale_to_zero,
+                "instance_profile_arn": self.instance_profile_arn,
+                "environment_vars": _env(self.environment_vars),
+            }
+        )
 
     def problems(self) -> list[Problem]:
         # SDK ServedEntityInput.entity_name: a FEATURE_SPEC is a UC object, `catalog.schema.name`.
-        if not (isinstance(self.function, str) and len(self.function.split(".")) == 3
-                and all(self.function.split("."))):
-            return [Problem("entity_name", f"{self.function!r} is not a Unity Catalog function: "
-                                           "expected catalog.schema.feature_spec")]
+        if not (
+            isinstance(self.function, str) and len(self.function.split(".")) == 3 and all(self.function.split("."))
+        ):
+            return [
+                Problem(
+                    "entity_name",
+                    f"{self.function!r} is not a Unity Catalog function: expected catalog.schema.feature_spec",
+                )
+            ]
         return []
 
     def declared_task(self) -> str | None:
@@ -233,16 +270,24 @@ class ExternalModel:
         return self.name or _default_name(self.model)
 
     def to_api(self) -> dict[str, Any]:
-        external: dict[str, Any] = {"name": self.model, "provider": getattr(self.provider, "provider", None),
-                                    "task": self.task}
+        external: dict[str, Any] = {
+            "name": self.model,
+            "provider": getattr(self.provider, "provider", None),
+            "task": self.task,
+        }
         if _is_provider(self.provider):
             external[self.provider.config_field] = self.provider.to_api()
         return {"name": self.served_name(), "external_model": external}
 
     def problems(self) -> list[Problem]:
         if not _is_provider(self.provider):
-            return [Problem("external_model.provider", f"{type(self.provider).__name__} is not a provider: use "
-                                                       "OpenAI(...), Anthropic(...), AmazonBedrock(...), ...")]
+            return [
+                Problem(
+                    "external_model.provider",
+                    f"{type(self.provider).__name__} is not a provider: use "
+                    "OpenAI(...), Anthropic(...), AmazonBedrock(...), ...",
+                )
+            ]
         return []
 
     def declared_task(self) -> str | None:
@@ -254,8 +299,10 @@ def _env(variables: Mapping[str, Any]) -> dict[str, Any] | None:
     (which the endpoint's secret line then judges), anything else as given, for the rules to check."""
     if not isinstance(variables, Mapping):
         return None
-    return {k: v.value if isinstance(v, Plaintext) else str(v) if isinstance(v, SecretRef) else v
-            for k, v in variables.items()} or None
+    return {
+        k: v.value if isinstance(v, Plaintext) else str(v) if isinstance(v, SecretRef) else v
+        for k, v in variables.items()
+    } or None
 
 
 def _is_provider(provider: Any) -> bool:
@@ -266,5 +313,12 @@ def _version(version: str | int | None) -> str | None:
     return None if version is None else str(version)
 
 
-__all__ = ["ServedEntity", "FoundationModel", "ProvisionedThroughput", "CustomModel", "FeatureSpec", "ExternalModel",
-           "SecretValue"]
+__all__ = [
+    "ServedEntity",
+    "FoundationModel",
+    "ProvisionedThroughput",
+    "CustomModel",
+    "FeatureSpec",
+    "ExternalModel",
+    "SecretValue",
+]

@@ -20,17 +20,28 @@ completion) or else the whole answer as JSON. Chat and completion answers are wo
 differently on every call, so their text is never compared exactly: `contains`, `not_contains`,
 `matches` (a regular expression) and JSON shape (`path_exists`) are the tools for them.
 """
+
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from servingstack.errors import Problem
 
-KINDS = ("status", "path_exists", "path_equals", "contains", "not_contains", "matches", "predictions",
-         "p50_ms", "p95_ms")
+KINDS = (
+    "status",
+    "path_exists",
+    "path_equals",
+    "contains",
+    "not_contains",
+    "matches",
+    "predictions",
+    "p50_ms",
+    "p95_ms",
+)
 TEXT_KINDS = ("contains", "not_contains", "matches")
 LATENCY_KINDS = ("p50_ms", "p95_ms")
 WORDED_TASKS = ("llm/v1/chat", "llm/v1/completions", "agent/v1/chat", "agent/v2/chat", "agent/v1/responses")
@@ -126,8 +137,12 @@ class Expect:
         problems: list[Problem] = []
         if self.kind in ("path_exists", "path_equals") or self.path is not None:
             if not isinstance(self.path, str) or not _PATH.match(self.path):
-                problems.append(Problem(f"{where}.path", f"{self.path!r} is not a path such as "
-                                                         "'choices[0].message.content' or 'predictions[0]'"))
+                problems.append(
+                    Problem(
+                        f"{where}.path",
+                        f"{self.path!r} is not a path such as 'choices[0].message.content' or 'predictions[0]'",
+                    )
+                )
         value = self.value
         if self.kind == "status" and (isinstance(value, bool) or not isinstance(value, int) or not 100 <= value <= 599):
             problems.append(Problem(f"{where}.value", f"{value!r} is not an HTTP status (100..599)"))
@@ -140,8 +155,9 @@ class Expect:
                 problems.append(Problem(f"{where}.value", f"not a regular expression: {error}"))
         if self.kind == "predictions" and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
             problems.append(Problem(f"{where}.value", f"{value!r} is not a number of predictions (>= 0)"))
-        if self.kind in LATENCY_KINDS and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                           or value <= 0):
+        if self.kind in LATENCY_KINDS and (
+            isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0
+        ):
             problems.append(Problem(f"{where}.value", f"{value!r} is not a latency in ms (> 0)"))
         if self.kind == "path_equals":
             try:
@@ -149,10 +165,18 @@ class Expect:
             except (TypeError, ValueError):
                 problems.append(Problem(f"{where}.value", "must be a JSON value"))
             # Worded answers differ on every call: their text is checked by contains/matches, never exactly.
-            if task in WORDED_TASKS and isinstance(value, str) and str(self.path).rstrip("]").split(".")[-1].split(
-                    "[")[0] in ("content", "text"):
-                problems.append(Problem(where, f"a {task} answer's text is never compared exactly: use "
-                                               "Expect.contains(...) or Expect.matches(...)"))
+            if (
+                task in WORDED_TASKS
+                and isinstance(value, str)
+                and str(self.path).rstrip("]").split(".")[-1].split("[")[0] in ("content", "text")
+            ):
+                problems.append(
+                    Problem(
+                        where,
+                        f"a {task} answer's text is never compared exactly: use "
+                        "Expect.contains(...) or Expect.matches(...)",
+                    )
+                )
         return problems
 
 
@@ -184,8 +208,12 @@ class Expectation:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Expectation:
-        return cls(name=str(data.get("name", "")), expect=[Expect.from_json(e) for e in data.get("expect") or []],
-                   request=data.get("request"), entities=data.get("entities"))
+        return cls(
+            name=str(data.get("name", "")),
+            expect=[Expect.from_json(e) for e in data.get("expect") or []],
+            request=data.get("request"),
+            entities=data.get("entities"),
+        )
 
     def problems(self, where: str, task: str | None, entity_names: Sequence[str]) -> list[Problem]:
         problems: list[Problem] = []
@@ -210,14 +238,23 @@ class Expectation:
                 else:
                     # The request is written into the stack in plain text: no secret may travel in it.
                     if _SECRET_REFERENCE.search(text) or _TOKEN_SHAPED.search(text):
-                        problems.append(Problem(f"{where}.request", "holds a secret or a token; a request is "
-                                                                    "written into the stack in plain text"))
+                        problems.append(
+                            Problem(
+                                f"{where}.request",
+                                "holds a secret or a token; a request is written into the stack in plain text",
+                            )
+                        )
         if self.entities is not None:
             unknown = [e for e in self.entities if e not in entity_names]
             if isinstance(self.entities, str) or unknown:
-                problems.append(Problem(f"{where}.entities", f"{', '.join(map(str, unknown or [self.entities]))}: "
-                                                             f"not a served entity of this endpoint "
-                                                             f"({', '.join(entity_names)})"))
+                problems.append(
+                    Problem(
+                        f"{where}.entities",
+                        f"{', '.join(map(str, unknown or [self.entities]))}: "
+                        f"not a served entity of this endpoint "
+                        f"({', '.join(entity_names)})",
+                    )
+                )
         return problems
 
 
@@ -241,6 +278,7 @@ def expectation_problems(expectations: Any, task: str | None, entity_names: Sequ
 
 
 # Evaluating an answer (the checker's side) ------------------------------------------------
+
 
 def lookup(document: Any, path: str) -> Any:
     """The value at a dotted path, or `_MISSING`."""
@@ -287,15 +325,21 @@ def evaluate(check: Expect, status: int, body: Any) -> str | None:
     if check.kind in LATENCY_KINDS:
         return None
     if check.kind == "path_exists":
-        return None if lookup(body, check.path or "") is not _MISSING else \
-            f"expected {check.path} to exist; got an answer without it (has: {_keys(body)})"
+        return (
+            None
+            if lookup(body, check.path or "") is not _MISSING
+            else f"expected {check.path} to exist; got an answer without it (has: {_keys(body)})"
+        )
     if check.kind == "path_equals":
         got = lookup(body, check.path or "")
         wanted = _short(json.dumps(check.value, default=str))
         if got is _MISSING:
             return f"expected {check.path} == {wanted}; got no {check.path}"
-        return None if got == check.value else \
-            f"expected {check.path} == {wanted}; got {_short(json.dumps(got, default=str))}"
+        return (
+            None
+            if got == check.value
+            else f"expected {check.path} == {wanted}; got {_short(json.dumps(got, default=str))}"
+        )
     if check.kind == "predictions":
         items = body.get("predictions", body.get("data")) if isinstance(body, dict) else None
         if not isinstance(items, list):
@@ -320,8 +364,12 @@ def evaluate_latency(check: Expect, p50_ms: float | None, p95_ms: float | None, 
     label = "p50" if check.kind == "p50_ms" else "p95"
     if got is None:
         return f"expected {label} <= {check.value} ms; got no answered query to measure"
-    return None if got <= check.value else \
-        f"expected {label} <= {check.value} ms; got {got:.0f} ms over {queries} quer{'y' if queries == 1 else 'ies'}"
+    return (
+        None
+        if got <= check.value
+        else f"expected {label} <= {check.value} ms; got {got:.0f} ms over {queries} "
+        f"quer{'y' if queries == 1 else 'ies'}"
+    )
 
 
 def _keys(value: Any) -> str:

@@ -1,9 +1,11 @@
 """The AI Gateway of an endpoint: rate limits, usage tracking, inference tables,
 guardrails and fallback. Only what is set is sent; the service's defaults apply to the rest."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 from servingstack.errors import Problem
 from servingstack.model.typecheck import typed
@@ -33,17 +35,23 @@ class RateLimit:
         return cls(calls=calls, tokens=tokens, key="user", principal=user)
 
     @classmethod
-    def per_group(cls, group: str, *, calls: int | None = None, tokens: int | None = None) -> "RateLimit":
+    def per_group(cls, group: str, *, calls: int | None = None, tokens: int | None = None) -> RateLimit:
         return cls(calls=calls, tokens=tokens, key="user_group", principal=group)
 
     @classmethod
-    def per_service_principal(cls, application_id: str, *, calls: int | None = None,
-                              tokens: int | None = None) -> "RateLimit":
+    def per_service_principal(
+        cls, application_id: str, *, calls: int | None = None, tokens: int | None = None
+    ) -> RateLimit:
         return cls(calls=calls, tokens=tokens, key="service_principal", principal=application_id)
 
     def to_api(self) -> dict[str, Any]:
-        values = {"calls": self.calls, "tokens": self.tokens, "key": self.key,
-                  "principal": self.principal, "renewal_period": self.renewal_period}
+        values = {
+            "calls": self.calls,
+            "tokens": self.tokens,
+            "key": self.key,
+            "principal": self.principal,
+            "renewal_period": self.renewal_period,
+        }
         return {k: v for k, v in values.items() if v is not None}
 
 
@@ -58,8 +66,12 @@ class InferenceTable:
     enabled: bool = True
 
     def to_api(self) -> dict[str, Any]:
-        values = {"catalog_name": self.catalog, "schema_name": self.schema,
-                  "table_name_prefix": self.table_prefix, "enabled": self.enabled}
+        values = {
+            "catalog_name": self.catalog,
+            "schema_name": self.schema,
+            "table_name_prefix": self.table_prefix,
+            "enabled": self.enabled,
+        }
         return {k: v for k, v in values.items() if v is not None}
 
 
@@ -110,9 +122,11 @@ class AiGateway:
             gateway["usage_tracking_config"] = {"enabled": self.usage_tracking}
         if isinstance(self.inference_table, InferenceTable):
             gateway["inference_table_config"] = self.inference_table.to_api()
-        guardrails = {direction: rail.to_api() for direction, rail in
-                      (("input", self.input_guardrail), ("output", self.output_guardrail))
-                      if isinstance(rail, Guardrail)}
+        guardrails = {
+            direction: rail.to_api()
+            for direction, rail in (("input", self.input_guardrail), ("output", self.output_guardrail))
+            if isinstance(rail, Guardrail)
+        }
         if guardrails:
             gateway["guardrails"] = guardrails
         if self.fallback is not None:
@@ -125,10 +139,16 @@ class AiGateway:
 
     def problems(self) -> list[Problem]:
         """Parts of the wrong type (the provider's structs would raise a raw TypeError on them)."""
-        problems = [Problem(f"ai_gateway.rate_limits[{i}]", "must be a RateLimit")
-                    for i, limit in enumerate(self._limits()) if not isinstance(limit, RateLimit)]
-        for field_name, kind in (("inference_table", InferenceTable), ("input_guardrail", Guardrail),
-                                 ("output_guardrail", Guardrail)):
+        problems = [
+            Problem(f"ai_gateway.rate_limits[{i}]", "must be a RateLimit")
+            for i, limit in enumerate(self._limits())
+            if not isinstance(limit, RateLimit)
+        ]
+        for field_name, kind in (
+            ("inference_table", InferenceTable),
+            ("input_guardrail", Guardrail),
+            ("output_guardrail", Guardrail),
+        ):
             value = getattr(self, field_name)
             if value is not None and not isinstance(value, kind):
                 problems.append(Problem(f"ai_gateway.{field_name}", f"must be a {kind.__name__}"))

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from servingstack.facts.permissions import ACL_FIELDS, ENDPOINT_LEVELS, PRINCIPAL_KINDS, SECRET_ACL_LEVELS
 
@@ -36,12 +36,14 @@ class Principal:
         return cls("service_principal", application_id)
 
     @classmethod
-    def one_of(cls, *, user: str | None = None, group: str | None = None,
-               service_principal: str | None = None) -> Principal:
+    def one_of(
+        cls, *, user: str | None = None, group: str | None = None, service_principal: str | None = None
+    ) -> Principal:
         """The principal of a `grant_*(user=... | group=... | service_principal=...)` call;
         `ValueError` unless exactly one is a non-empty string."""
-        given = [(kind, value) for kind, value in zip(PRINCIPAL_KINDS, (user, group, service_principal))
-                 if value is not None]
+        given = [
+            (kind, value) for kind, value in zip(PRINCIPAL_KINDS, (user, group, service_principal)) if value is not None
+        ]
         if len(given) != 1:
             raise ValueError("a grant names exactly one of user=, group= or service_principal=")
         kind, name = given[0]
@@ -86,6 +88,9 @@ def highest(grants: Iterable[Grant], levels: Sequence[str]) -> dict[Principal, s
 
 def access_control(grants: Iterable[Grant]) -> list[dict[str, str]]:
     """An endpoint's access control list: one entry per principal at its highest level, in a stable order."""
-    return [{principal.acl_field: principal.name, "permission_level": level}
-            for principal, level in sorted(highest(grants, ENDPOINT_LEVELS).items(),
-                                           key=lambda item: (item[0].acl_field, item[0].name))]
+    return [
+        {principal.acl_field: principal.name, "permission_level": level}
+        for principal, level in sorted(
+            highest(grants, ENDPOINT_LEVELS).items(), key=lambda item: (item[0].acl_field, item[0].name)
+        )
+    ]

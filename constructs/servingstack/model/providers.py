@@ -3,6 +3,7 @@
 Keys are secret references (`secret(scope, key)`); a `Plaintext(...)` key is refused by
 the endpoint unless it opts in with `allow_plaintext_secrets=True`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -45,13 +46,19 @@ class OpenAI:
     entra_client_secret: SecretValue | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return _settings({"openai_api_base": self.api_base, "openai_api_type": self.api_type,
-                          "openai_api_version": self.api_version,
-                          "openai_deployment_name": self.deployment_name,
-                          "openai_organization": self.organization,
-                          "microsoft_entra_client_id": self.entra_client_id,
-                          "microsoft_entra_tenant_id": self.entra_tenant_id},
-                         openai_api_key=self.api_key, microsoft_entra_client_secret=self.entra_client_secret)
+        return _settings(
+            {
+                "openai_api_base": self.api_base,
+                "openai_api_type": self.api_type,
+                "openai_api_version": self.api_version,
+                "openai_deployment_name": self.deployment_name,
+                "openai_organization": self.organization,
+                "microsoft_entra_client_id": self.entra_client_id,
+                "microsoft_entra_tenant_id": self.entra_tenant_id,
+            },
+            openai_api_key=self.api_key,
+            microsoft_entra_client_secret=self.entra_client_secret,
+        )
 
 
 @typed
@@ -93,10 +100,16 @@ class AmazonBedrock:
     uc_service_credential_name: str | None = None
 
     def to_api(self) -> dict[str, Any]:
-        return _settings({"aws_region": self.region, "bedrock_provider": self.bedrock_provider,
-                          "instance_profile_arn": self.instance_profile_arn,
-                          "uc_service_credential_name": self.uc_service_credential_name},
-                         aws_access_key_id=self.access_key_id, aws_secret_access_key=self.secret_access_key)
+        return _settings(
+            {
+                "aws_region": self.region,
+                "bedrock_provider": self.bedrock_provider,
+                "instance_profile_arn": self.instance_profile_arn,
+                "uc_service_credential_name": self.uc_service_credential_name,
+            },
+            aws_access_key_id=self.access_key_id,
+            aws_secret_access_key=self.secret_access_key,
+        )
 
 
 @typed

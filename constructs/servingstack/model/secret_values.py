@@ -8,7 +8,8 @@ SS13 may warn about it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from servingstack.errors import Problem
 from servingstack.facts.secrets import find_tokens

@@ -4,7 +4,6 @@ for plaintext. The reference syntax and the name rule are the service's (`facts.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from servingstack.errors import ValidationError
 from servingstack.facts import secrets as facts
@@ -46,7 +45,7 @@ class Plaintext:
         return "Plaintext(<redacted>)"
 
 
-SecretValue = Union[SecretRef, Plaintext, str]
+SecretValue = SecretRef | Plaintext | str
 
 
 def secret_fields(field_name: str, value: SecretValue | None) -> dict[str, str]:

@@ -1,21 +1,23 @@
 """What one serving endpoint declares, as plain Python: its props, the API request they
 make, and every problem with them. Nothing here touches jsii, so all of it is checked
 before a single construct is built, and tested without Node."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
+from servingstack.errors import Problem, ValidationError
 from servingstack.facts import rules
+from servingstack.facts.newer_fields import engine_problems, validate_workspace_id
 from servingstack.model import secret_values
 from servingstack.model.entities import ServedEntity
-from servingstack.errors import Problem, ValidationError
 from servingstack.model.expectations import Expectation, expectation_problems
 from servingstack.model.gateway import AiGateway
-from servingstack.facts.newer_fields import engine_problems, validate_workspace_id
-from servingstack.model.telemetry import Telemetry
 from servingstack.model.secrets import Plaintext
+from servingstack.model.telemetry import Telemetry
 from servingstack.model.traffic import routes
 from servingstack.model.typecheck import typed
 
@@ -32,8 +34,7 @@ class EmailNotifications:
     on_update_success: Sequence[str] = ()
 
     def to_api(self) -> dict[str, list[str]]:
-        values = {"on_update_failure": list(self.on_update_failure),
-                  "on_update_success": list(self.on_update_success)}
+        values = {"on_update_failure": list(self.on_update_failure), "on_update_success": list(self.on_update_success)}
         return {k: v for k, v in values.items() if v}
 
 
@@ -103,14 +104,19 @@ class EndpointSpec:
         tags = {**(default_tags or {}), **(self.tags if isinstance(self.tags, Mapping) else {})}
         if tags:
             request["tags"] = [{"key": k, "value": v} for k, v in sorted(tags.items())]
-        optional = {"description": self.description, "route_optimized": self.route_optimized,
-                    "budget_policy_id": self.budget_policy_id,
-                    "email_notifications": self.email_notifications.to_api()
-                    if isinstance(self.email_notifications, EmailNotifications) else None}
+        optional = {
+            "description": self.description,
+            "route_optimized": self.route_optimized,
+            "budget_policy_id": self.budget_policy_id,
+            "email_notifications": self.email_notifications.to_api()
+            if isinstance(self.email_notifications, EmailNotifications)
+            else None,
+        }
         request.update({k: v for k, v in optional.items() if v is not None})
         if self.telemetry is not None:
-            request["telemetry_config"] = (self.telemetry.to_api() if isinstance(self.telemetry, Telemetry)
-                                           else self.telemetry)
+            request["telemetry_config"] = (
+                self.telemetry.to_api() if isinstance(self.telemetry, Telemetry) else self.telemetry
+            )
         return request
 
     def resolved_task(self) -> str | None:
@@ -126,18 +132,25 @@ class EndpointSpec:
         problems: list[Problem] = []
         for index, entity in enumerate(self.entities()):
             if not _is_entity(entity):
-                problems.append(Problem(f"config.served_entities[{index}]",
-                                        f"{type(entity).__name__} is not a served entity: use FoundationModel, "
-                                        "ProvisionedThroughput, CustomModel, FeatureSpec or ExternalModel"))
+                problems.append(
+                    Problem(
+                        f"config.served_entities[{index}]",
+                        f"{type(entity).__name__} is not a served entity: use FoundationModel, "
+                        "ProvisionedThroughput, CustomModel, FeatureSpec or ExternalModel",
+                    )
+                )
                 continue
-            problems += [Problem(f"config.served_entities[{index}].{p.field}", p.message)
-                         for p in entity.problems()]
+            problems += [Problem(f"config.served_entities[{index}].{p.field}", p.message) for p in entity.problems()]
             variables = getattr(entity, "environment_vars", None)
             if isinstance(variables, Mapping) and not self.allow_plaintext_secrets:
-                problems += [Problem(f"config.served_entities[{index}].environment_vars[{key}]",
-                                     "is a Plaintext secret: use secret(scope, key), or opt in with "
-                                     "allow_plaintext_secrets=True")
-                             for key, value in variables.items() if isinstance(value, Plaintext)]
+                problems += [
+                    Problem(
+                        f"config.served_entities[{index}].environment_vars[{key}]",
+                        "is a Plaintext secret: use secret(scope, key), or opt in with allow_plaintext_secrets=True",
+                    )
+                    for key, value in variables.items()
+                    if isinstance(value, Plaintext)
+                ]
         problems += rules.validate_endpoint(request)
         problems += secret_values.problems(request, allow_plaintext=self.allow_plaintext_secrets)
         problems += _prop_type_problems(self)
@@ -168,12 +181,17 @@ class EndpointSpec:
         if self.resolved_task() is None:
             formats = [f for f in CUSTOM_INPUT_FORMATS if f in sample]
             if len(formats) != 1:
-                return [Problem("sample_request", "a custom model's request needs exactly one of "
-                                                  f"{', '.join(CUSTOM_INPUT_FORMATS)}")]
+                return [
+                    Problem(
+                        "sample_request",
+                        f"a custom model's request needs exactly one of {', '.join(CUSTOM_INPUT_FORMATS)}",
+                    )
+                ]
         return []
 
-    def validate(self, path: str, name_prefix: str = "",
-                 default_tags: Mapping[str, str] | None = None, engine: str | None = None) -> dict[str, Any]:
+    def validate(
+        self, path: str, name_prefix: str = "", default_tags: Mapping[str, str] | None = None, engine: str | None = None
+    ) -> dict[str, Any]:
         """The API request, once it has no problem; else one `ValidationError` with every problem,
         named by construct path and field. `engine` (cdktf or cdktn) refuses the fields its
         provider binding lacks."""
@@ -206,7 +224,10 @@ def _is_entity(entity: Any) -> bool:
 # Plain props and the types the provider's structs take (TF-GO: model_serving schema); a wrong type
 # would otherwise surface as a raw jsii TypeError in the middle of building the resource.
 _PROP_TYPES: dict[str, tuple[type, ...]] = {
-    "name": (str,), "description": (str,), "route_optimized": (bool,), "budget_policy_id": (str,),
+    "name": (str,),
+    "description": (str,),
+    "route_optimized": (bool,),
+    "budget_policy_id": (str,),
 }
 
 

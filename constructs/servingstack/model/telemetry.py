@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from servingstack.facts.newer_fields import TABLE_NAME_FIELDS
 from servingstack.model.typecheck import typed
@@ -37,8 +38,11 @@ class Telemetry:
         config: dict[str, Any] = {}
         if self.features:
             config["enabled_telemetry_features"] = list(self.features)
-        inference = {k: v for k, v in (("name", self.inference_table),
-                                        ("sampling_fraction", self.sampling_fraction)) if v is not None}
+        inference = {
+            k: v
+            for k, v in (("name", self.inference_table), ("sampling_fraction", self.sampling_fraction))
+            if v is not None
+        }
         if inference:
             config["inference_table_config"] = inference
         tables = {f: getattr(self, f) for f in TABLE_NAME_FIELDS if getattr(self, f) is not None}

@@ -1,7 +1,8 @@
 """Traffic splits across the served entities of one endpoint: a mapping name -> percent."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 TrafficSplit = Mapping[str, int]
 

@@ -7,6 +7,7 @@ was expected, instead of an `AttributeError` deep inside `to_api()` or an endpoi
 `value_problems` and `unknown_arguments` serve the constructs, which add their construct path.
 Messages name types, never a string's value (it might be a secret).
 """
+
 from __future__ import annotations
 
 import collections.abc
@@ -17,8 +18,9 @@ import re
 import sys
 import types
 import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
+from typing import Any, TypeVar
 
 from servingstack.errors import Problem, ValidationError
 
@@ -70,12 +72,17 @@ def unknown_arguments(given: Iterable[str], known: Sequence[str], owner: str) ->
     return problems
 
 
-def call_problems(function: Callable[..., Any], arguments: Mapping[str, Any], *,
-                  skip: Sequence[str] = ("self", "scope")) -> list[Problem]:
+def call_problems(
+    function: Callable[..., Any], arguments: Mapping[str, Any], *, skip: Sequence[str] = ("self", "scope")
+) -> list[Problem]:
     """Type problems of keyword `arguments` against `function`'s annotations."""
     hints = typing.get_type_hints(function)
-    return [p for name, value in arguments.items() if name in hints and name not in skip
-            for p in value_problems(value, hints[name], name)]
+    return [
+        p
+        for name, value in arguments.items()
+        if name in hints and name not in skip
+        for p in value_problems(value, hints[name], name)
+    ]
 
 
 def value_problems(value: Any, hint: Any, field: str) -> list[Problem]:
@@ -128,6 +135,7 @@ def describe(hint: Any, plural: bool = False) -> str:
 
 # ---- matching ------------------------------------------------------------------------------
 
+
 def _matches(value: Any, hint: Any) -> bool:
     if hint is Any or isinstance(hint, TypeVar):
         return True
@@ -140,7 +148,8 @@ def _matches(value: Any, hint: Any) -> bool:
         return value in args
     if _is_mapping(origin):
         return isinstance(value, collections.abc.Mapping) and (
-            len(args) != 2 or all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items()))
+            len(args) != 2 or all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in value.items())
+        )
     if _is_sequence(origin):
         return _is_list(value) and (not args or all(_matches(item, args[0]) for item in value))
     if origin is not None:  # another generic: its outer type is as far as this goes
@@ -190,7 +199,7 @@ def _has_members(cls: type, protocol: type) -> bool:
     return all(hasattr(cls, name) for name in _protocol_members(protocol))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _protocol_members(protocol: type) -> tuple[str, ...]:
     names = {n for n in vars(protocol) if not n.startswith("_")} | set(getattr(protocol, "__annotations__", {}))
     return tuple(sorted(names))
@@ -204,10 +213,15 @@ def _got(value: Any) -> str:
 
 # ---- arguments and places ------------------------------------------------------------------
 
-def _argument_problems(cls: type, init: Callable[..., Any], signature: inspect.Signature, args: tuple,
-                       kwargs: dict) -> list[Problem]:
-    parameters = [name for name, p in signature.parameters.items()
-                  if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)]
+
+def _argument_problems(
+    cls: type, init: Callable[..., Any], signature: inspect.Signature, args: tuple, kwargs: dict
+) -> list[Problem]:
+    parameters = [
+        name
+        for name, p in signature.parameters.items()
+        if name != "self" and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+    ]
     # Arguments a class knows it lacks, with the reason (`ProvisionedThroughputEndpoint(description=...)`).
     unsupported: Mapping[str, str] = getattr(cls, "unsupported_arguments", {})
     problems = [Problem(name, unsupported[name]) for name in kwargs if name in unsupported]
@@ -220,12 +234,18 @@ def _argument_problems(cls: type, init: Callable[..., Any], signature: inspect.S
         signature.bind(None, *args, **kwargs)
     except TypeError:
         bound = dict(zip(parameters, args)) | kwargs
-        missing = [name for name in parameters if name not in bound
-                   and signature.parameters[name].default is inspect.Parameter.empty]
+        missing = [
+            name
+            for name in parameters
+            if name not in bound and signature.parameters[name].default is inspect.Parameter.empty
+        ]
         if missing:
             return [Problem(name, "is required") for name in missing]
-        positional = [name for name, p in signature.parameters.items() if name != "self"
-                      and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        positional = [
+            name
+            for name, p in signature.parameters.items()
+            if name != "self" and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
         return [Problem("", f"{cls.__name__} takes at most {len(positional)} positional arguments, got {len(args)}")]
     return []
 

@@ -1,4 +1,5 @@
 """What a policy found: one `Finding` per violation, and a `PolicyResult` per stack."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

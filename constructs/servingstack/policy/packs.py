@@ -7,9 +7,11 @@
 A team adds its own rules with `extra_rules=[...]`, `pack.including(rule)`, its own
 `Pack("acme", [...])`, or by passing rules straight to `Policy.apply`.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from servingstack.policy.errors import PolicyError
 from servingstack.policy.rule import Rule
@@ -33,7 +35,7 @@ class Pack:
         self.name = name
         self.rules = rules
 
-    def including(self, *rules: Rule) -> "Pack":
+    def including(self, *rules: Rule) -> Pack:
         """This pack with more rules: `ProductionPack().including(my_rule)`."""
         return Pack(self.name, self.rules + rules)
 
@@ -55,8 +57,14 @@ class BaselinePack(Pack):
     - `extra_rules`: a team's own rules, added to the pack; default none.
     """
 
-    def __init__(self, *, owner_tag: str = "owner", cost_tag: str = "cost-center",
-                 broad_groups: Sequence[str] = BROAD_GROUPS, extra_rules: Iterable[Rule] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        owner_tag: str = "owner",
+        cost_tag: str = "cost-center",
+        broad_groups: Sequence[str] = BROAD_GROUPS,
+        extra_rules: Iterable[Rule] = (),
+    ) -> None:
         options = _options(owner_tag=owner_tag, cost_tag=cost_tag, broad_groups=broad_groups)
         super().__init__("baseline", _configured(BASELINE_RULES, options) + tuple(extra_rules))
 
@@ -65,11 +73,16 @@ class ProductionPack(Pack):
     """The baseline plus the production rules; the same options as `BaselinePack`, and SS7
     uses `broad_groups` too."""
 
-    def __init__(self, *, owner_tag: str = "owner", cost_tag: str = "cost-center",
-                 broad_groups: Sequence[str] = BROAD_GROUPS, extra_rules: Iterable[Rule] = ()) -> None:
+    def __init__(
+        self,
+        *,
+        owner_tag: str = "owner",
+        cost_tag: str = "cost-center",
+        broad_groups: Sequence[str] = BROAD_GROUPS,
+        extra_rules: Iterable[Rule] = (),
+    ) -> None:
         options = _options(owner_tag=owner_tag, cost_tag=cost_tag, broad_groups=broad_groups)
-        super().__init__("production", _configured(BASELINE_RULES + PRODUCTION_RULES, options)
-                         + tuple(extra_rules))
+        super().__init__("production", _configured(BASELINE_RULES + PRODUCTION_RULES, options) + tuple(extra_rules))
 
 
 def _options(*, owner_tag: str, cost_tag: str, broad_groups: Sequence[str]) -> dict[str, Any]:
@@ -108,8 +121,10 @@ def combine(sources: Iterable[Pack | Rule]) -> tuple[tuple[Rule, ...], tuple[str
         for item in members:
             known = rules.get(item.id)
             if known is not None and (known.options != item.options or known.check is not item.check):
-                raise PolicyError(f"rule {item.id} is given twice with different settings "
-                                  f"({_settings(known)} and {_settings(item)}): configure it in one pack only")
+                raise PolicyError(
+                    f"rule {item.id} is given twice with different settings "
+                    f"({_settings(known)} and {_settings(item)}): configure it in one pack only"
+                )
             rules.setdefault(item.id, item)
     return tuple(rules.values()), tuple(dict.fromkeys(packs))
 

@@ -20,11 +20,13 @@
 `status` is `error`, `warning` or `suppressed`. Findings are in declaration order of the
 endpoints, then rule order. No value of a secret appears anywhere in it.
 """
+
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from servingstack.policy.errors import PolicyError
 from servingstack.policy.findings import Finding, PolicyResult
@@ -43,11 +45,21 @@ def report_document(result: PolicyResult) -> dict[str, Any]:
         "environment": result.environment,
         "packs": list(result.packs),
         "passed": result.passed,
-        "summary": {"endpoints": len(result.endpoints), "errors": len(result.errors),
-                    "warnings": len(result.warnings), "suppressed": len(result.suppressed)},
-        "rules": [{"id": r.id, "title": r.title, "severity": r.severity.value,
-                   "options": {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(r.options.items())}}
-                  for r in result.rules],
+        "summary": {
+            "endpoints": len(result.endpoints),
+            "errors": len(result.errors),
+            "warnings": len(result.warnings),
+            "suppressed": len(result.suppressed),
+        },
+        "rules": [
+            {
+                "id": r.id,
+                "title": r.title,
+                "severity": r.severity.value,
+                "options": {k: list(v) if isinstance(v, tuple) else v for k, v in sorted(r.options.items())},
+            }
+            for r in result.rules
+        ],
         "findings": [_finding(f) for f in result.findings],
         "suppressions": [_suppression(s, result.matches(s)) for s in result.suppressions],
     }
@@ -64,26 +76,34 @@ def write_report(result: PolicyResult, stack_directory: str | Path) -> Path:
 def _finding(finding: Finding) -> dict[str, Any]:
     status = "suppressed" if finding.suppression else finding.severity.value
     return {
-        "rule": finding.rule.id, "title": finding.rule.title, "severity": finding.severity.value,
-        "status": status, "path": finding.path, "endpoint": finding.endpoint, "field": finding.field,
-        "message": finding.message, "why": finding.rule.why, "fix": finding.rule.fix,
-        "suppression": ({"scope": finding.suppression.scope, "reason": finding.suppression.reason}
-                        if finding.suppression else None),
+        "rule": finding.rule.id,
+        "title": finding.rule.title,
+        "severity": finding.severity.value,
+        "status": status,
+        "path": finding.path,
+        "endpoint": finding.endpoint,
+        "field": finding.field,
+        "message": finding.message,
+        "why": finding.rule.why,
+        "fix": finding.rule.fix,
+        "suppression": (
+            {"scope": finding.suppression.scope, "reason": finding.suppression.reason} if finding.suppression else None
+        ),
     }
 
 
 def _suppression(suppression: Suppression, matched: int) -> dict[str, Any]:
-    return {"rule": suppression.rule_id, "scope": suppression.scope, "reason": suppression.reason,
-            "matched": matched}
+    return {"rule": suppression.rule_id, "scope": suppression.scope, "reason": suppression.reason, "matched": matched}
 
 
 # ---- text for people -----------------------------------------------------------------------
 
+
 def format_finding(finding: Finding) -> str:
     """Which rule, where, what, and how to fix it: enough to act on without the docs."""
-    return (f"{finding.headline()}\n"
-            f"    rule: {finding.rule.title} ({finding.severity.value})\n"
-            f"    fix:  {finding.rule.fix}")
+    return (
+        f"{finding.headline()}\n    rule: {finding.rule.title} ({finding.severity.value})\n    fix:  {finding.rule.fix}"
+    )
 
 
 def format_failure(findings: Sequence[Finding]) -> str:

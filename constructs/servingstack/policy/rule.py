@@ -13,13 +13,15 @@ A check returns (or yields) what is wrong: `Problem(field, message)` values or p
 strings; nothing (None, [], no yield) means compliant. Keyword-only parameters of the check are
 its options, set with `rule.configure(name=value)`.
 """
+
 from __future__ import annotations
 
 import inspect
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from servingstack.errors import Problem
 from servingstack.policy.errors import PolicyError
@@ -35,7 +37,7 @@ class Severity(str, Enum):
     WARNING = "warning"
 
     @classmethod
-    def parse(cls, value: "Severity | str", rule_id: str) -> "Severity":
+    def parse(cls, value: Severity | str, rule_id: str) -> Severity:
         try:
             return cls(value)
         except ValueError:
@@ -70,7 +72,7 @@ class Rule:
         object.__setattr__(self, "options", dict(self.options))
         self._check_option_names(self.options)
 
-    def configure(self, **options: Any) -> "Rule":
+    def configure(self, **options: Any) -> Rule:
         """The same rule with some options changed (`SS4.configure(owner_tag="team")`)."""
         self._check_option_names(options)
         return replace(self, options={**self.options, **options})
@@ -95,8 +97,9 @@ class Rule:
             raise PolicyError(f"rule {self.id} failed on {endpoint.path}: {type(error).__name__}: {error}") from None
 
 
-def rule(id: str, title: str, *, why: str, fix: str,
-         severity: Severity | str = Severity.ERROR) -> Callable[[Check], Rule]:
+def rule(
+    id: str, title: str, *, why: str, fix: str, severity: Severity | str = Severity.ERROR
+) -> Callable[[Check], Rule]:
     """Turn a check function into a `Rule`; see the module docstring for an example."""
 
     def decorate(check: Check) -> Rule:

@@ -4,13 +4,14 @@ token-shaped strings in any text. Every finding names WHERE the secret is, never
 Used by rule SS5 on each endpoint's request, to redact policy messages, and to search whole
 output directories (`scan_directory("cdktf.out")`).
 """
+
 from __future__ import annotations
 
 import json
-import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from servingstack.facts.rules import PROVIDERS
 from servingstack.facts.secrets import find_tokens, is_secret_reference
@@ -25,6 +26,7 @@ def looks_like_secret_name(name: str) -> bool:
     """An environment variable whose name suggests a secret (`OPENAI_API_KEY`, `DB_PASSWORD`)."""
     upper = name.upper()
     return any(part in upper for part in _SECRET_NAME_PARTS)
+
 
 # Fields that hold a secret: every provider's key fields, in the API's and Terraform's spelling.
 SECRET_FIELDS = frozenset({f for _, fields in PROVIDERS.values() for f in fields} | {"ai21_labs_api_key"})
@@ -75,8 +77,11 @@ def _is_literal(value: str) -> bool:
 
 def plaintext_values(value: Any) -> set[str]:
     """The secret values in a JSON-like value, to redact them from any message about it."""
-    return {node.value for node in strings(value)
-            if next(_field_leaks(node.key, node.value, node.path, node.parent), None) is not None}
+    return {
+        node.value
+        for node in strings(value)
+        if next(_field_leaks(node.key, node.value, node.path, node.parent), None) is not None
+    }
 
 
 def scan_directory(root: str | Path) -> list[Leak]:
@@ -96,6 +101,9 @@ def scan_directory(root: str | Path) -> list[Leak]:
                 document = json.loads(text)
             except ValueError:
                 continue
-            leaks += [Leak(f"{name}:{leak.location}", leak.kind) for leak in _leaks(document)
-                      if not leak.kind.startswith("a string shaped")]  # already found line by line
+            leaks += [
+                Leak(f"{name}:{leak.location}", leak.kind)
+                for leak in _leaks(document)
+                if not leak.kind.startswith("a string shaped")
+            ]  # already found line by line
     return leaks

@@ -3,6 +3,7 @@
 The reason is recorded in the findings report next to every finding it covers, so a
 reviewer sees each exception and why it was made.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -41,8 +42,15 @@ def suppress(construct: Any, *rule_ids: str, reason: str) -> list[Suppression]:
     The reason is mandatory: say why the exception is safe, for the next reviewer.
     """
     if not isinstance(construct, PolicyTarget):
-        raise ValidationError(str(getattr(construct, "path", type(construct).__name__)), [Problem(
-            "suppress", "suppressions go on a ServingEndpoint, a ProvisionedThroughputEndpoint or a ServingStack")])
+        raise ValidationError(
+            str(getattr(construct, "path", type(construct).__name__)),
+            [
+                Problem(
+                    "suppress",
+                    "suppressions go on a ServingEndpoint, a ProvisionedThroughputEndpoint or a ServingStack",
+                )
+            ],
+        )
     path = construct.path
     problems = []
     if not rule_ids:
@@ -52,8 +60,12 @@ def suppress(construct: Any, *rule_ids: str, reason: str) -> list[Suppression]:
             problems.append(Problem("suppress", f"{rule_id!r} is not a rule id"))
     if not isinstance(reason, str) or len(reason.strip()) < MIN_REASON_LENGTH:
         ids = ", ".join(map(str, rule_ids)) or "a rule"
-        problems.append(Problem(f"suppress({ids})", f"needs a reason of at least {MIN_REASON_LENGTH} characters "
-                                                    "that says why the exception is safe"))
+        problems.append(
+            Problem(
+                f"suppress({ids})",
+                f"needs a reason of at least {MIN_REASON_LENGTH} characters that says why the exception is safe",
+            )
+        )
     if problems:
         raise ValidationError(path, problems)
     added = [Suppression(rule_id.strip(), path, " ".join(reason.split())) for rule_id in rule_ids]

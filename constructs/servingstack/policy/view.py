@@ -6,8 +6,9 @@ construct itself.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 from servingstack.model.spec import EndpointSpec
 

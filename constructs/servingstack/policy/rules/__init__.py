@@ -1,4 +1,5 @@
 """servingstack's own rules, one small module each (`ss<N>_<what>.py`)."""
+
 from __future__ import annotations
 
 from servingstack.policy.rule import Rule
@@ -26,5 +27,25 @@ BASELINE_RULES: tuple[Rule, ...] = (SS1, SS2, SS4, SS5, SS6, SS8, SS9, SS10, SS1
 PRODUCTION_RULES: tuple[Rule, ...] = (SS3, SS7, SS11)
 ALL_RULES: tuple[Rule, ...] = BASELINE_RULES + PRODUCTION_RULES
 
-__all__ = ["ALL_RULES", "BASELINE_RULES", "BROAD_GROUPS", "PRODUCTION_RULES", "SS1", "SS2", "SS3", "SS4", "SS5",
-           "SS6", "SS7", "SS8", "SS9", "SS10", "SS11", "SS12", "SS13", "SS14", "SS15", "SS16"]
+__all__ = [
+    "ALL_RULES",
+    "BASELINE_RULES",
+    "BROAD_GROUPS",
+    "PRODUCTION_RULES",
+    "SS1",
+    "SS2",
+    "SS3",
+    "SS4",
+    "SS5",
+    "SS6",
+    "SS7",
+    "SS8",
+    "SS9",
+    "SS10",
+    "SS11",
+    "SS12",
+    "SS13",
+    "SS14",
+    "SS15",
+    "SS16",
+]

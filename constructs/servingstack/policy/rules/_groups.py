@@ -1,7 +1,8 @@
 """Groups that stand for (nearly) everyone, shared by SS6 and SS7."""
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 # `users` holds every workspace user, `account users` every user of the account.
 BROAD_GROUPS: tuple[str, ...] = ("users", "account users")

@@ -1,7 +1,8 @@
 """SS15: an external model's key lives in a secret scope the stack knows about."""
+
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 from servingstack.errors import Problem
 from servingstack.facts.secrets import secret_uses
@@ -9,12 +10,16 @@ from servingstack.policy.rule import rule
 from servingstack.policy.view import EndpointView
 
 
-@rule("SS15", "External model keys come from a declared secret scope", severity="warning",
-      why="A key in a scope that no stack declares depends on someone having created the scope and put "
-          "the secret by hand: on a new workspace the endpoint deploys and then fails to start.",
-      fix='Declare the scope in the stack (keys = SecretScope(stack, "keys", name=...); '
-          'api_key=keys.secret("openai")), or name it as managed elsewhere: '
-          'SecretScope.from_name(stack, "keys", name=..., reason="...").')
+@rule(
+    "SS15",
+    "External model keys come from a declared secret scope",
+    severity="warning",
+    why="A key in a scope that no stack declares depends on someone having created the scope and put "
+    "the secret by hand: on a new workspace the endpoint deploys and then fails to start.",
+    fix='Declare the scope in the stack (keys = SecretScope(stack, "keys", name=...); '
+    'api_key=keys.secret("openai")), or name it as managed elsewhere: '
+    'SecretScope.from_name(stack, "keys", name=..., reason="...").',
+)
 def undeclared_secret_scope(endpoint: EndpointView) -> Iterator[Problem]:
     if endpoint.secret_scopes is None:
         return  # a view built without its stack: what the stack declares is unknown
@@ -24,5 +29,6 @@ def undeclared_secret_scope(endpoint: EndpointView) -> Iterator[Problem]:
             continue
         for use in secret_uses(external, f"config.served_entities[{index}].external_model"):
             if use.scope not in endpoint.secret_scopes:
-                yield Problem(use.field, f"secret scope {use.scope!r} is neither declared in this stack "
-                                         "nor named as external")
+                yield Problem(
+                    use.field, f"secret scope {use.scope!r} is neither declared in this stack nor named as external"
+                )
