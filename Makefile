@@ -35,11 +35,12 @@ VENV_PY := $(VENV)/bin/python
 # The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
 CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
-.PHONY: help install synth cdktf-synth demo test bench clean
+.PHONY: help install synth cdktf-synth demo lint test bench clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
-	@echo "make test   run the test suite (on cdktf, and the engine-facing tests on cdktn)"
+	@echo "make test   lint, type-check, then run the test suite (on cdktf, and the engine-facing tests on cdktn)"
+	@echo "make lint   ruff (lint, format), import-linter (the package's floors) and mypy"
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
 	@echo "make cdktf-synth  the same through the npm cdktf CLI (npx cdktf synth)"
 	@echo "make bench  servingstack against the raw provider bindings, N = 1 to 1000 endpoints"
@@ -78,12 +79,19 @@ cdktf-synth: install node_modules/.installed
 demo: install
 	$(VENV_PY) -m servingstack.demo
 
+# Style, the floors of the package (pyproject.toml [tool.importlinter]) and the types, on the cdktf environment.
+lint: .venv/.installed
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-logo
+	.venv/bin/mypy
+
 ifeq ($(ENGINE),)
-test: .venv/.installed .venv-cdktn/.installed node_modules/.installed
+test: lint .venv/.installed .venv-cdktn/.installed node_modules/.installed
 	SERVINGSTACK_CDK_ENGINE=cdktf .venv/bin/python -m pytest
 	SERVINGSTACK_CDK_ENGINE=cdktn .venv-cdktn/bin/python -m pytest $(CDKTN_TESTS)
 else
-test: install
+test: lint install
 	$(VENV_PY) -m pytest
 endif
 

@@ -8,6 +8,7 @@ the policy-findings.json report: `prod` must pass the production pack, `dev` the
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 from servingstack import (
     AiGateway,
@@ -18,6 +19,7 @@ from servingstack import (
     Expect,
     Expectation,
     ExternalModel,
+    ExternalSecretScope,
     FoundationModel,
     Guardrail,
     InferenceTable,
@@ -36,6 +38,9 @@ from servingstack import (
     synthesize,
 )
 
+if TYPE_CHECKING:
+    from constructs import Construct
+
 # The tags the platform's policy requires of every endpoint (rule SS4).
 OWNER_TAG, COST_TAG = "owner", "cost-center"
 TEAM_TAGS = {OWNER_TAG: "ml-platform", COST_TAG: "cc-4711"}
@@ -48,6 +53,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     """The same endpoints in every environment; production gets more capacity and stricter limits."""
     # The external models' keys. Production declares its scope and who may read it (put the values with
     # `databricks secrets put-secret llm-keys openai`); dev uses the platform team's shared scope.
+    keys: SecretScope | ExternalSecretScope
     if production:
         keys = SecretScope(stack, "llm-keys", name="llm-keys")
         keys.grant_read(service_principal=PROD_DEPLOYER).grant_manage(group="ml-platform")
@@ -176,7 +182,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
             embeddings, "SS3", reason="embeds public product documentation only: its payloads are not worth keeping"
         )
 
-    shared = [assistant, summarizer, gateway, embeddings]
+    shared: list[ServingEndpoint | ProvisionedThroughputEndpoint] = [assistant, summarizer, gateway, embeddings]
     if production:
         # Newer foundation models get reserved capacity through the provider's own resource
         # (databricks_model_serving_provisioned_throughput).
@@ -216,7 +222,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     )
 
 
-def build(app: object) -> None:
+def build(app: Construct) -> None:
     for environment in ("dev", "prod"):
         production = environment == "prod"
         pack = ProductionPack if production else BaselinePack

@@ -20,6 +20,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from servingstack.deploy.apply import apply_stack
+from servingstack.emulator import TOKEN_ENV, Emulator
+from servingstack.facts.stackfile import load_stack
+
 
 def _step(text: str) -> None:
     print(f"\n==> {text}", flush=True)
@@ -49,17 +53,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.app} wrote no stack {args.stack!r} (--stack)", file=sys.stderr)
         return 1
 
-    from servingstack.deploy.apply import apply_stack
-    from servingstack.emulator import TOKEN_ENV, Emulator
-    from servingstack.facts.stackfile import load_stack
-
     stack = load_stack(stack_dir)
     # A fresh token per run, unless the environment names one (the emulator's own variable).
     token = os.environ.get(TOKEN_ENV) or secrets.token_urlsafe(24)
     # Endpoints come up at staggered times, as in a real workspace, so the checker has work to do.
     with Emulator(token=token, deploy_seconds=1.0, seed=7) as emulator:
-        for index, endpoint in enumerate(stack.endpoints):
-            emulator.set_deploy_seconds(1.0 + 0.75 * index, endpoint=endpoint.name)
+        for index, declared in enumerate(stack.endpoints):
+            emulator.set_deploy_seconds(1.0 + 0.75 * index, endpoint=declared.name)
         _step(f"local workspace emulator listening on {emulator.url}")
 
         _step(f"apply {stack_dir} (servingstack emulator apply --stack {stack_dir} --host {emulator.url} --no-wait)")

@@ -74,7 +74,7 @@ def test_plaintext_secrets_become_placeholders_with_a_comment(emu, w, tmp_path: 
         line.strip().lstrip("# ") for line in source.splitlines()
     )
     assert "warning: chat: config.served_entities[0].external_model.openai_config.openai_api_key" in result.stderr
-    assert "warning: scorer: config.served_entities[0].environment_vars.DB_PASSWORD" in result.stderr
+    assert "warning: scorer: config.served_entities[0].environment_vars[DB_PASSWORD]" in result.stderr
     # The placeholders are references, so the program synthesizes without opting into plaintext.
     env = {**os.environ, "CDKTF_OUTDIR": str(tmp_path / "cdktf.out")}
     synth = subprocess.run([sys.executable, str(out)], env=env, capture_output=True, text=True, timeout=240)

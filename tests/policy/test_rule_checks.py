@@ -69,7 +69,7 @@ VIOLATIONS = {
     "SS12": (lambda: view(environment=None), "name"),
     "SS13": (
         lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"API_TOKEN": "t0ps3cret"})])),
-        "config.served_entities[0].environment_vars.API_TOKEN",
+        "config.served_entities[0].environment_vars[API_TOKEN]",
     ),
     "SS14": (
         lambda: view(spec(served_entities=[CustomModel("ml.a.b", 1, workload_type="GPU_MEDIUM_8")])),
@@ -221,7 +221,7 @@ def test_a_secret_looking_name_is_only_a_warning_and_plain_settings_pass():
     )
     assert SS13(settings) == [] and SS5(settings) == []
     named = view(spec(served_entities=[CustomModel("ml.a.b", 1, environment_vars={"TOKENIZERS_PARALLELISM": "false"})]))
-    assert [p.field for p in SS13(named)] == ["config.served_entities[0].environment_vars.TOKENIZERS_PARALLELISM"]
+    assert [p.field for p in SS13(named)] == ["config.served_entities[0].environment_vars[TOKENIZERS_PARALLELISM]"]
     assert SS5(named) == []
 
 

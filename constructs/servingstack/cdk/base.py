@@ -42,7 +42,9 @@ def construct(cls: T) -> T:
     the real signature."""
     checked = typed_at(_location)(cls)
     # jsii's metaclass defines `__call__(*args, **kwargs)`, which `inspect.signature` would report.
-    init = inspect.signature(cls.__init__)
+    # As a class object (not an instance of `type`), `__init__` is the construct's own to mypy.
+    klass: type[Any] = cls
+    init = inspect.signature(klass.__init__)
     checked.__signature__ = init.replace(parameters=list(init.parameters.values())[1:])  # type: ignore[attr-defined]
     return checked
 

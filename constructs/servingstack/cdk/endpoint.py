@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct, id_problems, path_of
@@ -24,6 +24,13 @@ from servingstack.policy.suppressions import Suppression
 # The shape of the main props, checked before anything reads them; what is inside them the rules
 # check (`config.served_entities[0]: ...`). No served entities: an endpoint without config (TF docs).
 _SHAPES = {"name": str, "served_entities": ServedEntity | Sequence[Any] | None}
+
+
+def props_of(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An endpoint construct's keyword arguments (its `locals()` on entry) as `EndpointSpec` props."""
+    props = {name: value for name, value in arguments.items() if name not in ("self", "scope", "id", "__class__")}
+    props["tags"] = {} if props.get("tags") is None else props["tags"]
+    return props
 
 
 class EndpointGrants:
@@ -86,8 +93,11 @@ class EndpointGrants:
     def _build_permissions(self) -> None:
         """The resource, once, with the final list."""
         if self._permissions is None and self._grants:
+            # The mixin is only mixed into constructs (EndpointBase, ExternalEndpoint), so `self` is the
+            # resource's scope; Python's types cannot say "an EndpointGrants that is a Construct".
+            scope = cast(_cdk.Construct, self)
             self._permissions = _cdk.permissions(
-                self, "Permissions", self._serving_endpoint_id_reference(), access_control(self._grants)
+                scope, "Permissions", self._serving_endpoint_id_reference(), access_control(self._grants)
             )
 
 
@@ -235,29 +245,7 @@ class ServingEndpoint(EndpointBase):
         workspace_id: str | None = None,
         expectations: Sequence[Expectation] | None = None,
     ) -> None:
-        self._build(
-            scope,
-            id,
-            dict(
-                name=name,
-                served_entities=served_entities,
-                traffic=traffic,
-                ai_gateway=ai_gateway,
-                tags={} if tags is None else tags,
-                description=description,
-                route_optimized=route_optimized,
-                budget_policy_id=budget_policy_id,
-                email_notifications=email_notifications,
-                create_timeout=create_timeout,
-                update_timeout=update_timeout,
-                task=task,
-                sample_request=sample_request,
-                allow_plaintext_secrets=allow_plaintext_secrets,
-                telemetry=telemetry,
-                workspace_id=workspace_id,
-                expectations=expectations,
-            ),
-        )
+        self._build(scope, id, props_of(locals()))
 
     def _validated_request(self, spec: EndpointSpec, prefix: str, default_tags: Mapping[str, str]) -> dict[str, Any]:
         return spec.validate(self.path, prefix, default_tags, engine=_cdk.ENGINE.name)

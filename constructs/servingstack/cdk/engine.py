@@ -300,7 +300,7 @@ def model_serving(
     for key in ("description", "route_optimized", "budget_policy_id"):
         if key in request:
             values[key] = request[key]
-    # The newer provider's fields; newer_fields.py refuses them before this on an engine without them.
+    # The newer provider's fields; facts/newer_fields.py refuses them before this on an engine without them.
     if "telemetry_config" in request:
         values["telemetry_config"] = _telemetry(ms, request["telemetry_config"])
     if workspace_id is not None:
@@ -433,7 +433,7 @@ def output(scope: Construct, id: str, value: Any, description: str) -> Any:
     return TerraformOutput(scope, id, value=value, description=description)
 
 
-def at_synth(scope: Construct, id: str, callback: Callable[[], None]) -> None:
+def at_synth(scope: Construct, id: str, callback: Callable[[], object]) -> None:
     """Run `callback()` each time the app synthesizes `scope`, before its resources render: an
     aspect on a leaf construct `id` of its own, so the engine calls it once, not once per construct."""
 

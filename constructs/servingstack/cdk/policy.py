@@ -15,7 +15,7 @@ import copy
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol, TextIO, runtime_checkable
+from typing import Any, Protocol, TextIO, cast, runtime_checkable
 
 from servingstack.cdk import engine as _cdk
 from servingstack.policy.errors import PolicyError
@@ -32,7 +32,11 @@ _ANCHOR_ID = "ServingstackPolicy"
 
 @runtime_checkable
 class PolicyHost(Protocol):
-    """What a policy applies to: a `ServingStack` (named by what the policy reads of it)."""
+    """What a policy applies to: a `ServingStack` (named by what the policy reads of it).
+
+    A host is a construct too (the policy's anchor and the app's output directory hang off it);
+    Python's types cannot say "a PolicyHost that is a Construct", so those two uses cast.
+    """
 
     path: str
     environment: str | None
@@ -79,7 +83,7 @@ class Policy:
             stack.policy = policy
             # cdktf calls an aspect on every construct below the one it is added to: one round trip
             # to Python per node (about 1 ms per endpoint). On a leaf of its own it runs once.
-            policy._anchor = _cdk.Construct(stack, _ANCHOR_ID)
+            policy._anchor = _cdk.Construct(cast(_cdk.Construct, stack), _ANCHOR_ID)  # see PolicyHost
             _cdk.add_aspect(policy._anchor, policy)
         policy._sources += packs
         policy.rules, policy.packs = rules, names
@@ -123,7 +127,8 @@ class Policy:
             return  # every endpoint of the stack is checked on this one visit
         result = self.evaluate()
         self.announce()
-        write_report(result, Path(_cdk.app_outdir(self.stack)) / "stacks" / self.stack.path)
+        outdir = _cdk.app_outdir(cast(_cdk.Construct, self.stack))  # see PolicyHost
+        write_report(result, Path(outdir) / "stacks" / self.stack.path)
         if self._annotated:
             return  # a second synth of the same app must not repeat the annotations
         self._annotated = True

@@ -10,7 +10,7 @@ from typing import Any, ClassVar
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct
-from servingstack.cdk.endpoint import EndpointBase
+from servingstack.cdk.endpoint import EndpointBase, props_of
 from servingstack.cdk.stack import ServingStack
 from servingstack.errors import Problem, ValidationError
 from servingstack.model.entities import ProvisionedThroughput, ServedEntity
@@ -67,25 +67,7 @@ class ProvisionedThroughputEndpoint(EndpointBase):
         allow_plaintext_secrets: bool = False,
         expectations: Sequence[Expectation] | None = None,
     ) -> None:
-        self._build(
-            scope,
-            id,
-            dict(
-                name=name,
-                served_entities=served_entities,
-                traffic=traffic,
-                ai_gateway=ai_gateway,
-                tags={} if tags is None else tags,
-                budget_policy_id=budget_policy_id,
-                email_notifications=email_notifications,
-                create_timeout=create_timeout,
-                update_timeout=update_timeout,
-                task=task,
-                sample_request=sample_request,
-                allow_plaintext_secrets=allow_plaintext_secrets,
-                expectations=expectations,
-            ),
-        )
+        self._build(scope, id, props_of(locals()))
 
     def _validated_request(self, spec: EndpointSpec, prefix: str, default_tags: Mapping[str, str]) -> dict[str, Any]:
         request = spec.request(prefix, default_tags)

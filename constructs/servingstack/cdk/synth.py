@@ -40,7 +40,7 @@ class Interrupted(BaseException):
         self.signum = signum
 
 
-def synthesize(build: Callable[[object], None], outdir: str | os.PathLike[str] | None = None) -> int:
+def synthesize(build: Callable[[_cdk.Construct], None], outdir: str | os.PathLike[str] | None = None) -> int:
     """Build the app with `build(app)`, synthesize, and swap the result into place.
 
     Returns the process exit code: 0; 1 with the problems printed on stderr; 130 or 143 when
@@ -85,7 +85,7 @@ def synthesize(build: Callable[[object], None], outdir: str | os.PathLike[str] |
         return _interrupted(interruption.signum, f"{target.name} was left as it was")
 
 
-def _synth_into(build: Callable[[object], None], staging: Path) -> int:
+def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
     try:
         app = _cdk.App(outdir=str(staging))
         try:

@@ -65,7 +65,11 @@ def declared_grants(access_control: list[dict[str, str]]) -> dict[tuple[str, str
         principal = _principal(entry)
         if principal is not None:
             level = str(entry.get("permission_level"))
-            grants[principal] = _strongest([grants[principal], level]) if principal in grants else level
+            if principal in grants:
+                strongest = _strongest([grants[principal], level])
+                assert strongest is not None  # the strongest of two levels is one of them
+                level = strongest
+            grants[principal] = level
     return grants
 
 

@@ -187,12 +187,12 @@ def compare_ai_gateway(declared: dict[str, Any] | None, live: dict[str, Any] | N
             differences.append(Difference(f"ai_gateway.rate_limits[{key}]", want, have))
 
     for section in ("usage_tracking_config", "fallback_config"):
-        want, have = _enabled(declared.get(section)), _enabled(live.get(section))
-        if want != have:
-            differences.append(Difference(f"ai_gateway.{section}.enabled", want, have))
+        want_on, have_on = _enabled(declared.get(section)), _enabled(live.get(section))
+        if want_on != have_on:
+            differences.append(Difference(f"ai_gateway.{section}.enabled", want_on, have_on))
 
     want_table, have_table = declared.get("inference_table_config"), live.get("inference_table_config") or {}
-    if _enabled(want_table):
+    if want_table is not None and _enabled(want_table):
         differences += _compare_fields(
             "ai_gateway.inference_table_config",
             want_table,

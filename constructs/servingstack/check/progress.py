@@ -10,10 +10,13 @@ import os
 import sys
 import threading
 import time
-from typing import IO, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from servingstack.check.results import EndpointResult
 from servingstack.client.redact import Redactor
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
 
 
 class Progress(Protocol):
@@ -105,16 +108,20 @@ class RichProgress:
             console=self._console,
             transient=True,
         )
-        self._task = None
+        self._task: TaskID | None = None
         self._lock = threading.Lock()
 
     def start(self, stack: str, names: list[str]) -> None:
         self._progress.start()
         self._task = self._progress.add_task(f"stack {stack}", total=len(names))
 
+    def _started_task(self) -> TaskID:
+        assert self._task is not None, "the checker calls start() before any state or verdict"
+        return self._task
+
     def state(self, name: str, text: str) -> None:
         with self._lock:
-            self._progress.update(self._task, description=self._redactor.clean(f"{name}: {text}")[:80])
+            self._progress.update(self._started_task(), description=self._redactor.clean(f"{name}: {text}")[:80])
 
     def finished(self, result: EndpointResult) -> None:
         style = "green" if result.status == "pass" else "red"
@@ -122,7 +129,7 @@ class RichProgress:
             self._progress.console.print(
                 self._redactor.clean(outcome_line(result)), style=style, markup=False, highlight=False
             )
-            self._progress.advance(self._task)
+            self._progress.advance(self._started_task())
 
     def stop(self) -> None:
         self._progress.stop()

@@ -16,8 +16,8 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from numbers import Number
-from typing import Any
+from numbers import Real
+from typing import Any, cast
 
 import requests
 from databricks.sdk import WorkspaceClient
@@ -95,7 +95,7 @@ def _first_choice(response: dict[str, Any]) -> tuple[dict[str, Any] | None, str 
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, Number) and not isinstance(value, bool) and math.isfinite(float(value))
+    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(float(value))
 
 
 def shape_problems(task: str | None, response: Any) -> list[str]:
@@ -106,12 +106,14 @@ def shape_problems(task: str | None, response: Any) -> list[str]:
         choice, problem = _first_choice(response)
         if problem:
             return [problem]
+        assert choice is not None  # no problem: there is a first choice
         content = (choice.get("message") or {}).get("content") if isinstance(choice.get("message"), dict) else None
         return [] if isinstance(content, str) else ["choices[0].message.content is missing or not text"]
     if task == "llm/v1/completions":
         choice, problem = _first_choice(response)
         if problem:
             return [problem]
+        assert choice is not None  # no problem: there is a first choice
         return [] if isinstance(choice.get("text"), str) else ["choices[0].text is missing or not text"]
     if task == "llm/v1/embeddings":
         data = response.get("data")
@@ -236,7 +238,8 @@ def stream(client: WorkspaceClient, endpoint: str, body: dict[str, Any], timeout
         if response.status_code >= 400:
             raise _http_error(response)
         for raw in response.iter_lines(decode_unicode=True):
-            line = (raw or "").strip()
+            # Text: requests decodes a text/* answer (text/event-stream); it yields bytes only without an encoding.
+            line = cast(str, raw or "").strip()
             if not line.startswith("data:"):
                 continue  # blank separators, comments, event names
             payload = line[len("data:") :].strip()

@@ -207,6 +207,7 @@ async def _serve(
     source: str,
     pid_file: Path | None = None,
 ) -> None:
+    # Imported when used, as below: aiohttp and databricks-sdk cost a second of every command's start-up.
     from servingstack.emulator.server import start_server
     from servingstack.emulator.workspace import Workspace
 

@@ -74,11 +74,11 @@ def apply_stack(
     if deploying:
         echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
         _wait_for(client, deploying, timeout, poll_seconds)
-    for declared in stack.permissions:
-        result.changes.append(_apply_permissions(client, declared, endpoints, created))
+    for permissions in stack.permissions:
+        result.changes.append(_apply_permissions(client, permissions, endpoints, created))
         applied = result.changes[-1]
         if state is not None and applied.endpoint is not None:
-            state.remember_permissions(declared.logical_id, applied.endpoint)
+            state.remember_permissions(permissions.logical_id, applied.endpoint)
     if state is not None:
         result.changes += _delete_removed(client, stack, state)
     result.changes += around.apply_grants(client, stack)
@@ -101,15 +101,15 @@ def validate_plan(stack: DeclaredStack) -> None:
         if declared.resource_type == "databricks_model_serving":
             # The service's own rules (servingstack.facts.rules, shared with the emulator's create handler).
             problems += [f"{resource}: {problem}" for problem in validate_endpoint(declared.request)]
-    for declared in stack.permissions:
-        resource = f"databricks_permissions.{declared.logical_id}"
+    for permissions in stack.permissions:
+        resource = f"databricks_permissions.{permissions.logical_id}"
         # A `${...}` reference must resolve in this stack; a literal id names an endpoint made elsewhere.
-        if declared.serving_endpoint_id.startswith("${") and declared.endpoint_logical_id not in logical_ids:
+        if permissions.serving_endpoint_id.startswith("${") and permissions.endpoint_logical_id not in logical_ids:
             problems.append(
-                f"{resource}: serving_endpoint_id {declared.serving_endpoint_id} refers to no "
+                f"{resource}: serving_endpoint_id {permissions.serving_endpoint_id} refers to no "
                 "databricks_model_serving of this stack (a dangling reference)"
             )
-        for index, entry in enumerate(declared.access_control):
+        for index, entry in enumerate(permissions.access_control):
             if sum(1 for kind in _PRINCIPALS if entry.get(kind)) != 1:
                 problems.append(f"{resource}: access_control[{index}] needs exactly one of {', '.join(_PRINCIPALS)}")
     if problems:
@@ -133,6 +133,7 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
             # The provider's delete leaves only the caller's own CAN_MANAGE.
             try:
                 live = client.serving_endpoints.get(endpoint_name)
+                assert live.id is not None  # the service answers every endpoint with its id
                 client.serving_endpoints.set_permissions(live.id, access_control_list=[])
                 changes.append(Change(DELETED, resource, f"{endpoint_name} (id {live.id})", ["grants removed"]))
             except NotFound:
@@ -254,7 +255,7 @@ def _gateway_kwargs(gateway: dict[str, Any]) -> dict[str, Any]:
 
 
 def _live_field(live: ServingEndpointDetailed, name: str) -> Any:
-    value = getattr(live, name, None)
+    value: Any = getattr(live, name, None)
     if hasattr(value, "as_dict"):
         return value.as_dict()
     return value
@@ -367,7 +368,8 @@ def _apply_permissions(
     if endpoint is None:
         return Change(FAILED, resource, declared.serving_endpoint_id, ["no endpoint with this id in the workspace"])
     target = f"{endpoint.name} (id {endpoint.id})"
-    wanted = {_grant(entry) for entry in declared.access_control}
+    assert endpoint.id is not None  # the service answers every endpoint with its id
+    wanted: set[tuple[str, str | None, str]] = {_grant(entry) for entry in declared.access_control}
     wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
     live = client.serving_endpoints.get_permissions(endpoint.id)
     have = set()

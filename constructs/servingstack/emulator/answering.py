@@ -8,7 +8,7 @@ import asyncio
 import time
 
 from aiohttp import web
-from databricks.sdk.service.serving import ServedEntityOutput
+from databricks.sdk.service.serving import ServedEntityInput
 
 from servingstack.emulator import apierrors, queries
 from servingstack.emulator.faults import BROKEN_ENTITY
@@ -20,13 +20,15 @@ async def answer(
     request: web.Request,
     workspace: Workspace,
     endpoint: str,
-    entity: ServedEntityOutput,
+    entity: ServedEntityInput,
     query: queries.Query,
     started: float,
 ) -> web.StreamResponse:
-    await _entity_faults(request, workspace, endpoint, entity.name)
-    model = entity.external_model.name if entity.external_model else (entity.entity_name or entity.name)
-    headers = {"served-model-name": entity.name}
+    name = entity.name
+    assert name is not None  # a stored config's entities are all named (`build_config`)
+    await _entity_faults(request, workspace, endpoint, name)
+    model = entity.external_model.name if entity.external_model else (entity.entity_name or name)
+    headers = {"served-model-name": name}
     if query.stream:
         response = web.StreamResponse(
             headers={**headers, "Content-Type": "text/event-stream", "Cache-Control": "no-cache"}
@@ -37,7 +39,7 @@ async def answer(
         await response.write_eof()
     else:
         response = web.json_response(queries.answer(query, model), headers=headers)
-    workspace.metrics.record(endpoint, entity.name, time.perf_counter() - started)
+    workspace.metrics.record(endpoint, name, time.perf_counter() - started)
     return response
 
 

@@ -30,7 +30,8 @@ _EXAMPLE_VALUES = {"number": 0.5, "integer": 1, "boolean": True, "string": "exam
 
 
 def document(endpoint: Endpoint, base_url: str, signatures: Mapping[str, Mapping[str, str]]) -> dict[str, Any]:
-    config: ServedConfig | None = endpoint.active or (endpoint.deployment and endpoint.deployment.config)
+    pending = endpoint.deployment.config if endpoint.deployment is not None else None
+    config: ServedConfig | None = endpoint.active or pending
     entities = config.entities if config else []
     kind = queries.query_kind(endpoint.task)
     paths: dict[str, Any] = {}

@@ -157,7 +157,7 @@ def _chat(body: dict[str, Any], model: str) -> dict[str, Any]:
 def _completions(body: dict[str, Any], model: str) -> dict[str, Any]:
     prompts = [body["prompt"]] if isinstance(body["prompt"], str) else body["prompt"]
     n = body.get("n") or 1
-    choices = []
+    choices: list[dict[str, Any]] = []
     for prompt in prompts:
         text = _limit(f"completion of '{prompt}' by {model}", body.get("max_tokens"))
         choices += [{"index": len(choices), "text": text, "finish_reason": "stop", "logprobs": None} for _ in range(n)]

@@ -25,6 +25,7 @@ from servingstack.emulator.faults import (
     Fault,
     check_seconds,
 )
+from servingstack.emulator.oauth import DISCOVERY_PATH
 from servingstack.emulator.server import RunningServer, start_server
 from servingstack.emulator.workspace import Workspace
 
@@ -208,10 +209,9 @@ class Emulator:
         from databricks.sdk import WorkspaceClient
         from databricks.sdk.core import Config
 
-        from servingstack.emulator.oauth import DISCOVERY_PATH
-
         if self.url is None:
             raise RuntimeError("the emulator is not running: call start() or use it as a context manager")
+        auth: dict[str, Any]  # Config fields: str here, other types among the caller's `config`
         if oauth:
             auth = dict(
                 client_id="servingstack-emulator",

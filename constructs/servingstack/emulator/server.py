@@ -141,7 +141,9 @@ async def put_ai_gateway(request: web.Request) -> web.Response:
     endpoint = _endpoint(request)
     endpoint.ai_gateway = gateway
     _workspace(request).endpoints.touch(endpoint)
-    return web.json_response(PutAiGatewayResponse.from_dict(views.gateway(endpoint).as_dict()).as_dict())
+    shown = views.gateway(endpoint)
+    assert shown is not None  # the gateway just stored
+    return web.json_response(PutAiGatewayResponse.from_dict(shown.as_dict()).as_dict())
 
 
 async def put_rate_limits(request: web.Request) -> web.Response:
@@ -230,7 +232,8 @@ def _log_text(endpoint: Endpoint, lines: list[str]) -> str:
 
 async def export_metrics(request: web.Request) -> web.Response:
     endpoint = _endpoint(request)
-    names = [e.name for e in endpoint.active.entities] if endpoint.active else []
+    # Every entity of a stored config is named (`build_config`): the filter only tells the type checker.
+    names = [e.name for e in endpoint.active.entities if e.name is not None] if endpoint.active else []
     text = _workspace(request).metrics.prometheus(endpoint.name, names)
     return web.Response(body=text.encode(), headers={"Content-Type": PROMETHEUS_CONTENT_TYPE})
 

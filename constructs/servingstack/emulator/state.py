@@ -90,13 +90,15 @@ def build_config(version: int, config: EndpointCoreConfigInput, raw: Mapping[str
             raw_entities.append({k: v for k, v in legacy.items() if k not in ("model_name", "model_version")})
     if len(raw_entities) != len(entities):
         raw_entities = [{} for _ in entities]
+    names: list[str] = []
     for entity in entities:
-        entity.name = entity.name or default_entity_name(entity)
+        entity.name = name = entity.name or default_entity_name(entity)
+        names.append(name)
         if _needs_default_size(entity):
             entity.workload_size = DEFAULT_WORKLOAD_SIZE
     traffic = config.traffic_config
     if not traffic or not traffic.routes:
-        traffic = _even_split([e.name for e in entities])
+        traffic = _even_split(names)
     # The service answers every route with both names (served_model_name is the older spelling).
     traffic = TrafficConfig(
         routes=[
@@ -304,6 +306,7 @@ class EndpointStore:
         with self.lock:
             endpoint = self.get(name)
             if endpoint.updating:
+                assert endpoint.deployment is not None  # updating: a deployment is running
                 raise apierrors.update_in_progress(name, endpoint.deployment.config.version)
             now = now_ms(self._clock)
             new_config = build_config(endpoint.latest_version + 1, config, raw)

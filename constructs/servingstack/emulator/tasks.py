@@ -14,7 +14,7 @@ _EMBEDDING_HINTS = ("embed", "bge", "gte")
 
 
 def is_foundation_model(entity_name: str | None) -> bool:
-    return bool(entity_name) and entity_name.startswith(FOUNDATION_MODEL_PREFIXES)
+    return bool(entity_name and entity_name.startswith(FOUNDATION_MODEL_PREFIXES))
 
 
 def infer_task(served_entities: Iterable[dict[str, Any]]) -> str | None:

@@ -43,7 +43,8 @@ def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
     pending = None
     if endpoint.deployment is not None:
         deployment = endpoint.deployment
-        if deployment.failed:
+        entity_state: tuple[ServedModelStateDeployment, str]
+        if deployment.failure is not None:  # `deployment.failed`, with the failure's message known to be there
             entity_state = (ServedModelStateDeployment.DEPLOYMENT_FAILED, deployment.failure)
         else:
             entity_state = (ServedModelStateDeployment.DEPLOYMENT_CREATING, CREATING_MESSAGE)
@@ -125,7 +126,7 @@ def _data_plane_info(endpoint: Endpoint, base_url: str) -> ModelDataPlaneInfo | 
 
 def summary(endpoint: Endpoint) -> dict[str, Any]:
     """One element of the list answer: no pending config, entities named only."""
-    shown = endpoint.active or (endpoint.deployment and endpoint.deployment.config)
+    shown = endpoint.active or (endpoint.deployment.config if endpoint.deployment is not None else None)
     config = None
     if shown is not None:
         config = EndpointCoreConfigSummary(
@@ -179,10 +180,13 @@ def gateway(endpoint: Endpoint) -> AiGatewayConfig | None:
     endpoint's name (the service's default, as MLflow's deployments client documents in its
     `update_endpoint_ai_gateway` example answer)."""
     shown = endpoint.ai_gateway
-    table = shown.inference_table_config if shown is not None else None
+    if shown is None:
+        return None
+    table = shown.inference_table_config
     if table is None or table.table_name_prefix or not table.enabled:
         return shown
     shown = AiGatewayConfig.from_dict(shown.as_dict())
+    assert shown.inference_table_config is not None  # a copy of the gateway above, which has a table
     shown.inference_table_config.table_name_prefix = endpoint.name
     return shown
 
@@ -213,9 +217,10 @@ def _entities(
 
 
 def _foundation_model(entity: ServedEntityInput) -> FoundationModel | None:
-    if entity.external_model is not None or not is_foundation_model(entity.entity_name):
+    name = entity.entity_name
+    if entity.external_model is not None or name is None or not is_foundation_model(name):
         return None
-    return FoundationModel(name=entity.entity_name, display_name=entity.entity_name.rsplit(".", 1)[-1])
+    return FoundationModel(name=name, display_name=name.rsplit(".", 1)[-1])
 
 
 def _auto_capture(config: ServedConfig) -> AutoCaptureConfigOutput | None:

@@ -86,7 +86,9 @@ class Workspace:
         """The served entity that answers a query, drawn by the traffic split."""
         routes = [(name, percent) for name, percent in config.routes() if percent > 0]
         if not routes:
-            return config.entities[0].name
+            name = config.entities[0].name
+            assert name is not None  # a stored config's entities are all named (`build_config`)
+            return name
         point = self._traffic_rng.randrange(sum(percent for _, percent in routes))
         for name, percent in routes:
             if point < percent:

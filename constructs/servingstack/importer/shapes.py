@@ -19,7 +19,7 @@ from typing import Any
 
 from servingstack.facts import rules
 from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
-from servingstack.facts.secrets import find_tokens
+from servingstack.facts.secrets import MAX_NAME_LENGTH, NAME_CHARACTERS, find_tokens, parse_reference
 from servingstack.model.entities import CustomModel, ExternalModel, FeatureSpec, FoundationModel, ProvisionedThroughput
 from servingstack.model.gateway import AiGateway, Guardrail, InferenceTable, RateLimit
 from servingstack.model.providers import (
@@ -29,6 +29,7 @@ from servingstack.model.providers import (
     Cohere,
     CustomProvider,
     DatabricksModelServing,
+    ExternalProvider,
     GoogleVertexAI,
     OpenAI,
     PaLM,
@@ -38,7 +39,6 @@ from servingstack.policy.secret_scan import looks_like_secret_name
 
 # Where placeholder secrets point: a scope the user creates before the first apply.
 PLACEHOLDER_SCOPE = "servingstack-import"
-_SECRET_REFERENCE = re.compile(r"^\{\{secrets/([^/{}]+)/([^/{}]+)\}\}$")
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Context:
     def placeholder(
         self, path: str, what: str, why: str = "the service does not show this secret (it was given in plaintext)"
     ) -> SecretRef:
-        key = re.sub(r"[^A-Za-z0-9_.@-]+", "-", f"{self.endpoint}-{what}").strip("-")
+        key = re.sub(f"[^{NAME_CHARACTERS}]+", "-", f"{self.endpoint}-{what}").strip("-")[:MAX_NAME_LENGTH]
         self.explained.add(path)
         self.notes.append(
             Note(
@@ -82,9 +82,9 @@ def secret_value(value: Any, path: str, what: str, ctx: Context) -> SecretRef | 
     """A reference stays a reference; anything else becomes a placeholder (never written out)."""
     if value is None:
         return None
-    match = _SECRET_REFERENCE.match(str(value))
-    if match:
-        return SecretRef(*match.groups())
+    reference = parse_reference(value)
+    if reference is not None:
+        return SecretRef(*reference)
     return ctx.placeholder(path, what)
 
 
@@ -171,8 +171,8 @@ def _environment(entity: Mapping[str, Any], path: str, ctx: Context) -> dict[str
     """Environment variables: references stay references; secret-looking values become placeholders."""
     variables: dict[str, Any] = {}
     for name, raw in sorted((entity.get("environment_vars") or {}).items()):
-        where = f"{path}.environment_vars.{name}"
-        if _SECRET_REFERENCE.match(str(raw)):
+        where = f"{path}.environment_vars[{name}]"
+        if parse_reference(raw) is not None:
             variables[name] = secret_value(raw, where, name, ctx)
         elif find_tokens(str(raw)):
             # Our line, not the service's: a value shaped like a credential never goes into source code.
@@ -190,7 +190,7 @@ def _environment(entity: Mapping[str, Any], path: str, ctx: Context) -> dict[str
 
 
 def _provider_value(external: Mapping[str, Any], path: str, ctx: Context) -> Any:
-    provider = external.get("provider")
+    provider: str = external["provider"]  # `served_entity` leaves out a provider not in PROVIDERS
     cls, fields = PROVIDERS[provider]
     block = cls.config_field
     settings = dict(external.get(block) or {})
@@ -273,7 +273,7 @@ ENTITY_SHAPES: list[
 ]
 
 # API provider name -> (class, API config field -> constructor argument).
-PROVIDERS: dict[str, tuple[type, dict[str, str]]] = {
+PROVIDERS: dict[str, tuple[type[ExternalProvider], dict[str, str]]] = {
     "openai": (
         OpenAI,
         {
@@ -339,9 +339,14 @@ def _minimal(value: Any) -> Any:
     then says `CustomModel("ml.a.b", 1)`, not `workload_size="Small"` that the class sends anyway."""
     effect = (value.to_api(), value.declared_task())
     for f in dataclasses.fields(value):
-        if not f.init or (f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING):
+        if not f.init:
             continue
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if f.default is not dataclasses.MISSING:
+            default = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            default = f.default_factory()
+        else:
+            continue
         if getattr(value, f.name) == default:
             continue
         candidate = dataclasses.replace(value, **{f.name: default})

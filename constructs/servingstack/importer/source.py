@@ -160,7 +160,7 @@ def value_call(value: Any) -> Node:
         if not f.init:
             continue
         current = getattr(value, f.name)
-        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING  # type: ignore[misc]
+        required = f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
         if positional and (required or (index < leading and current is not None)):
             args.append(literal(current))
             continue
@@ -171,18 +171,15 @@ def value_call(value: Any) -> Node:
     return Call(type(value).__name__, args, kwargs)
 
 
-def _is_default(f: dataclasses.Field, current: Any) -> bool:  # type: ignore[type-arg]
+def _is_default(f: dataclasses.Field[Any], current: Any) -> bool:
     if f.default is not dataclasses.MISSING:
         return current == f.default
-    default = f.default_factory()  # type: ignore[misc]
+    factory = f.default_factory
+    assert factory is not dataclasses.MISSING, "asked only of a field with a default"
+    default = factory()
     if isinstance(default, (list, tuple, dict)) and not default:
         return not current
     return current == default
-
-
-def kwargs_call(func: str, args: Sequence[Any], kwargs: Sequence[tuple[str, Any]]) -> Call:
-    """A call from plain values, leaving out keyword arguments that are None."""
-    return Call(func, [literal(a) for a in args], [(k, literal(v)) for k, v in kwargs if v is not None])
 
 
 def identifier(text: str, taken: set[str] | None = None) -> str:

@@ -2,7 +2,7 @@
 
 Every entity renders itself as the API's `ServedEntityInput` dict (`to_api()`), and
 lists the problems only its own kind can have (`problems()`); the rules shared with
-the emulator (`rules.py`) check the rest.
+the emulator (`facts/rules.py`) check the rest.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ class ProvisionedThroughput:
     task: str = "llm/v1/chat"
     scale_to_zero: bool | None = None
     # Scale beyond the provisioned capacity on traffic spikes (service default on); provider 1.138,
-    # needs the cdktn engine (see newer_fields.py).
+    # needs the cdktn engine (see facts/newer_fields.py).
     burst_scaling_enabled: bool | None = None
 
     def served_name(self) -> str:

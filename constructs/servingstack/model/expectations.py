@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from servingstack.errors import Problem
+from servingstack.facts.secrets import mentions_secret
 
 KINDS = (
     "status",
@@ -47,8 +48,6 @@ LATENCY_KINDS = ("p50_ms", "p95_ms")
 WORDED_TASKS = ("llm/v1/chat", "llm/v1/completions", "agent/v1/chat", "agent/v2/chat", "agent/v1/responses")
 _PATH = re.compile(r"^\$?\.?[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])*(\.[A-Za-z_][A-Za-z0-9_-]*(\[\d+\])*)*$|^\$?(\[\d+\])+$")
 _SEGMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]")
-_SECRET_REFERENCE = re.compile(r"\{\{\s*secrets/")
-_TOKEN_SHAPED = re.compile(r"\b(dapi[0-9a-f]{32}|sk-[A-Za-z0-9_-]{20,}|ghp_[A-Za-z0-9]{30,})\b")
 _MISSING = object()
 
 
@@ -237,7 +236,7 @@ class Expectation:
                     problems.append(Problem(f"{where}.request", "must be JSON (strings, numbers, lists, objects)"))
                 else:
                     # The request is written into the stack in plain text: no secret may travel in it.
-                    if _SECRET_REFERENCE.search(text) or _TOKEN_SHAPED.search(text):
+                    if mentions_secret(text):
                         problems.append(
                             Problem(
                                 f"{where}.request",
@@ -250,7 +249,7 @@ class Expectation:
                 problems.append(
                     Problem(
                         f"{where}.entities",
-                        f"{', '.join(map(str, unknown or [self.entities]))}: "
+                        f"{', '.join(map(str, unknown or [str(self.entities)]))}: "
                         f"not a served entity of this endpoint "
                         f"({', '.join(entity_names)})",
                     )

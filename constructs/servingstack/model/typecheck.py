@@ -34,7 +34,7 @@ def typed(cls: T) -> T:
     """Class decorator for a dataclass value type: an unknown keyword argument (with the close
     match), a missing or an extra argument raise one `ValidationError` for the class, with the
     caller's file and line, instead of Python's TypeError. The types of the fields are checked
-    where the value is used, by the construct, which can name its path (`spec.py`)."""
+    where the value is used, by the construct, which can name its path (`model/spec.py`)."""
     _TYPED.append(cls)
     return _check_arguments(cls, lambda args, kwargs: _where(cls))
 
@@ -46,7 +46,10 @@ def typed_at(location: Callable[[tuple[Any, ...], dict[str, Any]], str]) -> Call
 
 
 def _check_arguments(cls: T, location: Callable[[tuple[Any, ...], dict[str, Any]], str]) -> T:
-    init = cls.__init__
+    # `cls` is typed as an instance of `type`, whose `__init__` mypy would read as `type.__init__`:
+    # as a class object its own `__init__` is the one replaced here.
+    klass: type[Any] = cls
+    init: Callable[..., None] = klass.__init__
     signature = inspect.signature(init)
 
     @functools.wraps(init)
@@ -56,7 +59,7 @@ def _check_arguments(cls: T, location: Callable[[tuple[Any, ...], dict[str, Any]
             raise ValidationError(location(args, kwargs), problems)
         init(self, *args, **kwargs)
 
-    cls.__init__ = __init__  # type: ignore[method-assign]
+    klass.__init__ = __init__
     return cls
 
 
@@ -256,7 +259,7 @@ def _where(cls: type) -> str:
 
 def caller_location(what: str) -> str:
     """`CustomModel (main.py, line 12)`: `what` and the first caller outside this package."""
-    frame = sys._getframe(1)
+    frame: types.FrameType | None = sys._getframe(1)
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame = frame.f_back
     if frame is None:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
+from typing import Any, cast
 
 from servingstack.errors import Problem
 from servingstack.policy.errors import PolicyError
@@ -103,7 +103,8 @@ def rule(
     """Turn a check function into a `Rule`; see the module docstring for an example."""
 
     def decorate(check: Check) -> Rule:
-        return Rule(id=id, title=title, severity=severity, why=why, fix=fix, check=check)
+        # A str severity is parsed into a `Severity` by `Rule.__post_init__`, after the id is checked.
+        return Rule(id=id, title=title, severity=cast(Severity, severity), why=why, fix=fix, check=check)
 
     return decorate
 

@@ -26,6 +26,6 @@ def secret_named_variables(endpoint: EndpointView) -> Iterator[Problem]:
             literal = isinstance(value, str) and not is_secret_reference(value) and not value.startswith("${")
             if literal and looks_like_secret_name(str(name)):
                 yield Problem(
-                    f"config.served_entities[{index}].environment_vars.{name}",
+                    f"config.served_entities[{index}].environment_vars[{name}]",
                     "is named like a secret but holds a literal value",
                 )

@@ -1,0 +1,86 @@
+"""The public API is typed: mypy reads the constructs' real signatures, so the example app and the
+README's examples check clean, and a misspelt keyword fails before anything runs."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+TYPOS = Path(__file__).with_name("typos.py")
+# What a README fragment may use without defining it: the names of the text around it.
+PRELUDE = """\
+from constructs import Construct
+from servingstack import *
+from servingstack.policy import rule
+app: Construct
+stack: ServingStack
+embeddings: ServingEndpoint
+"""
+
+
+def readme_examples(directory: Path) -> list[Path]:
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+    files = []
+    for index, block in enumerate(blocks):
+        path = directory / f"readme_example_{index}.py"
+        path.write_text(PRELUDE + block)
+        files.append(path)
+    return files
+
+
+def mypy(*files: Path) -> dict[tuple[str, int], list[str]]:
+    """mypy's errors by (file name, line)."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--no-error-summary",
+            "--hide-error-context",
+            "--show-error-codes",
+            *map(str, files),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    errors: dict[tuple[str, int], list[str]] = {}
+    for line in result.stdout.splitlines():
+        match = re.match(r"^(.*?):(\d+): error: (.*)$", line)
+        if match:
+            errors.setdefault((Path(match.group(1)).name, int(match.group(2))), []).append(match.group(3))
+    assert result.returncode in (0, 1), result.stderr
+    return errors
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], list[str]]:
+    """One mypy run over main.py, every README example and the file of typos."""
+    directory = tmp_path_factory.mktemp("typing")
+    return mypy(ROOT / "main.py", *readme_examples(directory), TYPOS)
+
+
+def test_the_example_app_and_the_readme_examples_type_check(checked):
+    clean = {where: messages for where, messages in checked.items() if where[0] != TYPOS.name}
+    assert clean == {}
+
+
+def test_every_misspelt_or_mistyped_argument_is_caught_on_its_line(checked):
+    expected = {
+        number: line.split("# expect: ")[1].strip()
+        for number, line in enumerate(TYPOS.read_text().splitlines(), 1)
+        if "# expect: " in line
+    }
+    assert len(expected) >= 10
+    found = {line: messages for (name, line), messages in checked.items() if name == TYPOS.name}
+    for line, fragment in expected.items():
+        assert any(fragment in message for message in found.get(line, [])), (line, fragment, found.get(line))
+    assert set(found) == set(expected), f"errors on lines without an expectation: {set(found) - set(expected)}"
