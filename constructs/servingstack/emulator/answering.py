@@ -12,7 +12,7 @@ from databricks.sdk.service.serving import ServedEntityInput
 
 from servingstack.emulator import apierrors, queries
 from servingstack.emulator.faults import BROKEN_ENTITY
-from servingstack.emulator.middleware import _act as act_on_fault
+from servingstack.emulator.middleware import act_on_fault
 from servingstack.emulator.workspace import Workspace
 
 

@@ -72,7 +72,7 @@ async def faults_middleware(request: web.Request, handler: Handler) -> web.Strea
     if planned.delay:
         await asyncio.sleep(planned.delay)
     if planned.action is not None:
-        _act(request, planned.action)
+        act_on_fault(request, planned.action)
     return await handler(request)
 
 
@@ -96,7 +96,7 @@ async def _endpoint_of(request: web.Request, workspace: Workspace) -> str | None
     return None
 
 
-def _act(request: web.Request, fault: Fault) -> None:
+def act_on_fault(request: web.Request, fault: Fault) -> None:
     if fault.kind == DROP:
         # Close the connection without a response, like a proxy or a crashed worker would.
         if request.transport is not None:
