@@ -1,0 +1,106 @@
+"""What leaves a stack leaves the workspace, as Terraform deletes what its state holds and the
+configuration no longer declares: apps, secret ACLs, secret scopes and Unity Catalog grants (the
+endpoints and their permissions: `apply._delete_removed`). Each kind is deleted the way the
+provider's Delete does it:
+
+- `databricks_app`: `DELETE /api/2.0/apps/{name}`, 404 tolerated, not waited for (provider
+  resource_app.go: `w.Apps.DeleteByName(...)`, `if err != nil && !apierr.IsMissing(err)`); the service
+  deletes the app's service principal and its grants with it;
+- `databricks_secret_acl`: `POST /api/2.0/secrets/acls/delete` (provider secrets/resource_secret_acl.go);
+- `databricks_secret_scope`: `POST /api/2.0/secrets/scopes/delete`, its secrets and ACLs with it;
+- `databricks_grant`: every privilege of its principal on its securable is removed (provider
+  catalog/resource_grant.go Delete: `replacePermissionsForPrincipal(..., catalog.GetPermissionsResponse{})`).
+
+Apps go first (they name endpoints), scopes after the endpoints that read them.
+"""
+
+from __future__ import annotations
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import BadRequest, NotFound
+from databricks.sdk.service.catalog import PermissionsChange
+
+from servingstack.deploy.changes import DELETED, Change
+from servingstack.deploy.state import ApplyState
+from servingstack.facts.stackfile import DeclaredStack
+from servingstack.facts.uc_privileges import api_securable_type
+
+
+def remember_declared(stack: DeclaredStack, state: ApplyState) -> None:
+    """After an apply: the stack's secret scopes, ACLs and grants are this stack's to delete later."""
+    for scope in stack.secret_scopes:
+        state.remember("secret_scopes", scope.name, f"databricks_secret_scope.{scope.logical_id}")
+    for acl in stack.secret_acls:
+        state.remember("secret_acls", acl.logical_id, [acl.scope, acl.principal])
+    for grant in stack.grants:
+        state.remember("grants", grant.logical_id, [grant.securable_type, grant.full_name, grant.principal])
+
+
+def delete_apps(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
+    changes = []
+    declared = {a.name for a in stack.apps}
+    for name, resource in state.records("apps").items():
+        if name in declared:
+            continue
+        try:
+            client.apps.delete(name)
+            details = ["the service deletes it and its service principal in the background"]
+        except NotFound:
+            details = ["already gone"]
+        except BadRequest as error:  # a second delete while the first is under way
+            details = [f"already being deleted ({error})"]
+        changes.append(Change(DELETED, resource, name, details))
+        state.forget("apps", name)
+    return changes
+
+
+def delete_secrets(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
+    """ACLs of kept scopes, then scopes (each with its ACLs and secrets)."""
+    changes = []
+    kept_scopes = {s.name for s in stack.secret_scopes}
+    leaving_scopes = {n: r for n, r in state.records("secret_scopes").items() if n not in kept_scopes}
+    declared_acls = {a.logical_id for a in stack.secret_acls}
+    for logical_id, (scope, principal) in state.records("secret_acls").items():
+        if logical_id in declared_acls:
+            continue
+        resource, target = f"databricks_secret_acl.{logical_id}", f"{scope} {principal}"
+        if scope in leaving_scopes:
+            changes.append(Change(DELETED, resource, target, ["with its scope"]))
+        else:
+            try:
+                client.secrets.delete_acl(scope, principal)
+                changes.append(Change(DELETED, resource, target))
+            except NotFound:
+                changes.append(Change(DELETED, resource, target, ["already gone"]))
+        state.forget("secret_acls", logical_id)
+    for name, resource in leaving_scopes.items():
+        try:
+            client.secrets.delete_scope(name)
+            details = ["with its secrets and ACLs"]
+        except NotFound:
+            details = ["already gone"]
+        changes.append(Change(DELETED, resource, name, details))
+        state.forget("secret_scopes", name)
+    return changes
+
+
+def delete_grants(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
+    changes = []
+    declared = {g.logical_id for g in stack.grants}
+    for logical_id, (securable, full_name, principal) in state.records("grants").items():
+        if logical_id in declared:
+            continue
+        resource, target = f"databricks_grant.{logical_id}", f"{securable} {full_name} {principal}"
+        securable_type = api_securable_type(securable)
+        live = client.grants.get(securable_type, full_name)
+        held = [p for a in live.privilege_assignments or [] if a.principal == principal for p in a.privileges or []]
+        if held:
+            client.grants.update(
+                securable_type, full_name, changes=[PermissionsChange(principal=principal, remove=held)]
+            )
+            details = [f"revoked {', '.join(sorted(p.value for p in held))}"]
+        else:
+            details = ["nothing left to revoke"]
+        changes.append(Change(DELETED, resource, target, details))
+        state.forget("grants", logical_id)
+    return changes
