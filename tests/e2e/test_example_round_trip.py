@@ -169,3 +169,46 @@ def test_the_example_survives_apply_import_synth_apply_and_check(emu, example, t
     result = json.loads(report.read_text())
     assert [(a["name"], a["status"]) for a in result["apps"]] == [(f"{environment}-support-bot", "pass")]
     assert re.search(r"all endpoints and apps pass", check.output)
+
+
+def test_telemetry_is_imported_on_cdktn_and_explained_on_cdktf(emu, tmp_path) -> None:
+    from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput, TelemetryConfig
+
+    from servingstack.cdk import engine as _cdk
+
+    w = emu.client(retry_timeout_seconds=10)
+    entity = ServedEntityInput(entity_name="ml.fraud.scorer", entity_version="3", name="v3", workload_size="Small")
+    telemetry = {
+        "enabled_telemetry_features": ["TELEMETRY_FEATURE_LOGS", "TELEMETRY_FEATURE_TRACES"],
+        "inference_table_config": {"name": "ml.obs.payloads", "sampling_fraction": 0.25},
+        "table_names": {"logs_table": "ml.obs.logs", "traces_table": "ml.obs.traces"},
+    }
+    w.serving_endpoints.create_and_wait(
+        name="scorer",
+        config=EndpointCoreConfigInput(name="scorer", served_entities=[entity]),
+        telemetry_config=TelemetryConfig.from_dict(telemetry),
+    )
+    out = tmp_path / "adopted.py"
+    imported = CliRunner().invoke(main, ["import", "--out", str(out), "--host", emu.url, "--token", TOKEN])
+    assert imported.exit_code == 0, imported.output
+    if _cdk.ENGINE.name == "cdktf":
+        assert "telemetry_config: Telemetry needs the cdktn engine" in imported.stderr
+        assert "Telemetry(" not in out.read_text()
+        return
+    assert "warning" not in imported.stderr and "Telemetry(" in out.read_text()
+    synth = subprocess.run(
+        [sys.executable, str(out)],
+        cwd=tmp_path,
+        env={**os.environ, "CDKTF_OUTDIR": str(tmp_path / "out")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert synth.returncode == 0, synth.stderr
+    stack = tmp_path / "out" / "stacks" / "imported"
+    (body,) = json.loads((stack / "cdk.tf.json").read_text())["resource"]["databricks_model_serving"].values()
+    assert body["telemetry_config"] == telemetry
+    applied = CliRunner().invoke(
+        main, ["emulator", "apply", "--stack", str(stack), "--host", emu.url, "--token", TOKEN]
+    )
+    assert applied.output.strip().splitlines()[-1].startswith("No changes"), applied.output
