@@ -247,3 +247,18 @@ def test_the_state_remembers_each_kind_it_manages(emu, w, tmp_path):
     assert workspace["secret_scopes"] == {"llm-keys": "databricks_secret_scope.keys"}
     assert workspace["secret_acls"] == {"keys_read": ["llm-keys", DEPLOYER], "keys_manage": ["llm-keys", "ml-platform"]}
     assert workspace["grants"]["catalog_ml"] == ["catalog", "ml", DEPLOYER]
+
+
+def test_an_acl_or_grant_given_to_another_principal_is_replaced(emu, w, tmp_path):
+    stack = prepared(emu, w, tmp_path)
+    doc = document()
+    doc["resource"]["databricks_secret_acl"]["keys_manage"]["principal"] = "ml-admins"
+    doc["resource"]["databricks_grant"]["catalog_ml"]["principal"] = "new-deployer"
+    result = apply(emu, write_stack(stack, doc))
+    assert result.exit_code == 0, result.output
+    # Every argument of a secret ACL forces a new one: created for the new principal, deleted for the old.
+    assert "+ created   databricks_secret_acl.keys_manage" in result.output
+    assert "- deleted   databricks_secret_acl.keys_manage" in result.output
+    assert {a.principal: a.permission.value for a in w.secrets.list_acls("llm-keys")}.get("ml-platform") is None
+    assert held(w, "catalog", "ml") == {"new-deployer": {"USE_CATALOG"}}
+    assert "No changes" in apply(emu, write_stack(stack, doc)).output

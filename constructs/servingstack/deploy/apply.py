@@ -67,6 +67,8 @@ def apply_stack(
     validate_plan(stack)
     result = ApplyResult()
     result.changes += around.apply_secret_scopes(client, stack)
+    if state is not None:
+        leaving.remember_secrets(stack, state)
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
     deploying: dict[str, Change] = {}
@@ -98,7 +100,7 @@ def apply_stack(
         result.changes += leaving.delete_grants(client, stack, state)
     result.changes += around.apply_grants(client, stack)
     if state is not None:
-        leaving.remember_declared(stack, state)
+        leaving.remember_grants(stack, state)
     for line in result.lines():
         echo(line)
     echo(result.summary())

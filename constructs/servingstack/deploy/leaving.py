@@ -26,14 +26,27 @@ from servingstack.facts.stackfile import DeclaredStack
 from servingstack.facts.uc_privileges import api_securable_type
 
 
-def remember_declared(stack: DeclaredStack, state: ApplyState) -> None:
-    """After an apply: the stack's secret scopes, ACLs and grants are this stack's to delete later."""
+def remember_secrets(stack: DeclaredStack, state: ApplyState) -> None:
+    """Once applied, the stack's secret scopes and ACLs are this stack's to delete later."""
     for scope in stack.secret_scopes:
         state.remember("secret_scopes", scope.name, f"databricks_secret_scope.{scope.logical_id}")
-    for acl in stack.secret_acls:
-        state.remember("secret_acls", acl.logical_id, [acl.scope, acl.principal])
-    for grant in stack.grants:
-        state.remember("grants", grant.logical_id, [grant.securable_type, grant.full_name, grant.principal])
+    for logical_id, acl in _acls(stack).items():
+        if state.records("secret_acls").get(logical_id) in (None, acl):  # one that changed goes first
+            state.remember("secret_acls", logical_id, acl)
+
+
+def remember_grants(stack: DeclaredStack, state: ApplyState) -> None:
+    for logical_id, grant in _grants(stack).items():
+        if state.records("grants").get(logical_id) in (None, grant):
+            state.remember("grants", logical_id, grant)
+
+
+def _acls(stack: DeclaredStack) -> dict[str, list[str]]:
+    return {a.logical_id: [a.scope, a.principal] for a in stack.secret_acls}
+
+
+def _grants(stack: DeclaredStack) -> dict[str, list[str]]:
+    return {g.logical_id: [g.securable_type, g.full_name, g.principal] for g in stack.grants}
 
 
 def delete_apps(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
@@ -59,9 +72,11 @@ def delete_secrets(client: WorkspaceClient, stack: DeclaredStack, state: ApplySt
     changes = []
     kept_scopes = {s.name for s in stack.secret_scopes}
     leaving_scopes = {n: r for n, r in state.records("secret_scopes").items() if n not in kept_scopes}
-    declared_acls = {a.logical_id for a in stack.secret_acls}
+    declared_acls = _acls(stack)
     for logical_id, (scope, principal) in state.records("secret_acls").items():
-        if logical_id in declared_acls:
+        # Every argument of a secret ACL forces a new one (the resource has no update): a changed ACL
+        # is deleted, then created.
+        if declared_acls.get(logical_id) == [scope, principal]:
             continue
         resource, target = f"databricks_secret_acl.{logical_id}", f"{scope} {principal}"
         if scope in leaving_scopes:
@@ -73,6 +88,8 @@ def delete_secrets(client: WorkspaceClient, stack: DeclaredStack, state: ApplySt
             except NotFound:
                 changes.append(Change(DELETED, resource, target, ["already gone"]))
         state.forget("secret_acls", logical_id)
+        if logical_id in declared_acls and scope not in leaving_scopes:
+            state.remember("secret_acls", logical_id, declared_acls[logical_id])
     for name, resource in leaving_scopes.items():
         try:
             client.secrets.delete_scope(name)
@@ -86,10 +103,10 @@ def delete_secrets(client: WorkspaceClient, stack: DeclaredStack, state: ApplySt
 
 def delete_grants(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
     changes = []
-    declared = {g.logical_id for g in stack.grants}
+    declared = _grants(stack)
     for logical_id, (securable, full_name, principal) in state.records("grants").items():
-        if logical_id in declared:
-            continue
+        if declared.get(logical_id) == [securable, full_name, principal]:
+            continue  # the same grant (its privileges are the apply's to change)
         resource, target = f"databricks_grant.{logical_id}", f"{securable} {full_name} {principal}"
         securable_type = api_securable_type(securable)
         live = client.grants.get(securable_type, full_name)
@@ -103,4 +120,6 @@ def delete_grants(client: WorkspaceClient, stack: DeclaredStack, state: ApplySta
             details = ["nothing left to revoke"]
         changes.append(Change(DELETED, resource, target, details))
         state.forget("grants", logical_id)
+        if logical_id in declared:  # another principal or securable under the same address
+            state.remember("grants", logical_id, declared[logical_id])
     return changes
