@@ -19,12 +19,12 @@ from databricks.sdk.errors import (
 from databricks.sdk.service.apps import (
     App,
     AppDeployment,
+    ApplicationState,
     AppResource,
     AppResourceSecret,
     AppResourceSecretSecretPermission,
     AppResourceServingEndpoint,
     AppResourceServingEndpointServingEndpointPermission,
-    ApplicationState,
     ComputeState,
 )
 from databricks.sdk.service.serving import ServingEndpointAccessControlRequest, ServingEndpointPermissionLevel
