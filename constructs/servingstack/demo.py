@@ -2,10 +2,12 @@
 
 1. synthesize the example app (`python main.py`) into cdktf.out,
 2. start the emulator on a free port of 127.0.0.1 with a fresh token,
-3. apply the `dev` stack to it (`servingstack emulator apply`),
-4. run the post-deploy checker on it (`servingstack check`) while the endpoints come up,
-   writing JSON, JUnit XML and Markdown reports under reports/: every served entity is
-   queried directly and the declared expectations (an evaluation gate) run on each,
+3. apply the `dev` stack to it (`servingstack emulator apply`): its endpoints, their grants and
+   the support-bot app that queries two of them,
+4. run the post-deploy checker on it (`servingstack check`) while the endpoints and the app come
+   up, writing JSON, JUnit XML and Markdown reports under reports/: every served entity is
+   queried directly, the declared expectations (an evaluation gate) run on each, and the app is
+   checked running, as declared, its service principal granted the endpoints it queries,
 5. break the canary of the fraud endpoint (an emulator fault on that one entity) and show the
    checker catching it (exit 1, naming the entity),
 6. stop the emulator. The exit code is the first check's, or 1 if the broken canary went unseen.

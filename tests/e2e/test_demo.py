@@ -27,13 +27,20 @@ def test_the_demo_synthesizes_deploys_and_checks_the_example(tmp_path):
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-3000:]
     assert "wrote stacks dev, prod: cdktf.out/stacks/dev/cdk.tf.json, cdktf.out/stacks/prod/cdk.tf.json" in output
-    assert "Apply complete: 10 created, 0 updated, 0 unchanged." in output
-    assert "all endpoints pass" in output
+    assert "Apply complete: 11 created, 0 updated, 0 unchanged." in output
+    assert "+ created   databricks_app.support-bot" in output
+    assert "app dev-support-bot: PASS" in output and "all endpoints and apps pass" in output
     report = json.loads((tmp_path / "reports" / "check.json").read_text())
     assert report["status"] == "pass" and report["counts"] == {"pass": 5, "fail": 0, "pending": 0}
+    (app,) = report["apps"]
+    assert (app["name"], app["status"], app["compute_state"]) == ("dev-support-bot", "pass", "ACTIVE")
+    assert [(g["endpoint"], g["verdict"]) for g in app["endpoints"]] == [
+        ("dev-llm-gateway", "granted"),
+        ("dev-embeddings", "granted"),
+    ]
     (suite,) = ET.parse(tmp_path / "reports" / "junit.xml").getroot()
-    # 5 endpoints x 6 checks, 7 served entities, the fraud gate on its 2 entities.
-    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("dev", "39", "0")
+    # 5 endpoints x 6 checks, 7 served entities, the fraud gate on its 2 entities, the app's 3 checks.
+    assert (suite.get("name"), suite.get("tests"), suite.get("failures")) == ("dev", "42", "0")
     fraud = next(e for e in report["endpoints"] if e["name"] == "dev-fraud-scoring")
     assert [(e["name"], e["traffic_percent"], e["status"]) for e in fraud["entities"]] == [
         ("v3", 90, "pass"),

@@ -267,7 +267,7 @@ def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, st
         w.secrets.create_scope(scope.name)
         for key in ("openai", "anthropic"):
             w.secrets.put_secret(scope.name, key, string_value=f"sk-{key}-not-shown")
-    around = len(declared.secret_acls) + len(declared.grants)
+    around = len(declared.secret_acls) + len(declared.grants) + len(declared.apps)
     state = ("--state", str(tmp_path / "state.json"))  # not beside the repository's terraform.<stack>.tfstate
     first = apply(emu, stack, *state)
     assert first.exit_code == 0, first.output

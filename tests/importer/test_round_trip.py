@@ -1,5 +1,6 @@
 """Round trips: endpoints made through the SDK -> `servingstack import` -> `python FILE.py`
--> `emulator apply` changes nothing and `check` finds no drift."""
+-> `emulator apply` changes nothing and `check` finds no drift. (The example's stacks, with their
+scopes, app and grants, make the trip in tests/e2e/test_round_trip.py.)"""
 
 from __future__ import annotations
 
@@ -10,13 +11,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from import_support import TOKEN, make_fleet, wait_all_ready
 from servingstack.cli import main
-from servingstack.deploy.apply import apply_stack
-from servingstack.facts.stackfile import load_stack
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -115,52 +113,3 @@ def test_the_output_is_deterministic_and_formatted(emu, w, tmp_path: Path) -> No
     assert "\t" not in text and text.endswith("\n") and not any(line != line.rstrip() for line in text.splitlines())
     # Without --environment the full names stay, and no stack environment is set.
     assert 'name="prod-fraud-scoring"' in text and "environment=" not in text.split("def build")[1].split("\n\n")[0]
-
-
-def _resources(stack_dir: Path) -> tuple[dict[str, dict], dict[str, list]]:
-    """Endpoints by name (Terraform-only keys aside) and access control lists by endpoint name."""
-    document = json.loads((stack_dir / "cdk.tf.json").read_text())
-    resources = document["resource"]
-    endpoints = {
-        body["name"]: {k: v for k, v in body.items() if k not in ("//", "timeouts")}
-        for body in resources["databricks_model_serving"].values()
-    }
-    names = {logical_id: body["name"] for logical_id, body in resources["databricks_model_serving"].items()}
-    grants = {}
-    for body in resources.get("databricks_permissions", {}).values():
-        logical_id = body["serving_endpoint_id"].split(".")[1]
-        grants[names[logical_id]] = body["access_control"]
-    return endpoints, grants
-
-
-# prod now also holds a secret scope whose values must be put first, and a provisioned-throughput
-# endpoint resource the importer does not write (it declares such endpoints as ServingEndpoint).
-@pytest.mark.parametrize("environment", ["dev"])
-def test_the_example_stacks_survive_the_trip_field_by_field(emu, w, tmp_path: Path, environment: str) -> None:
-    original_out = tmp_path / "original"
-    env = {**os.environ, "CDKTF_OUTDIR": str(original_out)}
-    synth = subprocess.run(
-        [sys.executable, str(REPO / "main.py")], cwd=REPO, env=env, capture_output=True, text=True, timeout=240
-    )
-    assert synth.returncode == 0, synth.stderr
-    original_dir = original_out / "stacks" / environment
-    applied = apply_stack(load_stack(original_dir), w, echo=lambda line: None)
-    assert not applied.failed
-
-    out = tmp_path / f"{environment}_adopted.py"
-    result = run_import(emu, out, "--environment", environment, "--stack-id", environment)
-    assert result.exit_code == 0, result.output
-    assert "warning" not in result.stderr
-    again = synthesize(out, tmp_path / "imported")
-    assert again.returncode == 0, again.stderr
-
-    endpoints, grants = _resources(original_dir)
-    imported_endpoints, imported_grants = _resources(tmp_path / "imported" / "stacks" / environment)
-    assert sorted(imported_endpoints) == sorted(endpoints)
-    for name, body in endpoints.items():
-        assert imported_endpoints[name] == body, name
-    assert imported_grants == grants
-    source = out.read_text()
-    assert (
-        f'default_tags={{"cost-center": "cc-4711", "environment": "{environment}", "owner": "ml-platform"}}' in source
-    )

@@ -1,7 +1,10 @@
 """`ServingApp`: a Databricks App that may query serving endpoints.
 
-An app reaches an endpoint through a `serving_endpoint` entry in its resources, which
-grants the app's service principal CAN_QUERY; no `databricks_permissions` is needed.
+An app reaches an endpoint through a `serving_endpoint` entry in its resources, which grants the
+app's service principal CAN_QUERY; no `databricks_permissions` of its own is needed. An endpoint
+that declares grants (an authoritative `databricks_permissions`) lists the app's principal among
+them, by reference to the app's `service_principal_client_id`, so applying those grants never takes
+the app's away.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from typing import Any
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.base import construct, id_problems, path_of
+from servingstack.cdk.stack import ServingStack
 from servingstack.errors import Problem, ValidationError
 from servingstack.facts.apps import RESOURCE_NAME, app_name_problems
 from servingstack.facts.newer_fields import app_engine_problems, validate_app_compute
@@ -63,6 +67,7 @@ class ServingApp(_cdk.Construct):
         super().__init__(scope, id)
         self.path = path
         self.app_name = name
+        self.stack = ServingStack.of(scope)
         # An endpoint of this program is named by a Terraform reference to its resource, so the
         # dependency is in the graph and Terraform creates the endpoint before the app; an
         # endpoint made elsewhere (`ServingEndpoint.from_name`) is named literally.
@@ -77,6 +82,28 @@ class ServingApp(_cdk.Construct):
             compute_min_instances=compute_min_instances,
             compute_max_instances=compute_max_instances,
         )
+        for endpoint in query_endpoints.values():
+            if hasattr(endpoint, "_grant_to_app"):
+                endpoint._grant_to_app(self._principal_reference(endpoint), "CAN_QUERY")
+
+    @property
+    def service_principal_client_id(self) -> str:
+        """The application id of the app's service principal (a Terraform reference until applied)."""
+        return str(self.resource.service_principal_client_id)
+
+    def _principal_reference(self, endpoint: Any) -> str:
+        """The app's principal, as the endpoint's stack can name it: computed in Python within one stack."""
+        stack = self.stack
+        if stack is not None and ServingStack.of(endpoint) is stack and self.path.startswith(f"{stack.path}/"):
+            ids = self.path[len(stack.path) + 1 :].split("/") + ["Default"]
+            return _cdk.reference("databricks_app", ids, "service_principal_client_id")
+        return self.service_principal_client_id
+
+    def adopt(self) -> ServingApp:
+        """Adopt the live app of this name instead of creating it: a Terraform import block
+        (imported by name, provider docs resources/app.md "Import"). `servingstack import` writes it."""
+        _cdk.import_existing(self.resource, self.app_name)
+        return self
 
 
 def _name_of(endpoint: Any) -> str:

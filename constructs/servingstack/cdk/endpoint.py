@@ -44,6 +44,9 @@ class EndpointGrants:
 
     path: str
     _grants: list[Grant]
+    # Grants to apps' service principals (`ServingApp`): kept beside the declared grants only when
+    # there are declared grants, so that the authoritative resource does not take them away.
+    _app_grants: list[Grant]
     _permissions: Any
     _built_at_synth_by: ServingStack | None
 
@@ -82,13 +85,22 @@ class EndpointGrants:
         if self._permissions is None:
             self._build_permissions()
         else:
-            _cdk.replace_access_control(self._permissions, access_control(self._grants))
+            _cdk.replace_access_control(self._permissions, self.grants)
         return self
+
+    def _grant_to_app(self, service_principal_client_id: str, level: str) -> None:
+        """An app's `serving_endpoint` resource gives its service principal `level` on this endpoint
+        (docs: "Set the permissions for the app service principal on the resource"). The endpoint's
+        `databricks_permissions` replaces every grant (provider docs, resources/permissions.md), so it
+        must list that one too, or an apply of the grants would take it from the app."""
+        self._app_grants.append(Grant(Principal.service_principal(service_principal_client_id), level))
+        if self._permissions is not None:
+            _cdk.replace_access_control(self._permissions, self.grants)
 
     @property
     def grants(self) -> list[dict[str, str]]:
-        """The access control list as it will be synthesized."""
-        return access_control(self._grants)
+        """The access control list as it will be synthesized (none without a declared grant)."""
+        return access_control(self._grants + self._app_grants) if self._grants else []
 
     def _build_permissions(self) -> None:
         """The resource, once, with the final list."""
@@ -97,7 +109,7 @@ class EndpointGrants:
             # resource's scope; Python's types cannot say "an EndpointGrants that is a Construct".
             scope = cast(_cdk.Construct, self)
             self._permissions = _cdk.permissions(
-                scope, "Permissions", self._serving_endpoint_id_reference(), access_control(self._grants)
+                scope, "Permissions", self._serving_endpoint_id_reference(), self.grants
             )
 
 
@@ -140,6 +152,7 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
         self.endpoint_name = request["name"]
         self.policy_suppressions: list[Suppression] = []
         self._grants = []
+        self._app_grants = []
         self._permissions = None
         self._built_at_synth_by = stack
         # The resource's construct ids below its stack, when known in Python: references to it from
@@ -292,6 +305,7 @@ class ExternalEndpoint(_cdk.Construct, EndpointGrants):
         self.endpoint_name = name
         self.serving_endpoint_id = serving_endpoint_id
         self._grants = []
+        self._app_grants = []
         self._permissions = None
         self._built_at_synth_by = None
 

@@ -49,6 +49,7 @@ class ScopeBase(_cdk.Construct):
         self._grants: list[Grant] = []
         self._acls: dict[Principal, Any] = {}
         self._acl_ids: set[str] = set()
+        self._adopted = False
         if self.stack is not None:
             self.stack.secret_scopes[name] = self
 
@@ -112,10 +113,26 @@ class ScopeBase(_cdk.Construct):
                 permission=after,
                 depends_on=self._dependency(),
             )
+            if self._adopted:
+                _cdk.import_existing(self._acls[principal], _acl_import_id(self.scope_name, principal.name))
+        return self
+
+    def adopt(self) -> ScopeBase:
+        """Adopt the live ACLs instead of creating them: a Terraform import block for each, made
+        now or later (`<scope>|||<principal>`, provider docs resources/secret_acl.md "Import").
+        `servingstack import` writes it."""
+        self._adopted = True
+        for principal, acl in self._acls.items():
+            _cdk.import_existing(acl, _acl_import_id(self.scope_name, principal.name))
         return self
 
     def _dependency(self) -> Any:
         return None
+
+
+def _acl_import_id(scope: str, principal: str) -> str:
+    # Provider secrets/resource_secret_acl.go: `common.NewPairSeparatedID("scope", "principal", "|||")`.
+    return f"{scope}|||{principal}"
 
 
 @_cdk.implements_aspect
@@ -171,6 +188,14 @@ class SecretScope(ScopeBase):
 
     def _dependency(self) -> Any:
         return self.resource
+
+    def adopt(self) -> SecretScope:
+        """Adopt the live scope of this name and its ACLs instead of creating them: Terraform import
+        blocks (the scope by name, provider docs resources/secret_scope.md "Import"; each ACL as
+        `<scope>|||<principal>`). The scope's secrets are not Terraform's here: put them by hand."""
+        _cdk.import_existing(self.resource, self.scope_name)
+        super().adopt()
+        return self
 
     @staticmethod
     def from_name(scope: _cdk.Construct, id: str, *, name: str, reason: str) -> ExternalSecretScope:

@@ -197,6 +197,15 @@ class ServingStack(_cdk.TerraformStack):
                 self, f"{key}_{suffix}", endpoint.reference_in_stack(attribute), f"{what} of serving endpoint {id}"
             )
 
+    def adopt_deployer_grants(self) -> ServingStack:
+        """Adopt the live Unity Catalog grants of the deployer instead of creating them: a Terraform
+        import block for each `databricks_grant` this stack declares (now or later). `servingstack
+        import --uc-grants` writes it."""
+        if self.deployer_grants is None:
+            raise ValidationError(self.path, [Problem("deployer", "adopt_deployer_grants() needs a deployer=")])
+        self.deployer_grants.adopt()
+        return self
+
     def at_synth(self, callback: Callable[[], None]) -> None:
         """Run `callback` when the app synthesizes this stack, before its resources render."""
         if self._at_synth is None:

@@ -26,6 +26,7 @@ class DeployerGrants:
         self._anchor: Any = None
         self._resources: dict[tuple[str, str], Any] = {}
         self._needed: dict[tuple[str, str], set[str]] = {}
+        self._adopted = False
 
     def add(self, request: Mapping[str, Any]) -> None:
         """Add or widen the grants that one endpoint's request needs."""
@@ -45,6 +46,21 @@ class DeployerGrants:
             self._resources[key] = _cdk.uc_grant(
                 self._anchor, id, securable=kind, full_name=name, principal=self.deployer, privileges=ordered
             )
+            if self._adopted:
+                _cdk.import_existing(self._resources[key], self._import_id(key))
+
+    def adopt(self) -> None:
+        """Adopt the live grants instead of creating them: a Terraform import block for each grant,
+        made now or later (`<securable>/<full name>/<principal>`, provider docs resources/grant.md "Import")."""
+        self._adopted = True
+        for key, resource in self._resources.items():
+            _cdk.import_existing(resource, self._import_id(key))
+
+    def _import_id(self, key: tuple[str, str]) -> str:
+        # The first part is the resource's attribute name (`model`, not the API's `function`):
+        # provider catalog/resource_grant.go `toSecurableId`.
+        kind, name = key
+        return f"{kind}/{name}/{self.deployer}"
 
     @property
     def grants(self) -> dict[tuple[str, str], list[str]]:

@@ -1,7 +1,8 @@
 """JUnit XML (`--junit FILE`) for CI test tabs: one `<testsuite>` for the stack, one `<testcase>`
 per endpoint and check (`ready`, `drift`, `query`, `entities`, `expectations`, `permissions`),
 one per served entity (`entity <name>`) and one per expectation and entity
-(`expect <name> on <entity>`), classname `<stack>.<endpoint>`. A failed check is a `<failure>`
+(`expect <name> on <entity>`), classname `<stack>.<endpoint>`; one per app and check (`app running`,
+`app drift`, `app grants`), classname `<stack>.<app>`. A failed check is a `<failure>`
 with the message as attribute and the details as text; a skipped or interrupted one is `<skipped>`."""
 
 from __future__ import annotations
@@ -10,13 +11,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from servingstack.check.output import write_text
-from servingstack.check.results import CheckReport, StepResult
+from servingstack.check.results import AppResult, CheckReport, EndpointResult, StepResult
 from servingstack.client.redact import Redactor
 
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     clean = redactor.clean if redactor is not None else (lambda text: text)
-    cases = []
+    cases: list[tuple[EndpointResult | AppResult, str, StepResult]] = []
     for endpoint in report.endpoints:
         cases += [(endpoint, name, step) for name, step in endpoint.steps.items()]
         cases += [
@@ -27,6 +28,8 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
             (endpoint, f"expect {x.name} on {x.entity}", StepResult(x.status, x.message, x.details, x.seconds))
             for x in endpoint.expectation_results
         ]
+    for app in report.apps:
+        cases += [(app, f"app {name}", step) for name, step in app.steps.items()]
     suites = ET.Element("testsuites", name="servingstack check")
     suite = ET.SubElement(
         suites,
@@ -44,18 +47,19 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     if report.host:
         properties = ET.SubElement(suite, "properties")
         ET.SubElement(properties, "property", name="host", value=clean(report.host))
-    for endpoint, name, step in cases:
+    for subject, name, step in cases:
         case = ET.SubElement(
             suite,
             "testcase",
             {
-                "classname": f"{report.stack}.{endpoint.name}",
+                "classname": f"{report.stack}.{subject.name}",
                 "name": name,
                 "time": f"{step.seconds or 0:.3f}",
             },
         )
         if step.status == "fail":
-            failure = ET.SubElement(case, "failure", message=clean(step.message), type=f"{name.split()[0]}-check")
+            kind = "-".join(name.split()[:2]) if name.startswith("app ") else name.split()[0]
+            failure = ET.SubElement(case, "failure", message=clean(step.message), type=f"{kind}-check")
             failure.text = clean("\n".join([step.message, *step.details]))
         elif step.status in ("skip", "pending"):
             ET.SubElement(case, "skipped", message=clean(step.message or step.status))

@@ -31,9 +31,11 @@ def _latency(endpoint: EndpointResult) -> str:
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     counts = report.counts()
+    apps = report.app_counts()
+    failed = f"{counts['fail']} endpoint(s)" + (f" and {apps['fail']} app(s)" if apps["fail"] else "")
     verdict = {
-        "pass": "✅ all endpoints pass",
-        "fail": f"❌ {counts['fail']} endpoint(s) failed",
+        "pass": "✅ all endpoints and apps pass" if report.apps else "✅ all endpoints pass",
+        "fail": f"❌ {failed} failed",
         "interrupted": "⏸ interrupted",
     }[report.status]
     lines = [
@@ -82,6 +84,20 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
                 f"| `{_cell(endpoint.name)}` | {_cell(run.name)} | `{_cell(run.entity)}` | "
                 f"{_MARK.get(run.status, run.status)} | {_cell('; '.join(run.details) or run.message)} |"
             )
+    if report.apps:
+        lines += [
+            "",
+            "### Apps",
+            "",
+            "| App | Running | Drift | Grants | Service principal | Notes |",
+            "|---|---|---|---|---|---|",
+        ]
+        for app in report.apps:
+            notes = next((step.message for step in app.steps.values() if step.status in ("fail", "pending")), "")
+            lines.append(
+                f"| `{_cell(app.name)}` | {_step(app.running)} | {_step(app.drift)} | {_step(app.grants)} | "
+                f"`{_cell(app.service_principal or '')}` | {_cell(notes or app.grants.message)} |"
+            )
     problems = [e for e in report.endpoints if e.status != "pass" or e.warnings]
     if problems:
         lines += ["", "### Details", ""]
@@ -93,6 +109,18 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
                 lines.append(f"- {name}: {step.message}")
                 lines += [f"  - `{_cell(detail.strip())}`" for detail in step.details if detail.strip()]
         lines += [f"- warning: {warning}" for warning in endpoint.warnings]
+        lines.append("")
+    failing_apps = [a for a in report.apps if a.status != "pass" or a.warnings]
+    if failing_apps and not problems:
+        lines += ["", "### Details", ""]
+    for app in failing_apps:
+        lines.append(f"**app `{app.name}`**")
+        lines.append("")
+        for name, step in app.steps.items():
+            if step.status in ("fail", "pending"):
+                lines.append(f"- {name}: {step.message}")
+                lines += [f"  - `{_cell(detail.strip())}`" for detail in step.details if detail.strip()]
+        lines += [f"- warning: {warning}" for warning in app.warnings]
         lines.append("")
     text = "\n".join(lines).rstrip("\n") + "\n"
     return redactor.clean(text) if redactor is not None else text

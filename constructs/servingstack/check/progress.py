@@ -12,7 +12,7 @@ import threading
 import time
 from typing import IO, TYPE_CHECKING, Protocol
 
-from servingstack.check.results import EndpointResult
+from servingstack.check.results import AppResult, EndpointResult
 from servingstack.client.redact import Redactor
 
 if TYPE_CHECKING:
@@ -25,13 +25,21 @@ class Progress(Protocol):
     def state(self, name: str, text: str) -> None:
         """A new state seen while waiting (called only when it changed)."""
 
-    def finished(self, result: EndpointResult) -> None: ...
+    def finished(self, result: EndpointResult | AppResult) -> None: ...
 
     def stop(self) -> None: ...
 
 
-def outcome_line(result: EndpointResult) -> str:
-    """One line per finished endpoint: its verdict and the first reason or the key figures."""
+def outcome_line(result: EndpointResult | AppResult) -> str:
+    """One line per finished endpoint or app: its verdict and the first reason or the key figures."""
+    if isinstance(result, AppResult):
+        failed = next(((name, step) for name, step in result.steps.items() if step.failed), None)
+        if failed is not None:
+            return f"app {result.name}: FAIL {failed[0]}: {failed[1].message}"
+        if result.status == "pass":
+            after = result.running_after_seconds
+            return f"app {result.name}: PASS" + (f" (running after {after:.1f} s)" if after is not None else "")
+        return f"app {result.name}: {result.status.upper()}"
     if result.status == "pass":
         parts = []
         if result.ready_after_seconds is not None:
@@ -54,7 +62,7 @@ class NoProgress:
     def state(self, name: str, text: str) -> None:
         pass
 
-    def finished(self, result: EndpointResult) -> None:
+    def finished(self, result: EndpointResult | AppResult) -> None:
         pass
 
     def stop(self) -> None:
@@ -78,12 +86,16 @@ class PlainProgress:
 
     def start(self, stack: str, names: list[str]) -> None:
         self._started = time.monotonic()
-        self._line(f"checking {len(names)} endpoint{'s' if len(names) != 1 else ''} of stack {stack}")
+        apps = sum(1 for name in names if name.startswith("app "))
+        endpoints = len(names) - apps
+        what = f"{endpoints} endpoint{'s' if endpoints != 1 else ''}"
+        what += f" and {apps} app{'s' if apps != 1 else ''}" if apps else ""
+        self._line(f"checking {what} of stack {stack}")
 
     def state(self, name: str, text: str) -> None:
         self._line(f"{name}: {text}")
 
-    def finished(self, result: EndpointResult) -> None:
+    def finished(self, result: EndpointResult | AppResult) -> None:
         self._line(outcome_line(result))
 
     def stop(self) -> None:
@@ -123,7 +135,7 @@ class RichProgress:
         with self._lock:
             self._progress.update(self._started_task(), description=self._redactor.clean(f"{name}: {text}")[:80])
 
-    def finished(self, result: EndpointResult) -> None:
+    def finished(self, result: EndpointResult | AppResult) -> None:
         style = "green" if result.status == "pass" else "red"
         with self._lock:
             self._progress.console.print(

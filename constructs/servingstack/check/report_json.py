@@ -28,8 +28,20 @@ draft 2020-12). In short:
                           "queries": 5, "p50_ms": 3.0 | null, "p95_ms": 4.2 | null, "seconds": 0.1 | null}],
         "permissions": [{"principal": "group_name:interns", "declared": null | "CAN_QUERY", "live": "CAN_VIEW" | null,
                          "verdict": "will_be_removed" | "missing" | "level_differs", "severity": "warning" | "error"}]
+      }],
+      "apps": [{
+        "name": "prod-support-bot", "logical_id": "support-bot", "status": "pass" | "fail" | "pending",
+        "steps": {"running" | "drift" | "grants": <step>},
+        "service_principal": "<application id>" | null, "compute_state": "ACTIVE" | null,
+        "app_state": "RUNNING" | null, "url": "https://..." | null, "running_after_seconds": 0.4 | null,
+        "differences": [<difference>],
+        "endpoints": [{"endpoint": "prod-llm-gateway", "declared": "CAN_QUERY", "live": "CAN_QUERY" | null,
+                       "verdict": "granted" | "missing" | "too_weak" | "no_endpoint"}],
+        "warnings": ["..."]
       }]
     }
+
+`apps` came after the first version of the schema: a report without it is still version 1.
 
 The token is never in it: every string passes through the run's redactor on the way out.
 """
@@ -140,6 +152,57 @@ _PERMISSION = {
     },
 }
 _STEP_NAMES = ["ready", "drift", "query", "entities", "expectations", "permissions"]
+_APP_STEP_NAMES = ["running", "drift", "grants"]
+_APP = {
+    "type": "object",
+    "required": [
+        "name",
+        "logical_id",
+        "status",
+        "steps",
+        "service_principal",
+        "compute_state",
+        "app_state",
+        "url",
+        "running_after_seconds",
+        "differences",
+        "endpoints",
+        "warnings",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "name": {"type": "string"},
+        "logical_id": {"type": "string"},
+        "status": {"enum": ["pass", "fail", "pending"]},
+        "steps": {
+            "type": "object",
+            "required": _APP_STEP_NAMES,
+            "additionalProperties": False,
+            "properties": {name: _STEP for name in _APP_STEP_NAMES},
+        },
+        "service_principal": _STRING_OR_NULL,
+        "compute_state": _STRING_OR_NULL,
+        "app_state": _STRING_OR_NULL,
+        "url": _STRING_OR_NULL,
+        "running_after_seconds": _NUMBER_OR_NULL,
+        "differences": {"type": "array", "items": _DIFFERENCE},
+        "endpoints": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["endpoint", "declared", "live", "verdict"],
+                "additionalProperties": False,
+                "properties": {
+                    "endpoint": {"type": "string"},
+                    "declared": {"type": "string"},
+                    "live": _STRING_OR_NULL,
+                    "verdict": {"enum": ["granted", "missing", "too_weak", "no_endpoint"]},
+                },
+            },
+        },
+        "warnings": _STRINGS,
+    },
+}
 _ENDPOINT = {
     "type": "object",
     "required": [
@@ -214,6 +277,7 @@ SCHEMA: dict[str, Any] = {
             "properties": {k: {"type": "integer", "minimum": 0} for k in ("pass", "fail", "pending")},
         },
         "endpoints": {"type": "array", "items": _ENDPOINT},
+        "apps": {"type": "array", "items": _APP},
     },
 }
 

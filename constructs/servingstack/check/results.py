@@ -1,8 +1,9 @@
 """What a check found, as plain dataclasses: one `CheckReport` holding an `EndpointResult` per
 endpoint, each with six steps (`ready`, `drift`, `query`, `entities`, `expectations`,
 `permissions`), a line per served entity and per expectation run on an entity, and the
-permission findings. Every renderer (table, JSON, JUnit, Markdown) reads these;
-`CheckReport.to_dict()` is the JSON report (schema in `report_json`)."""
+permission findings; and an `AppResult` per app, with three steps (`running`, `drift`, `grants`).
+Every renderer (table, JSON, JUnit, Markdown) reads these; `CheckReport.to_dict()` is the JSON
+report (schema in `report_json`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from servingstack.check.drift import Difference
 # reason says which). pending: not finished when the run was interrupted.
 StepStatus = Literal["pass", "fail", "skip", "pending"]
 STEP_NAMES = ("ready", "drift", "query", "entities", "expectations", "permissions")
+APP_STEP_NAMES = ("running", "drift", "grants")
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -122,12 +124,66 @@ class EndpointResult:
 
     @property
     def status(self) -> Literal["pass", "fail", "pending"]:
-        statuses = [step.status for step in self.steps.values()]
-        if "fail" in statuses:
-            return "fail"
-        if "pending" in statuses:
-            return "pending"
-        return "pass"
+        return _status(self.steps.values())
+
+
+@dataclass
+class AppGrant:
+    """What an app declares on one endpoint, and what its service principal holds there live."""
+
+    endpoint: str
+    declared: str  # CAN_QUERY, ...
+    live: str | None  # the principal's strongest live level, None: not granted (or no endpoint)
+    verdict: Literal["granted", "missing", "too_weak", "no_endpoint"]
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "granted"
+
+    def __str__(self) -> str:
+        if self.verdict == "granted":
+            return f"{self.endpoint}: {self.live} (declared {self.declared})"
+        if self.verdict == "no_endpoint":
+            return f"{self.endpoint}: no such serving endpoint"
+        if self.verdict == "missing":
+            return f"{self.endpoint}: declared {self.declared}, the app's service principal holds nothing"
+        return f"{self.endpoint}: declared {self.declared}, the app's service principal holds only {self.live}"
+
+
+@dataclass
+class AppResult:
+    """One app of the stack: it runs, it is as declared, its service principal holds what it declares."""
+
+    name: str
+    logical_id: str
+    running: StepResult = field(default_factory=StepResult)
+    drift: StepResult = field(default_factory=StepResult)
+    grants: StepResult = field(default_factory=StepResult)
+    service_principal: str | None = None  # its application id (`service_principal_client_id`)
+    compute_state: str | None = None
+    app_state: str | None = None
+    url: str | None = None
+    running_after_seconds: float | None = None
+    differences: list[Difference] = field(default_factory=list)
+    endpoint_grants: list[AppGrant] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def steps(self) -> dict[str, StepResult]:
+        return {name: getattr(self, name) for name in APP_STEP_NAMES}
+
+    @property
+    def status(self) -> Literal["pass", "fail", "pending"]:
+        return _status(self.steps.values())
+
+
+def _status(steps: Any) -> Literal["pass", "fail", "pending"]:
+    statuses = [step.status for step in steps]
+    if "fail" in statuses:
+        return "fail"
+    if "pending" in statuses:
+        return "pending"
+    return "pass"
 
 
 @dataclass
@@ -140,21 +196,30 @@ class CheckReport:
     seconds: float = 0.0
     interrupted: bool = False
     endpoints: list[EndpointResult] = field(default_factory=list)
+    apps: list[AppResult] = field(default_factory=list)
 
     @property
     def status(self) -> Literal["pass", "fail", "interrupted"]:
         if self.interrupted:
             return "interrupted"
-        return "pass" if all(e.status == "pass" for e in self.endpoints) else "fail"
+        endpoints_pass = all(e.status == "pass" for e in self.endpoints)
+        return "pass" if endpoints_pass and all(a.status == "pass" for a in self.apps) else "fail"
 
     @property
     def exit_code(self) -> int:
         return {"pass": EXIT_OK, "fail": EXIT_FAILED, "interrupted": EXIT_INTERRUPTED}[self.status]
 
     def counts(self) -> dict[str, int]:
+        """Endpoints by status."""
         counts = {"pass": 0, "fail": 0, "pending": 0}
         for endpoint in self.endpoints:
             counts[endpoint.status] += 1
+        return counts
+
+    def app_counts(self) -> dict[str, int]:
+        counts = {"pass": 0, "fail": 0, "pending": 0}
+        for app in self.apps:
+            counts[app.status] += 1
         return counts
 
     def to_dict(self) -> dict[str, Any]:
@@ -171,6 +236,7 @@ class CheckReport:
             "interrupted": self.interrupted,
             "counts": self.counts(),
             "endpoints": [_endpoint_dict(e) for e in self.endpoints],
+            "apps": [_app_dict(a) for a in self.apps],
         }
 
 
@@ -213,3 +279,22 @@ def _endpoint_dict(endpoint: EndpointResult) -> dict[str, Any]:
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
+
+
+def _app_dict(app: AppResult) -> dict[str, Any]:
+    return {
+        "name": app.name,
+        "logical_id": app.logical_id,
+        "status": app.status,
+        "steps": {name: _step_dict(step) for name, step in app.steps.items()},
+        "service_principal": app.service_principal,
+        "compute_state": app.compute_state,
+        "app_state": app.app_state,
+        "url": app.url,
+        "running_after_seconds": _round(app.running_after_seconds),
+        "differences": [
+            {"field": d.field, "declared": d.declared, "live": d.live, "severity": d.severity} for d in app.differences
+        ],
+        "endpoints": [asdict(g) for g in app.endpoint_grants],
+        "warnings": list(app.warnings),
+    }

@@ -28,9 +28,19 @@ from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 from servingstack.check import acl, drift, smoke
 from servingstack.check import entities as entity_checks
 from servingstack.check import progress as progress_module
+from servingstack.check.apps import AppCheck, AppPrincipals
 from servingstack.check.fleet import FleetWatcher
 from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
-from servingstack.check.results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
+from servingstack.check.results import (
+    APP_STEP_NAMES,
+    STEP_NAMES,
+    AppResult,
+    CheckReport,
+    EndpointResult,
+    EntityResult,
+    QueryStats,
+    StepResult,
+)
 from servingstack.client.auth import Connection, make_client, verify_access
 from servingstack.client.connect import check_host_url, check_timeout
 from servingstack.client.errors import UsageError
@@ -47,7 +57,7 @@ from servingstack.client.retry import (
 )
 from servingstack.client.scheduler import Scheduler
 from servingstack.errors import StackFileError
-from servingstack.facts.stackfile import DeclaredEndpoint, load_stack
+from servingstack.facts.stackfile import DeclaredApp, DeclaredEndpoint, app_principal_reference, load_stack
 
 DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0
@@ -88,6 +98,7 @@ class _Run:
     watcher: FleetWatcher
     schedule: Callable[[float, Callable[[], None]], None] | None = None  # per-entity steps; None: inline
     caller: acl.Caller | None = None
+    app_principals: AppPrincipals | None = None  # for grants that name an app's service principal
 
 
 class EndpointCheck:
@@ -230,11 +241,12 @@ class EndpointCheck:
     def _permissions(self, live: dict[str, Any]) -> StepResult:
         run = self.run
         caller = run.caller or acl.Caller(run.client)
+        access_control, apps = self._access_control()
         try:
             outcome, findings = acl.check(
                 run.client,
                 live.get("id"),
-                self.declared.access_control,
+                access_control,
                 caller,
                 run.options.strict_permissions,
                 lambda call: call_with_retry(call, run.deadline, stop=run.stop),
@@ -243,9 +255,35 @@ class EndpointCheck:
             raise
         except Exception as error:  # noqa: BLE001 - reported as this step's verdict
             return StepResult("fail", f"cannot read the live permissions: {describe_error(error)}")
+        for client_id, app in apps.items():  # an app's principal is named by its app, too
+            label, named = f"service_principal_name:{client_id}", f"service_principal_name:{client_id} (app {app})"
+            outcome.message = outcome.message.replace(label, named)
+            outcome.details = [line.replace(label, named) for line in outcome.details]
+            for finding in findings:
+                finding.principal = finding.principal.replace(label, named)
         self.result.permission_findings = findings
         self.result.warnings += [str(f) for f in findings if f.severity == "warning"]
         return outcome
+
+    def _access_control(self) -> tuple[list[dict[str, str]] | None, dict[str, str]]:
+        """The declared grants, a grant to an app's service principal with the principal's application id
+        (`app <name> (not found)` when the app does not exist: never granted live, so reported missing);
+        and application id -> app name for those."""
+        declared = self.declared.access_control
+        principals = self.run.app_principals
+        if declared is None or principals is None:
+            return declared, {}
+        resolved, apps = [], {}
+        for entry in declared:
+            app = app_principal_reference(entry.get("service_principal_name"))
+            if app is not None:
+                client_id = principals.resolve(app)
+                if client_id:
+                    apps[client_id] = principals.name(app)
+                shown = client_id or f"app {principals.name(app)} (not found)"
+                entry = {**entry, "service_principal_name": shown}
+            resolved.append(entry)
+        return resolved, apps
 
     def _fan_out(self, live: dict[str, Any]) -> None:
         """A step per served entity (its own query, then the expectations on it), run concurrently
@@ -485,6 +523,21 @@ def _select(stack_endpoints: list[DeclaredEndpoint], names: Sequence[str] | None
     return [known[n] for n in dict.fromkeys(names)]
 
 
+def _select_apps(
+    stack_apps: list[DeclaredApp], names: Sequence[str] | None, endpoints_named: bool
+) -> list[DeclaredApp]:
+    """Every app, unless endpoints or apps are named: then only the apps named."""
+    if not names:
+        return [] if endpoints_named else stack_apps
+    known = {a.name: a for a in stack_apps}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(
+            f"no app of the stack: {', '.join(unknown)} (the stack declares: {', '.join(sorted(known)) or 'no apps'})"
+        )
+    return [known[n] for n in dict.fromkeys(names)]
+
+
 def run_check(
     stack_dir: str | Path,
     *,
@@ -492,6 +545,7 @@ def run_check(
     token: str | None = None,
     profile: str | None = None,
     endpoints: Sequence[str] | None = None,
+    apps: Sequence[str] | None = None,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     query: bool = True,
     queries: int = 1,
@@ -520,9 +574,10 @@ def run_check(
         stack = load_stack(stack_dir)
     except StackFileError as error:
         raise UsageError(str(error)) from None
-    if not stack.endpoints:
+    if not stack.endpoints and not stack.apps:
         raise UsageError(f"{stack.path}: the stack declares no serving endpoints")
-    selected = _select(stack.endpoints, endpoints)
+    selected = _select(stack.endpoints, endpoints) if endpoints or not apps else []
+    selected_apps = _select_apps(stack.apps, apps, bool(endpoints))
 
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
@@ -549,6 +604,7 @@ def run_check(
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True
         report.endpoints = [_not_checked(declared, "interrupted") for declared in selected]
+        report.apps = [_app_not_checked(declared, "interrupted") for declared in selected_apps]
         report.seconds = time.monotonic() - started
         return report
     report.host = client.config.host
@@ -569,10 +625,13 @@ def run_check(
         watcher=watcher,
         schedule=scheduler.at,
         caller=acl.Caller(client),
+        app_principals=AppPrincipals(client, stack.apps),
     )
     checks = [EndpointCheck(declared, run) for declared in selected]
+    app_checks = [AppCheck(declared, run) for declared in selected_apps]
     report.endpoints = [check.result for check in checks]
-    shown.start(stack.name, [c.declared.name for c in checks])
+    report.apps = [check.result for check in app_checks]
+    shown.start(stack.name, [c.declared.name for c in checks] + [c.label for c in app_checks])
     # The hard stop: whatever still runs a moment after the deadline (a query in its grace time,
     # a request that hangs) is cut off; the moment lets the last full looks report the state seen.
     cut_off = threading.Event()
@@ -587,12 +646,17 @@ def run_check(
     try:
         for check in checks:
             watcher.watch(check)
+        for app_check in app_checks:
+            scheduler.at(time.monotonic(), app_check.poll)
         watchdog.start()
         scheduler.run()
         if cut_off.is_set():
             scheduler.close(wait=False)  # requests still in flight end on their own; nobody waits
             for check in checks:
                 check.time_out()
+            for app_check in app_checks:
+                if app_check.close_pending(f"not finished within the {options.timeout:g} s timeout", "fail"):
+                    shown.finished(app_check.result)
         else:
             scheduler.close(wait=True)
     except KeyboardInterrupt:
@@ -601,6 +665,8 @@ def run_check(
         report.interrupted = True
         for check in checks:
             check.interrupt()
+        for app_check in app_checks:
+            app_check.close_pending("interrupted")
     finally:
         watchdog.cancel()
         shown.stop()
@@ -612,5 +678,12 @@ def _not_checked(declared: DeclaredEndpoint, why: str) -> EndpointResult:
     """An endpoint the run never got to: every step pending, saying why."""
     result = EndpointResult(name=declared.name, logical_id=declared.logical_id)
     for step in STEP_NAMES:
+        getattr(result, step).message = f"not checked: {why}"
+    return result
+
+
+def _app_not_checked(declared: DeclaredApp, why: str) -> AppResult:
+    result = AppResult(name=declared.name, logical_id=declared.logical_id)
+    for step in APP_STEP_NAMES:
         getattr(result, step).message = f"not checked: {why}"
     return result

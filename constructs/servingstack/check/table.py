@@ -66,6 +66,20 @@ def print_report(
                 Text(clean(outcome.message)),
             )
     console.print(table)
+    if report.apps:
+        app_table = Table(title=f"apps: {report.stack}", title_justify="left")
+        for column in ("App", "Running", "Drift", "Grants", "Notes"):
+            app_table.add_column(column, overflow="fold")
+        for app in report.apps:
+            notes = next((step.message for step in app.steps.values() if step.status in ("fail", "pending")), "")
+            app_table.add_row(
+                app.name,
+                _status(app.running),
+                _status(app.drift),
+                _status(app.grants),
+                Text(clean(notes or app.grants.message or app.running.message)),
+            )
+        console.print(app_table)
     for endpoint in report.endpoints:
         for name, step in endpoint.steps.items():
             if step.status == "fail" and step.details:
@@ -74,11 +88,26 @@ def print_report(
                     console.print(Text(clean(f"  {detail}")))
         for warning in endpoint.warnings:
             console.print(Text(clean(f"{endpoint.name}: warning: {warning}"), style="yellow"))
+    for app in report.apps:
+        for name, step in app.steps.items():
+            if step.status == "fail" and step.details:
+                console.print(Text(clean(f"app {app.name} {name}:"), style="bold"))
+                for detail in step.details:
+                    console.print(Text(clean(f"  {detail}")))
+        for warning in app.warnings:
+            console.print(Text(clean(f"app {app.name}: warning: {warning}"), style="yellow"))
     counts = report.counts()
+    apps = report.app_counts()
+    failed = [f"{counts['fail']} of {len(report.endpoints)} endpoints"] if counts["fail"] else []
+    failed += [f"{apps['fail']} of {len(report.apps)} apps"] if apps["fail"] else []
+    unfinished = counts["pending"] + apps["pending"]
     verdict = {
-        "pass": "all endpoints pass",
-        "fail": f"{counts['fail']} of {len(report.endpoints)} endpoints failed",
-        "interrupted": f"interrupted: {counts['pass']} passed, {counts['fail']} failed, {counts['pending']} unfinished",
+        "pass": "all endpoints and apps pass" if report.apps else "all endpoints pass",
+        "fail": f"{' and '.join(failed)} failed",
+        "interrupted": (
+            f"interrupted: {counts['pass'] + apps['pass']} passed, {counts['fail'] + apps['fail']} failed, "
+            f"{unfinished} unfinished"
+        ),
     }[report.status]
     console.print(
         Text(clean(f"{verdict} ({report.seconds:.1f} s)"), style="green" if report.status == "pass" else "bold red")

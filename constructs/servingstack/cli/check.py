@@ -58,6 +58,13 @@ Examples:
     help="Check only this endpoint (repeatable). Default: every endpoint of the stack.",
 )
 @click.option(
+    "--app",
+    "apps",
+    multiple=True,
+    metavar="NAME",
+    help="Check this app (repeatable). Default: every app of the stack, unless --endpoint narrows the check.",
+)
+@click.option(
     "--timeout",
     type=float,
     callback=_timeout,
@@ -98,6 +105,7 @@ Examples:
 def check(
     stack_dir: Path,
     endpoints: tuple[str, ...],
+    apps: tuple[str, ...],
     timeout: float,
     no_query: bool,
     queries: int,
@@ -111,7 +119,8 @@ def check(
     token: str | None,
 ) -> None:
     """Check a deployed stack: every endpoint READY, as declared, every served entity answering,
-    its declared expectations met and its grants in effect.
+    its declared expectations met and its grants in effect; every app running, as declared, its
+    service principal granted every endpoint it declares.
 
     Reads only the stack directory written by synth, and the workspace through the
     Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, --profile,
@@ -119,9 +128,9 @@ def check(
 
     \b
     Exit codes:
-      0    every endpoint passed
-      1    at least one endpoint failed (not ready, drifted, an entity did not answer, an
-           expectation unmet, a declared grant missing)
+      0    every endpoint and app passed
+      1    at least one endpoint or app failed (not ready or not running, drifted, an entity
+           did not answer, an expectation unmet, a declared grant missing)
       2    bad options or stack directory, an unwritable report path, no workspace configured,
            a host that does not resolve, refuses or does not answer, credentials rejected
       3    every endpoint passed, but a report could not be written
@@ -148,6 +157,7 @@ def check(
                     token=token,
                     profile=profile,
                     endpoints=list(endpoints) or None,
+                    apps=list(apps) or None,
                     timeout=timeout,
                     query=not no_query,
                     queries=queries,

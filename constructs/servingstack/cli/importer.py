@@ -17,7 +17,10 @@ from servingstack.client.errors import SetupError, UsageError
 from servingstack.client.redact import Redactor
 from servingstack.client.retry import Deadline
 from servingstack.importer.live import read_endpoints
+from servingstack.importer.neighbours import read_around
 from servingstack.importer.program import DEFAULT_STACK_ID, build_program
+from servingstack.importer.scopes import USED
+from servingstack.importer.target import ENGINE_MODULES, target_engine
 
 EXIT_SETUP = 2
 # Stack ids become directory names under cdktf.out/stacks.
@@ -55,6 +58,40 @@ Examples:
     help="Import only this endpoint (repeatable). Default: every endpoint of the workspace.",
 )
 @click.option(
+    "--scopes",
+    default=USED,
+    show_default=True,
+    metavar="used|none|NAME[,NAME...]",
+    help="Secret scopes to declare, with their ACLs: those the imported endpoints read their keys from, none, "
+    "or the scopes named.",
+)
+@click.option(
+    "--uc-grants",
+    is_flag=True,
+    help="Also declare the Unity Catalog grants serving needs (the stack's deployer=): EXECUTE on the models, "
+    "USE_SCHEMA / CREATE_TABLE on the schemas, USE_CATALOG on the catalogs the endpoints use.",
+)
+@click.option(
+    "--deployer",
+    metavar="PRINCIPAL",
+    help="Whose Unity Catalog grants to declare (implies --uc-grants). Default: the one principal that holds "
+    "every privilege serving needs.",
+)
+@click.option(
+    "--as-serving-endpoint",
+    "serving_endpoints",
+    multiple=True,
+    metavar="NAME",
+    help="Declare this provisioned-throughput endpoint as a ServingEndpoint (databricks_model_serving) rather than "
+    "a ProvisionedThroughputEndpoint: the service does not say which resource made it (repeatable).",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(sorted(ENGINE_MODULES)),
+    help="The engine the program will build with (default: SERVINGSTACK_CDK_ENGINE, else the one installed); "
+    "telemetry and app compute bounds are declared on cdktn only.",
+)
+@click.option(
     "--no-import-blocks",
     is_flag=True,
     help="Leave out the Terraform import blocks (the first apply would then create the endpoints).",
@@ -74,6 +111,11 @@ def import_(
     stack_id: str,
     environment: str | None,
     endpoints: tuple[str, ...],
+    scopes: str,
+    uc_grants: bool,
+    deployer: str | None,
+    serving_endpoints: tuple[str, ...],
+    engine: str | None,
     no_import_blocks: bool,
     timeout: float,
     profile: str | None,
@@ -84,7 +126,10 @@ def import_(
 
     Reads the endpoints and their permissions through the Databricks SDK (unified auth:
     DATABRICKS_HOST / DATABRICKS_TOKEN, --profile, ~/.databrickscfg, or --host and --token)
-    and writes one ServingEndpoint per endpoint, with its grants and Terraform import blocks.
+    and writes one ServingEndpoint (ProvisionedThroughputEndpoint for provisioned throughput)
+    per endpoint, with its grants and Terraform import blocks; beside them the secret scopes
+    the endpoints read (SecretScope, with ACLs), the apps that query them (ServingApp) and,
+    with --uc-grants, the Unity Catalog grants serving needs, each with its import blocks.
     Secrets stay secret references; a key the service hides (given in plaintext) becomes a
     placeholder reference with a comment. Whatever cannot be declared is a comment at the
     endpoint and a warning here. Then `python adopted.py` synthesizes cdktf.out/stacks/imported,
@@ -101,18 +146,32 @@ def import_(
         timeout = check_timeout(timeout)
         host = check_host_url(host) if host is not None else None
         _check_options(out, stack_id, environment, endpoints)
+        if deployer is not None and not deployer.strip():
+            raise UsageError("--deployer: name a user, a group or a service principal's application id")
         # One deadline from the first connection attempt on, as the checker keeps it.
         deadline = Deadline(timeout)
         client = make_client(Connection(host=host, token=token, profile=profile), timeout, redactor, deadline=deadline)
         verify_access(client, deadline, redactor)
         live = read_endpoints(client, list(endpoints) or None, deadline, redactor)
         live, skipped = _select(live, environment, bool(endpoints))
+        around = read_around(
+            client,
+            live,
+            deadline,
+            redactor,
+            scopes=scopes,
+            uc_grants=uc_grants or deployer is not None,
+            deployer=deployer,
+            serving_endpoints=serving_endpoints,
+        )
         program = build_program(
             live,
             stack_id=stack_id,
             environment=environment,
             import_blocks=not no_import_blocks,
             host=client.config.host,
+            engine=engine or target_engine(),
+            around=around,
         )
         _write_atomically(out, program.source)
     except SetupError as error:
@@ -125,9 +184,16 @@ def import_(
     for warning in program.warnings():
         click.echo(redactor.clean(f"warning: {warning}"), err=True)
     count = len(program.endpoints)
+    beside = [
+        f"{n} {what}{'s' if n != 1 else ''}"
+        for n, what in ((len(program.scopes), "secret scope"), (len(program.apps), "app"))
+        if n
+    ]
+    if program.deployer is not None:
+        beside.append(f"the Unity Catalog grants of {program.deployer.deployer}")
     click.echo(
-        f"Imported {count} endpoint{'s' if count != 1 else ''} into {out} (stack {stack_id!r}); "
-        f"run `python {out}` to synthesize it.",
+        f"Imported {count} endpoint{'s' if count != 1 else ''}{''.join(f', {b}' for b in beside)} into {out} "
+        f"(stack {stack_id!r}); run `python {out}` to synthesize it.",
         err=True,
     )
 

@@ -3,11 +3,13 @@
 First the whole plan is checked (every reference resolves, every request passes the service's
 rules): a stack with a mistake changes nothing. Then each `databricks_model_serving` is
 created, or updated where its config, AI gateway or tags differ from what runs (the only
-fields the Terraform provider sends on update); each `databricks_permissions` replaces the
-endpoint's grants when they differ. Nothing is sent for what already matches, so a second
-apply changes nothing. With an `ApplyState` (what an earlier apply created, as Terraform's
-state file records it), what was removed from the stack is removed from the workspace: `-`
-lines. An endpoint still deploying is waited for (or reported), never "No changes".
+fields the Terraform provider sends on update); each `databricks_app` is created or updated
+(`deploy/apps.py`), and each `databricks_permissions` replaces the endpoint's grants when they
+differ (a grant to an app's service principal names it by reference to the app). Nothing is
+sent for what already matches, so a second apply changes nothing. With an `ApplyState` (what an
+earlier apply created, as Terraform's state file records it), what was removed from the stack is
+removed from the workspace: `-` lines, for every kind of resource (`deploy/leaving.py`). An
+endpoint still deploying is waited for (or reported), never "No changes".
 """
 
 from __future__ import annotations
@@ -29,11 +31,18 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.deploy import around
+from servingstack.deploy import around, leaving
+from servingstack.deploy.apps import apply_apps
 from servingstack.deploy.changes import CREATED, DELETED, FAILED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
 from servingstack.deploy.state import ApplyState
 from servingstack.facts.rules import default_entity_name, validate_endpoint
-from servingstack.facts.stackfile import PT_RESOURCE, DeclaredEndpoint, DeclaredPermissions, DeclaredStack
+from servingstack.facts.stackfile import (
+    PT_RESOURCE,
+    DeclaredEndpoint,
+    DeclaredPermissions,
+    DeclaredStack,
+    app_principal_reference,
+)
 
 _PRINCIPALS = ("user_name", "group_name", "service_principal_name")
 # Sent at create only: the provider never sends them on update, so they show as drift.
@@ -58,6 +67,8 @@ def apply_stack(
     validate_plan(stack)
     result = ApplyResult()
     result.changes += around.apply_secret_scopes(client, stack)
+    if state is not None:
+        leaving.remember_secrets(stack, state)
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
     deploying: dict[str, Change] = {}
@@ -74,14 +85,22 @@ def apply_stack(
     if deploying:
         echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
         _wait_for(client, deploying, timeout, poll_seconds)
+    app_changes, apps = apply_apps(client, stack, wait=wait, timeout=timeout, poll_seconds=poll_seconds, state=state)
+    result.changes += app_changes
+    principals = {logical_id: app.service_principal_client_id for logical_id, app in apps.items()}
     for permissions in stack.permissions:
-        result.changes.append(_apply_permissions(client, permissions, endpoints, created))
+        result.changes.append(_apply_permissions(client, permissions, endpoints, created, principals))
         applied = result.changes[-1]
         if state is not None and applied.endpoint is not None:
             state.remember_permissions(permissions.logical_id, applied.endpoint)
     if state is not None:
+        result.changes += leaving.delete_apps(client, stack, state)
         result.changes += _delete_removed(client, stack, state)
+        result.changes += leaving.delete_secrets(client, stack, state)
+        result.changes += leaving.delete_grants(client, stack, state)
     result.changes += around.apply_grants(client, stack)
+    if state is not None:
+        leaving.remember_grants(stack, state)
     for line in result.lines():
         echo(line)
     echo(result.summary())
@@ -112,6 +131,12 @@ def validate_plan(stack: DeclaredStack) -> None:
         for index, entry in enumerate(permissions.access_control):
             if sum(1 for kind in _PRINCIPALS if entry.get(kind)) != 1:
                 problems.append(f"{resource}: access_control[{index}] needs exactly one of {', '.join(_PRINCIPALS)}")
+            app = app_principal_reference(entry.get("service_principal_name"))
+            if app is not None and app not in {a.logical_id for a in stack.apps}:
+                problems.append(
+                    f"{resource}: access_control[{index}] names the service principal of databricks_app.{app}, "
+                    "which this stack does not declare (a dangling reference)"
+                )
     if problems:
         raise PlanError(problems)
 
@@ -362,6 +387,7 @@ def _apply_permissions(
     declared: DeclaredPermissions,
     endpoints: dict[str, ServingEndpointDetailed],
     created: set[str],
+    principals: dict[str, str | None],
 ) -> Change:
     resource = f"databricks_permissions.{declared.logical_id}"
     endpoint = endpoints.get(declared.endpoint_logical_id or "") or _existing(client, declared.serving_endpoint_id)
@@ -369,7 +395,15 @@ def _apply_permissions(
         return Change(FAILED, resource, declared.serving_endpoint_id, ["no endpoint with this id in the workspace"])
     target = f"{endpoint.name} (id {endpoint.id})"
     assert endpoint.id is not None  # the service answers every endpoint with its id
-    wanted: set[tuple[str, str | None, str]] = {_grant(entry) for entry in declared.access_control}
+    access_control: list[dict[str, str]] = []
+    for declared_entry in declared.access_control:
+        app = app_principal_reference(declared_entry.get("service_principal_name"))
+        client_id = principals.get(app) if app is not None else None
+        if app is not None and not client_id:
+            why = f"databricks_app.{app} has no service principal (it was not applied)"
+            return Change(FAILED, resource, target, [why])
+        access_control.append({**declared_entry, "service_principal_name": client_id} if client_id else declared_entry)
+    wanted: set[tuple[str, str | None, str]] = {_grant(entry) for entry in access_control}
     wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
     live = client.serving_endpoints.get_permissions(endpoint.id)
     have = set()
@@ -390,10 +424,10 @@ def _apply_permissions(
         return Change(UNCHANGED, resource, target, endpoint=endpoint.name)
     client.serving_endpoints.set_permissions(
         endpoint.id,
-        access_control_list=[ServingEndpointAccessControlRequest.from_dict(e) for e in declared.access_control],
+        access_control_list=[ServingEndpointAccessControlRequest.from_dict(e) for e in access_control],
     )
     action = CREATED if declared.endpoint_logical_id in created else UPDATED
-    return Change(action, resource, target, [f"{len(declared.access_control)} grants"], endpoint=endpoint.name)
+    return Change(action, resource, target, [f"{len(access_control)} grants"], endpoint=endpoint.name)
 
 
 def _existing(client: WorkspaceClient, endpoint_id: str) -> ServingEndpointDetailed | None:

@@ -3,7 +3,8 @@
 Terraform deletes a resource removed from the configuration because its state says it
 created it; everything else in the workspace is left alone. `emulator apply` does the same
 with a small JSON file: per workspace URL (one file can serve several emulators), the
-endpoints and permission sets this stack's applies created. It lives beside `cdktf.out`, where
+endpoints and permission sets this stack's applies created, and (`KINDS`) its apps, secret
+scopes, secret ACLs and Unity Catalog grants. It lives beside `cdktf.out`, where
 cdktf's local backend puts `terraform.<stack>.tfstate` (outside `cdktf.out`, so a new synth
 never loses it), named `servingstack-emulator.<stack>.json`; `--state` overrides.
 It holds names and ids only, never a secret.
@@ -18,6 +19,10 @@ from pathlib import Path
 from typing import Any
 
 STATE_VERSION = 1
+# What else a stack manages, each under its own key of a workspace's entry:
+# apps (name -> resource address), secret_scopes (name -> resource address), secret_acls
+# (logical id -> [scope, principal]) and grants (logical id -> [securable kind, full name, principal]).
+KINDS = ("apps", "secret_scopes", "secret_acls", "grants")
 
 
 class StateError(ValueError):
@@ -48,6 +53,7 @@ class ApplyState:
         entry = self._document["workspaces"].setdefault(self.workspace, {})
         self._endpoints: dict[str, str] = entry.setdefault("endpoints", {})
         self._permissions: dict[str, str] = entry.setdefault("permissions", {})
+        self._kinds: dict[str, dict[str, Any]] = {kind: entry.setdefault(kind, {}) for kind in KINDS}
         self._saved = json.dumps(self._document, sort_keys=True) if self.path.is_file() else None
 
     def _load(self) -> dict[str, Any]:
@@ -85,10 +91,21 @@ class ApplyState:
     def forget_permissions(self, logical_id: str) -> None:
         self._permissions.pop(logical_id, None)
 
+    def records(self, kind: str) -> dict[str, Any]:
+        """What this stack manages of one of `KINDS`, by key."""
+        return dict(self._kinds[kind])
+
+    def remember(self, kind: str, key: str, value: Any) -> None:
+        self._kinds[kind][key] = value
+
+    def forget(self, kind: str, key: str) -> None:
+        self._kinds[kind].pop(key, None)
+
     def save(self) -> None:
         """Write when something changed, atomically: a crash mid-write never leaves half a state file."""
         text = json.dumps(self._document, sort_keys=True)
-        if text == self._saved or (self._saved is None and not (self._endpoints or self._permissions)):
+        managed = self._endpoints or self._permissions or any(self._kinds.values())
+        if text == self._saved or (self._saved is None and not managed):
             return  # nothing new (an apply that stopped at its plan leaves no file behind)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)

@@ -97,6 +97,20 @@ class PermissionBook:
             self._grants[endpoint_id].update(grants)
             self._keep_creator(endpoint_id)
 
+    def grant(self, endpoint_id: str, principal: Principal, level: str) -> bool:
+        """One direct grant, as a platform side effect (an app's resources); False when the
+        endpoint has no access control list (it is gone)."""
+        with self._lock:
+            if endpoint_id not in self._grants:
+                return False
+            self._grants[endpoint_id][principal] = level
+            return True
+
+    def revoke(self, endpoint_id: str, principal: Principal) -> None:
+        """Take a principal's direct grant away (its app no longer names the endpoint, or is gone)."""
+        with self._lock:
+            self._grants.get(endpoint_id, {}).pop(principal, None)
+
     def _keep_creator(self, endpoint_id: str) -> None:
         self._grants[endpoint_id][("user_name", self._creators[endpoint_id])] = "CAN_MANAGE"
 

@@ -125,6 +125,16 @@ class Emulator:
         check_seconds(seconds, "seconds", maximum=MAX_DEPLOY_SECONDS)
         self.workspace.endpoints.set_deploy_seconds(seconds, endpoint)
 
+    def set_app_seconds(self, *, start: float | None = None, delete: float | None = None) -> None:
+        """How long an app's compute takes to start, and an app to be deleted (default: the deploy seconds)."""
+        for value, name in ((start, "start"), (delete, "delete")):
+            if value is not None:
+                check_seconds(value, name, maximum=MAX_DEPLOY_SECONDS)
+        if start is not None:
+            self.workspace.apps.start_seconds = float(start)
+        if delete is not None:
+            self.workspace.apps.delete_seconds = float(delete)
+
     # -- faults ------------------------------------------------------------------------
     def fail_deployment(self, endpoint: str | None = None, message: str = DEFAULT_FAILURE_MESSAGE) -> None:
         """Deployments of the endpoint (or all) that are running or start later fail with `message`."""

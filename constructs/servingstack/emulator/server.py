@@ -24,6 +24,7 @@ from servingstack.emulator import (
     admin,
     answering,
     apierrors,
+    apps,
     bodies,
     oauth,
     openai_routes,
@@ -326,6 +327,7 @@ def build_app(workspace: Workspace) -> web.Application:
     admin.add_routes(app, WORKSPACE_KEY)
     secrets_api.add_routes(app, WORKSPACE_KEY)
     uc_permissions.add_routes(app, WORKSPACE_KEY)
+    apps.add_routes(app, WORKSPACE_KEY)
     oauth.add_routes(app, WORKSPACE_KEY)
     openai_routes.add_routes(app, WORKSPACE_KEY)
     trailing_slash.add_twins(app)

@@ -10,6 +10,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 
+from servingstack.emulator.apps import AppStore
 from servingstack.emulator.auth import is_authorized
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.faults import Fault, FaultBook
@@ -48,6 +49,15 @@ class Workspace:
         self.signatures: dict[str, dict[str, str]] = {}
         self.secrets = SecretStore()
         self.uc_permissions = GrantBook()
+        # Apps start and are deleted in a deployment's time; each has its own service principal.
+        self.apps = AppStore(
+            endpoints=self.endpoints,
+            permissions=self.permissions,
+            seed=seed,
+            start_seconds=deploy_seconds,
+            delete_seconds=deploy_seconds,
+            clock=clock,
+        )
 
     def _deployment_fault(self, endpoint: str) -> Fault | None:
         """An injected deployment fault, else a failure for a secret that does not exist."""

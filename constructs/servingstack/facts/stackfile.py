@@ -61,9 +61,16 @@ class DeclaredPermissions:
 
 @dataclass
 class DeclaredApp:
+    """A `databricks_app`: `serving_endpoints` holds one entry per `serving_endpoint` resource
+    (`resource`, the endpoint's literal `name`, `permission`, and the `reference` it was named by);
+    `request` is the app's API body (`apps.App`) with those names resolved."""
+
     logical_id: str
     name: str
     serving_endpoints: list[dict[str, str]]
+    request: dict[str, Any] = field(default_factory=dict)
+    construct_path: str | None = None
+    no_compute: bool = False  # the provider's create-only `no_compute` (not part of the app)
 
 
 @dataclass
@@ -181,6 +188,10 @@ def load_stack(path: str | Path) -> DeclaredStack:
         if declared.endpoint_logical_id in by_logical_id:
             by_logical_id[declared.endpoint_logical_id].access_control = declared.access_control
     for logical_id, body in (resources.get("databricks_app") or {}).items():
+        request = {k: v for k, v in body.items() if k not in _TERRAFORM_ONLY and k != "no_compute"}
+        request["resources"] = [_resolve_resource(r, stack) for r in request.get("resources") or []]
+        if not request["resources"]:
+            del request["resources"]
         stack.apps.append(
             DeclaredApp(
                 logical_id=logical_id,
@@ -190,6 +201,9 @@ def load_stack(path: str | Path) -> DeclaredStack:
                     for r in body.get("resources") or []
                     if r.get("serving_endpoint")
                 ],
+                request=request,
+                construct_path=((body.get("//") or {}).get("metadata") or {}).get("path"),
+                no_compute=body.get("no_compute") is True,
             )
         )
     _load_around_endpoints(stack, resources)
@@ -208,6 +222,25 @@ def _resolve_endpoint_name(entry: dict[str, str], stack: DeclaredStack) -> dict[
             if endpoint.logical_id == match.group(1):
                 return {**entry, "name": endpoint.name, "reference": match.group(0)}
     return entry
+
+
+def _resolve_resource(resource: dict[str, Any], stack: DeclaredStack) -> dict[str, Any]:
+    endpoint = resource.get("serving_endpoint")
+    if not isinstance(endpoint, dict):
+        return resource
+    resolved = _resolve_endpoint_name(dict(endpoint), stack)
+    resolved.pop("reference", None)
+    return {**resource, "serving_endpoint": resolved}
+
+
+# An endpoint's grant to an app's service principal (`ServingApp`), by reference to the app.
+_APP_PRINCIPAL = re.compile(r"^\$\{databricks_app\.([^.}]+)\.service_principal_client_id\}$")
+
+
+def app_principal_reference(value: Any) -> str | None:
+    """The logical id of the app whose service principal `value` names by reference, else None."""
+    match = _APP_PRINCIPAL.match(str(value or ""))
+    return match.group(1) if match else None
 
 
 def _load_around_endpoints(stack: DeclaredStack, resources: dict[str, Any]) -> None:

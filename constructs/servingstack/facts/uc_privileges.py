@@ -14,6 +14,16 @@ from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
 
 # Securable kind (the `databricks_grant` attribute: catalog, schema, model) -> full name -> privileges.
 Privileges = dict[tuple[str, str], set[str]]
+# The securable type in the grants API path (`/api/2.1/unity-catalog/permissions/{type}/{name}`) where it is
+# not the attribute's name: provider catalog/permissions/permissions.go `Mappings`
+# ("model": catalog.SecurableType("function"), "foreign_connection": catalog.SecurableType("connection")).
+API_SECURABLE_TYPES = {"model": "function", "foreign_connection": "connection"}
+
+
+def api_securable_type(kind: str) -> str:
+    return API_SECURABLE_TYPES.get(kind, kind)
+
+
 _UC_MODEL = re.compile(r"^([^.\s]+)\.([^.\s]+)\.([^.\s]+)$")
 
 

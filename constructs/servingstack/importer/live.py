@@ -11,7 +11,7 @@ import inspect
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
@@ -76,10 +76,13 @@ def as_request(detailed: dict[str, Any]) -> tuple[dict[str, Any], str]:
     return request, source
 
 
-def read_endpoints(
-    client: WorkspaceClient, names: Sequence[str] | None, deadline: Deadline, redactor: Redactor
-) -> list[LiveEndpoint]:
-    """Every endpoint (or the named ones, in the order given), with permissions."""
+class Call(Protocol):
+    def __call__(self, what: str, fn: Callable[[], T]) -> T: ...
+
+
+def make_call(client: WorkspaceClient, deadline: Deadline, redactor: Redactor) -> Call:
+    """`call(what, fn)`: `fn()` with the run's retries; a refusal or no answer stops the import with a
+    clear message naming `what` (a `SetupError`); `NotFound` is the caller's to handle."""
     host = client.config.host
 
     def call(what: str, fn: Callable[[], T]) -> T:
@@ -93,6 +96,16 @@ def read_endpoints(
             raise ConfigurationError(redactor.clean(f"{host} did not answer ({what}): {error}")) from None
         except Exception as error:  # noqa: BLE001 - anything else stops the import with a clear message
             raise ConfigurationError(redactor.clean(f"cannot {what} at {host}: {describe_error(error)}")) from None
+
+    return call
+
+
+def read_endpoints(
+    client: WorkspaceClient, names: Sequence[str] | None, deadline: Deadline, redactor: Redactor
+) -> list[LiveEndpoint]:
+    """Every endpoint (or the named ones, in the order given), with permissions."""
+    host = client.config.host
+    call = make_call(client, deadline, redactor)
 
     if names:
         wanted = list(dict.fromkeys(names))

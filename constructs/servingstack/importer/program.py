@@ -1,6 +1,8 @@
-"""Turn live endpoints into a main.py-style program: one `ServingEndpoint` per endpoint,
-written with the typed public classes, its grants, and the Terraform import blocks that
-make the first plan adopt what runs instead of recreating it.
+"""Turn live endpoints into a main.py-style program: one `ServingEndpoint` (or, for provisioned
+throughput, `ProvisionedThroughputEndpoint`) per endpoint, written with the typed public classes,
+its grants, and the Terraform import blocks that make the first plan adopt what runs instead of
+recreating it; beside them what a stack can declare around its endpoints (`Around`): the secret
+scopes they read, with their ACLs; the apps that query them; the deployer's Unity Catalog grants.
 
 Whatever the program cannot say is written as a comment at the endpoint and returned as a
 warning; before the program is returned, its endpoints' API requests are compared with the
@@ -20,7 +22,10 @@ from servingstack.facts import rules
 from servingstack.facts.permissions import ACL_FIELDS as PRINCIPAL_FIELDS
 from servingstack.facts.permissions import ENDPOINT_LEVELS as LEVELS
 from servingstack.importer import shapes
+from servingstack.importer.apps import ImportedApp, plan_apps, querying, select_apps
+from servingstack.importer.grants import DeployerPlan
 from servingstack.importer.live import LiveEndpoint
+from servingstack.importer.scopes import ImportedScope, LiveScope, plan_scopes
 from servingstack.importer.shapes import Context, Note
 from servingstack.importer.source import (
     INDENT,
@@ -34,8 +39,10 @@ from servingstack.importer.source import (
     literal,
     text,
 )
+from servingstack.importer.target import has_newer_fields
 from servingstack.model.gateway import RateLimit
 from servingstack.model.spec import EmailNotifications, EndpointSpec
+from servingstack.model.telemetry import Telemetry
 
 DEFAULT_STACK_ID = "imported"
 _GRANT_METHODS = {"CAN_QUERY": "grant_query", "CAN_VIEW": "grant_view", "CAN_MANAGE": "grant_manage"}
@@ -59,6 +66,9 @@ def _rate_limit_spelling(limit: RateLimit) -> Node | None:
 SPELLINGS[RateLimit] = _rate_limit_spelling
 
 
+SERVING_ENDPOINT, PT_ENDPOINT = "ServingEndpoint", "ProvisionedThroughputEndpoint"
+
+
 @dataclass
 class ImportedEndpoint:
     live: LiveEndpoint
@@ -68,16 +78,37 @@ class ImportedEndpoint:
     grants: list[tuple[str, str, str]]  # (method, argument, principal)
     notes: list[Note] = field(default_factory=list)
     creator_kept: str | None = None  # the creator's CAN_MANAGE, which Terraform's caller keeps anyway
+    construct: str = SERVING_ENDPOINT
+
+
+@dataclass
+class Around:
+    """What the program declares around its endpoints, as read from the workspace."""
+
+    scopes: list[LiveScope] = field(default_factory=list)
+    apps: list[dict[str, Any]] = field(default_factory=list)  # `apps.App.as_dict()` of every app
+    endpoint_ids: dict[str, str] = field(default_factory=dict)  # ids of endpoints that are not imported
+    deployer: DeployerPlan | None = None
+    caller: str | None = None  # who imports (keeps MANAGE on the scopes they made)
+    serving_endpoints: frozenset[str] = frozenset()  # provisioned throughput kept as ServingEndpoint
 
 
 @dataclass
 class Program:
     source: str
     endpoints: list[ImportedEndpoint]
+    scopes: list[ImportedScope] = field(default_factory=list)
+    apps: list[ImportedApp] = field(default_factory=list)
+    skipped_apps: list[str] = field(default_factory=list)
+    deployer: DeployerPlan | None = None
 
     def warnings(self) -> list[str]:
-        """`<endpoint>: <note>` for everything the reader must act on or know."""
-        return [f"{e.live.name}: {n.text}" for e in self.endpoints for n in e.notes if n.warn]
+        """`<what>: <note>` for everything the reader must act on or know."""
+        found = [f"{e.live.name}: {n.text}" for e in self.endpoints for n in e.notes if n.warn]
+        found += [f"secret scope {s.live.name}: {n.text}" for s in self.scopes for n in s.notes if n.warn]
+        found += [f"app {a.name}: {n.text}" for a in self.apps for n in a.notes if n.warn]
+        found += [f"uc grants: {n.text}" for n in (self.deployer.notes if self.deployer else []) if n.warn]
+        return found + self.skipped_apps
 
 
 def shared_tags(endpoints: Sequence[LiveEndpoint]) -> dict[str, str]:
@@ -91,9 +122,42 @@ def shared_tags(endpoints: Sequence[LiveEndpoint]) -> dict[str, str]:
     }
 
 
+# Served-entity fields of a provisioned-throughput entity, and the endpoint fields the provisioned-throughput
+# resource has (provider docs, model_serving_provisioned_throughput.md; SDK PtServedModel, CreatePtEndpointRequest).
+_PT_ENTITY_FIELDS = {"name", "entity_name", "entity_version", "provisioned_model_units", "burst_scaling_enabled"}
+_PT_FIELDS = {"name", "config", "ai_gateway", "tags", "budget_policy_id", "email_notifications"}
+
+
+def is_provisioned_throughput(request: Mapping[str, Any]) -> bool:
+    """True for an endpoint that the provisioned-throughput resource can hold: every served entity a model
+    with model units and nothing else. The service does not say which create API made an endpoint (no
+    field of `ServingEndpointDetailed` does), and the provider points such endpoints to that resource
+    ("For newer foundation models, including Llama 4, please use databricks_model_serving_provisioned_throughput",
+    docs resources/model_serving.md), so they become `ProvisionedThroughputEndpoint`s unless named otherwise."""
+    entities = (request.get("config") or {}).get("served_entities") or []
+    if not entities or any(k not in _PT_FIELDS for k, v in request.items() if v not in (None, [], {})):
+        return False
+    return all(
+        isinstance(e.get("provisioned_model_units"), int)
+        and e.get("entity_name")
+        and e.get("entity_version")
+        and all(k in _PT_ENTITY_FIELDS for k, v in e.items() if v not in (None, [], {}, False))
+        for e in entities
+    )
+
+
 def plan_endpoint(
-    live: LiveEndpoint, prefix: str, default_tags: Mapping[str, str], taken: set[str]
+    live: LiveEndpoint,
+    prefix: str,
+    default_tags: Mapping[str, str],
+    taken: set[str],
+    *,
+    provisioned_throughput: bool = False,
+    newer_fields: bool = False,
+    app_principals: Mapping[str, str] | None = None,
 ) -> ImportedEndpoint:
+    """`app_principals`: application id -> app name, for the apps whose CAN_QUERY on this endpoint
+    their `ServingApp` declares (so no grant of its own)."""
     request = live.request
     config = request.get("config") or {}
     short = live.name[len(prefix) :]
@@ -132,10 +196,23 @@ def plan_endpoint(
                 ),
             )
         )
+    telemetry = request.get("telemetry_config")
+    if telemetry:
+        if newer_fields:
+            props.append(("telemetry", _telemetry(telemetry)))
+        else:
+            ctx.notes.append(
+                Note(
+                    "telemetry_config: Telemetry needs the cdktn engine (provider 1.138; this program builds with "
+                    "cdktf, provider 1.99), so it is not declared; run the import with SERVINGSTACK_CDK_ENGINE=cdktn "
+                    "to declare it"
+                )
+            )
+            ctx.explained.add("telemetry_config")
     resolved = EndpointSpec(name=short, served_entities=entities).resolved_task()
     if live.task and resolved is None and entities and live.task in rules.TASKS:
         props.append(("task", live.task))  # e.g. an agent served as a custom model
-    grants, creator_kept = _grants(live, ctx)
+    grants, creator_kept = _grants(live, ctx, app_principals or {})
     variable = identifier(short, taken)
     # Names that only differ in '-' and '_' (`a-b`, `a_b`) would give the stack's outputs one id:
     # the second of them takes its (unique) variable name as construct id.
@@ -148,9 +225,26 @@ def plan_endpoint(
         grants=grants,
         notes=ctx.notes,
         creator_kept=creator_kept,
+        construct=PT_ENDPOINT if provisioned_throughput else SERVING_ENDPOINT,
     )
     _compare(imported, prefix, default_tags, ctx)
     return imported
+
+
+def _telemetry(telemetry: Mapping[str, Any]) -> Telemetry:
+    """`Telemetry` from a live `telemetry_config` (SDK TelemetryConfig)."""
+    tables = telemetry.get("table_names") or {}
+    inference = telemetry.get("inference_table_config") or {}
+    return Telemetry(
+        logs_table=tables.get("logs_table"),
+        metrics_table=tables.get("metrics_table"),
+        traces_table=tables.get("traces_table"),
+        annotations_table=tables.get("annotations_table"),
+        telemetry_profile_id=telemetry.get("telemetry_profile_id"),
+        features=tuple(telemetry.get("enabled_telemetry_features") or ()),
+        inference_table=inference.get("name"),
+        sampling_fraction=inference.get("sampling_fraction"),
+    )
 
 
 def _state_notes(live: LiveEndpoint, ctx: Context) -> None:
@@ -171,7 +265,9 @@ def _state_notes(live: LiveEndpoint, ctx: Context) -> None:
         )
 
 
-def _grants(live: LiveEndpoint, ctx: Context) -> tuple[list[tuple[str, str, str]], str | None]:
+def _grants(
+    live: LiveEndpoint, ctx: Context, app_principals: Mapping[str, str]
+) -> tuple[list[tuple[str, str, str]], str | None]:
     """One grant per principal at its highest direct level; inherited permissions are the parent's."""
     grants = []
     creator_kept = None
@@ -188,6 +284,12 @@ def _grants(live: LiveEndpoint, ctx: Context) -> tuple[list[tuple[str, str, str]
         if not levels:
             continue
         best = max(levels, key=LEVELS.index)
+        if kind == "service_principal_name" and principal in app_principals and best == "CAN_QUERY":
+            owner = app_principals[principal]
+            ctx.notes.append(
+                Note(f"the CAN_QUERY of app {owner}'s service principal is declared by its ServingApp", False)
+            )
+            continue
         if kind == "user_name" and principal == live.creator and best == "CAN_MANAGE":
             # Terraform's caller keeps CAN_MANAGE and the provider drops that entry itself
             # (provider docs, resources/permissions.md: "not possible to lower permissions for ... your own user").
@@ -301,6 +403,10 @@ def render(
     default_tags: Mapping[str, str],
     import_blocks: bool,
     host: str | None,
+    scopes: Sequence[ImportedScope] = (),
+    apps: Sequence[ImportedApp] = (),
+    skipped_apps: Sequence[str] = (),
+    deployer: DeployerPlan | None = None,
 ) -> str:
     body: list[str] = []
     creators = sorted({e.creator_kept for e in endpoints if e.creator_kept})
@@ -314,21 +420,37 @@ def render(
     stack_kwargs = [("environment", literal(environment))] if environment else []
     if default_tags:
         stack_kwargs.append(("default_tags", literal(dict(default_tags))))
+    if deployer is not None:
+        for note in deployer.notes:
+            body += comment_lines(("NOTE: " if note.warn else "") + f"Unity Catalog grants: {note.text}", INDENT)
+        stack_kwargs.append(("deployer", literal(deployer.deployer)))
     stack_call = Call("ServingStack", [Raw("app"), literal(stack_id)], stack_kwargs, together=2)
     body.append(f"{INDENT}stack = {stack_call.layout(INDENT, len(INDENT) + 8)}")
+    for scope in scopes:
+        body.append("")
+        body += scope.lines(import_blocks)
     for endpoint in endpoints:
         body.append("")
         body += _endpoint_lines(endpoint, import_blocks)
+    for skipped in skipped_apps:
+        body.append("")
+        body += comment_lines(f"NOTE: {skipped}", INDENT)
+    for imported_app in apps:
+        body.append("")
+        body += imported_app.lines(import_blocks)
+    if deployer is not None and import_blocks:
+        body += ["", f"{INDENT}stack.adopt_deployer_grants()"]
     code = "\n".join(body)
     used = sorted({n for n in re.findall(r"\b([A-Za-z_]+)[(.]", code) if n in PUBLIC_NAMES} | {"synthesize"})
     source = "\n".join(
         [
             "#!/usr/bin/env python",
-            f'"""Serving endpoints imported by `servingstack import`{f" from {host}" if host else ""}.',
+            '"""Serving endpoints and what stands around them, imported by `servingstack import`'
+            + (f"\nfrom {host}." if host else "."),
             "",
             f"`python <this file>` (or `cdktf synth`) writes the stack `{stack_id}` to cdktf.out; "
             + (
-                "each resource carries a\nTerraform import block, so the first plan adopts the live endpoints instead "
+                "each resource carries a\nTerraform import block, so the first plan adopts the live resources instead "
                 "of recreating them."
                 if import_blocks
                 else "there are no import\nblocks: Terraform would create the endpoints anew."
@@ -360,7 +482,7 @@ def _endpoint_lines(endpoint: ImportedEndpoint, import_blocks: bool) -> list[str
         prefix = "NOTE: " if note.warn else ""
         lines += comment_lines(prefix + note.text, INDENT)
     call = Call(
-        "ServingEndpoint",
+        endpoint.construct,
         [Raw("stack"), literal(endpoint.construct_id)],
         [(k, literal(v)) for k, v in endpoint.props],
         together=2,
@@ -389,15 +511,51 @@ def build_program(
     environment: str | None = None,
     import_blocks: bool = True,
     host: str | None = None,
+    engine: str | None = None,
+    around: Around | None = None,
 ) -> Program:
-    """The program for `live` (already filtered), compiled once to prove it is valid Python."""
+    """The program for `live` (already filtered), compiled once to prove it is valid Python. `engine`:
+    the engine it will build with (what it may declare); `around`: what to declare beside the endpoints."""
+    around = around or Around()
     prefix = f"{environment}-" if environment else ""
     default_tags = shared_tags(live)
     taken: set[str] = set()
-    endpoints = [plan_endpoint(e, prefix, default_tags, taken) for e in sorted(live, key=lambda e: e.name)]
+    construct_ids: set[str] = set()
+    ordered = sorted(live, key=lambda e: e.name)
+    # The apps to declare come first: their principals' CAN_QUERY is theirs to declare, not the endpoints'.
+    imported_names = {e.name for e in ordered}
+    selected, skipped = select_apps(around.apps, imported_names, around.endpoint_ids.get)
+    principals: dict[str, dict[str, str]] = {}
+    for app in selected:
+        for target, _ in querying(app).values():
+            if target in imported_names and app.get("service_principal_client_id"):
+                principals.setdefault(target, {})[str(app["service_principal_client_id"])] = str(app["name"])
+    endpoints = [
+        plan_endpoint(
+            e,
+            prefix,
+            default_tags,
+            taken,
+            provisioned_throughput=is_provisioned_throughput(e.request) and e.name not in around.serving_endpoints,
+            newer_fields=has_newer_fields(engine),
+            app_principals=principals.get(e.name),
+        )
+        for e in ordered
+    ]
+    construct_ids |= {e.construct_id for e in endpoints}
+    scopes = plan_scopes(around.scopes, around.caller, taken, construct_ids)
+    apps = plan_apps(
+        selected,
+        {e.live.name: e.variable for e in endpoints},
+        around.endpoint_ids.get,
+        prefix,
+        has_newer_fields(engine),
+        taken,
+        construct_ids,
+    )
     for endpoint in endpoints:
         try:
-            EndpointSpec(**dict(endpoint.props)).validate(endpoint.construct_id, prefix, default_tags)
+            EndpointSpec(**dict(endpoint.props)).validate(endpoint.construct_id, prefix, default_tags, engine=engine)
         except ValidationError as error:
             endpoint.notes.append(
                 Note(f"servingstack refuses what runs, so the program will not synthesize until this is fixed: {error}")
@@ -409,6 +567,12 @@ def build_program(
         default_tags=default_tags,
         import_blocks=import_blocks,
         host=host,
+        scopes=scopes,
+        apps=apps,
+        skipped_apps=skipped,
+        deployer=around.deployer,
     )
     compile(source, "<servingstack import>", "exec")
-    return Program(source=source, endpoints=endpoints)
+    return Program(
+        source=source, endpoints=endpoints, scopes=scopes, apps=apps, skipped_apps=skipped, deployer=around.deployer
+    )
