@@ -216,7 +216,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     ServingApp(
         stack,
         "support-bot",
-        name=f"{stack.environment}-support-bot",
+        name="support-bot",  # the stack's name prefix makes it dev-support-bot, prod-support-bot
         query_endpoints={"llm": gateway, "embeddings": embeddings},
         description="Answers support questions from the knowledge base",
     )

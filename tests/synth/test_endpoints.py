@@ -267,7 +267,7 @@ def test_an_app_gets_can_query_through_its_resources(one_stack):
         ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat})
 
     (app,) = one_stack(fill)["resource"]["databricks_app"].values()
-    assert app["name"] == "support-bot"
+    assert app["name"] == "dev-support-bot"  # the stack's name prefix, as endpoints get it
     # A reference to the endpoint's name: the dependency is in Terraform's graph (issue 9).
     assert app["resources"] == [
         {

@@ -17,7 +17,16 @@ RESOURCE_NAME = re.compile(r"^\S(.*\S)?$")
 SERVING_ENDPOINT_PERMISSIONS = ("CAN_MANAGE", "CAN_QUERY", "CAN_VIEW")
 
 
-def app_name_problems(name: Any) -> list[Problem]:
+def app_name_problems(name: Any, prefix: str = "") -> list[Problem]:
+    """The app name rule, on the name as the workspace gets it (`prefix` is the part a stack put in front)."""
     if isinstance(name, str) and APP_NAME.match(name):
         return []
+    if prefix and isinstance(name, str) and not APP_NAME.match(prefix):
+        return [
+            Problem(
+                "name",
+                f"{name!r} may contain only lowercase letters, digits and '-': the stack's name_prefix {prefix!r} "
+                "does not fit an app name; give the stack a name_prefix of lowercase letters, digits and '-'",
+            )
+        ]
     return [Problem("name", f"{name!r} may contain only lowercase letters, digits and '-'")]
