@@ -25,7 +25,7 @@ class Recorded:
 
     path: str
     problems: list[Problem]
-    stack: traceback.StackSummary
+    stack: list[traceback.FrameSummary]
 
     @property
     def error(self) -> ValidationError:
@@ -43,7 +43,7 @@ class AppProblems:
         bad grant on it are one list)."""
         known = self.recorded.get(error.path)
         if known is None:
-            self.recorded[error.path] = Recorded(error.path, list(error.problems), traceback.extract_stack()[:-2])
+            self.recorded[error.path] = Recorded(error.path, list(error.problems), list(traceback.extract_stack())[:-2])
             return
         known.problems += [p for p in error.problems if p not in known.problems]
 

@@ -37,6 +37,7 @@ class ScopeBase(_cdk.Construct, metaclass=Refusable):
     stack: ServingStack | None
     # A declared scope's name gets the stack's name prefix and is claimed in its workspace.
     declared: bool = True
+    initial_manage_principal: str | None = None
 
     def _start(self, scope: _cdk.Construct, id: str, name: Any) -> list[Problem]:
         """Path and stack known in Python; the name's problems: its shape, a second scope of that name

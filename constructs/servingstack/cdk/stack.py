@@ -66,7 +66,7 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
         deployer: str | None = None,
     ) -> None:
         self.path = id
-        props = {
+        props: dict[str, Any] = {
             "environment": environment,
             "name_prefix": name_prefix,
             "default_tags": default_tags,
@@ -211,7 +211,7 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
         problems += self.claim_name("endpoint", name, path)
         logical = _cdk.logical_id(path[len(self.path) + 1 :].split("/") + ["Default"])
         other = self._logical_ids.get(logical)
-        if other is not None:
+        if other is not None and other != path:
             problems.append(
                 Problem(
                     "id",
@@ -220,7 +220,7 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
                 )
             )
         key = output_key(id)
-        if self.outputs and key in self._output_keys:
+        if self.outputs and self._output_keys.get(key, path) != path:
             problems.append(
                 Problem(
                     "id",
