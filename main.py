@@ -160,7 +160,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
             ],
             usage_tracking=True,
             inference_table=InferenceTable("ml", "llm_gateway", table_prefix="gateway"),
-            input_guardrail=Guardrail(safety=True, pii="BLOCK", invalid_keywords=["password"]),
+            input_guardrail=Guardrail(safety=True, pii="BLOCK"),
             output_guardrail=Guardrail(pii="MASK"),
             fallback=True,
         ),

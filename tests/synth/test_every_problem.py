@@ -157,7 +157,8 @@ def test_the_exit_code_and_message_of_a_program_with_two_broken_endpoints(tmp_pa
         "def build(app):\n"
         "    stack = ServingStack(app, 'dev', environment='dev')\n"
         "    ServingEndpoint(stack, 'a', name='a', served_entities=[FoundationModel('ml.not.foundation')])\n"
-        "    ServingEndpoint(stack, 'b', name='b', served_entities=[FoundationModel('system.ai.x')], traffic={'y': 100})\n"
+        "    llama = FoundationModel('system.ai.x')\n"
+        "    ServingEndpoint(stack, 'b', name='b', served_entities=[llama], traffic={'y': 100})\n"
         "sys.exit(synthesize(build))\n"
     )
     result = subprocess.run([sys.executable, str(program)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
@@ -166,6 +167,6 @@ def test_the_exit_code_and_message_of_a_program_with_two_broken_endpoints(tmp_pa
     assert lines[0].startswith("error: dev/a: config.served_entities[0].entity_name: 'ml.not.foundation'")
     assert lines[1] == "  (declared at main.py, line 5, in build)"
     assert lines[2].startswith("error: dev/b: config.traffic_config.routes[0].served_model_name: 'y'")
-    assert lines[3] == "  (declared at main.py, line 6, in build)"
+    assert lines[3] == "  (declared at main.py, line 7, in build)"
     assert lines[4:] == ["error: 2 constructs have problems; nothing was written"]
     assert "Traceback" not in result.stderr and not (tmp_path / "cdktf.out").exists()
