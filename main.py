@@ -52,7 +52,8 @@ PROD_DEPLOYER = "0b7e3f2a-9c41-4d8e-b5a6-1e2f3a4b5c6d"
 def build_fleet(stack: ServingStack, *, production: bool) -> None:
     """The same endpoints in every environment; production gets more capacity and stricter limits."""
     # The external models' keys. Production declares its scope and who may read it (put the values with
-    # `databricks secrets put-secret llm-keys openai`); dev uses the platform team's shared scope.
+    # `databricks secrets put-secret prod-llm-keys openai`: the scope takes the stack's prefix); dev uses
+    # the platform team's shared scope, named as it is.
     keys: SecretScope | ExternalSecretScope
     if production:
         keys = SecretScope(stack, "llm-keys", name="llm-keys")

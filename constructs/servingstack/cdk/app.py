@@ -54,11 +54,11 @@ class ServingApp(_cdk.Construct, metaclass=Refusable):
         if not query_endpoints:
             problems.append(Problem("query_endpoints", "name at least one endpoint"))
         for resource, endpoint in (query_endpoints or {}).items():
-            if not RESOURCE_NAME.match(str(resource)):
+            if not (isinstance(resource, str) and RESOURCE_NAME.match(resource)):
                 problems.append(
                     Problem(
                         f"query_endpoints[{resource!r}]",
-                        "a resource name is a non-empty string without surrounding spaces",
+                        "a resource name is a non-empty string",
                     )
                 )
             if not isinstance(getattr(endpoint, "endpoint_name", None), str):

@@ -11,8 +11,8 @@ from servingstack.errors import Problem
 # unique within the workspace." (Older SDKs added "between 2 and 30 characters long"; the current
 # docstring sets no length, so neither do we.)
 APP_NAME = re.compile(r"^[a-z0-9-]+$")
-# TF-GO AppResources.name is required; the docs set no character rule for it.
-RESOURCE_NAME = re.compile(r"^\S(.*\S)?$")
+# TF-GO AppResources.name is required; the docs set no character or length rule for it: any non-empty string.
+RESOURCE_NAME = re.compile(r"^.+$", re.DOTALL)
 # SDK enum AppResourceServingEndpointServingEndpointPermission.
 SERVING_ENDPOINT_PERMISSIONS = ("CAN_MANAGE", "CAN_QUERY", "CAN_VIEW")
 
