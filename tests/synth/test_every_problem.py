@@ -170,3 +170,17 @@ def test_the_exit_code_and_message_of_a_program_with_two_broken_endpoints(tmp_pa
     assert lines[3] == "  (declared at main.py, line 7, in build)"
     assert lines[4:] == ["error: 2 constructs have problems; nothing was written"]
     assert "Traceback" not in result.stderr and not (tmp_path / "cdktf.out").exists()
+
+
+def test_a_policy_applied_wrongly_is_listed_after_the_constructs_problems(tmp_path, capsys):
+    from servingstack import Policy
+
+    def build(app):
+        stack = ServingStack(app, "dev")
+        broken(stack, "chat", name="bad name")
+        Policy.apply(stack)  # no pack: a PolicyError, raised in the app's own code
+
+    assert synthesize(build, tmp_path / "out") == 1
+    err = [line for line in stderr_of(capsys) if line.startswith("error: ")]
+    assert err[0].startswith("error: dev/chat: name:")
+    assert err[1].startswith("error: dev: name at least one pack or rule")

@@ -81,7 +81,9 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
         problems = call_problems(ServingStack.__init__, props)
         if not isinstance(id, str) or not id:
             # Nothing to build a stack on: while synthesize() collects, it becomes a stand-in.
-            raise ValidationError(str(id), [Problem("id", f"expected a non-empty str, got {type(id).__name__}")])
+            raise ValidationError(
+                str(id), [Problem("id", f"expected a non-empty str, got {type(id).__name__}"), *problems]
+            )
         # A prop of the wrong type is reported above and left at its default, so the stack can still be
         # built while synthesize() collects every problem (its endpoints are checked too).
         wrong = {re.split(r"[\[.]", p.field, maxsplit=1)[0] for p in problems}

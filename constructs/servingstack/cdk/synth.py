@@ -95,7 +95,10 @@ def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
         with collecting() as problems:
             try:
                 build(app)
-            except (PolicyError, Interrupted):
+            except Interrupted:
+                raise
+            except PolicyError:  # a policy the app applies wrongly: listed after the constructs' problems
+                _print_recorded(problems)
                 raise
             except ValidationError as error:  # raised outside a constructor: a value type, a suppression
                 return _report(problems, error)
@@ -134,14 +137,18 @@ def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
 
 def _report(problems: AppProblems, raised: ValidationError | None = None) -> int:
     """Every construct's problems, each with where the app declared it, then the one raised (if any)."""
-    for entry in problems.recorded.values():
-        _print_problem(entry.error, [f for f in entry.stack if _is_user_frame(f)])
+    _print_recorded(problems)
     if raised is not None:
         _print_problem(raised, _user_frames(raised))
     count = len(problems.recorded) + (raised is not None)
     if count > 1:
         print(f"error: {count} constructs have problems; nothing was written", file=sys.stderr)
     return 1
+
+
+def _print_recorded(problems: AppProblems) -> None:
+    for entry in problems.recorded.values():
+        _print_problem(entry.error, [f for f in entry.stack if _is_user_frame(f)])
 
 
 def _print_problem(error: ValidationError | PolicyError, frames: list[traceback.FrameSummary]) -> None:
