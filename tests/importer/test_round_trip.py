@@ -133,8 +133,10 @@ def _resources(stack_dir: Path) -> tuple[dict[str, dict], dict[str, list]]:
     return endpoints, grants
 
 
-# prod now also holds a secret scope whose values must be put first, and a provisioned-throughput
-# endpoint resource the importer does not write (it declares such endpoints as ServingEndpoint).
+# prod now also holds a secret scope whose values must be put first (`prod-llm-keys`: a declared scope
+# takes the stack's prefix; dev names the shared `llm-keys` as made elsewhere, so its endpoints' references
+# are unchanged and compared below), and a provisioned-throughput endpoint resource the importer does not
+# write (it declares such endpoints as ServingEndpoint).
 @pytest.mark.parametrize("environment", ["dev"])
 def test_the_example_stacks_survive_the_trip_field_by_field(emu, w, tmp_path: Path, environment: str) -> None:
     original_out = tmp_path / "original"
