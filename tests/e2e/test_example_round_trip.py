@@ -109,8 +109,8 @@ def test_the_example_survives_apply_import_synth_apply_and_check(emu, example, t
     if environment == "prod":
         # The new scope holds no keys yet: the endpoints that read them fail until they are put.
         assert first.failed
-        w.secrets.put_secret("llm-keys", "openai", string_value="sk-put-through-the-emulator")
-        w.secrets.put_secret("llm-keys", "anthropic", string_value="sk-ant-put-through-the-emulator")
+        w.secrets.put_secret("prod-llm-keys", "openai", string_value="sk-put-through-the-emulator")
+        w.secrets.put_secret("prod-llm-keys", "anthropic", string_value="sk-ant-put-through-the-emulator")
         first = apply_stack(stack, w, timeout=30, poll_seconds=0.05, echo=lambda line: None, state=state)
     assert not first.failed
     state.save()

@@ -149,14 +149,14 @@ def test_apply_and_check_handle_pt_endpoints_scopes_acls_and_grants(emu, w, tmp_
     lines: list[str] = []
     first = apply_stack(declared, w, timeout=10, poll_seconds=0.05, echo=lines.append)
     # The scope is new, so its key is not there yet: the endpoint that needs it fails, saying why.
-    assert first.failed and "Secret does not exist with scope: llm-keys and key: openai" in "\n".join(lines)
+    assert first.failed and "Secret does not exist with scope: prod-llm-keys and key: openai" in "\n".join(lines)
     report = run_check(stack_dir, host=emu.url, token=TOKEN, timeout=10)
     chat = next(e for e in report.endpoints if e.name == "prod-chat")
-    assert chat.ready.status == "fail" and "Secret does not exist with scope: llm-keys" in json.dumps(
+    assert chat.ready.status == "fail" and "Secret does not exist with scope: prod-llm-keys" in json.dumps(
         [chat.ready.message, *chat.ready.details]
     )
 
-    w.secrets.put_secret("llm-keys", "openai", string_value="sk-put-by-hand")  # databricks secrets put-secret
+    w.secrets.put_secret("prod-llm-keys", "openai", string_value="sk-put-by-hand")  # databricks secrets put-secret
     second = apply_stack(declared, w, timeout=10, poll_seconds=0.05, echo=lambda line: None)
     assert not second.failed and [c.target for c in second.changes if c.action == "updated"] == ["prod-chat"]
     third = apply_stack(declared, w, timeout=10, poll_seconds=0.05, echo=lambda line: None)
@@ -164,7 +164,7 @@ def test_apply_and_check_handle_pt_endpoints_scopes_acls_and_grants(emu, w, tmp_
 
     maverick = w.serving_endpoints.get("prod-maverick")
     assert maverick.config.served_entities[0].provisioned_model_units == 100
-    assert {a.principal: a.permission for a in w.secrets.list_acls("llm-keys")}["deploy-sp"] is AclPermission.READ
+    assert {a.principal: a.permission for a in w.secrets.list_acls("prod-llm-keys")}["deploy-sp"] is AclPermission.READ
     model = w.grants.get("function", "ml.fraud.scorer").privilege_assignments  # models are FUNCTION securables
     assert [(a.principal, a.privileges) for a in model] == [("deploy-sp", [Privilege.EXECUTE])]
     table = {a.principal: set(a.privileges) for a in w.grants.get("schema", "ml.chat_logs").privilege_assignments}

@@ -183,7 +183,7 @@ def test_apps_that_query_the_endpoints_are_declared_and_others_explained(emu, w,
     shared_id = w.serving_endpoints.get("shared").id
     assert "shared = ServingEndpoint.from_name(" in source and '"shared-ref"' in source
     assert f'serving_endpoint_id="{shared_id}"' in source
-    assert 'bot = ServingApp(\n        stack, "bot",\n        name="dev-bot",' in source
+    assert 'bot = ServingApp(\n        stack, "bot",\n        name="bot",' in source  # the stack puts its prefix back
     assert 'query_endpoints={"r0": scorer, "r1": shared},' in source and 'description="scores"' in source
     assert "bot.adopt()" in source and "unrelated" not in source
     assert (

@@ -41,6 +41,7 @@ def test_the_production_pack_is_the_baseline_plus_the_production_rules():
         "SS14",
         "SS15",
         "SS16",
+        "SS17",
     ]
     assert ids(ProductionPack()) == ids(BaselinePack()) + ["SS3", "SS7", "SS11"]
 

@@ -145,21 +145,26 @@ def test_a_secret_scope_gives_references_folds_acls_and_comes_first_in_the_graph
         keys.grant_read(group="data-scientists").grant_manage(group="data-scientists")
         keys.grant_write(user="ops@example.com").grant_read(user="ops@example.com")
         keys.grant_read(service_principal="6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10")
-        assert str(keys.secret("openai")) == "{{secrets/llm-keys/openai}}"
+        # The scope's name gets the stack's prefix, as endpoint names do.
+        assert keys.scope_name == "dev-llm-keys"
+        assert str(keys.secret("openai")) == "{{secrets/dev-llm-keys/openai}}"
         chat(stack, "by-method", keys.secret("openai"))
-        chat(stack, "by-name", secret("llm-keys", "openai"))  # a plain reference to a declared scope counts too
+        # A plain reference to a declared scope counts too, whatever its case (scope names ignore case).
+        chat(stack, "by-name", secret("DEV-llm-keys", "openai"))
         chat(stack, "elsewhere", secret("other", "openai"))
         ProvisionedThroughputEndpoint(stack, "pt", name="pt", served_entities=[MAVERICK])
 
     doc = one_stack(fill)
-    assert [b["name"] for b in doc["resource"]["databricks_secret_scope"].values()] == ["llm-keys"]
+    assert [b["name"] for b in doc["resource"]["databricks_secret_scope"].values()] == ["dev-llm-keys"]
     acls = {a["principal"]: a["permission"] for a in doc["resource"]["databricks_secret_acl"].values()}
     assert acls == {
         "data-scientists": "MANAGE",
         "ops@example.com": "WRITE",
         "6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10": "READ",
     }
-    assert all(a["scope"] == "llm-keys" and a["depends_on"] for a in doc["resource"]["databricks_secret_acl"].values())
+    assert all(
+        a["scope"] == "dev-llm-keys" and a["depends_on"] for a in doc["resource"]["databricks_secret_acl"].values()
+    )
     serving = doc["resource"]["databricks_model_serving"]
     for id in ("by-method", "by-name"):
         assert any("databricks_secret_scope.keys" in d for d in serving[id]["depends_on"]), serving[id]
@@ -167,7 +172,7 @@ def test_a_secret_scope_gives_references_folds_acls_and_comes_first_in_the_graph
     assert "depends_on" not in doc["resource"][PT]["pt"]
     # The value never appears: only the reference is in the Terraform JSON.
     openai = serving["by-method"]["config"]["served_entities"][0]["external_model"]["openai_config"]
-    assert openai == {"openai_api_key": "{{secrets/llm-keys/openai}}"}
+    assert openai == {"openai_api_key": "{{secrets/dev-llm-keys/openai}}"}
 
 
 def test_an_external_scope_needs_a_reason_and_creates_no_scope(one_stack):
@@ -191,7 +196,8 @@ def test_bad_secret_scope_props_are_reported_together(one_stack):
     with pytest.raises(ValidationError) as error:
         one_stack(fill)
     assert "dev/bad: 2 problems" in str(error.value)
-    assert "name: 'no spaces/allowed'" in str(error.value) and "only supported value is 'users'" in str(error.value)
+    assert "name: 'dev-no spaces/allowed' must be 1-128 letters, digits, '-', '_', '.' or '@'" in str(error.value)
+    assert "only supported value is 'users'" in str(error.value)
 
     def twice(stack):
         SecretScope(stack, "a", name="keys")

@@ -267,7 +267,7 @@ def test_an_app_gets_can_query_through_its_resources(one_stack):
         ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat})
 
     (app,) = one_stack(fill)["resource"]["databricks_app"].values()
-    assert app["name"] == "support-bot"
+    assert app["name"] == "dev-support-bot"  # the stack's name prefix, as endpoints get it
     # A reference to the endpoint's name: the dependency is in Terraform's graph (issue 9).
     assert app["resources"] == [
         {
@@ -367,11 +367,13 @@ def test_bad_stack_props(synth, props, fragment):
 def test_bad_apps(one_stack):
     def fill(stack):
         chat = ServingEndpoint(stack, "chat", name="chat", served_entities=[FoundationModel("system.ai.x")])
-        ServingApp(stack, "bot", name="Support Bot", query_endpoints={"llm": chat, " x": "not-an-endpoint"})
+        ServingApp(stack, "bot", name="Support Bot", query_endpoints={"": chat, " x": "not-an-endpoint"})
 
     with pytest.raises(ValidationError) as error:
         one_stack(fill)
     assert "dev/bot: 3 problems" in str(error.value)
+    # TF-GO AppResources.name: required, no character rule: " x" is a name, "" is none.
+    assert "query_endpoints['']: a resource name is a non-empty string" in str(error.value)
 
 
 def test_an_endpoint_outside_a_serving_stack_records_its_metadata_on_itself(synth, tmp_path):

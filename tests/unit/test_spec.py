@@ -33,7 +33,7 @@ from servingstack import (
     canary,
     secret,
 )
-from servingstack.model.grants import Grant, Principal, access_control
+from servingstack.model.grants import Grant, Principal, access_control, construct_ids, distinct_ids
 
 
 def test_the_library_imports_without_either_engine_or_jsii():
@@ -356,11 +356,26 @@ def test_a_grant_names_exactly_one_principal(kwargs, fragment):
 
 
 def test_principals_whose_names_differ_only_in_punctuation_get_different_construct_ids():
-    dotted, underscored = Principal.user("a.b@x.com"), Principal.user("a_b@x_com")
-    first = dotted.construct_id("acl")
-    assert first == "acl-user-a_b_x_com"
-    second = underscored.construct_id("acl", taken={first})
-    assert second.startswith("acl-user-a_b_x_com-") and second != first
+    dotted, underscored, alone = Principal.user("a.b@x.com"), Principal.user("a_b_x_com"), Principal.user("c.d@x.com")
+    ids = construct_ids("acl", [dotted, underscored, alone])
+    assert len(set(ids.values())) == 3
+    # The name already spelt as an id keeps it; the other gets a digest of its name; one without a
+    # clash keeps its readable id.
+    assert ids[underscored] == "acl-user-a_b_x_com"
+    assert ids[dotted].startswith("acl-user-a_b_x_com-") and len(ids[dotted]) == len("acl-user-a_b_x_com-") + 8
+    assert ids[alone] == "acl-user-c_d_x_com"
+    # The set decides, never the order of the grants.
+    assert construct_ids("acl", [alone, underscored, dotted]) == ids
+    assert dotted.construct_id("acl", [underscored]) == ids[dotted]
+    # Two names that both need a digest get different ones.
+    at, dot = Principal.group("a@b"), Principal.group("a.b")
+    assert len(set(construct_ids("acl", [at, dot]).values())) == 2
+
+
+def test_distinct_ids_keep_readable_ids_when_nothing_clashes():
+    assert distinct_ids({1: "catalog-ml", 2: "schema-ml.fraud"}) == {1: "catalog-ml", 2: "schema-ml_fraud"}
+    clashing = distinct_ids({1: "schema-ml.a_b", 2: "schema-ml_a.b"})
+    assert clashing[1] != clashing[2] and all(v.startswith("schema-ml_a_b-") for v in clashing.values())
 
 
 def test_default_served_names_follow_the_service():

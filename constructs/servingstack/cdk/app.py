@@ -4,7 +4,9 @@ An app reaches an endpoint through a `serving_endpoint` entry in its resources, 
 app's service principal CAN_QUERY; no `databricks_permissions` of its own is needed. An endpoint
 that declares grants (an authoritative `databricks_permissions`) lists the app's principal among
 them, by reference to the app's `service_principal_client_id`, so applying those grants never takes
-the app's away.
+the app's away. Its name gets the stack's name prefix, as endpoint names do, and is unique in its
+workspace across every stack of the app that deploys there (SDK `apps.App.name`: "unique within the
+workspace").
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from servingstack.cdk import engine as _cdk
-from servingstack.cdk.base import construct, id_problems, path_of
+from servingstack.cdk.base import Refusable, Unbuilt, construct, id_problems, is_stand_in, path_of
 from servingstack.cdk.stack import ServingStack
 from servingstack.errors import Problem, ValidationError
 from servingstack.facts.apps import RESOURCE_NAME, app_name_problems
@@ -21,11 +23,15 @@ from servingstack.facts.newer_fields import app_engine_problems, validate_app_co
 
 
 @construct
-class ServingApp(_cdk.Construct):
+class ServingApp(_cdk.Construct, metaclass=Refusable):
     """`ServingApp(stack, "bot", name="support-bot", query_endpoints={"llm": chat_endpoint})`:
     the app gets CAN_QUERY on each endpoint, under the resource name given as key
     (which the app reads from its environment). `compute_min_instances` / `compute_max_instances`
-    (set together; provider 1.138, needs the cdktn engine) bound how many instances it runs."""
+    (set together; provider 1.138, needs the cdktn engine) bound how many instances it runs.
+
+    `name` comes after the stack's `name_prefix` (`dev-support-bot`); the whole name must be lowercase
+    letters, digits and '-' (SDK `apps.App.name`), so a stack whose prefix has '_' or capitals cannot
+    hold an app: give it a `name_prefix` of lowercase letters, digits and '-'."""
 
     def __init__(
         self,
@@ -39,16 +45,23 @@ class ServingApp(_cdk.Construct):
         compute_max_instances: int | None = None,
     ) -> None:
         path = f"{path_of(scope)}/{id}"
+        stack = ServingStack.of(scope)
+        prefix = stack.name_prefix if stack is not None else ""
+        full_name = f"{prefix}{name}" if isinstance(name, str) else name
         problems = id_problems(id)
-        problems += app_name_problems(name)
+        name_problems = app_name_problems(full_name, prefix)
+        problems += name_problems
+        if stack is not None and not name_problems and isinstance(full_name, str):
+            # SDK apps.App.name: "It must be unique within the workspace."
+            problems += stack.claim_name("app", full_name, path)
         if not query_endpoints:
             problems.append(Problem("query_endpoints", "name at least one endpoint"))
         for resource, endpoint in (query_endpoints or {}).items():
-            if not RESOURCE_NAME.match(str(resource)):
+            if not (isinstance(resource, str) and RESOURCE_NAME.match(resource)):
                 problems.append(
                     Problem(
                         f"query_endpoints[{resource!r}]",
-                        "a resource name is a non-empty string without surrounding spaces",
+                        "a resource name is a non-empty string",
                     )
                 )
             if not isinstance(getattr(endpoint, "endpoint_name", None), str):
@@ -64,17 +77,19 @@ class ServingApp(_cdk.Construct):
         )
         if problems:
             raise ValidationError(path, problems)
+        if any(is_stand_in(endpoint) for endpoint in query_endpoints.values()):
+            raise Unbuilt(path)  # an endpoint it queries was refused: its problems say what is wrong
         super().__init__(scope, id)
         self.path = path
-        self.app_name = name
-        self.stack = ServingStack.of(scope)
+        self.stack = stack
+        self.app_name = full_name
         # An endpoint of this program is named by a Terraform reference to its resource, so the
         # dependency is in the graph and Terraform creates the endpoint before the app; an
         # endpoint made elsewhere (`ServingEndpoint.from_name`) is named literally.
         self.resource = _cdk.app(
             self,
             "Default",
-            name=name,
+            name=full_name,
             description=description,
             serving_endpoints={
                 resource: (_name_of(endpoint), "CAN_QUERY") for resource, endpoint in query_endpoints.items()
@@ -104,6 +119,14 @@ class ServingApp(_cdk.Construct):
         (imported by name, provider docs resources/app.md "Import"). `servingstack import` writes it."""
         _cdk.import_existing(self.resource, self.app_name)
         return self
+
+    def _become_stand_in(self, scope: Any, props: Any) -> None:
+        stack = ServingStack.of(scope)
+        name = props.get("name")
+        self.stack = stack
+        self.app_name = (
+            f"{stack.name_prefix if stack is not None else ''}{name}" if isinstance(name, str) else self.path
+        )
 
 
 def _name_of(endpoint: Any) -> str:

@@ -7,7 +7,9 @@ import inspect
 import re
 from typing import Any, TypeVar
 
-from servingstack.errors import Problem
+from servingstack.cdk import engine as _cdk
+from servingstack.cdk.problems import is_collecting, refuse
+from servingstack.errors import Problem, ValidationError
 from servingstack.model.typecheck import typed_at
 
 T = TypeVar("T", bound=type)
@@ -67,3 +69,43 @@ def id_problems(id: Any) -> list[Problem]:
     if not (kept[0].isalpha() or kept[0] == "_"):
         return [Problem("id", f"{id!r} makes the logical id {kept!r}: Terraform names start with a letter or '_'")]
     return []
+
+
+# ---- every problem of an app in one run (see cdk/problems.py) --------------------------------
+
+
+class Unbuilt(Exception):
+    """Raised by a construct's constructor while `synthesize()` collects problems, once its own props
+    are checked, when a construct it needs was refused: it becomes a stand-in too, with no problem of
+    its own (the refused construct's problems say what is wrong)."""
+
+
+def is_stand_in(value: Any) -> bool:
+    """True for a construct that was refused (or depends on one) while problems were collected."""
+    return getattr(value, "stand_in", False) is True
+
+
+class Refusable(_cdk.ConstructMeta):
+    """The metaclass of servingstack's constructs. While `synthesize()` collects problems, a
+    constructor that raises `ValidationError` records it and returns a stand-in instead: an object
+    of the class that is no node of the construct tree, holds what later code may read of it
+    (`path`, names, grants) and builds nothing. A construct made inside a stand-in is a stand-in
+    too, unchecked. Outside `synthesize()` the error is raised, as always."""
+
+    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+        scope = args[0] if args else kwargs.get("scope")
+        if not is_collecting():
+            return super().__call__(*args, **kwargs)
+        if not is_stand_in(scope):
+            try:
+                return super().__call__(*args, **kwargs)
+            except ValidationError as error:
+                refuse(error)
+            except Unbuilt:
+                pass
+        klass: Any = cls
+        stand_in: Any = object.__new__(klass)  # no jsii object: nothing of it reaches the engine
+        stand_in.stand_in = True
+        stand_in.path = _location(args, kwargs)
+        stand_in._become_stand_in(scope, kwargs)
+        return stand_in

@@ -9,7 +9,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from servingstack.cdk import engine as _cdk
-from servingstack.cdk.base import construct, id_problems, path_of
+from servingstack.cdk.base import Refusable, construct, id_problems, is_stand_in, path_of
+from servingstack.cdk.problems import refuse
 from servingstack.cdk.stack import ServingStack
 from servingstack.errors import Problem, ValidationError
 from servingstack.model.entities import ServedEntity
@@ -75,9 +76,12 @@ class EndpointGrants:
         try:
             grantee = Principal.one_of(**principal)
         except ValueError as error:
-            raise ValidationError(self.path, [Problem("grant", str(error))]) from None
+            refuse(ValidationError(self.path, [Problem("grant", str(error))]))
+            return self  # while synthesize() collects problems: the next call is checked too
         first = not self._grants
         self._grants.append(Grant(grantee, level))
+        if is_stand_in(self):
+            return self  # refused: its grants are checked, nothing is built
         if self._permissions is None and self._built_at_synth_by is not None:
             if first:
                 self._built_at_synth_by.at_synth(self._build_permissions)
@@ -113,7 +117,7 @@ class EndpointGrants:
             )
 
 
-class EndpointBase(_cdk.Construct, EndpointGrants):
+class EndpointBase(_cdk.Construct, EndpointGrants, metaclass=Refusable):
     """What every endpoint-like construct does: check its props before any jsii call (every problem
     at once, named by construct path and field), claim its name and ids in its stack, build its one
     resource (child id `Default`) and register with the stack. Subclasses say which resource."""
@@ -142,11 +146,19 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
         if problems:
             raise ValidationError(self.path, problems)
         self.spec = EndpointSpec(**props)
-        request = self._validated_request(
-            self.spec, stack.name_prefix if stack else "", stack.default_tags if stack else {}
-        )
+        prefix = stack.name_prefix if stack else ""
+        try:
+            request = self._validated_request(self.spec, prefix, stack.default_tags if stack else {})
+        except ValidationError as error:
+            if error.path != self.path:
+                raise
+            problems, request = list(error.problems), {"name": f"{prefix}{props['name']}"}
+        # The name is claimed even when the props have problems, so a second endpoint of that name is
+        # reported in the same run.
         if stack is not None:
-            stack.claim_endpoint(request["name"], self.path, id)
+            problems += stack.claim_endpoint(request["name"], self.path, id)
+        if problems:
+            raise ValidationError(self.path, problems)
         _cdk.Construct.__init__(self, scope, id)
         self.request = request
         self.endpoint_name = request["name"]
@@ -166,6 +178,19 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
         if stack is not None:
             stack.add_endpoint(self, id, self._metadata(), self.output_attributes)
 
+    def _become_stand_in(self, scope: Any, props: Mapping[str, Any]) -> None:
+        """Refused while synthesize() collects problems: what later code may read of it (its name,
+        grants, suppressions); it builds nothing, and what references it is not built either."""
+        self.stack = ServingStack.of(scope)
+        name = props.get("name")
+        prefix = self.stack.name_prefix if self.stack is not None else ""
+        self.endpoint_name = f"{prefix}{name}" if isinstance(name, str) else self.path
+        self.request = {"name": self.endpoint_name}
+        self.resource = None
+        self.policy_suppressions = []
+        self._grants, self._permissions, self._built_at_synth_by = [], None, None
+        self._ids_in_stack = None
+
     def _validated_request(self, spec: EndpointSpec, prefix: str, default_tags: Mapping[str, str]) -> dict[str, Any]:
         """The API request, or one ValidationError with every problem."""
         raise NotImplementedError
@@ -180,6 +205,8 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
     def reference_in_stack(self, attribute: str) -> str:
         """An attribute of the endpoint's resource (`serving_endpoint_id`, `endpoint_url`, ...) for
         use in its own stack."""
+        if is_stand_in(self):
+            return _unbuilt(self, attribute)
         if self._ids_in_stack is None:
             return str(getattr(self.resource, attribute))
         return _cdk.reference(self.resource_type, self._ids_in_stack, attribute)
@@ -190,13 +217,15 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
     @property
     def serving_endpoint_id(self) -> str:
         """The endpoint's id (a Terraform reference until applied)."""
-        return str(self.resource.serving_endpoint_id)
+        return _unbuilt(self, "serving_endpoint_id") if is_stand_in(self) else str(self.resource.serving_endpoint_id)
 
     def adopt(self, serving_endpoint_id: str | None = None) -> EndpointBase:
         """Adopt the live endpoint of this name instead of creating it: Terraform import blocks
         for the endpoint (imported by name, provider docs resources/model_serving.md "Import") and,
         given its id, for its permissions (`/serving-endpoints/<id>`, provider docs
         resources/permissions.md "Import"). Call it after the grants. `servingstack import` writes it."""
+        if is_stand_in(self):
+            return self
         _cdk.import_existing(self.resource, self.endpoint_name)
         if serving_endpoint_id is not None and self._grants:
             self._build_permissions()  # now rather than at synth, so it can carry the import block
@@ -277,7 +306,7 @@ class ServingEndpoint(EndpointBase):
     @property
     def endpoint_url(self) -> str:
         """The endpoint's URL (a Terraform reference until applied)."""
-        return str(self.resource.endpoint_url)
+        return _unbuilt(self, "endpoint_url") if is_stand_in(self) else str(self.resource.endpoint_url)
 
     @staticmethod
     def from_name(scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> ExternalEndpoint:
@@ -287,7 +316,7 @@ class ServingEndpoint(EndpointBase):
 
 
 @construct
-class ExternalEndpoint(_cdk.Construct, EndpointGrants):
+class ExternalEndpoint(_cdk.Construct, EndpointGrants, metaclass=Refusable):
     """An endpoint this stack does not create; see `ServingEndpoint.from_name`."""
 
     def __init__(self, scope: _cdk.Construct, id: str, *, name: str, serving_endpoint_id: str) -> None:
@@ -309,8 +338,20 @@ class ExternalEndpoint(_cdk.Construct, EndpointGrants):
         self._permissions = None
         self._built_at_synth_by = None
 
+    def _become_stand_in(self, scope: Any, props: Mapping[str, Any]) -> None:
+        name, serving_endpoint_id = props.get("name"), props.get("serving_endpoint_id")
+        self.endpoint_name = name if isinstance(name, str) else self.path
+        self.serving_endpoint_id = serving_endpoint_id if isinstance(serving_endpoint_id, str) else ""
+        self._grants, self._permissions, self._built_at_synth_by = [], None, None
+
     def _serving_endpoint_id_reference(self) -> str:
         return self.serving_endpoint_id
+
+
+def _unbuilt(construct: Any, attribute: str) -> str:
+    """What a refused endpoint answers for an attribute of its resource: a Terraform-shaped placeholder
+    (nothing is synthesized in a run that refused a construct)."""
+    return f"${{unbuilt.{construct.path}.{attribute}}}"
 
 
 class ExistingEndpoint(ExternalEndpoint):

@@ -142,6 +142,8 @@ from constructs import Construct  # noqa: E402
 
 App = _engine.App
 TerraformStack = _engine.TerraformStack
+# The metaclass of every construct class (constructs' and the engines'): `base.Refusable` extends it.
+ConstructMeta = jsii.JSIIMeta
 TerraformOutput = _engine.TerraformOutput
 
 _PROVIDER_PACKAGE = ENGINE.provider_package
@@ -529,6 +531,7 @@ def model_serving_provisioned_throughput(
     *,
     create_timeout: str | None = None,
     update_timeout: str | None = None,
+    workspace_id: str | None = None,
 ) -> Any:
     """A `databricks_model_serving_provisioned_throughput` (child id `Default`) from a PT create request."""
     pt = _provider("model_serving_provisioned_throughput")
@@ -549,6 +552,9 @@ def model_serving_provisioned_throughput(
         values["email_notifications"] = getattr(pt, f"{_PT}EmailNotifications")(**request["email_notifications"])
     if "budget_policy_id" in request:
         values["budget_policy_id"] = request["budget_policy_id"]
+    # Provider 1.138 only; facts/newer_fields.py refuses it before this on an engine without it.
+    if workspace_id is not None:
+        values["provider_config"] = getattr(pt, f"{_PT}ProviderConfig")(workspace_id=workspace_id)
     if create_timeout or update_timeout:
         values["timeouts"] = getattr(pt, f"{_PT}Timeouts")(create=create_timeout, update=update_timeout)
     return getattr(pt, _PT)(scope, "Default", **values)

@@ -15,6 +15,7 @@ Workspace = tuple[str | None, str | None]
 
 @dataclass
 class _Claim:
+    name: str
     path: str
     stack: str
 
@@ -34,21 +35,28 @@ class WorkspaceNames:
             names = _REGISTERS[root] = cls()
         return names
 
-    def claim(self, workspace: Workspace, kind: str, name: str, path: str, stack: str) -> Problem | None:
-        """Record `name` for the construct at `path` (in `stack`), or the problem if another has it."""
+    def claim(
+        self, workspace: Workspace, kind: str, name: str, path: str, stack: str, key: str | None = None
+    ) -> Problem | None:
+        """Record `name` for the construct at `path` (in `stack`), or the problem if another has it.
+        `key` is what makes two names the same (default the name itself; a secret scope's, its name
+        without case)."""
         claims = self._claims.setdefault((workspace, kind), {})
-        other = claims.get(name)
+        other = claims.get(name if key is None else key)
         if other is None:
-            claims[name] = _Claim(path, stack)
+            claims[name if key is None else key] = _Claim(name, path, stack)
             return None
+        if other.path == path:
+            return None  # the same construct, claiming again
         where = ""
         if other.stack != stack:
             where = (
                 f": stacks {other.stack!r} and {stack!r} deploy to the same workspace (same host and profile); "
                 "give one a different name_prefix, host or profile"
             )
+        same = "" if other.name == name else f" ({other.name!r}: {kind} names ignore case)"
         return Problem(
-            "name", f"{name!r} is also the name of {other.path}: {kind} names are unique in a workspace{where}"
+            "name", f"{name!r} is also the name of {other.path}{same}: {kind} names are unique in a workspace{where}"
         )
 
 

@@ -80,6 +80,8 @@ class Policy:
         rules, names = combine([*(policy._sources if policy else []), *packs])  # fails before anything changes
         if policy is None:
             policy = cls(stack)
+            if getattr(stack, "stand_in", False) is True:
+                return policy  # a stack refused while synthesize() collects problems: nothing is evaluated
             stack.policy = policy
             # cdktf calls an aspect on every construct below the one it is added to: one round trip
             # to Python per node (about 1 ms per endpoint). On a leaf of its own it runs once.

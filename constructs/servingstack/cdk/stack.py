@@ -9,12 +9,14 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from servingstack.cdk import engine as _cdk
-from servingstack.cdk.base import construct
+from servingstack.cdk.base import Refusable, construct
 from servingstack.cdk.names import WorkspaceNames
 from servingstack.cdk.policy import Policy
-from servingstack.cdk.uc_grants import DeployerGrants
+from servingstack.cdk.problems import is_collecting, refuse_problems
+from servingstack.cdk.uc_grants import DeployerGrants, UcGrants
 from servingstack.errors import Problem, ValidationError
 from servingstack.facts.stackfile import METADATA_KEY
+from servingstack.facts.uc_privileges import privilege_problems, securable_problems
 from servingstack.model.backend import BACKEND_KINDS, Backend
 from servingstack.model.typecheck import call_problems
 from servingstack.policy.packs import Pack
@@ -30,13 +32,13 @@ _PREFIX = re.compile(r"^[A-Za-z0-9_-]*$")
 
 
 @construct
-class ServingStack(_cdk.TerraformStack):
+class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
     """A stack of serving endpoints for one environment:
     `ServingStack(app, "prod", environment="prod", default_tags={"owner": "ml-platform"})`.
 
     - `environment`: e.g. `"dev"`; default none. It sets the default `name_prefix` (`"dev-"`).
-    - `name_prefix`: put in front of every endpoint name, so environments never collide;
-      default `"<environment>-"`, or none without an environment.
+    - `name_prefix`: put in front of every endpoint, secret scope and app name, so environments never
+      collide; default `"<environment>-"`, or none without an environment.
     - `default_tags`: tags on every endpoint; an endpoint's own tags win. Default none.
     - `host` / `profile`: the workspace; default unset: the provider reads DATABRICKS_HOST, a token
       or ~/.databrickscfg at apply time, so the same code deploys anywhere.
@@ -45,7 +47,7 @@ class ServingStack(_cdk.TerraformStack):
     - `policy`: default none; packs and rules enforced at synth, as `Policy.apply(stack, *policy)`.
     - `deployer`: default none; the user, group or service principal (application id) that deploys
       the stack: each endpoint then grants it the Unity Catalog privileges serving needs
-      (`databricks_grant`; see `cdk/uc_grants.py`).
+      (`databricks_grant`, authoritative for that principal; see `cdk/uc_grants.py` and `grant_deployer`).
     """
 
     def __init__(
@@ -64,7 +66,7 @@ class ServingStack(_cdk.TerraformStack):
         deployer: str | None = None,
     ) -> None:
         self.path = id
-        props = {
+        props: dict[str, Any] = {
             "environment": environment,
             "name_prefix": name_prefix,
             "default_tags": default_tags,
@@ -78,9 +80,17 @@ class ServingStack(_cdk.TerraformStack):
         # Types first: the checks below read the props as the types they declare.
         problems = call_problems(ServingStack.__init__, props)
         if not isinstance(id, str) or not id:
-            problems.insert(0, Problem("id", f"expected a non-empty str, got {type(id).__name__}"))
-        if problems:
-            raise ValidationError(str(id), problems)
+            # Nothing to build a stack on: while synthesize() collects, it becomes a stand-in.
+            raise ValidationError(
+                str(id), [Problem("id", f"expected a non-empty str, got {type(id).__name__}"), *problems]
+            )
+        # A prop of the wrong type is reported above and left at its default, so the stack can still be
+        # built while synthesize() collects every problem (its endpoints are checked too).
+        wrong = {re.split(r"[\[.]", p.field, maxsplit=1)[0] for p in problems}
+        defaults = {"outputs": True, "policy": ()}
+        props = {k: defaults.get(k) if k in wrong else v for k, v in props.items()}
+        environment, name_prefix, default_tags = props["environment"], props["name_prefix"], props["default_tags"]
+        backend, deployer = props["backend"], props["deployer"]
         if environment is not None and not _ENVIRONMENT.match(environment):
             problems.append(
                 Problem(
@@ -89,45 +99,93 @@ class ServingStack(_cdk.TerraformStack):
                     "starting with a letter, at most 20 characters",
                 )
             )
+            environment = None
         if name_prefix is None:
-            name_prefix = f"{environment}-" if environment and not problems else ""
+            name_prefix = f"{environment}-" if environment else ""
         if not _PREFIX.match(name_prefix):
             problems.append(Problem("name_prefix", f"{name_prefix!r} may contain only letters, digits, '-' and '_'"))
+            name_prefix = ""
         tags = dict(default_tags or {})
-        for key, value in tags.items():
+        for key, value in list(tags.items()):
             if not (key.strip() and isinstance(value, str)):
                 problems.append(Problem(f"default_tags[{key!r}]", "tags map non-empty strings to strings"))
+                del tags[key]
         if backend is not None and backend.kind not in BACKEND_KINDS:
             problems.append(Problem("backend", f"{backend.kind!r} is not one of {', '.join(BACKEND_KINDS)}"))
+            backend = None
         if deployer is not None and not deployer.strip():
             problems.append(Problem("deployer", "must be a user name, group name or service principal application id"))
-        if problems:
+            deployer = None
+        if problems and not is_collecting():
             raise ValidationError(id, problems)
         super().__init__(scope, id)
+        # A stack with problems is still built while synthesize() collects them, so its endpoints are
+        # checked; it claims its names apart from the app's other stacks (its prefix may be a stand-in).
+        self.refused = refuse_problems(id, problems)
         self.environment = environment
         self.name_prefix = name_prefix
         self.default_tags = tags
-        self.outputs = outputs
+        self.outputs = props["outputs"]
         self.deployer = deployer
-        self.workspace = (host.rstrip("/").lower() if host else None, profile)
+        self.workspace = (props["host"].rstrip("/").lower() if props["host"] else None, props["profile"])
         self.endpoints: list[EndpointBase] = []
         # What the checker needs beyond Terraform's schema (task, sample request), by endpoint name.
         self.endpoint_metadata: dict[str, dict[str, Any]] = {}
-        # The secret scopes it declares or names as external, by scope name.
+        # The secret scopes it declares or names as external, by `facts.secrets.scope_key` of their name.
         self.secret_scopes: dict[str, ScopeBase] = {}
         self.policy: Policy | None = None
         self.policy_suppressions: list[Suppression] = []
-        self.deployer_grants = DeployerGrants(self, deployer) if deployer else None
-        self._names = WorkspaceNames.of(scope)
+        self._names = WorkspaceNames() if self.refused else WorkspaceNames.of(scope)
+        register = UcGrants() if self.refused else UcGrants.of(scope)
+        self.deployer_grants = DeployerGrants(self, deployer, register) if deployer else None
         self._output_keys: dict[str, str] = {}
         self._logical_ids: dict[str, str] = {}
         self._at_synth: list[Callable[[], None]] | None = None
         _cdk.stack_metadata(self, METADATA_KEY, lambda: self.endpoint_metadata)
-        _cdk.provider(self, host=host, profile=profile)
+        _cdk.provider(self, host=props["host"], profile=props["profile"])
         if backend is not None:
             _cdk.backend(self, backend.kind, backend.settings)
-        if policy:
-            Policy.apply(self, *policy)
+        if props["policy"]:
+            Policy.apply(self, *props["policy"])
+
+    def _become_stand_in(self, scope: Any, props: Mapping[str, Any]) -> None:
+        """A stack that could not be built (its id): what its (unchecked, unbuilt) children may read."""
+        self.refused = True
+        self.environment, self.name_prefix, self.default_tags = None, "", {}
+        self.outputs, self.deployer, self.deployer_grants = False, None, None
+        self.workspace = (None, None)
+        self.endpoints, self.endpoint_metadata, self.secret_scopes = [], {}, {}
+        self.policy, self.policy_suppressions = None, []
+
+    def grant_deployer(
+        self,
+        *,
+        privileges: Sequence[str],
+        catalog: str | None = None,
+        schema: str | None = None,
+        model: str | None = None,
+    ) -> ServingStack:
+        """Privileges the deployer must keep on one securable (exactly one of `catalog=`, `schema=`,
+        `model=`), beside those serving needs: `stack.grant_deployer(catalog="ml", privileges=["MANAGE"])`.
+
+        The app's one `databricks_grant` for the deployer on that securable lists them, so the next
+        apply keeps them; every direct privilege of the deployer there that no stack declares or needs,
+        it takes away (see `cdk/uc_grants.py`). Chainable."""
+        given = [(k, v) for k, v in (("catalog", catalog), ("schema", schema), ("model", model)) if v is not None]
+        problems = []
+        if self.deployer_grants is None:
+            problems.append(
+                Problem("deployer", "grant_deployer(...) grants to the deployer: set ServingStack(deployer=...)")
+            )
+        if len(given) != 1:
+            problems.append(Problem("grant_deployer", "names exactly one of catalog=, schema= or model="))
+        else:
+            problems += securable_problems(*given[0])
+        problems += privilege_problems("privileges", privileges)
+        if refuse_problems(self.path, problems) or self.deployer_grants is None:
+            return self
+        self.deployer_grants.declare({given[0]: privileges})
+        return self
 
     @staticmethod
     def of(scope: Any) -> ServingStack | None:
@@ -145,19 +203,17 @@ class ServingStack(_cdk.TerraformStack):
 
     # ---- the one registration path of endpoint-like constructs -------------------------------
 
-    def claim_endpoint(self, name: str, path: str, id: str) -> None:
+    def claim_endpoint(self, name: str, path: str, id: str) -> list[Problem]:
         """Before an endpoint is built: its final name must be unique among the endpoints of every
         stack of this app on the same workspace (same host and profile); its construct ids must not
         make the logical id of another endpoint (`chat.bot` and `chatbot`); its output names must be
-        unique in this stack. Every problem at once, naming the construct."""
+        unique in this stack. Every problem, naming the construct; the ids are claimed only without one."""
         problems = []
         # "must be unique across a Databricks workspace": Databricks CLI reference, serving-endpoints create NAME.
-        taken = self._names.claim(self.workspace, "endpoint", name, path, self.path)
-        if taken is not None:
-            problems.append(taken)
+        problems += self.claim_name("endpoint", name, path)
         logical = _cdk.logical_id(path[len(self.path) + 1 :].split("/") + ["Default"])
         other = self._logical_ids.get(logical)
-        if other is not None:
+        if other is not None and other != path:
             problems.append(
                 Problem(
                     "id",
@@ -166,7 +222,7 @@ class ServingStack(_cdk.TerraformStack):
                 )
             )
         key = output_key(id)
-        if self.outputs and key in self._output_keys:
+        if self.outputs and self._output_keys.get(key, path) != path:
             problems.append(
                 Problem(
                     "id",
@@ -174,10 +230,17 @@ class ServingStack(_cdk.TerraformStack):
                     f"{self._output_keys[key]}: use ids that differ in more than '-' and '_'",
                 )
             )
-        if problems:
-            raise ValidationError(path, problems)
-        self._logical_ids[logical] = path
-        self._output_keys[key] = path
+        if not problems:
+            self._logical_ids[logical] = path
+            self._output_keys[key] = path
+        return problems
+
+    def claim_name(self, kind: str, name: str, path: str, key: str | None = None) -> list[Problem]:
+        """`name` of a `kind` (`endpoint`, `secret scope`, `app`) for the construct at `path`: unique
+        among the names of that kind of every stack of this app on the same workspace. `key` is what
+        makes two names the same (a secret scope's, its name without case)."""
+        taken = self._names.claim(self.workspace, kind, name, path, self.path, key=key)
+        return [taken] if taken is not None else []
 
     def add_endpoint(
         self, endpoint: EndpointBase, id: str, metadata: Mapping[str, Any], outputs: Mapping[str, tuple[str, str]]

@@ -5,6 +5,9 @@ only a complete synthesis replaces the previous output: a stack with a mistake, 
 that fails its policy, an exception in the app's own code, an app without stacks, or
 Ctrl-C / SIGTERM leaves the last good `cdktf.out` as it was and exits non-zero with
 the message, no traceback of servingstack's or jsii's insides.
+
+While the app is built, a construct with problems does not stop the build (cdk/problems.py): the
+next ones are checked too, and every construct's problems of the whole app are listed in one run.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.policy import enforce
+from servingstack.cdk.problems import AppProblems, collecting
 from servingstack.errors import ValidationError
 from servingstack.policy.errors import PolicyError
 
@@ -88,16 +92,25 @@ def synthesize(build: Callable[[_cdk.Construct], None], outdir: str | os.PathLik
 def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
     try:
         app = _cdk.App(outdir=str(staging))
-        try:
-            build(app)
-        except (ValidationError, PolicyError, Interrupted):
-            raise
-        except Exception as error:
-            frames = _user_frames(error)
-            if frames:
-                _print_user_error(error, frames)
-                return 1
-            raise
+        with collecting() as problems:
+            try:
+                build(app)
+            except Interrupted:
+                raise
+            except PolicyError:  # a policy the app applies wrongly: listed after the constructs' problems
+                _print_recorded(problems)
+                raise
+            except ValidationError as error:  # raised outside a constructor: a value type, a suppression
+                return _report(problems, error)
+            except Exception as error:
+                frames = _user_frames(error)
+                if frames:
+                    _report(problems)
+                    _print_user_error(error, frames)
+                    return 1
+                raise
+        if problems:
+            return _report(problems)
         if not any(isinstance(child, _cdk.TerraformStack) for child in _cdk.children(app)):
             print(
                 "error: the app has no stack: build(app) must create at least one ServingStack(app, ...); "
@@ -108,12 +121,7 @@ def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
         enforce(app, sys.stderr)
         app.synth()
     except (ValidationError, PolicyError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        frames = _user_frames(error)
-        where = frames[-1] if frames else None
-        # Where in the app the construct was declared (a value type's error names its line already).
-        if where and f"{_relative(where.filename)}, line {where.lineno})" not in getattr(error, "path", ""):
-            print(f"  (declared at {_relative(where.filename)}, line {where.lineno}, in {where.name})", file=sys.stderr)
+        _print_problem(error, _user_frames(error))
         return 1
     except Interrupted:
         raise
@@ -125,6 +133,30 @@ def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
             print(f"error: synthesis failed: {_first_lines(str(error))}", file=sys.stderr)
         return 1
     return 0
+
+
+def _report(problems: AppProblems, raised: ValidationError | None = None) -> int:
+    """Every construct's problems, each with where the app declared it, then the one raised (if any)."""
+    _print_recorded(problems)
+    if raised is not None:
+        _print_problem(raised, _user_frames(raised))
+    count = len(problems.recorded) + (raised is not None)
+    if count > 1:
+        print(f"error: {count} constructs have problems; nothing was written", file=sys.stderr)
+    return 1
+
+
+def _print_recorded(problems: AppProblems) -> None:
+    for entry in problems.recorded.values():
+        _print_problem(entry.error, [f for f in entry.stack if _is_user_frame(f)])
+
+
+def _print_problem(error: ValidationError | PolicyError, frames: list[traceback.FrameSummary]) -> None:
+    print(f"error: {error}", file=sys.stderr)
+    where = frames[-1] if frames else None
+    # Where in the app the construct was declared (a value type's error names its line already).
+    if where and f"{_relative(where.filename)}, line {where.lineno})" not in getattr(error, "path", ""):
+        print(f"  (declared at {_relative(where.filename)}, line {where.lineno}, in {where.name})", file=sys.stderr)
 
 
 def _replace(target: Path, staging: Path) -> None:
@@ -158,12 +190,11 @@ _NOT_USER_CODE = tuple(
 def _user_frames(error: BaseException) -> list[traceback.FrameSummary]:
     """The frames of the traceback that are the app's code: not servingstack, the standard library
     or installed packages (cdktf, jsii)."""
-    frames = traceback.extract_tb(error.__traceback__)
-    return [
-        f
-        for f in frames
-        if not f.filename.startswith("<") and not str(Path(f.filename).resolve()).startswith(_NOT_USER_CODE)
-    ]
+    return [f for f in traceback.extract_tb(error.__traceback__) if _is_user_frame(f)]
+
+
+def _is_user_frame(frame: traceback.FrameSummary) -> bool:
+    return not frame.filename.startswith("<") and not str(Path(frame.filename).resolve()).startswith(_NOT_USER_CODE)
 
 
 def _print_user_error(error: BaseException, frames: list[traceback.FrameSummary]) -> None:

@@ -100,6 +100,9 @@ def apply_secret_scopes(client: WorkspaceClient, stack: DeclaredStack) -> list[A
 
 
 def apply_grants(client: WorkspaceClient, stack: DeclaredStack) -> list[Any]:
+    """As the provider applies `databricks_grant`, authoritative for its one principal on its securable
+    (facts/uc_privileges.py): the declared privileges are added, every other direct privilege of that
+    principal there is removed, other principals are left alone."""
     changes = []
     for grant in stack.grants:
         resource = f"databricks_grant.{grant.logical_id}"
@@ -113,13 +116,21 @@ def apply_grants(client: WorkspaceClient, stack: DeclaredStack) -> list[Any]:
             for p in a.privileges or []
         }
         missing = [p for p in grant.privileges if p not in held]
-        if not missing:
+        extra = sorted(held - set(grant.privileges))
+        if not missing and not extra:
             changes.append(_change(UNCHANGED, resource, target))
             continue
         client.grants.update(
             securable_type,
             grant.full_name,
-            changes=[PermissionsChange(principal=grant.principal, add=[Privilege(p) for p in missing])],
+            changes=[
+                PermissionsChange(
+                    principal=grant.principal,
+                    add=[Privilege(p) for p in missing] or None,
+                    remove=[Privilege(p) for p in extra] or None,
+                )
+            ],
         )
-        changes.append(_change(UPDATED if held else CREATED, resource, target, missing))
+        details = missing + [f"takes away {p}" for p in extra]
+        changes.append(_change(UPDATED if held else CREATED, resource, target, details))
     return changes

@@ -21,7 +21,14 @@ from servingstack.emulator import apierrors, bodies
 from servingstack.emulator.auth import CURRENT_USER
 from servingstack.emulator.faults import FAIL_DEPLOYMENT, Fault
 from servingstack.errors import Problem
-from servingstack.facts.secrets import NAME, secret_uses
+from servingstack.facts.secrets import (
+    MAX_SCOPES_PER_WORKSPACE,
+    MAX_SECRET_VALUE_BYTES,
+    MAX_SECRETS_PER_SCOPE,
+    name_problems,
+    scope_key,
+    secret_uses,
+)
 
 PREFIX = "/api/2.0/secrets"
 # SDK `SecretsAPI.create_scope` docstring: "The only supported principal for this option is the group users".
@@ -39,8 +46,14 @@ def missing_scope(scope: str) -> apierrors.ApiError:
     return apierrors.ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Scope {scope} does not exist!")
 
 
+def limit_exceeded(message: str) -> apierrors.ApiError:
+    # SDK `create_scope` / `put_secret` docstrings: "Throws RESOURCE_LIMIT_EXCEEDED if maximum number of ...".
+    return apierrors.ApiError(400, "RESOURCE_LIMIT_EXCEEDED", message)
+
+
 class SecretStore:
-    """Scopes -> secrets (key -> last-updated ms) and ACLs (principal -> permission). Thread-safe."""
+    """Scopes -> secrets (key -> last-updated ms) and ACLs (principal -> permission). Thread-safe.
+    Scope names are case-insensitive (`facts.secrets.scope_key`): stored under that key, listed as created."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -48,10 +61,13 @@ class SecretStore:
 
     def create_scope(self, name: str, creator: str, initial_manage_principal: str | None) -> None:
         with self._lock:
-            if name in self._scopes:
+            if scope_key(name) in self._scopes:
                 raise apierrors.ApiError(409, "RESOURCE_ALREADY_EXISTS", f"Scope {name} already exists!")
+            if len(self._scopes) >= MAX_SCOPES_PER_WORKSPACE:
+                raise limit_exceeded(f"A workspace has at most {MAX_SCOPES_PER_WORKSPACE} secret scopes.")
             # SDK `create_scope` docstring: MANAGE goes to the principal given, else to the caller.
-            self._scopes[name] = {
+            self._scopes[scope_key(name)] = {
+                "name": name,
                 "secrets": {},
                 "values": {},
                 "acls": {initial_manage_principal or creator: AclPermission.MANAGE.value},
@@ -59,19 +75,25 @@ class SecretStore:
 
     def delete_scope(self, name: str) -> None:
         with self._lock:
-            if self._scopes.pop(name, None) is None:
+            if self._scopes.pop(scope_key(name), None) is None:
                 raise missing_scope(name)
 
     def scopes(self) -> list[str]:
         with self._lock:
-            return sorted(self._scopes)
+            return sorted(entry["name"] for entry in self._scopes.values())
 
     def knows(self, scope: str) -> bool:
-        return scope in self._scopes
+        return scope_key(scope) in self._scopes
 
     def put_secret(self, scope: str, key: str, value: str) -> None:
         with self._lock:
             entry = self._scope(scope)
+            if len(value.encode()) > MAX_SECRET_VALUE_BYTES:
+                raise apierrors.invalid_problems(
+                    [Problem("string_value", f"a secret value has at most {MAX_SECRET_VALUE_BYTES // 1024} KB")]
+                )
+            if key not in entry["secrets"] and len(entry["secrets"]) >= MAX_SECRETS_PER_SCOPE:
+                raise limit_exceeded(f"A secret scope holds at most {MAX_SECRETS_PER_SCOPE} secrets.")
             entry["secrets"][key] = int(time.time() * 1000)
             entry["values"][key] = value  # kept, never returned
 
@@ -102,7 +124,7 @@ class SecretStore:
     def exists(self, scope: str, key: str) -> bool:
         """False only for a key missing from a scope created here (see the module's note)."""
         with self._lock:
-            entry = self._scopes.get(scope)
+            entry = self._scopes.get(scope_key(scope))
             return entry is None or key in entry["secrets"]
 
     def deployment_fault(self, endpoint: str, entities: Iterable[Any]) -> Fault | None:
@@ -120,7 +142,7 @@ class SecretStore:
         return None
 
     def _scope(self, scope: str) -> dict[str, Any]:
-        entry = self._scopes.get(scope)
+        entry = self._scopes.get(scope_key(scope))
         if entry is None:
             raise missing_scope(scope)
         return entry
@@ -136,9 +158,10 @@ def _require(body: Any, *names: str) -> dict[str, Any]:
 
 
 def _check_name(field: str, value: str) -> None:
-    # SDK `create_scope` / `put_secret` docstrings: letters, digits, '-', '_', '.', at most 128 characters.
-    if not NAME.match(value):
-        raise apierrors.invalid_problems([Problem(field, "must be 1-128 letters, digits, '-', '_' or '.'")])
+    # The Secrets API's one name rule for scopes and keys (facts/secrets.py, with its sources).
+    problems = name_problems(field, value, field)
+    if problems:
+        raise apierrors.invalid_problems(problems)
 
 
 def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:

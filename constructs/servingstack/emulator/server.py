@@ -41,6 +41,7 @@ from servingstack.emulator.metrics import PROMETHEUS_CONTENT_TYPE
 from servingstack.emulator.middleware import API, MIDDLEWARES, WELL_KNOWN, WORKSPACE_KEY
 from servingstack.emulator.state import Endpoint
 from servingstack.emulator.workspace import Workspace
+from servingstack.facts import gateway as gateway_facts
 
 PERMISSIONS = "/api/2.0/permissions/serving-endpoints"
 MAX_BODY_BYTES = 16 * 1024 * 1024  # the service's payload limit
@@ -140,6 +141,13 @@ async def update_pt_config(request: web.Request) -> web.Response:
 async def put_ai_gateway(request: web.Request) -> web.Response:
     gateway = bodies.parse_ai_gateway(await _json(request))
     endpoint = _endpoint(request)
+    before = endpoint.ai_gateway.inference_table_config if endpoint.ai_gateway else None
+    after = gateway.inference_table_config
+    moved = gateway_facts.inference_table_change_problems(
+        before.as_dict() if before else None, after.as_dict() if after else None
+    )
+    if moved:
+        raise apierrors.invalid_problems(moved)
     endpoint.ai_gateway = gateway
     _workspace(request).endpoints.touch(endpoint)
     shown = views.gateway(endpoint)

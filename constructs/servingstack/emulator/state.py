@@ -205,6 +205,12 @@ class Endpoint:
         return max(versions, default=0)
 
 
+def _entities(endpoint: Endpoint) -> list[dict[str, Any]]:
+    """The served entities of an endpoint, as API dicts (the active config, else the one deploying)."""
+    config = endpoint.active or (endpoint.deployment.config if endpoint.deployment else None)
+    return [entity.as_dict() for entity in config.entities] if config is not None else []
+
+
 class EndpointStore:
     """Every endpoint of the workspace, by name and by id. Thread-safe."""
 
@@ -260,12 +266,16 @@ class EndpointStore:
         with self.lock:
             if request.name in self._endpoints:
                 raise apierrors.endpoint_exists(request.name)
-            # LIMITS: at most 1000 serving endpoints per workspace.
-            if len(self._endpoints) >= rules.MAX_ENDPOINTS_PER_WORKSPACE:
+            # LIMITS: at most 1000 custom model and agent endpoints per workspace (rules.counts_toward_endpoint_limit).
+            counted = [e for e in self._endpoints.values() if rules.counts_toward_endpoint_limit(_entities(e))]
+            if len(counted) >= rules.MAX_ENDPOINTS_PER_WORKSPACE and rules.counts_toward_endpoint_limit(
+                [entity.as_dict() for entity in (request.config.served_entities or [])] if request.config else []
+            ):
                 raise apierrors.ApiError(
                     400,
                     "RESOURCE_LIMIT_EXCEEDED",
-                    f"A workspace has at most {rules.MAX_ENDPOINTS_PER_WORKSPACE} serving endpoints.",
+                    f"A workspace has at most {rules.MAX_ENDPOINTS_PER_WORKSPACE} custom model and agent "
+                    "serving endpoints.",
                 )
             now = now_ms(self._clock)
             # A create without a config is accepted (the config can be added later): no deployment yet.

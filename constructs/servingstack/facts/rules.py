@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from servingstack.errors import Problem
+from servingstack.facts import gateway as gateway_facts
 from servingstack.facts import newer_fields
 from servingstack.facts.secrets import is_secret_reference
 
@@ -29,16 +30,20 @@ from servingstack.facts.secrets import is_secret_reference
 
 # REST: endpoint `name` is 1..63 characters of letters, digits, '-' and '_'.
 MAX_ENDPOINT_NAME_LENGTH = 63
-# SDK EndpointCoreConfigInput.served_entities says 10; the maintainers corrected it to 15
-# (databricks-sdk-py serving docs; the service accepts 15).
+# The sources disagree: SDK ServingEndpointsAPI docstring "A serving endpoint can have at most ten served
+# entities" (TF docs: "up to 10"); users report the service takes 15 and refuses more, confirmed by their account
+# team (databricks-sdk-py issue #1496; terraform-provider-databricks PR #5898 "from errors we have seen in
+# production, the limit is actually 15"). The service may accept 15: so do we.
 MAX_SERVED_ENTITIES = 15
-# Product docs (Foundation Model APIs): `databricks-*` names Databricks' own pay-per-token endpoints;
-# the service refuses the prefix for user endpoints.
+# Product docs "Create custom model serving endpoints" (docs.databricks.com/aws/en/machine-learning/model-serving/
+# create-manage-serving-endpoints): "Endpoint names cannot use the `databricks-` prefix. This prefix is reserved
+# for Databricks preconfigured endpoints."
 RESERVED_NAME_PREFIX = "databricks-"
 # Product docs (Foundation Model APIs, pay-per-token): the models are Unity Catalog models in `system.ai`,
 # available to all users.
 FOUNDATION_MODEL_PREFIX = "system.ai."
-# LIMITS: at most 1000 serving endpoints per workspace (the emulator enforces it).
+# LIMITS: "Endpoints | Per workspace | 1000", in a section whose limits "apply to custom model and AI agent
+# endpoints only" (the emulator enforces it on those; older editions of the page have no such row).
 MAX_ENDPOINTS_PER_WORKSPACE = 1000
 
 # REST / SDK ServedEntityInput.name: "alphanumeric characters, dashes, and underscores".
@@ -73,8 +78,8 @@ TASKS = (
 )
 # SDK enum AiGatewayRateLimitKey.
 RATE_LIMIT_KEYS = ("endpoint", "user", "user_group", "service_principal")
-# Product docs (AI Gateway rate limits): a user_group or service_principal limit names its principal;
-# a `user` limit without a principal is the default limit for every user.
+# Product docs (configure AI Gateway, rate limits): "User (Default)" is a limit for every user (key `user`
+# without a principal); custom limits are for an individual user or service principal, or a user group.
 RATE_LIMIT_KEYS_NEEDING_PRINCIPAL = ("user_group", "service_principal")
 # SDK enum AiGatewayRateLimitRenewalPeriod ("Currently, only 'minute' is supported").
 RATE_LIMIT_RENEWAL_PERIODS = ("minute",)
@@ -121,6 +126,17 @@ REQUIRED_PROVIDER_FIELDS: dict[str, tuple[str, ...]] = {
 # SDK ServedEntityInput.external_model: "Only one of external_model and (entity_name, entity_version,
 # workload_size, workload_type, and scale_to_zero_enabled) can be specified".
 EXTERNAL_MODEL_EXCLUDES = ("entity_name", "entity_version", "workload_size", "workload_type", "scale_to_zero_enabled")
+
+
+def counts_toward_endpoint_limit(entities: Iterable[Mapping[str, Any]]) -> bool:
+    """LIMITS: the per-workspace endpoint limit counts custom model and agent endpoints only: those that
+    serve a model of their own (not an external model, not a `system.ai` foundation model)."""
+    return any(
+        not e.get("external_model")
+        and e.get("entity_name")
+        and not str(e["entity_name"]).startswith(FOUNDATION_MODEL_PREFIX)
+        for e in entities
+    )
 
 
 def validate_endpoint(request: Mapping[str, Any]) -> list[Problem]:
@@ -180,7 +196,7 @@ def validate_endpoint_name(name: Any) -> list[Problem]:
         problems.append(
             Problem("name", f"{name!r} is {len(name)} characters long, at most {MAX_ENDPOINT_NAME_LENGTH} are allowed")
         )
-    # Product docs: the `databricks-` prefix is reserved for Databricks' own endpoints.
+    # Product docs (create custom model serving endpoints): the `databricks-` prefix is reserved.
     if name.startswith(RESERVED_NAME_PREFIX):
         problems.append(
             Problem("name", f"{name!r} must not start with {RESERVED_NAME_PREFIX!r}, which is reserved for Databricks")
@@ -311,7 +327,7 @@ def validate_served_entity(entity: Mapping[str, Any], where: str) -> list[Proble
     throughput = (entity.get("min_provisioned_throughput"), entity.get("max_provisioned_throughput"))
     problems += _check_range(where, "provisioned_throughput", *throughput)
     units = entity.get("provisioned_model_units")
-    # SDK ServedEntityInput.provisioned_model_units: "The number of model units provisioned."
+    # SDK PtServedModel.provisioned_model_units: "Dedicated inference requires positive fixed capacity".
     if units is not None and not (_is_int(units) and units > 0):
         problems.append(Problem(f"{where}.provisioned_model_units", f"must be a whole number above 0, got {units!r}"))
 
@@ -524,7 +540,7 @@ def validate_traffic(traffic: Mapping[str, Any] | None, entity_names: list[str])
 
 
 def validate_ai_gateway(gateway: Mapping[str, Any]) -> list[Problem]:
-    problems: list[Problem] = []
+    problems: list[Problem] = gateway_facts.validate_fallback(gateway)
     for index, limit in enumerate(gateway.get("rate_limits") or []):
         problems += validate_rate_limit(limit, f"ai_gateway.rate_limits[{index}]")
     table = gateway.get("inference_table_config")
@@ -564,7 +580,9 @@ def validate_rate_limit(limit: Mapping[str, Any], where: str) -> list[Problem]:
     key = limit.get("key") or "endpoint"
     if key not in RATE_LIMIT_KEYS:
         problems.append(Problem(f"{where}.key", f"{key!r} is not one of {', '.join(RATE_LIMIT_KEYS)}"))
-    # Product docs (AI Gateway rate limits): a group or service principal limit names its principal.
+    # SDK AiGatewayRateLimit.principal: the "user group, or service principal to apply rate limiting to";
+    # product docs (configure AI Gateway, rate limits): custom limits are set "for" a user group or a service
+    # principal (only `user` has a default limit for every user). So a group or service principal limit names one.
     elif key in RATE_LIMIT_KEYS_NEEDING_PRINCIPAL and not limit.get("principal"):
         problems.append(Problem(f"{where}.principal", f"is required when the key is {key!r}"))
     # SDK AiGatewayRateLimit.calls / tokens: how many are allowed per renewal period.

@@ -15,13 +15,32 @@ from typing import Any
 from servingstack.errors import Problem
 from servingstack.facts.walk import walk
 
-# SDK `SecretsAPI.create_scope`: "The scope name must consist of alphanumeric characters, dashes,
-# underscores, and periods, and may not exceed 128 characters." `SecretsAPI.put_secret`: "The secret
-# key must consist of alphanumeric characters, dashes, underscores, and periods, and cannot exceed
-# 128 characters." One rule for both.
-NAME_CHARACTERS = "A-Za-z0-9_.-"
+# The one name rule for scopes and keys. The sources differ on '@':
+# - product docs "Secret scopes" (docs.databricks.com/security/secrets/secret-scopes, current edition, e.g.
+#   docs.azure.cn/en-us/databricks/security/secrets/secret-scopes): a scope name "Must consist of alphanumeric
+#   characters, dashes, underscores, @, and periods, and may not exceed 128 characters."
+# - SDK `SecretsAPI.create_scope` and `put_secret` (and the REST reference) leave '@' out: "alphanumeric
+#   characters, dashes, underscores, and periods" and at most 128 characters, for scopes and keys alike.
+# - the provider checks scopes AND keys with one pattern, `^[\w\.@_/-]{1,128}$` (secrets/resource_secret_scope.go
+#   validScope, applied in resource_secret.go to `key` too), which lets '@' through.
+# So the service may accept '@' in either: we do. '/' is in no documented list and would split the
+# `{{secrets/<scope>/<key>}}` reference, so it stays out. Letters are ASCII (Go's `\w` is ASCII-only).
+NAME_CHARACTERS = "A-Za-z0-9_.@-"
 MAX_NAME_LENGTH = 128
 NAME = re.compile(rf"^[{NAME_CHARACTERS}]{{1,{MAX_NAME_LENGTH}}}$")
+_NAME_RULE = f"1-{MAX_NAME_LENGTH} letters, digits, '-', '_', '.' or '@'"
+
+# Product docs "Secret scopes" ("Create a Databricks-backed secret scope"): "Secret scope names are case
+# insensitive." Two scopes whose names differ only in case are one scope. (No source says so of keys:
+# keys keep their case.)
+SCOPE_NAMES_IGNORE_CASE = True
+# Product docs "Secret scopes": "A workspace is limited to a maximum of 1000 secret scopes." (older editions
+# said 100; the current one says 1000). SDK `create_scope`: "Throws RESOURCE_LIMIT_EXCEEDED" beyond it.
+MAX_SCOPES_PER_WORKSPACE = 1000
+# SDK `SecretsAPI.put_secret`: "The maximum allowed secret value size is 128 KB. The maximum number of
+# secrets in a given scope is 1000."
+MAX_SECRET_VALUE_BYTES = 128 * 1024
+MAX_SECRETS_PER_SCOPE = 1000
 
 # SDK *Config docstrings (e.g. `OpenAiConfig.openai_api_key`): key fields hold "the Databricks secret
 # key reference" `{{secrets/<scope>/<key>}}`; the product docs' secrets page writes environment
@@ -58,7 +77,24 @@ def name_problems(field: str, name: Any, what: str = "name") -> list[Problem]:
                 field, f"{name[:20]!r}... is {len(name)} characters long: a secret {what} has at most {MAX_NAME_LENGTH}"
             )
         ]
-    return [Problem(field, f"{name!r} must be 1-{MAX_NAME_LENGTH} letters, digits, '-', '_' or '.'")]
+    return [Problem(field, f"{name!r} must be {_NAME_RULE}")]
+
+
+def scope_key(name: str) -> str:
+    """What makes two scope names the same scope: the name without its case (see SCOPE_NAMES_IGNORE_CASE)."""
+    return name.lower() if SCOPE_NAMES_IGNORE_CASE else name
+
+
+def same_scope(a: str, b: str) -> bool:
+    return scope_key(a) == scope_key(b)
+
+
+def valid_name_like(name: Any, fallback: str = "scope") -> str:
+    """A name that passes the rule, as close to `name` as may be: characters outside it made '_', cut to
+    the maximum length (for a stand-in reference while the real name is reported as a problem)."""
+    if not isinstance(name, str) or not name:
+        return fallback
+    return re.sub(f"[^{NAME_CHARACTERS}]", "_", name)[:MAX_NAME_LENGTH]
 
 
 def reference(scope: str, key: str) -> str:
@@ -117,4 +153,10 @@ def secret_uses(request: Any, where: str = "") -> Iterator[SecretUse]:
 
 
 def scopes_used(request: Any) -> set[str]:
+    """The scope names a request references, as written."""
     return {use.scope for use in secret_uses(request)}
+
+
+def uses_scope(request: Any, scope: str) -> bool:
+    """True when `request` references the scope `scope`, whatever the case of either name."""
+    return any(same_scope(used, scope) for used in scopes_used(request))

@@ -90,7 +90,8 @@ class DeclaredSecretAcl:
 
 @dataclass
 class DeclaredGrant:
-    """A non-authoritative Unity Catalog `databricks_grant`: one principal on one securable."""
+    """A Unity Catalog `databricks_grant`: one principal on one securable, authoritative for that principal there
+    (facts/uc_privileges.py)."""
 
     logical_id: str
     securable_type: str  # catalog | schema | model | ... (the resource's attribute name)

@@ -1,7 +1,8 @@
-"""The Unity Catalog privileges that creating a serving endpoint needs, from its API request.
+"""The Unity Catalog privileges that creating a serving endpoint needs, from its API request, and what a
+`databricks_grant` does with them.
 
-Facts of the service's docs, on API-shaped dicts: the constructs turn them into grants for the
-stack's deployer (`cdk/uc_grants.py`), and a plan can compare them with what is granted.
+Facts of the service's and the provider's docs, on API-shaped dicts: the constructs turn them into
+grants for the stack's deployer (`cdk/uc_grants.py`), and a plan can compare them with what is granted.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from servingstack.errors import Problem
 from servingstack.facts.rules import FOUNDATION_MODEL_PREFIX
 
 # Securable kind (the `databricks_grant` attribute: catalog, schema, model) -> full name -> privileges.
@@ -25,6 +27,61 @@ def api_securable_type(kind: str) -> str:
 
 
 _UC_MODEL = re.compile(r"^([^.\s]+)\.([^.\s]+)\.([^.\s]+)$")
+
+# Provider docs, resources/grant.md: "This resource is _authoritative_ for grants on securables for a given
+# _singular_ principal. Configuring this resource for a securable will **OVERWRITE** any existing grants for
+# the principal and changes made outside of Terraform will be reset." Its code (catalog/resource_grant.go,
+# replacePermissionsForPrincipal) removes, on create and every update, each direct privilege of the principal
+# on the securable that `privileges` does not list, and on delete all of them. So one principal on one
+# securable is ONE resource: two would take each other's privileges away on every apply.
+GRANT_IS_AUTHORITATIVE_FOR_ITS_PRINCIPAL = True
+# The securables a deployer's grants name here: the `databricks_grant` attributes (provider docs, grant.md)
+# and how many dot-separated parts a full name has (Unity Catalog's three-level namespace, catalog.schema.object).
+SECURABLE_PARTS = {"catalog": 1, "schema": 2, "model": 3}
+# SDK 0.162 `catalog.Privilege` (the enum the grants API takes). The provider docs list a subset per
+# securable (grants.md; `CREATE_MODEL` is in the enum but not in those lists): any enum value is accepted.
+PRIVILEGES = (
+    "ACCESS", "ALL_PRIVILEGES", "APPLY_TAG", "BROWSE", "CREATE", "CREATE_CATALOG", "CREATE_CLEAN_ROOM",
+    "CREATE_CONNECTION", "CREATE_EXTERNAL_LOCATION", "CREATE_EXTERNAL_TABLE", "CREATE_EXTERNAL_VOLUME",
+    "CREATE_FEATURE", "CREATE_FOREIGN_CATALOG", "CREATE_FOREIGN_SECURABLE", "CREATE_FUNCTION",
+    "CREATE_MANAGED_STORAGE", "CREATE_MATERIALIZED_VIEW", "CREATE_MODEL", "CREATE_PROVIDER", "CREATE_RECIPIENT",
+    "CREATE_SCHEMA", "CREATE_SERVICE_CREDENTIAL", "CREATE_SHARE", "CREATE_STORAGE_CREDENTIAL", "CREATE_TABLE",
+    "CREATE_VIEW", "CREATE_VOLUME", "EXECUTE", "EXECUTE_CLEAN_ROOM_TASK", "EXTERNAL_USE_LOCATION",
+    "EXTERNAL_USE_SCHEMA", "MANAGE", "MANAGE_ALLOWLIST", "MODIFY", "MODIFY_CLEAN_ROOM", "READ_FEATURE",
+    "READ_FILES", "READ_METADATA", "READ_PRIVATE_FILES", "READ_VOLUME", "REFRESH", "SELECT",
+    "SET_SHARE_PERMISSION", "USAGE", "USE_CATALOG", "USE_CONNECTION", "USE_MARKETPLACE_ASSETS", "USE_PROVIDER",
+    "USE_RECIPIENT", "USE_SCHEMA", "USE_SHARE", "WRITE_FILES", "WRITE_PRIVATE_FILES", "WRITE_VOLUME",
+)  # fmt: skip
+
+
+def normalize_privilege(privilege: str) -> str:
+    """As the provider compares them (catalog/permissions/permissions.go NormalizePrivilege): upper case,
+    spaces as '_' (grants.md: "`CREATE_TABLE` and not `CREATE TABLE`")."""
+    return privilege.strip().upper().replace(" ", "_")
+
+
+def securable_problems(kind: Any, name: Any) -> list[Problem]:
+    """A securable named as `databricks_grant` names it: one of SECURABLE_PARTS, and a full name of that
+    many non-empty parts."""
+    if kind not in SECURABLE_PARTS:
+        return [Problem("securable", f"{kind!r} is not one of {', '.join(SECURABLE_PARTS)}")]
+    parts = name.split(".") if isinstance(name, str) else []
+    if len(parts) != SECURABLE_PARTS[kind] or not all(p.strip() and p == p.strip() for p in parts):
+        shape = ".".join(["catalog", "schema", "model"][: SECURABLE_PARTS[kind]])
+        return [Problem(kind, f"{name!r} is not a {kind} name {shape}")]
+    return []
+
+
+def privilege_problems(field: str, privileges: Any) -> list[Problem]:
+    """Privileges of one grant: at least one (grant.md: "`privileges` - One or more privileges"), each a
+    value of the SDK's `Privilege` enum (as normalize_privilege writes it)."""
+    if isinstance(privileges, str) or not isinstance(privileges, (list, tuple, set, frozenset)) or not privileges:
+        return [Problem(field, "name one or more privileges, e.g. ['USE_CATALOG']")]
+    problems = []
+    for privilege in privileges:
+        if not isinstance(privilege, str) or normalize_privilege(privilege) not in PRIVILEGES:
+            problems.append(Problem(field, f"{privilege!r} is not a Unity Catalog privilege (SDK catalog.Privilege)"))
+    return problems
 
 
 def required_privileges(requests: Iterable[Mapping[str, Any]]) -> Privileges:

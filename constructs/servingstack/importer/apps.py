@@ -37,6 +37,7 @@ class ImportedApp:
     props: list[tuple[str, Any]]
     references: list[str] = field(default_factory=list)  # `ServingEndpoint.from_name(...)` lines
     notes: list[Note] = field(default_factory=list)
+    declared_name: str | None = None  # the name without the stack's prefix, which ServingApp puts back
 
     @property
     def name(self) -> str:
@@ -55,7 +56,8 @@ class ImportedApp:
         call = CallNode(
             "ServingApp",
             [Raw("stack"), literal(self.construct_id)],
-            [("name", literal(self.name)), ("query_endpoints", query)] + [(k, literal(v)) for k, v in self.props],
+            [("name", literal(self.declared_name or self.name)), ("query_endpoints", query)]
+            + [(k, literal(v)) for k, v in self.props],
             together=2,
         )
         head = f"{INDENT}{self.variable} = " if import_blocks else INDENT
@@ -84,10 +86,14 @@ def querying(app: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
 
 
 def select_apps(
-    apps: Sequence[Mapping[str, Any]], imported: set[str], endpoint_id: Callable[[str], str | None]
+    apps: Sequence[Mapping[str, Any]],
+    imported: set[str],
+    endpoint_id: Callable[[str], str | None],
+    prefix: str = "",
 ) -> tuple[list[Mapping[str, Any]], list[str]]:
     """The apps that query an imported endpoint and that `ServingApp` can declare, and a warning for each
-    such app that it cannot. `endpoint_id` finds the id of an endpoint that is not imported."""
+    such app that it cannot. `endpoint_id` finds the id of an endpoint that is not imported; `prefix` is the
+    stack's name prefix, which a `ServingApp`'s name gets."""
     selected: list[Mapping[str, Any]] = []
     skipped: list[str] = []
     for app in sorted(apps, key=lambda a: str(a.get("name"))):
@@ -102,7 +108,12 @@ def select_apps(
         ]
         others += [f"resources[{r}] ({level} on {e})" for r, (e, level) in uses.items() if level != "CAN_QUERY"]
         missing = [e for e, _ in uses.values() if e not in imported and endpoint_id(e) is None]
-        if others:
+        if prefix and not name.startswith(prefix):
+            skipped.append(
+                f"app {name}: not imported: its name has no {prefix!r} prefix, which a ServingApp of this "
+                "environment's stack gets"
+            )
+        elif others:
             skipped.append(
                 f"app {name}: not imported: ServingApp declares CAN_QUERY serving endpoints only, and the app also "
                 f"has {', '.join(others)}"
@@ -150,6 +161,7 @@ def plan_apps(
             query=query,
             props=[],
             references=references,
+            declared_name=short,
         )
         _declare_fields(imported, newer_fields)
         planned.append(imported)

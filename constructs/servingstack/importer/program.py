@@ -524,7 +524,7 @@ def build_program(
     ordered = sorted(live, key=lambda e: e.name)
     # The apps to declare come first: their principals' CAN_QUERY is theirs to declare, not the endpoints'.
     imported_names = {e.name for e in ordered}
-    selected, skipped = select_apps(around.apps, imported_names, around.endpoint_ids.get)
+    selected, skipped = select_apps(around.apps, imported_names, around.endpoint_ids.get, prefix)
     principals: dict[str, dict[str, str]] = {}
     for app in selected:
         for target, _ in querying(app).values():
@@ -543,7 +543,7 @@ def build_program(
         for e in ordered
     ]
     construct_ids |= {e.construct_id for e in endpoints}
-    scopes = plan_scopes(around.scopes, around.caller, taken, construct_ids)
+    scopes = plan_scopes(around.scopes, around.caller, taken, construct_ids, prefix)
     apps = plan_apps(
         selected,
         {e.live.name: e.variable for e in endpoints},

@@ -46,16 +46,21 @@ class ImportedScope:
     grants: list[tuple[str, str, str]]  # (method, argument, principal)
     notes: list[Note] = field(default_factory=list)
     kept: str | None = None  # the caller's own MANAGE, which the provider leaves alone
+    # The name to declare: a declared scope gets the stack's name prefix, so it is the live name without it.
+    declared_name: str | None = None
+    # Why it is named as made elsewhere (`SecretScope.from_name`) rather than declared; None: declared.
+    elsewhere: str | None = None
 
     def lines(self, import_blocks: bool) -> list[str]:
         live = self.live
         lines = comment_lines(f"secret scope {live.name} ({live.backend_type}): put its secrets by hand", INDENT)
         for note in self.notes:
             lines += comment_lines(("NOTE: " if note.warn else "") + note.text, INDENT)
-        if live.backend_type == DATABRICKS_BACKEND:
-            call = CallNode("SecretScope", [Raw("stack"), literal(self.construct_id)], [("name", literal(live.name))])
+        if self.elsewhere is None:
+            name = self.declared_name or live.name
+            call = CallNode("SecretScope", [Raw("stack"), literal(self.construct_id)], [("name", literal(name))])
         else:
-            reason = f"a {live.backend_type} scope: servingstack creates Databricks-backed scopes only"
+            reason = self.elsewhere
             call = CallNode(
                 "SecretScope.from_name",
                 [Raw("stack"), literal(self.construct_id)],
@@ -120,9 +125,10 @@ def principal_argument(principal: str) -> str:
 
 
 def plan_scopes(
-    scopes: Sequence[LiveScope], caller: str | None, taken: set[str], construct_ids: set[str]
+    scopes: Sequence[LiveScope], caller: str | None, taken: set[str], construct_ids: set[str], prefix: str = ""
 ) -> list[ImportedScope]:
-    """`taken`: variable names in use; `construct_ids`: the stack's construct ids in use (both grow)."""
+    """`taken`: variable names in use; `construct_ids`: the stack's construct ids in use (both grow);
+    `prefix`: the stack's name prefix, which a declared scope's name gets."""
     planned = []
     for scope in sorted(scopes, key=lambda s: s.name):
         grants, kept = [], None
@@ -136,12 +142,20 @@ def plan_scopes(
             if permission not in _GRANT_METHODS:
                 continue
             grants.append((_GRANT_METHODS[permission], principal_argument(principal), principal))
-        construct_id = scope.name if scope.name not in construct_ids else f"{scope.name}-scope"
+        short = scope.name[len(prefix) :] if prefix and scope.name.startswith(prefix) else scope.name
+        construct_id = short if short not in construct_ids else f"{short}-scope"
         construct_ids.add(construct_id)
-        imported = ImportedScope(scope, construct_id, identifier(scope.name, taken), grants, kept=kept)
+        imported = ImportedScope(scope, construct_id, identifier(short, taken), grants, kept=kept, declared_name=short)
         if scope.backend_type != DATABRICKS_BACKEND:
+            imported.elsewhere = f"a {scope.backend_type} scope: servingstack creates Databricks-backed scopes only"
             imported.notes.append(
                 Note(f"scope {scope.name} is {scope.backend_type}-backed: declared as made elsewhere, with its ACLs")
+            )
+        elif prefix and not scope.name.startswith(prefix):
+            # A declared scope's name gets the stack's prefix: one without it is this stack's to name, not to make.
+            imported.elsewhere = f"its name has no {prefix!r} prefix: it is not this environment's to create"
+            imported.notes.append(
+                Note(f"scope {scope.name} has no {prefix!r} prefix: named as made elsewhere, with its ACLs")
             )
         if kept:
             imported.notes.append(

@@ -5,12 +5,22 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from servingstack.facts.permissions import ACL_FIELDS, ENDPOINT_LEVELS, PRINCIPAL_KINDS, SECRET_ACL_LEVELS
 
-__all__ = ["ENDPOINT_LEVELS", "SECRET_ACL_LEVELS", "Grant", "Principal", "access_control", "highest"]
+__all__ = [
+    "ENDPOINT_LEVELS",
+    "SECRET_ACL_LEVELS",
+    "Grant",
+    "Principal",
+    "access_control",
+    "distinct_ids",
+    "highest",
+]
 
 _ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
@@ -56,14 +66,34 @@ class Principal:
         """The field that names it in an endpoint's access control list (`user_name`, ...)."""
         return ACL_FIELDS[self.kind]
 
-    def construct_id(self, prefix: str, taken: Iterable[str] = ()) -> str:
-        """A construct id for a resource that grants to this principal: `<prefix>-<kind>-<name>` with
-        the characters an id cannot keep made '_'. When that id is `taken` (by a principal whose name
-        differs only in such characters: `a.b` and `a_b`), a short digest of the name keeps it apart."""
-        readable = f"{prefix}-{self.kind}-{_ID_UNSAFE.sub('_', self.name)}"
-        if readable not in set(taken):
-            return readable
-        return f"{readable}-{hashlib.sha256(f'{self.kind}:{self.name}'.encode()).hexdigest()[:8]}"
+    def construct_id(self, prefix: str, others: Iterable[Principal] = ()) -> str:
+        """The construct id of a resource that grants to this principal, among resources that grant
+        to `others` beside it: see `construct_ids`."""
+        return construct_ids(prefix, [self, *others])[self]
+
+
+def construct_ids(prefix: str, principals: Iterable[Principal]) -> dict[Principal, str]:
+    """One construct id per principal: `<prefix>-<kind>-<name>`, made unique by `distinct_ids` (so
+    `a.b` and `a_b` get two ids, whichever was granted first)."""
+    return distinct_ids({p: f"{prefix}-{p.kind}-{p.name}" for p in principals})
+
+
+K = TypeVar("K")
+
+
+def distinct_ids(wanted: Mapping[K, str]) -> dict[K, str]:
+    """Construct ids from wanted ids of any characters. Each keeps its readable form (the characters an
+    id cannot keep made '_') unless another's readable form is the same: then each of those whose
+    wanted id is not already that readable form gets a short digest of its wanted id as well. The
+    result depends on the set, never on the order: the same grants always make the same ids."""
+    readable = {key: _ID_UNSAFE.sub("_", want) for key, want in wanted.items()}
+    counts = Counter(readable.values())
+    return {
+        key: form
+        if counts[form] == 1 or wanted[key] == form
+        else f"{form}-{hashlib.sha256(wanted[key].encode()).hexdigest()[:8]}"
+        for key, form in readable.items()
+    }
 
 
 @dataclass(frozen=True)

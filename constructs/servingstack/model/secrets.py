@@ -14,7 +14,8 @@ from servingstack.model.typecheck import caller_location
 class SecretRef:
     """A Databricks secret, rendered as `{{secrets/<scope>/<key>}}`: the value never leaves the workspace.
 
-    `scope` and `key` follow the Secrets API's one name rule: 1-128 letters, digits, '-', '_' or '.'.
+    `scope` and `key` follow the Secrets API's one name rule (`facts.secrets.NAME`): 1-128 letters, digits,
+    '-', '_', '.' or '@'. `SecretScope.secret(key)` makes one with the same rule.
     """
 
     scope: str

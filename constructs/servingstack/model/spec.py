@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from servingstack.errors import Problem, ValidationError
+from servingstack.facts import gateway as gateway_facts
 from servingstack.facts import rules
 from servingstack.facts.newer_fields import engine_problems, validate_workspace_id
 from servingstack.model import secret_values
@@ -158,6 +159,7 @@ class EndpointSpec:
             problems.append(Problem("ai_gateway", "must be an AiGateway"))
         elif self.ai_gateway is not None:
             problems += self.ai_gateway.problems()
+            problems += gateway_facts.kind_problems(request.get("ai_gateway"), self.resolved_task())
         if self.traffic is not None and not isinstance(self.traffic, Mapping):
             problems.append(Problem("traffic", "must be a mapping of served entity name -> percent"))
         for key in ("create_timeout", "update_timeout"):

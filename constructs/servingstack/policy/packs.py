@@ -1,6 +1,6 @@
 """Rule packs: named sets of rules applied together. servingstack ships two:
 
-- `BaselinePack`: for every environment (SS1 SS2 SS4 SS5 SS6 SS8 SS9 SS10 SS12 SS13 SS14 SS15 SS16).
+- `BaselinePack`: for every environment (SS1 SS2 SS4 SS5 SS6 SS8 SS9 SS10 SS12 SS13 SS14 SS15 SS16 SS17).
 - `ProductionPack`: the baseline plus SS3 (inference table), SS7 (no grants to broad groups)
   and SS11 (no PII behavior NONE).
 

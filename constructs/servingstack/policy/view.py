@@ -23,8 +23,10 @@ class EndpointView:
     - `environment`, `name_prefix`: of its stack. `stack`: the stack's path.
     - `spec`: the typed props when built by a `ServingEndpoint`; None for a raw request.
     - `secret_scopes`: names of the secret scopes its stack declares or names as external
-      (`SecretScope`, `SecretScope.from_name`); None when unknown (a view built by hand).
-    - `secret_scope_acls`: for those scopes, principal -> READ | WRITE | MANAGE as declared; None when unknown.
+      (`SecretScope`, `SecretScope.from_name`), as `facts.secrets.scope_key` writes them (scope names
+      ignore case); None when unknown (a view built by hand).
+    - `secret_scope_acls`: for those scopes (same keys), principal -> READ | WRITE | MANAGE as declared;
+      None when unknown.
     - `engine`: the engine the stack builds with (`cdktf` or `cdktn`); None when unknown.
     """
 

@@ -20,9 +20,10 @@ from servingstack.policy.rules.ss13_secret_named_variables import secret_named_v
 from servingstack.policy.rules.ss14_workload_type import workload_type as SS14
 from servingstack.policy.rules.ss15_undeclared_secret_scope import undeclared_secret_scope as SS15
 from servingstack.policy.rules.ss16_broad_secret_access import broad_secret_access as SS16
+from servingstack.policy.rules.ss17_deprecated_guardrail_fields import deprecated_guardrail_fields as SS17
 
 # Every environment: hygiene, ownership, cost control and what breaks a deploy.
-BASELINE_RULES: tuple[Rule, ...] = (SS1, SS2, SS4, SS5, SS6, SS8, SS9, SS10, SS12, SS13, SS14, SS15, SS16)
+BASELINE_RULES: tuple[Rule, ...] = (SS1, SS2, SS4, SS5, SS6, SS8, SS9, SS10, SS12, SS13, SS14, SS15, SS16, SS17)
 # Production adds these on top of the baseline.
 PRODUCTION_RULES: tuple[Rule, ...] = (SS3, SS7, SS11)
 ALL_RULES: tuple[Rule, ...] = BASELINE_RULES + PRODUCTION_RULES
@@ -48,4 +49,5 @@ __all__ = [
     "SS14",
     "SS15",
     "SS16",
+    "SS17",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from servingstack.errors import Problem
-from servingstack.facts.secrets import secret_uses
+from servingstack.facts.secrets import scope_key, secret_uses
 from servingstack.policy.rule import rule
 from servingstack.policy.view import EndpointView
 
@@ -28,7 +28,7 @@ def undeclared_secret_scope(endpoint: EndpointView) -> Iterator[Problem]:
         if not isinstance(external, dict):
             continue
         for use in secret_uses(external, f"config.served_entities[{index}].external_model"):
-            if use.scope not in endpoint.secret_scopes:
+            if scope_key(use.scope) not in endpoint.secret_scopes:
                 yield Problem(
                     use.field, f"secret scope {use.scope!r} is neither declared in this stack nor named as external"
                 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from servingstack.errors import Problem
-from servingstack.facts.secrets import secret_uses
+from servingstack.facts.secrets import scope_key, secret_uses
 from servingstack.policy.rule import rule
 from servingstack.policy.rules._groups import BROAD_GROUPS, is_broad_group
 from servingstack.policy.view import EndpointView
@@ -25,7 +25,7 @@ def broad_secret_access(endpoint: EndpointView, *, broad_groups: Sequence[str] =
         return  # a view built without its stack, or a stack that declares no scope
     seen = set()
     for use in secret_uses(dict(endpoint.request.get("config") or {}), "config"):
-        acls = endpoint.secret_scope_acls.get(use.scope) or {}
+        acls = endpoint.secret_scope_acls.get(scope_key(use.scope)) or {}
         for principal, permission in sorted(acls.items()):
             if (use.scope, principal) not in seen and is_broad_group(principal, broad_groups):
                 seen.add((use.scope, principal))
