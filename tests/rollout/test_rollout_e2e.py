@@ -100,8 +100,7 @@ def test_a_candidate_failing_at_a_later_step_is_rolled_back(stacks, tmp_path, pe
     # The rollback was requested in the evaluation that reached the failure limit: no other came between.
     failed = report["steps"][1]
     tripped = [e for e in failed["evaluations"] if e["breach"]][-1]
-    assert change["breach_at"] == tripped["at"] and failed["evaluations"][-1] is not None
-    assert failed["evaluations"][-1]["at"] == tripped["at"]
+    assert change["breach_at"] == tripped["ended_at"] and failed["evaluations"][-1]["at"] == tripped["at"]
     texts = [e["text"] for e in report["events"]]
     at = next(i for i, t in enumerate(texts) if t.startswith("50%: breach 2/2"))
     assert texts[at + 1].startswith("rolling back: step 50%") and texts[at + 2].startswith("rollback requested")
@@ -268,4 +267,34 @@ def test_usage_errors_exit_2_before_anything_moves(stacks):
         assert "dev-fraud-scoring declares no rollout: add rollout=Rollout(" in no_rollout.output
         unknown = CliRunner().invoke(main, ["rollout", "--stack", str(stacks["rollout"]), "--endpoint", "x", *common])
         assert unknown.exit_code == 2 and "--endpoint x: not in the stack" in unknown.output
+        assert live_split(emu) == {"v3": 100, "v4": 0}
+
+
+def test_a_rollback_waits_out_an_update_it_cannot_cancel(stacks):
+    with emulator() as emu:
+        deploy(emu, stacks["rollout"])
+        emu.degrade(ENDPOINT, "v4", error_rate=1.0, from_percent=20)
+        lines: list[str] = []
+        baking = threading.Event()
+
+        def echo(line: str) -> None:
+            lines.append(line)
+            if "20%: baking" in line:
+                baking.set()
+
+        outcome: list = []
+        runner = threading.Thread(target=lambda: outcome.append(rollout(emu, stacks["rollout"], echo=echo)))
+        runner.start()
+        try:
+            assert baking.wait(30), "\n".join(lines)
+            emu.set_update_seconds(2.0)  # someone's apply: an update the breach finds in progress
+            apply_stack(load_stack(stacks["rollout_env"]), emu.client(), wait=False, echo=lambda _: None)
+        finally:
+            runner.join(60)
+        (report,) = outcome
+        assert report.outcome == "rolled_back", "\n".join(lines)
+        change = report.change
+        assert change is not None and change.waited_for_update and change.status == "live"
+        said = [t for _, t in report.events if t.startswith("a config update is in progress")]
+        assert said and said[-1].endswith("so the rollback waits for it")
         assert live_split(emu) == {"v3": 100, "v4": 0}

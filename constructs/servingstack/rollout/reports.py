@@ -18,7 +18,7 @@ JSON, in short (`schema_version` 1, `kind` "rollout"):
                        "requested_at", "live_at", "request_seconds", "live_seconds", "waited_for_update",
                        "config_version"},
      "timeline": [{"at", "candidate_percent"}], "events": [{"at", "text"}], "warnings": [...], "advice": [...]}
-    <evaluation> = {"at", "percent", "verdict": "pass" | "fail" | "inconclusive", "breach",
+    <evaluation> = {"at", "ended_at", "percent", "verdict": "pass" | "fail" | "inconclusive", "breach",
                     "gates": [{"gate", "status", "message", "figures", "new"}]}
 
 Times are seconds since the run started. Every string passes through the run's redactor.

@@ -38,6 +38,7 @@ class Evaluation:
     percent: int
     results: list[GateResult] = field(default_factory=list)
     breach: bool = False  # a gate failed on new evidence: counts towards the failure limit
+    ended_at: float | None = None  # when its verdict was known (a breach is seen then)
 
     @property
     def verdict(self) -> GateStatus:
@@ -80,7 +81,7 @@ class SplitChange:
     kind: Literal["rollback", "restore"]
     reason: str
     to_percent: int
-    breach_at: float | None = None  # the evaluation that tripped the failure limit
+    breach_at: float | None = None  # the end of the evaluation that tripped the failure limit
     requested_at: float | None = None
     live_at: float | None = None
     waited_for_update: bool = False  # an update in progress first had to finish (it cannot be cancelled)
@@ -187,6 +188,7 @@ def _r(value: float | None) -> float | None:
 def _evaluation(evaluation: Evaluation) -> dict[str, Any]:
     return {
         "at": round(evaluation.at, 3),
+        "ended_at": _r(evaluation.ended_at),
         "percent": evaluation.percent,
         "verdict": evaluation.verdict,
         "breach": evaluation.breach,

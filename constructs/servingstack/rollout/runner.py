@@ -334,6 +334,7 @@ class RolloutRun:
             self.say(f"pre-flight: {rollout.candidate} on its own route ({percent}% of the traffic)")
             result = self.probes.evaluate(gate, self.stop)
             evaluation.results.append(result)
+            evaluation.ended_at = self._now()
             self.say(f"pre-flight: {_MARK[result.status]} {result.message}")
             if result.status != "pass":
                 evaluation.breach = result.status == "fail"
@@ -426,7 +427,7 @@ class RolloutRun:
                     step.status = "failed"
                     step.ended_at = self._now()
                     step.message = f"breach {self.report.breaches} of {rollout.failure_limit}: {failing}"
-                    self._rollback(f"step {step.percent}%: {step.message}", evaluation.at)
+                    self._rollback(f"step {step.percent}%: {step.message}", evaluation.ended_at or self._now())
             elapsed = time.monotonic() - live_since
             if elapsed + 1e-6 < bake:
                 continue
@@ -442,7 +443,9 @@ class RolloutRun:
                 step.status = "failed"
                 step.ended_at = self._now()
                 step.message = f"not proven after {elapsed:.0f} s: {', '.join(unproven)} never passed"
-                self._rollback(f"step {step.percent}%: {step.message} (no proof, no promotion)", evaluation.at)
+                self._rollback(
+                    f"step {step.percent}%: {step.message} (no proof, no promotion)", evaluation.ended_at or self._now()
+                )
             if not extended:
                 extended = True
                 self.say(
@@ -468,6 +471,7 @@ class RolloutRun:
             judge = gate_checks.error_rate if gate.kind == "error_rate" else gate_checks.latency
             evaluation.results.append(judge(gate, read, self.context))
         evaluation.breach = any(r.status == "fail" and r.new for r in evaluation.results)
+        evaluation.ended_at = self._now()
         marks = "  ".join(f"{r.gate} {_MARK[r.status]}" for r in evaluation.results)
         self.say(f"{step.percent}%: {marks}")
         return evaluation
