@@ -12,8 +12,8 @@ a step, request to serving):
 - config updates: the config PUTs the emulator received after the breach (the rollback is one update).
 
 Scenario `busy`: an update of the same endpoint (an apply with another environment variable) is started
-at the first breach at 50%; the breach that reaches the limit, one interval later, finds it in progress,
-and the rollback waits it out: the service cannot cancel an update.
+after the first breach at 50%, half an update before the next evaluation; the breach that reaches the
+limit finds it in progress, and the rollback waits it out: the service cannot cancel an update.
 
     .venv/bin/python bench/rollout_bench.py                      # 5 runs per scenario, medians
     .venv/bin/python bench/rollout_bench.py --runs 3 --interval 2 --bake 4
@@ -26,6 +26,7 @@ import json
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,9 @@ def _stack(outdir: Path, bake: float, interval: float, env: str) -> Path:
     return outdir / "stacks" / "dev"
 
 
-def one_run(stack: Path, other: Path, update_seconds: float, busy: bool, seed: int) -> dict[str, float]:
+def one_run(
+    stack: Path, other: Path, update_seconds: float, interval: float, busy: bool, seed: int
+) -> dict[str, float]:
     with Emulator(
         token=TOKEN, deploy_seconds=0.2, update_seconds=update_seconds, seed=seed, metrics_window_seconds=WINDOW
     ) as emu:
@@ -104,7 +107,10 @@ def one_run(stack: Path, other: Path, update_seconds: float, busy: bool, seed: i
 
         def echo(line: str) -> None:
             if busy and "50%: breach 1/2" in line:
-                apply_stack(load_stack(other), emu.client(), wait=False, echo=lambda _: None)
+                threading.Timer(
+                    max(0.0, interval - update_seconds / 2),
+                    lambda: apply_stack(load_stack(other), emu.client(), wait=False, echo=lambda _: None),
+                ).start()
             if "50%: breach 2/2" in line:
                 puts_at_breach.append(emu.request_count("PUT", f"/api/2.0/serving-endpoints/{ENDPOINT}/config"))
 
@@ -140,7 +146,9 @@ def main() -> int:
         results: dict[str, list[dict[str, float]]] = {"idle": [], "busy": []}
         for run in range(args.runs):
             for scenario in ("idle", "busy") if run % 2 == 0 else ("busy", "idle"):
-                results[scenario].append(one_run(stack, other, args.update_seconds, scenario == "busy", seed=run))
+                results[scenario].append(
+                    one_run(stack, other, args.update_seconds, args.interval, scenario == "busy", seed=run)
+                )
                 figures = results[scenario][-1]
                 print(
                     f"run {run + 1} {scenario}: breach->request {figures['breach_to_request'] * 1000:.0f} ms, "
