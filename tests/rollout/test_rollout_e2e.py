@@ -115,6 +115,8 @@ def test_a_candidate_failing_at_a_later_step_is_rolled_back(stacks, tmp_path, pe
     failures = [c.get("name") for c in suite if c.find("failure") is not None]
     assert "step 50%" in failures and "step 20%" not in failures
     assert "rolled back: v3 serves 100% again" in result.output
+    for text in [result.output] + [path.read_text() for path in reports.values()]:
+        assert TOKEN not in text
 
 
 def test_an_update_already_running_at_start_is_waited_for(stacks):
