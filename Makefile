@@ -35,10 +35,11 @@ VENV_PY := $(VENV)/bin/python
 # The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
 CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
-.PHONY: help install synth cdktf-synth demo lint test bench clean
+.PHONY: help install synth cdktf-synth demo demo-rollout lint test bench clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
+	@echo "make demo-rollout  two progressive rollouts on the emulator: one completes, one rolls back by itself"
 	@echo "make test   lint, type-check, then run the test suite (on cdktf, and the engine-facing tests on cdktn)"
 	@echo "make lint   ruff (lint, format), import-linter (the package's floors) and mypy"
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
@@ -78,6 +79,9 @@ cdktf-synth: install node_modules/.installed
 
 demo: install
 	$(VENV_PY) -m servingstack.demo
+
+demo-rollout: install
+	$(VENV_PY) -m servingstack.demo_rollout
 
 # Style, the floors of the package (pyproject.toml [tool.importlinter]) and the types, on the cdktf environment.
 lint: .venv/.installed

@@ -44,6 +44,7 @@ from servingstack.model.providers import (
     OpenAI,
     PaLM,
 )
+from servingstack.model.rollout import Gate, Rollout
 from servingstack.model.secrets import Plaintext, SecretRef, secret
 from servingstack.model.spec import EmailNotifications, EndpointSpec
 from servingstack.model.telemetry import Telemetry
@@ -103,6 +104,7 @@ __all__ = [
     "ExternalSecretScope",
     "FeatureSpec",
     "FoundationModel",
+    "Gate",
     "GoogleVertexAI",
     "Guardrail",
     "InferenceTable",
@@ -120,6 +122,7 @@ __all__ = [
     "ProvisionedThroughput",
     "ProvisionedThroughputEndpoint",
     "RateLimit",
+    "Rollout",
     "Rule",
     "SecretRef",
     "SecretScope",

@@ -56,6 +56,8 @@ def test_fault_names_are_the_same_in_serve_and_in_emulator_fault():
                 if name == "slow"
                 else f"{name}:endpoint=e,entity=v1"
                 if name == "broken-entity"
+                else f"{name}:endpoint=e,entity=v1,error-rate=0.5,from-percent=25"
+                if name == "degrade"
                 else name
             ).kind
             == kind

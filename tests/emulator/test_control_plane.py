@@ -366,18 +366,6 @@ def test_build_logs_and_server_logs(w):
         w.serving_endpoints.build_logs("logs", "no-such-entity")
 
 
-def test_metrics_are_prometheus_text(emu, w):
-    create_custom(w, "m")
-    wait_ready(w, "m")
-    response = requests.get(
-        f"{emu.url}/api/2.0/serving-endpoints/m/metrics", headers={"Authorization": f"Bearer {TOKEN}"}, timeout=5
-    )
-    assert response.headers["Content-Type"] == "text/plain; version=0.0.4"
-    text = w.serving_endpoints.export_metrics("m").contents.read().decode()
-    assert "# TYPE request_count_total counter" in text
-    assert 'request_count_total{endpoint_name="m",served_entity_name="v1"} 0' in text
-
-
 def test_openapi_of_a_custom_model_describes_dataframe_split(emu, w):
     emu.set_model_signature("ml.models.scorer", {"amount": "double", "merchant": "string"})
     create_custom(w, "oa")

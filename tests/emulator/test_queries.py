@@ -211,25 +211,6 @@ def test_queries_during_an_update_are_answered_by_the_old_config(emu, w):
     assert w.serving_endpoints.query("zd", instances=[[1]]).served_model_name == "v2"
 
 
-def test_metrics_count_served_queries_per_entity(emu, w):
-    create_custom(w, "m", "1", "2", routes={"v1": 100, "v2": 0})
-    wait_ready(w, "m")
-    for _ in range(3):
-        w.serving_endpoints.query("m", instances=[[1]])
-    with pytest.raises(InvalidParameterValue):
-        w.serving_endpoints.query("m", instances=[[1]], inputs=[[1]])  # refused: not served
-    text = w.serving_endpoints.export_metrics("m").contents.read().decode()
-    assert 'request_count_total{endpoint_name="m",served_entity_name="v1"} 3' in text
-    assert 'request_count_total{endpoint_name="m",served_entity_name="v2"} 0' in text
-    assert 'request_latency_ms_count{endpoint_name="m",served_entity_name="v1"} 3' in text
-    latency_sum = next(
-        line
-        for line in text.splitlines()
-        if line.startswith('request_latency_ms_sum{endpoint_name="m",served_entity_name="v1"}')
-    )
-    assert float(latency_sum.split()[-1]) > 0
-
-
 def test_data_plane_query_of_a_route_optimized_endpoint_over_oauth(emu):
     """`serving_endpoints_data_plane` reads `data_plane_info`, exchanges the OAuth token for a
     data-plane token at /oidc/v1/token and posts to the published URL."""

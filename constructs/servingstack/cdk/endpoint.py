@@ -17,6 +17,7 @@ from servingstack.model.entities import ServedEntity
 from servingstack.model.expectations import Expectation
 from servingstack.model.gateway import AiGateway
 from servingstack.model.grants import Grant, Principal, access_control
+from servingstack.model.rollout import Rollout
 from servingstack.model.spec import EmailNotifications, EndpointSpec
 from servingstack.model.telemetry import Telemetry
 from servingstack.model.typecheck import call_problems, value_problems
@@ -260,6 +261,8 @@ class ServingEndpoint(EndpointBase):
     - `telemetry`: a `Telemetry` (Unity Catalog tables for logs, metrics, traces); default none.
     - `workspace_id`: default the provider's workspace (provider 1.138 `provider_config`).
     - `expectations`: `Expectation`s the checker runs against every served entity; default none.
+    - `rollout`: a `Rollout` that `servingstack rollout` carries out; default none. The resource then
+      starts at the stable entity's 100% and ignores the live split on every later apply.
 
     `telemetry` and `workspace_id` need the cdktn engine.
     """
@@ -286,6 +289,7 @@ class ServingEndpoint(EndpointBase):
         telemetry: Telemetry | None = None,
         workspace_id: str | None = None,
         expectations: Sequence[Expectation] | None = None,
+        rollout: Rollout | None = None,
     ) -> None:
         self._build(scope, id, props_of(locals()))
 
@@ -301,6 +305,7 @@ class ServingEndpoint(EndpointBase):
             update_timeout=self.spec.update_timeout,
             metadata=None if stack is not None else self.spec.metadata(),
             workspace_id=self.spec.workspace_id,
+            ignore_changes=self.spec.ignore_changes(),
         )
 
     @property

@@ -287,8 +287,10 @@ def model_serving(
     update_timeout: str | None = None,
     metadata: Mapping[str, Any] | None = None,
     workspace_id: str | None = None,
+    ignore_changes: Sequence[str] = (),
 ) -> Any:
-    """A `databricks_model_serving` resource (child id `Default`) from an API create request."""
+    """A `databricks_model_serving` resource (child id `Default`) from an API create request;
+    `ignore_changes`: Terraform attribute paths it plans from the live endpoint on update."""
     ms = _provider("model_serving")
     values: dict[str, Any] = {"name": request["name"]}
     if request.get("config"):  # optional: a config can be added after creation (provider docs)
@@ -309,6 +311,9 @@ def model_serving(
         values["provider_config"] = ms.ModelServingProviderConfig(workspace_id=workspace_id)
     if create_timeout or update_timeout:
         values["timeouts"] = ms.ModelServingTimeouts(create=create_timeout, update=update_timeout)
+    if ignore_changes:
+        # The engine's own struct (cdktf's or cdktn's): the resource class of each extends its own.
+        values["lifecycle"] = _engine.TerraformResourceLifecycle(ignore_changes=list(ignore_changes))
     resource = ms.ModelServing(scope, "Default", **values)
     if metadata:
         # Terraform ignores "//" keys in JSON; the checker reads this one.

@@ -14,9 +14,11 @@ Secrets and environment variables are never compared (or printed).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import Any, Literal
+
+from servingstack.facts.ignore_changes import covers
 
 Severity = Literal["drift", "note"]
 
@@ -263,3 +265,11 @@ def compare_telemetry(declared: dict[str, Any] | None, live: dict[str, Any] | No
                 f"telemetry_config.{block}", declared[block], live.get(block) or {}, declared[block].keys()
             )
     return differences
+
+
+def ignoring(differences: list[Difference], ignored: Sequence[str]) -> list[Difference]:
+    """Differences in what the resource's `lifecycle.ignore_changes` leaves to the live endpoint (a
+    rollout's traffic split) are notes: the next apply keeps them, so they are no drift."""
+    if not covers(ignored, "config[0].traffic_config"):
+        return differences
+    return [replace(d, severity="note") if d.field.startswith("traffic[") else d for d in differences]

@@ -8,6 +8,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from servingstack.check import junit, markdown, report_json
 from servingstack.check.output import write_text
@@ -23,7 +24,7 @@ EXIT_FAILED_REPORT_FAILED = 4
 class ReportFile:
     option: str  # how the user named it, for messages: "--json"
     path: Path
-    write: Callable[[CheckReport, Path, Redactor], None]
+    write: Callable[[Any, Path, Redactor], None]  # the report of the run (a check's, a rollout's)
 
 
 def report_files(json_file: Path | None, junit_file: Path | None, summary_file: Path | None) -> list[ReportFile]:
@@ -79,7 +80,7 @@ def _why_unwritable(path: Path) -> str | None:
     return None
 
 
-def write_all(report: CheckReport, files: list[ReportFile], redactor: Redactor) -> list[str]:
+def write_all(report: Any, files: list[ReportFile], redactor: Redactor) -> list[str]:
     """Write every file; return why each failed one failed (the others are written regardless)."""
     failures = []
     for file in files:

@@ -221,7 +221,7 @@ class EndpointCheck:
             return None
 
     def _verify(self, live: dict[str, Any]) -> None:
-        differences = drift.compare(self.declared.request, live)
+        differences = drift.ignoring(drift.compare(self.declared.request, live), self.declared.ignore_changes)
         self.result.differences = differences
         drifted = [d for d in differences if d.severity == "drift"]
         notes = [d for d in differences if d.severity == "note"]

@@ -1,4 +1,4 @@
-"""The `servingstack` command line: `emulator ...` and `check ...`.
+"""The `servingstack` command line: `emulator ...`, `check ...`, `import ...` and `rollout ...`.
 
 Subcommands are imported when invoked, so `servingstack --help` stays fast and
 neither command pays for the other's imports.
@@ -15,6 +15,7 @@ _SUBCOMMANDS = {
     "emulator": ("servingstack.cli.emulator", "emulator"),
     "check": ("servingstack.cli.check", "check"),
     "import": ("servingstack.cli.importer", "import_"),
+    "rollout": ("servingstack.cli.rollout", "rollout"),
 }
 
 

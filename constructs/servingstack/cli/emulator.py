@@ -22,6 +22,7 @@ from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SE
 from servingstack.emulator.faults import (
     BROKEN_ENTITY,
     CLI_NAMES,
+    DEGRADE,
     DROP,
     FAIL_DEPLOYMENT,
     MAX_RETRY_AFTER_SECONDS,
@@ -46,7 +47,8 @@ _HOST_HELP = f"URL of the running emulator, e.g. http://127.0.0.1:8080 (default:
 _FAULT_HELP = (
     "Inject a fault from the start, as NAME[:key=value,...]; repeatable. The names and keys of `emulator fault`: "
     "throttle (count, retry-after), errors (count, status), slow (seconds, count), drop (count), "
-    "fail-deployment (message), never-ready, broken-entity (entity, status, count, message; needs endpoint). "
+    "fail-deployment (message), never-ready, broken-entity (entity, status, count, message; needs endpoint), "
+    "degrade (entity, error-rate, seconds, from-percent, status, message; needs endpoint). "
     "Every fault takes endpoint=NAME and, for request faults, "
     "scope=control|query|all. Example: --fault throttle:count=3,retry-after=2,scope=query"
 )
@@ -118,6 +120,26 @@ def is_loopback(address: str) -> bool:
     show_default=True,
     help=f"How long a deployment takes before the endpoint is READY (0 to {MAX_DEPLOY_SECONDS:g}).",
 )
+@click.option(
+    "--update-seconds",
+    type=float,
+    callback=lambda ctx, param, value: None if value is None else _seconds_option(value, "--update-seconds"),
+    default=None,
+    help="How long a config update of an endpoint that serves already takes (default: --deploy-seconds).",
+)
+@click.option(
+    "--metrics-window",
+    type=float,
+    callback=lambda ctx, param, value: _positive_seconds(value, "--metrics-window"),
+    default=60.0,
+    show_default=True,
+    help="Seconds each metrics sample counts over (the service's: a minute); shorter for quick demos.",
+)
+@click.option(
+    "--metrics-per-entity",
+    is_flag=True,
+    help="Label the metrics by served entity (served_entity_name); whether the service does is unconfirmed.",
+)
 @click.option("--seed", type=int, default=None, help="Seed for the traffic split and endpoint ids (reproducible runs).")
 @click.option("--fault", "fault_specs", multiple=True, metavar="NAME[:key=value,...]", help=_FAULT_HELP)
 @click.option(
@@ -138,6 +160,9 @@ def serve(
     port: int,
     token: str | None,
     deploy_seconds: float,
+    update_seconds: float | None,
+    metrics_window: float,
+    metrics_per_entity: bool,
     seed: int | None,
     fault_specs: tuple[str, ...],
     background: bool,
@@ -158,6 +183,8 @@ def serve(
         )
     if background:
         args = ["--bind", bind, "--port", str(port), "--deploy-seconds", repr(deploy_seconds)]
+        args += ["--update-seconds", repr(update_seconds)] if update_seconds is not None else []
+        args += ["--metrics-window", repr(metrics_window)] + (["--metrics-per-entity"] if metrics_per_entity else [])
         args += ["--seed", str(seed)] if seed is not None else []
         for spec in fault_specs:
             args += ["--fault", spec]
@@ -169,7 +196,13 @@ def serve(
         click.echo(f"  in the background: pid {started.pid}, pid file {started.pid_file}, log {started.log_file}")
         click.echo(f"  stop it with: servingstack emulator stop --pid-file {started.pid_file}")
         return
-    asyncio.run(_serve(bind, port, resolve_token(token), deploy_seconds, seed, faults, token_source(token), pid_file))
+    timing = {
+        "deploy_seconds": deploy_seconds,
+        "update_seconds": update_seconds,
+        "metrics_window_seconds": metrics_window,
+        "metrics_per_entity": metrics_per_entity,
+    }
+    asyncio.run(_serve(bind, port, resolve_token(token), timing, seed, faults, token_source(token), pid_file))
 
 
 @emulator.command(
@@ -201,7 +234,7 @@ async def _serve(
     host: str,
     port: int,
     token: str,
-    deploy_seconds: float,
+    timing: dict[str, Any],
     seed: int | None,
     faults: list[Fault],
     source: str,
@@ -211,7 +244,7 @@ async def _serve(
     from servingstack.emulator.server import start_server
     from servingstack.emulator.workspace import Workspace
 
-    workspace = Workspace(token=token, deploy_seconds=deploy_seconds, seed=seed)
+    workspace = Workspace(token=token, seed=seed, **timing)
     for fault in faults:
         workspace.add_fault(fault)
     try:
@@ -327,6 +360,13 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
         state.save()  # what was created before any failure is remembered
     if result.failed:
         sys.exit(1)
+
+
+def _positive_seconds(value: float, option: str) -> float:
+    try:
+        return check_seconds(value, option, maximum=MAX_DEPLOY_SECONDS, positive=True)
+    except FaultSpecError as error:
+        raise click.BadParameter(str(error).removeprefix(f"{option}: ")) from None
 
 
 def _seconds_option(value: float, option: str) -> float:
@@ -520,6 +560,60 @@ def broken_entity(
 
 
 @fault.command(
+    CLI_NAMES[DEGRADE],
+    epilog=_examples(
+        f"servingstack emulator fault degrade dev-fraud-scoring v4 --error-rate 0.3 {_URL}",
+        f"servingstack emulator fault degrade dev-fraud-scoring v4 --seconds 0.4 --from-percent 25 {_URL}",
+    ),
+)
+@click.argument("endpoint")
+@click.argument("entity")
+@click.option(
+    "--error-rate",
+    type=click.FloatRange(0, 1),
+    default=0.0,
+    show_default=True,
+    help="The share of its queries that fail (0.3: 30%).",
+)
+@click.option("--seconds", type=float, default=None, help="How much slower every query it answers is.")
+@click.option(
+    "--from-percent",
+    type=click.IntRange(0, 100),
+    default=1,
+    show_default=True,
+    help="Only while the traffic split gives it at least this share (at 0% it answers well).",
+)
+@click.option("--status", type=click.Choice(["500", "503"]), default="500", show_default=True)
+@click.option("--message", default=None, help="The error message of a failed query.")
+@_targeted
+def degrade(
+    target: tuple[str, str],
+    endpoint: str,
+    entity: str,
+    error_rate: float,
+    seconds: float | None,
+    from_percent: int,
+    status: str,
+    message: str | None,
+) -> None:
+    """Make one served ENTITY of ENDPOINT fail a share of its queries and answer slower, once it takes real
+    traffic (a candidate that passes on its own and fails under load)."""
+    _add_fault(
+        target,
+        {
+            "kind": DEGRADE,
+            "endpoint": endpoint,
+            "entity": entity,
+            "error_rate": error_rate,
+            "seconds": seconds,
+            "from_percent": from_percent,
+            "status": int(status),
+            "message": message,
+        },
+    )
+
+
+@fault.command(
     "clear",
     epilog=_examples(
         f"servingstack emulator fault clear {_URL}",
@@ -544,6 +638,32 @@ def clear(target: tuple[str, str]) -> None:
 def list_faults(target: tuple[str, str]) -> None:
     """Show the active faults as JSON."""
     click.echo(json.dumps(_admin(target, "GET", "faults")["faults"], indent=2, allow_nan=False))
+
+
+# -- traffic ---------------------------------------------------------------------------
+
+
+@emulator.command(
+    epilog=_examples(
+        "servingstack emulator traffic dev-fraud-scoring 50 --host http://127.0.0.1:8080",
+        "servingstack emulator traffic dev-fraud-scoring 0 --host http://127.0.0.1:8080   # stop",
+    )
+)
+@click.argument("endpoint")
+@click.argument("per_second", type=click.FloatRange(0, 10_000))
+@click.option("--host", envvar=URL_ENV, show_envvar=True, help=_HOST_HELP)
+@click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
+def traffic(endpoint: str, per_second: float, host: str | None, token: str | None) -> None:
+    """Simulated callers send ENDPOINT PER_SECOND queries (0 stops them), counted in its metrics.
+
+    They are drawn by the live traffic split and meet the served entities' faults (broken-entity,
+    degrade) as HTTP queries would, without HTTP: production traffic for a rollout to watch.
+    """
+    if host is not None:
+        host = _check_url(host).rstrip("/")
+    callers = _admin((host, resolve_token(token)), "PUT", "traffic", {"endpoint": endpoint, "per_second": per_second})
+    shown = ", ".join(f"{name} {rate:g}/s" for name, rate in callers["callers"].items()) or "none"
+    click.echo(f"simulated callers: {shown}")
 
 
 def _add_fault(target: tuple[str, str], spec: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ endpoint still deploying is waited for (or reported), never "No changes".
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable
 from typing import Any
@@ -35,6 +36,7 @@ from servingstack.deploy import around, leaving
 from servingstack.deploy.apps import apply_apps
 from servingstack.deploy.changes import CREATED, DELETED, FAILED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
 from servingstack.deploy.state import ApplyState
+from servingstack.facts import ignore_changes
 from servingstack.facts.rules import default_entity_name, validate_endpoint
 from servingstack.facts.stackfile import (
     PT_RESOURCE,
@@ -211,6 +213,14 @@ def _apply_endpoint(
 
     details = []
     deploys = False
+    # As Terraform plans an update: what `lifecycle.ignore_changes` names keeps its live value (the
+    # prior state is the refreshed endpoint), e.g. a rollout's traffic split.
+    ignored_notes = _ignored_notes(declared, live)
+    if declared.ignore_changes:
+        declared = dataclasses.replace(
+            declared, request=ignore_changes.planned(declared.request, _prior(live), declared.ignore_changes)
+        )
+        request = declared.request
     live_state = live.state.config_update.value if live.state and live.state.config_update else None
     # Provider docs: a config left out of a later apply changes nothing.
     if request.get("config") and (not _config_matches(request["config"], live) or live_state == "UPDATE_FAILED"):
@@ -234,7 +244,7 @@ def _apply_endpoint(
         client.serving_endpoints.patch(declared.name, add_tags=add or None, delete_tags=delete or None)
         details.append("tags")
     if details:
-        return Change(UPDATED, resource, declared.name, details, deploys=deploys), live
+        return Change(UPDATED, resource, declared.name, details + ignored_notes, deploys=deploys), live
     drift = [
         f for f in _CREATE_ONLY_FIELDS if request.get(f) is not None and not _covers(_live_field(live, f), request[f])
     ]
@@ -242,12 +252,39 @@ def _apply_endpoint(
         [f"{', '.join(drift)} {'differs' if len(drift) == 1 else 'differ'}: Terraform never sends it on update"]
         if drift
         else []
-    )
+    ) + ignored_notes
     if live_state == "IN_PROGRESS":  # the declared config is deploying (started earlier, or stuck)
         version = live.pending_config.config_version if live.pending_config else None
         notes.append(f"config{f' v{version}' if version else ''} still deploying (IN_PROGRESS)")
         return Change(UNCHANGED, resource, declared.name, notes, deploying_already=True), live
     return Change(UNCHANGED, resource, declared.name, notes), live
+
+
+def _ignored_notes(declared: DeclaredEndpoint, live: ServingEndpointDetailed) -> list[str]:
+    """A note when an ignored part of the declaration differs from what runs: the live value stays."""
+    if not declared.ignore_changes:
+        return []
+    prior = _prior(live)
+    planned = ignore_changes.planned(declared.request, prior, declared.ignore_changes)
+    if planned == declared.request:
+        return []
+    if ignore_changes.covers(declared.ignore_changes, "config[0].traffic_config"):
+        routes = ((prior.get("config") or {}).get("traffic_config") or {}).get("routes") or []
+        split = ", ".join(
+            f"{r.get('served_entity_name') or r.get('served_model_name')} {r.get('traffic_percentage', 0)}%"
+            for r in routes
+        )
+        return [f"live traffic kept ({split}): lifecycle.ignore_changes"]
+    return ["live values kept where lifecycle.ignore_changes says"]
+
+
+def _prior(live: ServingEndpointDetailed) -> dict[str, Any]:
+    """The endpoint as the last apply left it: the config it deploys (a rollout's step still
+    deploying, say) or else the one it serves."""
+    prior = live.as_dict()
+    if live.pending_config is not None:
+        prior["config"] = live.pending_config.as_dict()
+    return prior
 
 
 def _update_config(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:

@@ -26,7 +26,16 @@ async def answer(
 ) -> web.StreamResponse:
     name = entity.name
     assert name is not None  # a stored config's entities are all named (`build_config`)
-    await _entity_faults(request, workspace, endpoint, name)
+    try:
+        await _entity_faults(request, workspace, endpoint, name)
+        delay, degraded = workspace.degradation(endpoint, name)
+        if delay:
+            await asyncio.sleep(delay)
+        if degraded is not None:
+            raise degraded
+    except apierrors.ApiError as error:  # the entity's own failure: the endpoint's metrics count it
+        workspace.metrics.record(endpoint, name, error.status, time.perf_counter() - started)
+        raise
     model = entity.external_model.name if entity.external_model else (entity.entity_name or name)
     headers = {"served-model-name": name}
     if query.stream:
@@ -39,7 +48,7 @@ async def answer(
         await response.write_eof()
     else:
         response = web.json_response(queries.answer(query, model), headers=headers)
-    workspace.metrics.record(endpoint, name, time.perf_counter() - started)
+    workspace.metrics.record(endpoint, name, 200, time.perf_counter() - started)
     return response
 
 

@@ -9,6 +9,9 @@ cleared. The same dict form travels through the Python API, the admin route and 
 A fault that names an `entity` acts only on queries answered by that served entity, whether
 it was asked directly (`/served-models/{entity}/invocations`) or drawn by the traffic split:
 `broken_entity` makes one entity answer with a server error, so a broken canary is testable.
+`degrade` makes one entity fail a share of its queries (`error_rate`) and answer `seconds` slower,
+but only while the traffic split gives it at least `from_percent` percent: a candidate that passes
+its checks at 0% and fails once it takes real traffic, so a rollout that must roll back is testable.
 """
 
 from __future__ import annotations
@@ -27,11 +30,13 @@ DROP = "drop"
 FAIL_DEPLOYMENT = "fail_deployment"
 NEVER_READY = "never_ready"
 BROKEN_ENTITY = "broken_entity"
+DEGRADE = "degrade"
 
 REQUEST_KINDS = (THROTTLE, SERVER_ERRORS, SLOW, DROP)
 DEPLOYMENT_KINDS = (FAIL_DEPLOYMENT, NEVER_READY)
 ENTITY_KINDS = (BROKEN_ENTITY,)  # act on the queries one served entity answers
-KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS + ENTITY_KINDS
+LOAD_KINDS = (DEGRADE,)  # act on one served entity's queries while it takes a share of the traffic
+KINDS = REQUEST_KINDS + DEPLOYMENT_KINDS + ENTITY_KINDS + LOAD_KINDS
 
 
 def cli_name(kind: str) -> str:
@@ -44,6 +49,7 @@ CLI_NAMES = {kind: cli_name(kind) for kind in KINDS}
 _BY_CLI_NAME = {name: kind for kind, name in CLI_NAMES.items()}
 
 DEFAULT_BROKEN_ENTITY_MESSAGE = "The model server failed to answer the request (emulated broken entity)."
+DEFAULT_DEGRADED_MESSAGE = "The model server failed under load (emulated degraded entity)."
 DEFAULT_FAILURE_MESSAGE = (
     "Container build failed: could not resolve the model's Python environment (emulated deployment failure)."
 )
@@ -57,6 +63,7 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
     FAIL_DEPLOYMENT: ("message",),
     NEVER_READY: (),
     BROKEN_ENTITY: ("entity", "count", "status", "message"),
+    DEGRADE: ("entity", "error_rate", "seconds", "from_percent", "status", "message"),
 }
 
 
@@ -93,6 +100,8 @@ class Fault:
     seconds: float = 0.0  # slow: delay before answering
     message: str = DEFAULT_FAILURE_MESSAGE  # fail_deployment: why it failed; broken_entity: the error message
     entity: str | None = None  # only queries answered by this served entity (needs `endpoint`)
+    error_rate: float = 0.0  # degrade: the share of its queries that fail
+    from_percent: int = 1  # degrade: from this share of the traffic split on
 
     def matches(self, endpoint: str | None, scope: str, entity: str | None = None) -> bool:
         if self.endpoint is not None and self.endpoint != endpoint:
@@ -146,6 +155,8 @@ class Fault:
         fault.status = 503 if status is None else status
         if kind == SLOW and "seconds" not in spec:
             raise FaultSpecError("seconds: slow needs a delay > 0")
+        if kind == DEGRADE:
+            _degrade_fields(fault, spec)
         fault.seconds = check_seconds(
             spec.get("seconds", 0.0), "seconds", maximum=MAX_SLOW_SECONDS, positive=kind == SLOW
         )
@@ -158,11 +169,26 @@ class Fault:
         return fault
 
 
+def _degrade_fields(fault: Fault, spec: dict[str, Any]) -> None:
+    rate = spec.get("error_rate", 0.0)
+    if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (0 <= rate <= 1):
+        raise FaultSpecError(f"error_rate: must be a share from 0 to 1 (0.3 is 30%), got {rate!r}")
+    fault.error_rate = float(rate)
+    share = _optional_int(spec, "from_percent", minimum=0)
+    if share is not None and share > 100:
+        raise FaultSpecError(f"from_percent: must be a traffic percentage from 0 to 100, got {share}")
+    fault.from_percent = 1 if share is None else share
+    if not fault.error_rate and not spec.get("seconds"):
+        raise FaultSpecError("degrade needs error_rate > 0, seconds > 0 or both")
+    if fault.count is not None:
+        raise FaultSpecError("count: degrade applies until cleared and takes no count")
+
+
 def _entity_fields(fault: Fault, spec: dict[str, Any]) -> None:
-    """`entity`: a served entity of one endpoint; broken_entity needs it, request faults may take it."""
+    """`entity`: a served entity of one endpoint; broken_entity and degrade need it, request faults may take it."""
     entity = spec.get("entity")
     if entity in (None, ""):
-        if fault.kind in ENTITY_KINDS:
+        if fault.kind in ENTITY_KINDS + LOAD_KINDS:
             raise FaultSpecError(f"entity: {fault.kind} needs the served entity's name")
         return
     if not isinstance(entity, str):
@@ -173,11 +199,11 @@ def _entity_fields(fault: Fault, spec: dict[str, Any]) -> None:
         raise FaultSpecError("endpoint: a fault on one served entity needs the endpoint's name")
     fault.entity = entity
     fault.scope = "query"  # only queries have an answering entity
-    if fault.kind == BROKEN_ENTITY:
+    if fault.kind in (BROKEN_ENTITY, DEGRADE):
         if "status" not in spec:
             fault.status = 500
         if "message" not in spec:
-            fault.message = DEFAULT_BROKEN_ENTITY_MESSAGE
+            fault.message = DEFAULT_BROKEN_ENTITY_MESSAGE if fault.kind == BROKEN_ENTITY else DEFAULT_DEGRADED_MESSAGE
 
 
 def _optional_int(spec: dict[str, Any], key: str, *, minimum: int) -> int | None:
@@ -278,6 +304,16 @@ class FaultBook:
         fault.count -= 1
         if fault.count <= 0:
             self._faults.remove(fault)
+
+    def degradation(self, endpoint: str, entity: str) -> Fault | None:
+        """The `degrade` fault on one served entity, if any (the first added)."""
+        if not self._faults:
+            return None
+        with self._lock:
+            return next(
+                (f for f in self._faults if f.kind in LOAD_KINDS and f.endpoint == endpoint and f.entity == entity),
+                None,
+            )
 
     def deployment_fault(self, endpoint: str) -> Fault | None:
         """The deployment fault for an endpoint, if any: never_ready wins over fail_deployment."""

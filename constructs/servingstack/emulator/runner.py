@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from servingstack.emulator.auth import resolve_token
+from servingstack.emulator.callers import check_traffic
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
 from servingstack.emulator.faults import (
     BROKEN_ENTITY,
     DEFAULT_FAILURE_MESSAGE,
+    DEGRADE,
     DROP,
     FAIL_DEPLOYMENT,
     NEVER_READY,
@@ -25,6 +27,7 @@ from servingstack.emulator.faults import (
     Fault,
     check_seconds,
 )
+from servingstack.emulator.metrics import DEFAULT_WINDOW_SECONDS
 from servingstack.emulator.oauth import DISCOVERY_PATH
 from servingstack.emulator.server import RunningServer, start_server
 from servingstack.emulator.workspace import Workspace
@@ -52,13 +55,30 @@ class Emulator:
         host: str = "127.0.0.1",
         port: int = 0,
         deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
+        update_seconds: float | None = None,
         seed: int | None = None,
+        metrics_window_seconds: float = DEFAULT_WINDOW_SECONDS,
+        metrics_per_entity: bool = False,
     ):
+        """`deploy_seconds`: how long a deployment takes; `update_seconds`: a config update of an endpoint
+        that serves already (default: as deployments). `metrics_window_seconds`: the window the metrics
+        count over (the service's is a minute); `metrics_per_entity`: label the series by served entity
+        (whether the service does is unconfirmed; see `emulator/metrics.py`)."""
         check_seconds(deploy_seconds, "deploy_seconds", maximum=MAX_DEPLOY_SECONDS)
+        if update_seconds is not None:
+            check_seconds(update_seconds, "update_seconds", maximum=MAX_DEPLOY_SECONDS)
+        check_seconds(metrics_window_seconds, "metrics_window_seconds", maximum=MAX_DEPLOY_SECONDS, positive=True)
         self.token = resolve_token(token)
         self.host = host
         self.port = port
-        self.workspace = Workspace(token=self.token, deploy_seconds=deploy_seconds, seed=seed)
+        self.workspace = Workspace(
+            token=self.token,
+            deploy_seconds=deploy_seconds,
+            update_seconds=update_seconds,
+            seed=seed,
+            metrics_window_seconds=metrics_window_seconds,
+            metrics_per_entity=metrics_per_entity,
+        )
         self.url: str | None = None
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
@@ -135,6 +155,21 @@ class Emulator:
         if delete is not None:
             self.workspace.apps.delete_seconds = float(delete)
 
+    def set_update_seconds(self, seconds: float, endpoint: str | None = None) -> None:
+        """How long a config update of a serving endpoint takes, for one endpoint or by default."""
+        check_seconds(seconds, "seconds", maximum=MAX_DEPLOY_SECONDS)
+        self.workspace.endpoints.set_update_seconds(seconds, endpoint)
+
+    # -- simulated callers -------------------------------------------------------------
+    def simulate_traffic(self, endpoint: str, per_second: float) -> None:
+        """Simulated callers send the endpoint `per_second` queries (0 stops them): drawn by the split,
+        meeting the entities' faults, counted in its metrics, without HTTP (`emulator/callers.py`)."""
+        for name, rate in check_traffic(endpoint, per_second).items():
+            if rate:
+                self.workspace.callers[name] = rate
+            else:
+                self.workspace.callers.pop(name, None)
+
     # -- faults ------------------------------------------------------------------------
     def fail_deployment(self, endpoint: str | None = None, message: str = DEFAULT_FAILURE_MESSAGE) -> None:
         """Deployments of the endpoint (or all) that are running or start later fail with `message`."""
@@ -184,6 +219,31 @@ class Emulator:
         """Queries answered by one served entity (asked directly or drawn by the traffic split) get a
         `status` error: the next `count`, or all until cleared. A broken canary, for one."""
         self._add(kind=BROKEN_ENTITY, endpoint=endpoint, entity=entity, status=status, count=count, message=message)
+
+    def degrade(
+        self,
+        endpoint: str,
+        entity: str,
+        *,
+        error_rate: float = 0.0,
+        seconds: float = 0.0,
+        from_percent: int = 1,
+        status: int = 500,
+        message: str | None = None,
+    ) -> None:
+        """While the traffic split gives one served entity at least `from_percent` percent, a share
+        `error_rate` of its queries fail with `status` and every one takes `seconds` longer; below
+        that share (at 0%, asked on its own route) it answers well. A candidate that fails under load."""
+        self._add(
+            kind=DEGRADE,
+            endpoint=endpoint,
+            entity=entity,
+            error_rate=error_rate,
+            seconds=seconds or None,
+            from_percent=from_percent,
+            status=status,
+            message=message,
+        )
 
     def clear_faults(self) -> None:
         self.workspace.clear_faults()

@@ -26,6 +26,7 @@ from servingstack.emulator import (
     apierrors,
     apps,
     bodies,
+    callers,
     oauth,
     openai_routes,
     openapi,
@@ -289,14 +290,18 @@ async def invocations(request: web.Request) -> web.StreamResponse:
     started = time.perf_counter()
     workspace = _workspace(request)
     endpoint = _endpoint(request)
-    config = endpoint.active  # during an update the old config keeps answering
-    if config is None:
-        raise apierrors.endpoint_not_ready(endpoint.name)
-    query = queries.parse_query(endpoint.task, await _json(request))
-    entity_name = request.match_info.get("entity") or workspace.draw_entity(config)
-    entity = config.entity(entity_name)
-    if entity is None:
-        raise apierrors.entity_not_found(endpoint.name, entity_name)
+    try:
+        config = endpoint.active  # during an update the old config keeps answering
+        if config is None:
+            raise apierrors.endpoint_not_ready(endpoint.name)
+        query = queries.parse_query(endpoint.task, await _json(request))
+        entity_name = request.match_info.get("entity") or workspace.draw_entity(config)
+        entity = config.entity(entity_name)
+        if entity is None:
+            raise apierrors.entity_not_found(endpoint.name, entity_name)
+    except apierrors.ApiError as error:  # refused before any entity saw it: the endpoint's metrics count it
+        workspace.metrics.record(endpoint.name, None, error.status, time.perf_counter() - started)
+        raise
     return await answering.answer(request, workspace, endpoint.name, entity, query, started)
 
 
@@ -338,6 +343,7 @@ def build_app(workspace: Workspace) -> web.Application:
     apps.add_routes(app, WORKSPACE_KEY)
     oauth.add_routes(app, WORKSPACE_KEY)
     openai_routes.add_routes(app, WORKSPACE_KEY)
+    callers.add_to(app, WORKSPACE_KEY)
     trailing_slash.add_twins(app)
     return app
 

@@ -1,7 +1,8 @@
 """Endpoints and their state machine, computed lazily from timestamps.
 
 A create or config update starts a deployment of a new config version. The deployment
-finishes `deploy_seconds` after it started: it becomes the active `config` (READY,
+finishes `deploy_seconds` after it started (a config update of an endpoint that already serves:
+`update_seconds`, by default the same): it becomes the active `config` (READY,
 NOT_UPDATING), or, under a fail_deployment fault, stays as a failed `pending_config`
 (UPDATE_FAILED), or, under never_ready, never finishes. Nothing runs in the
 background: every read settles deployments whose time has come.
@@ -159,6 +160,7 @@ class Deployment:
     config: ServedConfig
     start_ms: int
     failure: str | None = None  # why it failed; None while it runs
+    update: bool = False  # an update of an endpoint that serves already (timed by update_seconds)
 
     @property
     def failed(self) -> bool:
@@ -220,6 +222,7 @@ class EndpointStore:
         new_id: Callable[[], str],
         deployment_fault: Callable[[str], Fault | None] = lambda name: None,
         deploy_seconds: float = DEFAULT_DEPLOY_SECONDS,
+        update_seconds: float | None = None,
         clock: Callable[[], float] = time.time,
         creator: str = CURRENT_USER,
     ):
@@ -227,6 +230,8 @@ class EndpointStore:
         self._deployment_fault = deployment_fault
         self._default_deploy_seconds = deploy_seconds
         self._deploy_seconds: dict[str, float] = {}
+        self._default_update_seconds = update_seconds  # None: as deployments
+        self._update_seconds: dict[str, float] = {}
         self._clock = clock
         self._creator = creator
         self.lock = threading.RLock()  # held by readers that render an endpoint
@@ -320,7 +325,7 @@ class EndpointStore:
                 raise apierrors.update_in_progress(name, endpoint.deployment.config.version)
             now = now_ms(self._clock)
             new_config = build_config(endpoint.latest_version + 1, config, raw)
-            endpoint.deployment = Deployment(new_config, now)
+            endpoint.deployment = Deployment(new_config, now, update=endpoint.active is not None)
             endpoint.task = infer_task(e.as_dict() for e in new_config.entities) or endpoint.task
             endpoint.updated_ms = now
             return endpoint
@@ -343,6 +348,24 @@ class EndpointStore:
     def deploy_seconds(self, endpoint: str) -> float:
         return self._deploy_seconds.get(endpoint, self._default_deploy_seconds)
 
+    def set_update_seconds(self, seconds: float, endpoint: str | None = None) -> None:
+        """How long a config update of an endpoint that serves already takes (one endpoint, or by default)."""
+        if seconds < 0:
+            raise ValueError("update seconds must be >= 0")
+        with self.lock:
+            self.settle_all()
+            if endpoint is None:
+                self._default_update_seconds = float(seconds)
+            else:
+                self._update_seconds[endpoint] = float(seconds)
+
+    def update_seconds(self, endpoint: str) -> float:
+        if endpoint in self._update_seconds:
+            return self._update_seconds[endpoint]
+        if self._default_update_seconds is not None:
+            return self._default_update_seconds
+        return self.deploy_seconds(endpoint)
+
     def settle_all(self) -> None:
         with self.lock:
             now = now_ms(self._clock)
@@ -356,7 +379,8 @@ class EndpointStore:
         fault = self._deployment_fault(endpoint.name)
         if fault is not None and fault.kind == NEVER_READY:
             return
-        due = deployment.start_ms + int(self.deploy_seconds(endpoint.name) * 1000)
+        seconds = self.update_seconds(endpoint.name) if deployment.update else self.deploy_seconds(endpoint.name)
+        due = deployment.start_ms + int(seconds * 1000)
         if now < due:
             return
         endpoint.updated_ms = max(endpoint.updated_ms, due)

@@ -49,6 +49,10 @@ class DeclaredEndpoint:
     # `access_control` is None when no databricks_permissions resource covers the endpoint.
     expectations: list[dict[str, Any]] = field(default_factory=list)
     access_control: list[dict[str, str]] | None = None
+    # Terraform's `lifecycle.ignore_changes` of the resource (see `facts.ignore_changes`), and the
+    # declared progressive rollout (its JSON form, see `servingstack.model.rollout`), if any.
+    ignore_changes: list[str] = field(default_factory=list)
+    rollout: dict[str, Any] | None = None
 
 
 @dataclass
@@ -151,6 +155,8 @@ def load_stack(path: str | Path) -> DeclaredStack:
                 sample_request=extra.get("sample_request"),
                 construct_path=(meta.get("metadata") or {}).get("path"),
                 expectations=list(extra.get("expectations") or []),
+                ignore_changes=_ignore_changes(body),
+                rollout=extra.get("rollout"),
             )
         )
     # Provisioned-throughput endpoints: the same API shape under their own resource type.
@@ -169,6 +175,7 @@ def load_stack(path: str | Path) -> DeclaredStack:
                 sample_request=extra.get("sample_request"),
                 construct_path=((body.get("//") or {}).get("metadata") or {}).get("path"),
                 expectations=list(extra.get("expectations") or []),
+                ignore_changes=_ignore_changes(body),
             )
         )
     for logical_id, body in (resources.get("databricks_permissions") or {}).items():
@@ -209,6 +216,14 @@ def load_stack(path: str | Path) -> DeclaredStack:
         )
     _load_around_endpoints(stack, resources)
     return stack
+
+
+def _ignore_changes(body: dict[str, Any]) -> list[str]:
+    """`lifecycle.ignore_changes`: a list of attribute paths, or the keyword `all` (Terraform docs)."""
+    ignored = (body.get("lifecycle") or {}).get("ignore_changes") or []
+    if isinstance(ignored, str):
+        return [ignored]
+    return [str(path) for path in ignored]
 
 
 _NAME_REFERENCE = re.compile(r"^\$\{databricks_model_serving(?:_provisioned_throughput)?\.([^.}]+)\.name\}$")

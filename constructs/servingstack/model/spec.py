@@ -12,11 +12,13 @@ from typing import Any
 from servingstack.errors import Problem, ValidationError
 from servingstack.facts import gateway as gateway_facts
 from servingstack.facts import rules
+from servingstack.facts.ignore_changes import traffic_route_paths
 from servingstack.facts.newer_fields import engine_problems, validate_workspace_id
 from servingstack.model import secret_values
 from servingstack.model.entities import ServedEntity
 from servingstack.model.expectations import Expectation, expectation_problems
 from servingstack.model.gateway import AiGateway
+from servingstack.model.rollout import Rollout, rollout_problems
 from servingstack.model.secrets import Plaintext
 from servingstack.model.telemetry import Telemetry
 from servingstack.model.traffic import routes
@@ -60,6 +62,8 @@ class EndpointSpec:
     - `workspace_id`: default the provider's workspace; the provider's `provider_config.workspace_id`,
       so one provider can manage endpoints in several workspaces. Both need the cdktn engine.
     - `expectations`: default none; `Expectation`s the checker runs against every served entity.
+    - `rollout`: default none; a `Rollout` that `servingstack rollout` carries out. The stack then
+      declares the stable entity at 100% (leave `traffic` unset) and leaves the split to the rollout.
     """
 
     name: str
@@ -79,6 +83,7 @@ class EndpointSpec:
     telemetry: Telemetry | None = None
     workspace_id: str | None = None
     expectations: Sequence[Expectation] | None = None
+    rollout: Rollout | None = None
 
     def entities(self) -> list[ServedEntity]:
         # A single entity may be passed bare.
@@ -95,6 +100,10 @@ class EndpointSpec:
         if entities:
             config: dict[str, Any] = {"served_entities": [e.to_api() for e in entities]}
             split = self.traffic
+            names = [e.served_name() for e in entities]
+            if split is None and isinstance(self.rollout, Rollout) and not self.rollout.problems(names):
+                # The split the rollout starts from; Terraform leaves the live one alone after create.
+                split = self.rollout.split(0, names)
             if split is None and len(entities) == 1:
                 split = {entities[0].served_name(): 100}
             if split and isinstance(split, Mapping):
@@ -172,6 +181,7 @@ class EndpointSpec:
         valid = [e for e in self.entities() if _is_entity(e)]  # the others are reported above
         task = self.resolved_task() if len(valid) == len(self.entities()) else self.task
         problems += expectation_problems(self.expectations, task, [e.served_name() for e in valid])
+        problems += rollout_problems(self.rollout, [e.served_name() for e in valid], self.traffic)
         return problems
 
     def _sample_request_problems(self) -> list[Problem]:
@@ -216,7 +226,16 @@ class EndpointSpec:
             meta["sample_request"] = dict(self.sample_request)
         if self.expectations:
             meta["expectations"] = [e.to_json() for e in self.expectations]
+        if isinstance(self.rollout, Rollout):
+            meta["rollout"] = self.rollout.to_json()
         return meta
+
+    def ignore_changes(self) -> list[str]:
+        """Terraform's `lifecycle.ignore_changes` of the endpoint's resource: with a rollout, each route
+        of the declared split, so the live split survives every apply (`facts.ignore_changes`)."""
+        if not isinstance(self.rollout, Rollout):
+            return []
+        return traffic_route_paths(len([e for e in self.entities() if _is_entity(e)]))
 
 
 def _is_entity(entity: Any) -> bool:
