@@ -11,6 +11,8 @@ import sys
 
 import click
 
+from servingstack import __version__
+
 _SUBCOMMANDS = {
     "emulator": ("servingstack.cli.emulator", "emulator"),
     "check": ("servingstack.cli.check", "check"),
@@ -47,7 +49,7 @@ Examples:
 
 
 @click.group(cls=_LazyGroup, epilog=EPILOG)
-@click.version_option(package_name="servingstack")
+@click.version_option(version=__version__, prog_name="servingstack")
 def main() -> None:
     """Databricks Model Serving as code: check deployed stacks, emulate a workspace."""
 
