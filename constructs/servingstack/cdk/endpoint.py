@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from servingstack.cdk import engine as _cdk
-from servingstack.cdk.base import construct, id_problems, path_of
+from servingstack.cdk.base import construct, declared_at, id_problems, path_of
 from servingstack.cdk.stack import ServingStack
 from servingstack.errors import Problem, ValidationError
 from servingstack.model.entities import ServedEntity
@@ -122,6 +122,7 @@ class EndpointBase(_cdk.Construct, EndpointGrants):
         stack = ServingStack.of(scope)
         self.stack = stack
         self.path = f"{path_of(scope)}/{id}"
+        self.declared_at = declared_at()  # where policy findings and reports point in the app's code
         # Shapes first: the rules below read the props as the types they declare.
         problems = id_problems(id)
         problems += [p for prop, hint in _SHAPES.items() for p in value_problems(props[prop], hint, prop)]
