@@ -1,4 +1,4 @@
-"""The `servingstack` command line: `emulator ...` and `check ...`.
+"""The `servingstack` command line: `init`, `emulator ...`, `check`, `policy`, `import`.
 
 Subcommands are imported when invoked, so `servingstack --help` stays fast and
 neither command pays for the other's imports.
@@ -17,6 +17,8 @@ _SUBCOMMANDS = {
     "emulator": ("servingstack.cli.emulator", "emulator"),
     "check": ("servingstack.cli.check", "check"),
     "import": ("servingstack.cli.importer", "import_"),
+    "init": ("servingstack.cli.init", "init"),
+    "policy": ("servingstack.cli.policy", "policy"),
 }
 
 
@@ -43,6 +45,7 @@ class _LazyGroup(click.Group):
 
 EPILOG = """\b
 Examples:
+  servingstack init demo-fleet --kinds foundation,custom
   servingstack emulator serve --port 8080 --background
   servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080
 """
