@@ -3,6 +3,7 @@ drop the `.tmpl` that keeps template code out of the package's own lint and type
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,7 @@ def values(settings: Settings) -> dict[str, str]:
         "cli_version": cli_version,
         "node_version": NODE_VERSION,
         "node_packages": node,
-        "workspace_host": repr(settings.workspace_host),
+        "workspace_host": json.dumps(settings.workspace_host) if settings.workspace_host else "None",
         "workspace_host_var": settings.workspace_host or "https://<workspace>.cloud.databricks.com",
         "requirement": settings.requirement,
         "version": settings.version,
