@@ -45,7 +45,6 @@ class _LazyGroup(click.Group):
 
 EPILOG = """\b
 Examples:
-  servingstack init demo-fleet --kinds foundation,custom
   servingstack emulator serve --port 8080 --background
   servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080
 """
