@@ -35,7 +35,7 @@ VENV_PY := $(VENV)/bin/python
 # The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
 CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
-.PHONY: help install synth cdktf-synth demo demo-rollout lint test bench clean
+.PHONY: help install synth cdktf-synth demo demo-rollout lint test bench dist clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
@@ -45,6 +45,7 @@ help:
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
 	@echo "make cdktf-synth  the same through the npm cdktf CLI (npx cdktf synth)"
 	@echo "make bench  servingstack against the raw provider bindings, N = 1 to 1000 endpoints"
+	@echo "make dist   an sdist and a wheel in dist/ (pip install 'dist/servingstack-<version>-py3-none-any.whl[cdktf]')"
 	@echo "ENGINE=cdktn (CDK Terrain) or ENGINE=cdktf picks the engine of each of them"
 
 pipenv:
@@ -104,5 +105,13 @@ endif
 bench: install
 	$(VENV_PY) bench/synth.py
 
+# The sdist and the wheel (python -m build, in an isolated environment with setuptools from the index).
+# DIST=<dir> writes them elsewhere.
+DIST ?= dist
+dist: .venv/.installed
+	rm -rf $(DIST)
+	.venv/bin/python -m build --outdir $(DIST) .
+	@ls -1 $(DIST)
+
 clean:
-	rm -rf cdktf.out .venv .venv-cdktn node_modules
+	rm -rf cdktf.out .venv .venv-cdktn node_modules dist build

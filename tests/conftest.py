@@ -12,6 +12,7 @@ import pytest
 _MARKERS = {
     "synth": "synth",
     "policy": "synth",
+    "ci": "synth",
     "emulator": "e2e",
     "check": "e2e",
     "e2e": "e2e",

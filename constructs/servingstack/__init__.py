@@ -16,6 +16,10 @@ first use, so the checker and the emulator never pay for Node; type checkers see
 
 from __future__ import annotations
 
+# The one place the version is written: pyproject.toml reads it (setuptools `dynamic`), and so
+# does `servingstack --version`. A plain literal: setuptools reads it without importing the package.
+__version__ = "0.1.0"
+
 import importlib
 from typing import TYPE_CHECKING, Any
 

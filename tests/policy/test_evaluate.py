@@ -90,6 +90,7 @@ def test_the_report_lists_rules_findings_and_suppressions_with_their_reasons():
         "why": suppressed["why"],
         "fix": "Set ai_gateway=AiGateway(usage_tracking=True, ...) on the endpoint.",
         "suppression": {"scope": "prod/chat", "reason": "usage is metered upstream by the gateway"},
+        "declared_at": None,  # a view made by hand; the constructs record the app's file and line
     }
     assert [(e["rule"], e["status"], e["path"], e["message"]) for e in errors] == [
         ("SS4", "error", "prod/other", "tag 'owner' is missing"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -103,7 +104,16 @@ def test_breaking_a_rule_in_the_example_exits_1_with_rule_path_and_fix_and_keeps
     assert "fix:  Grant CAN_MANAGE only to the owning group" in result.stderr
     assert "Traceback" not in result.stderr
     assert (outdir / "stacks" / "prod" / "cdk.tf.json").read_text() == '{"previous": true}'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.py", "cdktf.out"]  # no staging left behind
+    # No staging left behind; the failed synth's findings are kept beside the output, for CI to show.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["app.py", "cdktf.out", "servingstack-synth.json"]
+    synth_report = json.loads((tmp_path / "servingstack-synth.json").read_text())
+    assert synth_report["status"] == "policy-failed"
+    prod = next(s for s in synth_report["stacks"] if s["stack"] == "prod")
+    assert [(f["rule"], f["path"], f["status"]) for f in prod["findings"] if f["status"] == "error"] == [
+        ("SS6", "prod/gateway", "error"),
+        ("SS7", "prod/gateway", "error"),
+    ]
+    assert prod["findings"][-1]["declared_at"]["file"] == str(ROOT / "main.py")  # outside the working directory
 
 
 # ---- enforcement for users who call app.synth() themselves ---------------------------------
@@ -136,6 +146,69 @@ def test_warnings_are_printed_once_recorded_and_do_not_fail(tmp_path, capsys):
     assert (finding["rule"], finding["status"]) == ("SS8", "warning")
     annotations = json.loads((tmp_path / "manifest.json").read_text())["stacks"]["dev"]["annotations"]
     assert [(a["constructPath"], a["level"]) for a in annotations] == [("dev/chat", "@cdktf/warn")]
+
+
+def test_the_synths_warnings_come_together_at_the_end_counted_and_in_the_synth_report(tmp_path, capsys, monkeypatch):
+    import warnings
+
+    monkeypatch.chdir(tmp_path)  # this test file is outside it: named by its absolute path
+    outdir = tmp_path / "out"
+
+    def build(app):
+        stack = dev_stack(app)
+        chat(stack, served_entities=[CustomModel("ml.chat.model", 1, scale_to_zero=False)])
+        suppress(stack, "SS99", reason="a rule id that no pack has, to be reported")
+        Policy.apply(stack, BaselinePack())
+        warnings.warn("the app's own deprecation", DeprecationWarning, stacklevel=1)
+        line = sys._getframe().f_lineno - 1
+        built.append((Path(__file__).resolve(), line))
+
+    built: list = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("always")
+        assert synthesize(build, outdir) == 0
+    err = capsys.readouterr().err.splitlines()
+    here, line = built[0]
+    made_in_chat = inspect.getsourcelines(chat)[1] + 2  # the line in `chat` above that makes the endpoint
+    assert f"    at:   {here}:{made_in_chat}" in err
+    assert [text for text in err if text.startswith(("warning:", "synth:"))] == [
+        "warning: policy SS8 dev/chat config.served_entities[0].scale_to_zero_enabled: is false",
+        "warning: policy: dev: a suppression names SS99, which no applied pack has",
+        f"warning: DeprecationWarning: the app's own deprecation ({here}:{line})",
+        "synth: 3 warnings (1 policy, 1 python, 1 suppression); all of them in servingstack-synth.json",
+    ]
+    synth_report = json.loads((tmp_path / "servingstack-synth.json").read_text())
+    assert synth_report["status"] == "ok"
+    policy, suppression, python = synth_report["warnings"]
+    assert (policy["kind"], policy["rule"], policy["path"]) == ("policy", "SS8", "dev/chat")
+    assert policy["declared_at"]["file"] == str(here)
+    assert (suppression["kind"], suppression["rule"]) == ("suppression", "SS99")
+    assert python == {
+        "kind": "python",
+        "category": "DeprecationWarning",
+        "message": "the app's own deprecation",
+        "declared_at": {"file": str(here), "line": line},
+    }
+    assert synth_report["stacks"] == [report(outdir, "dev")]
+
+
+def test_an_endpoint_records_the_line_of_the_app_that_declared_it(tmp_path, monkeypatch):
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import sys\n"
+        "from servingstack import *\n"
+        "def build(app):\n"
+        "    stack = ServingStack(app, 'dev', environment='dev', policy=[BaselinePack()])\n"
+        "    ServingEndpoint(\n"
+        "        stack, 'chat', name='chat', served_entities=[FoundationModel('system.ai.x', '1')]\n"
+        "    )\n"
+        "sys.exit(synthesize(build))\n"
+    )
+    result = subprocess.run([sys.executable, "app.py"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "      at:   app.py:5" in result.stderr
+    findings = json.loads((tmp_path / "servingstack-synth.json").read_text())["stacks"][0]["findings"]
+    assert {(f["declared_at"]["file"], f["declared_at"]["line"]) for f in findings} == {("app.py", 5)}
 
 
 # ---- suppressions ---------------------------------------------------------------------------

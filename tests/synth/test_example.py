@@ -108,7 +108,9 @@ def test_a_failed_validation_leaves_the_previous_output_untouched(tmp_path):
 
     assert synthesize(bad, outdir) == 1
     assert (outdir / "stacks" / "dev" / "cdk.tf.json").read_text() == '{"previous": true}'
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]  # no staging left behind
+    # No staging left behind; the synth report beside the output says it failed.
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "servingstack-synth.json"]
+    assert json.loads((tmp_path / "servingstack-synth.json").read_text())["status"] == "failed"
 
 
 def test_a_good_synthesis_replaces_the_previous_output(tmp_path):
@@ -116,7 +118,7 @@ def test_a_good_synthesis_replaces_the_previous_output(tmp_path):
     (outdir / "stacks" / "stale").mkdir(parents=True)
     assert synthesize(main.build, outdir) == 0
     assert sorted(p.name for p in (outdir / "stacks").iterdir()) == ["dev", "prod"]
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cdktf.out", "servingstack-synth.json"]
 
 
 def test_a_bad_app_exits_non_zero_with_the_message_and_no_traceback(tmp_path):

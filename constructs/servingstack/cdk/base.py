@@ -4,13 +4,16 @@ as Terraform logical ids, and arguments checked before anything is built."""
 from __future__ import annotations
 
 import inspect
+import os
 import re
+import sys
 from typing import Any, TypeVar
 
 from servingstack.cdk import engine as _cdk
 from servingstack.cdk.problems import is_collecting, refuse
 from servingstack.errors import Problem, ValidationError
 from servingstack.model.typecheck import typed_at
+from servingstack.policy.view import SourceLocation
 
 T = TypeVar("T", bound=type)
 
@@ -35,6 +38,36 @@ def _location(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str:
     except Exception:  # not a construct: the construct tree says so itself when it is built
         return str(id)
     return f"{parent}/{id}" if parent else str(id)
+
+
+# Frames of these modules are the machinery between the app's call and the construct's __init__.
+_MACHINERY = ("servingstack", "jsii", "constructs", "cdktf", "cdktn", "typing", "functools")
+
+
+def declared_at() -> SourceLocation | None:
+    """The app's line that is making the construct being built now: the first frame outside
+    servingstack, jsii and the engine. Its file is relative to the working directory when inside
+    it (what a repository-relative report wants), else absolute. Costs no jsii call."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        module = str(frame.f_globals.get("__name__", ""))
+        if module.split(".")[0] not in _MACHINERY:
+            filename = frame.f_code.co_filename
+            if filename.startswith("<"):
+                return None  # code without a file (python -c, exec of a string)
+            return SourceLocation(relative_file(filename), frame.f_lineno)
+        frame = frame.f_back  # type: ignore[assignment]
+    return None
+
+
+def relative_file(filename: str) -> str:
+    """`filename` relative to the working directory (with '/') when inside it, else absolute."""
+    path = os.path.abspath(filename)
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:  # another drive
+        return path
+    return path if relative.startswith("..") else relative.replace(os.sep, "/")
 
 
 def construct(cls: T) -> T:

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, cast
 
 from servingstack.cdk import engine as _cdk
-from servingstack.cdk.base import Refusable, construct, id_problems, is_stand_in, path_of
+from servingstack.cdk.base import Refusable, construct, declared_at, id_problems, is_stand_in, path_of
 from servingstack.cdk.problems import refuse
 from servingstack.cdk.stack import ServingStack
 from servingstack.errors import Problem, ValidationError
@@ -139,6 +139,7 @@ class EndpointBase(_cdk.Construct, EndpointGrants, metaclass=Refusable):
         stack = ServingStack.of(scope)
         self.stack = stack
         self.path = f"{path_of(scope)}/{id}"
+        self.declared_at = declared_at()  # where policy findings and reports point in the app's code
         # Shapes first: the rules below read the props as the types they declare.
         problems = id_problems(id)
         problems += [p for prop, hint in _SHAPES.items() for p in value_problems(props[prop], hint, prop)]

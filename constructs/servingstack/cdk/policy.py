@@ -155,6 +155,7 @@ def view_of(endpoint: Any, stack: PolicyHost) -> EndpointView:
         secret_scopes=frozenset(scopes),
         secret_scope_acls={name: scope.declared_acls for name, scope in scopes.items()},
         engine=_cdk.ENGINE.name,
+        declared_at=getattr(endpoint, "declared_at", None),
     )
 
 

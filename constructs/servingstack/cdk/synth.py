@@ -13,6 +13,7 @@ next ones are checked too, and every construct's problems of the whole app are l
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import signal
@@ -21,12 +22,15 @@ import sysconfig
 import tempfile
 import threading
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from servingstack.cdk import engine as _cdk
-from servingstack.cdk.policy import enforce
+from servingstack.cdk.policy import Policy, enforce
 from servingstack.cdk.problems import AppProblems, collecting
+from servingstack.cdk.synth_report import print_warnings, warning_entries, write_synth_report
 from servingstack.errors import ValidationError
 from servingstack.policy.errors import PolicyError
 
@@ -50,9 +54,11 @@ def synthesize(build: Callable[[_cdk.Construct], None], outdir: str | os.PathLik
     Returns the process exit code: 0; 1 with the problems printed on stderr; 130 or 143 when
     interrupted by SIGINT (Ctrl-C) or SIGTERM. `outdir` defaults to `$CDKTF_OUTDIR` (set by
     `cdktf synth`), else `cdktf.out`. Every stack's policy (see `Policy.apply`) is checked before
-    anything is synthesized: policy warnings are printed, and error findings of all stacks are
-    listed at once. An exception raised by `build` itself is reported with its type, message and
-    the app's own frames (file and line).
+    anything is synthesized: error findings of all stacks are listed at once. An exception raised
+    by `build` itself is reported with its type, message and the app's own frames (file and line).
+    The synth's warnings (policy warnings, Python warnings of the app) are printed together at the
+    end, and with every stack's policy results written to `servingstack-synth.json` beside the
+    output directory, also when the policy fails the synth (see `cdk/synth_report.py`).
     """
     if not callable(build):
         print(
@@ -69,7 +75,10 @@ def synthesize(build: Callable[[_cdk.Construct], None], outdir: str | os.PathLik
             staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
             # mkdtemp makes it 0700 (private); cdktf.out is an ordinary directory.
             staging.chmod(0o777 & ~_umask())
-            code = _synth_into(build, staging)
+            built: list[Any] = []  # the app, once made
+            with warnings.catch_warnings(record=True) as caught:
+                code = _synth_into(build, staging, built)
+            _summarize(target, code, built, caught)
             if code != 0:
                 shutil.rmtree(staging, ignore_errors=True)
                 return code
@@ -89,9 +98,25 @@ def synthesize(build: Callable[[_cdk.Construct], None], outdir: str | os.PathLik
         return _interrupted(interruption.signum, f"{target.name} was left as it was")
 
 
-def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
+def _summarize(target: Path, code: int, built: list[Any], caught: list[warnings.WarningMessage]) -> None:
+    """The synth report beside the output, and every warning once, at the end."""
+    if not built:
+        for caught_warning in caught:  # the app was not even made: show them as Python would
+            warnings.showwarning(
+                caught_warning.message, caught_warning.category, caught_warning.filename, caught_warning.lineno
+            )
+        return
+    policies = [Policy.of(stack) for stack in _cdk.children(built[0])]
+    results = [p.result for p in policies if p is not None and p.result is not None]
+    status = "ok" if code == 0 else "policy-failed" if any(r.errors for r in results) else "failed"
+    entries = warning_entries(results, list(caught))
+    print_warnings(entries, write_synth_report(target, status, results, entries), sys.stderr)
+
+
+def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path, built: list[Any]) -> int:
     try:
         app = _cdk.App(outdir=str(staging))
+        built.append(app)
         with collecting() as problems:
             try:
                 build(app)
@@ -118,7 +143,7 @@ def _synth_into(build: Callable[[_cdk.Construct], None], staging: Path) -> int:
                 file=sys.stderr,
             )
             return 1
-        enforce(app, sys.stderr)
+        enforce(app, io.StringIO())  # the warnings are printed at the end, all together (_summarize)
         app.synth()
     except (ValidationError, PolicyError) as error:
         _print_problem(error, _user_frames(error))

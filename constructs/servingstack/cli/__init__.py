@@ -1,4 +1,4 @@
-"""The `servingstack` command line: `emulator ...`, `check ...`, `import ...` and `rollout ...`.
+"""The `servingstack` command line: `init`, `emulator ...`, `check`, `policy`, `import` and `rollout`.
 
 Subcommands are imported when invoked, so `servingstack --help` stays fast and
 neither command pays for the other's imports.
@@ -11,11 +11,15 @@ import sys
 
 import click
 
+from servingstack import __version__
+
 _SUBCOMMANDS = {
     "emulator": ("servingstack.cli.emulator", "emulator"),
     "check": ("servingstack.cli.check", "check"),
     "import": ("servingstack.cli.importer", "import_"),
     "rollout": ("servingstack.cli.rollout", "rollout"),
+    "init": ("servingstack.cli.init", "init"),
+    "policy": ("servingstack.cli.policy", "policy"),
 }
 
 
@@ -48,7 +52,7 @@ Examples:
 
 
 @click.group(cls=_LazyGroup, epilog=EPILOG)
-@click.version_option(package_name="servingstack")
+@click.version_option(version=__version__, prog_name="servingstack")
 def main() -> None:
     """Databricks Model Serving as code: check deployed stacks, emulate a workspace."""
 

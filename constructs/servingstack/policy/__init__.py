@@ -24,7 +24,7 @@ from servingstack.policy.rule import Rule, Severity, rule
 from servingstack.policy.rules import ALL_RULES, BASELINE_RULES, PRODUCTION_RULES
 from servingstack.policy.secret_scan import Leak, scan_directory, scan_value
 from servingstack.policy.suppressions import PolicyTarget, Suppression, suppress
-from servingstack.policy.view import EndpointView
+from servingstack.policy.view import EndpointView, SourceLocation
 
 __all__ = [
     "ALL_RULES",
@@ -43,6 +43,7 @@ __all__ = [
     "REPORT_FILE",
     "Rule",
     "Severity",
+    "SourceLocation",
     "Suppression",
     "evaluate",
     "report_document",

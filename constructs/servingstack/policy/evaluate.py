@@ -52,6 +52,7 @@ def evaluate(
                         field=redact(problem.field, secrets),
                         message=redact(problem.message, secrets),
                         suppression=cover,
+                        declared_at=endpoint.declared_at,
                     )
                 )
     return result

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from servingstack.policy.rule import Rule, Severity
 from servingstack.policy.suppressions import Suppression
+from servingstack.policy.view import SourceLocation
 
 
 @dataclass(frozen=True)
@@ -13,7 +14,7 @@ class Finding:
     """`rule` is broken by the endpoint at construct path `path`, in `field`.
 
     `suppression` is set when a suppression with a reason covers it: it is then recorded,
-    and neither fails the synth nor is printed.
+    and neither fails the synth nor is printed. `declared_at` is where the app declared the endpoint.
     """
 
     rule: Rule
@@ -22,6 +23,7 @@ class Finding:
     field: str
     message: str
     suppression: Suppression | None = None
+    declared_at: SourceLocation | None = None
 
     @property
     def severity(self) -> Severity:

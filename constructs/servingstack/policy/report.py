@@ -13,6 +13,7 @@
                 "path": "prod/embeddings", "endpoint": "prod-embeddings",
                 "field": "ai_gateway.inference_table_config.enabled", "message": "...",
                 "why": "...", "fix": "...",
+                "declared_at": {"file": "main.py", "line": 42},                  # null when unknown
                 "suppression": {"scope": "prod/embeddings", "reason": "..."}}],   # null unless suppressed
   "suppressions": [{"rule": "SS3", "scope": "prod/embeddings", "reason": "...", "matched": 1}]
 }
@@ -89,6 +90,9 @@ def _finding(finding: Finding) -> dict[str, Any]:
         "suppression": (
             {"scope": finding.suppression.scope, "reason": finding.suppression.reason} if finding.suppression else None
         ),
+        "declared_at": (
+            {"file": finding.declared_at.file, "line": finding.declared_at.line} if finding.declared_at else None
+        ),
     }
 
 
@@ -101,9 +105,12 @@ def _suppression(suppression: Suppression, matched: int) -> dict[str, Any]:
 
 def format_finding(finding: Finding) -> str:
     """Which rule, where, what, and how to fix it: enough to act on without the docs."""
-    return (
+    text = (
         f"{finding.headline()}\n    rule: {finding.rule.title} ({finding.severity.value})\n    fix:  {finding.rule.fix}"
     )
+    if finding.declared_at:
+        text += f"\n    at:   {finding.declared_at}"
+    return text
 
 
 def format_failure(findings: Sequence[Finding]) -> str:

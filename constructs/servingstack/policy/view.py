@@ -14,6 +14,18 @@ from servingstack.model.spec import EndpointSpec
 
 
 @dataclass(frozen=True)
+class SourceLocation:
+    """Where a construct was declared: the file (relative to the working directory when inside it)
+    and the line of the app's call that made it."""
+
+    file: str
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
 class EndpointView:
     """One endpoint as the policy sees it.
 
@@ -28,6 +40,7 @@ class EndpointView:
     - `secret_scope_acls`: for those scopes (same keys), principal -> READ | WRITE | MANAGE as declared;
       None when unknown.
     - `engine`: the engine the stack builds with (`cdktf` or `cdktn`); None when unknown.
+    - `declared_at`: the file and line of the app's code that declared the endpoint; None when unknown.
     """
 
     path: str
@@ -40,6 +53,7 @@ class EndpointView:
     secret_scopes: frozenset[str] | None = None
     secret_scope_acls: Mapping[str, Mapping[str, str]] | None = None
     engine: str | None = None
+    declared_at: SourceLocation | None = None
 
     @property
     def name(self) -> str:
