@@ -28,11 +28,13 @@ from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
 from servingstack.check import acl, drift, smoke
 from servingstack.check import entities as entity_checks
 from servingstack.check import progress as progress_module
+from servingstack.check.channel import QueryChannel
 from servingstack.check.fleet import FleetWatcher
 from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
 from servingstack.check.results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
-from servingstack.client.auth import Connection, make_client, verify_access
+from servingstack.client.auth import Connection, connect
 from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.client.data_plane import QueryRoute
 from servingstack.client.errors import UsageError
 from servingstack.client.redact import Redactor
 from servingstack.client.retry import (
@@ -88,6 +90,7 @@ class _Run:
     watcher: FleetWatcher
     schedule: Callable[[float, Callable[[], None]], None] | None = None  # per-entity steps; None: inline
     caller: acl.Caller | None = None
+    channel: QueryChannel | None = None  # where queries go (None: made from `client` on first use)
 
 
 class EndpointCheck:
@@ -106,6 +109,8 @@ class EndpointCheck:
         self._plan: smoke.QueryPlan | None = None
         self._task: str | None = None
         self._entities_left = 0
+        self._route = QueryRoute(declared.name)
+        self._route_problem: str | None = None  # why its queries cannot be sent (a PAT, route-optimized)
 
     # Steps ---------------------------------------------------------------------------------
 
@@ -222,8 +227,32 @@ class EndpointCheck:
         else:
             self._set_step("drift", StepResult("pass", "matches the declaration", details))
         self._set_step("permissions", self._permissions(live))
+        if self.run.options.query:
+            self._choose_route(live)
         self._set_step("query", self._query(live))
         self._fan_out(live)
+
+    @property
+    def channel(self) -> QueryChannel:
+        if self.run.channel is None:
+            self.run.channel = QueryChannel(self.run.client)
+        return self.run.channel
+
+    def _choose_route(self, live: dict[str, Any]) -> None:
+        """Where this endpoint takes queries (`client.data_plane`): its workspace route or its
+        route-optimized URL; with a PAT, the reason it cannot be queried there."""
+        try:
+            self._route, note, self._route_problem = call_with_retry(
+                lambda: self.channel.route(self.name, live), self.run.deadline, stop=self.run.stop
+            )
+        except Interrupted:
+            raise
+        except Exception as error:  # noqa: BLE001 - the OAuth token could not be had: said on each query
+            self._route = QueryRoute.of(self.name, live)
+            self._route_problem = f"cannot get an OAuth token for the route-optimized URL: {describe_error(error)}"
+            return
+        if note:
+            self.result.warnings.append(note)
 
     # Permissions, every served entity, expectations ---------------------------------------------
 
@@ -257,37 +286,57 @@ class EndpointCheck:
             return
         names = entity_checks.live_entities(live)
         self.result.entity_results = [EntityResult(name=name, traffic_percent=share) for name, share in names]
-        if not names:
+        if self._route_problem is not None:
+            for entity in self.result.entity_results:
+                entity.status, entity.message = "fail", self._route_problem
+            self._set_step("entities", StepResult("fail", self._route_problem))
+            self._set_step("expectations", StepResult("fail", self._route_problem))
+            self._finish()
+            return
+        steps: list[Callable[[], None]] = []
+        for index, entity in enumerate(self.result.entity_results):
+            if self._route.per_entity or entity_checks.takes_all_traffic(entity, len(names)):
+                steps.append(lambda i=index: self._check_entity(i))
+            else:
+                entity.status, entity.message = "skip", entity_checks.NO_ENTITY_ROUTE
+        if not self._route.per_entity and not any(
+            entity_checks.takes_all_traffic(e, len(names)) for e in self.result.entity_results
+        ):
+            steps.append(self._check_endpoint_url)
+        if not steps:
             self._conclude_entities()
             return
-        self._entities_left = len(names)
-        for index in range(len(names)):
+        self._entities_left = len(steps)
+        for run_step in steps:
 
-            def step(i: int = index) -> None:
-                self._guarded(lambda: self._check_entity(i))
+            def step(run_step: Callable[[], None] = run_step) -> None:
+                self._guarded(run_step)
 
             if self.run.schedule is None:
                 step()
             else:
                 self.run.schedule(time.monotonic(), step)
 
-    def _check_entity(self, index: int) -> None:
-        run, entity = self.run, self.result.entity_results[index]
-        results: list = []
-        try:
-            deadline = run.deadline  # retries end with the run: its watchdog cuts off whatever outlives it
-            results = entity_checks.check_entity(
-                run.client,
-                self.name,
-                entity,
-                self._task,
+    def _check_endpoint_url(self) -> None:
+        """A route-optimized endpoint split between entities: its expectations on its own URL."""
+        run = self.run
+        self._collect(
+            lambda: entity_checks.check_endpoint_url(
+                self.channel,
+                self._route,
                 self._plan.body if self._plan else None,
                 self.declared.expectations,
                 run.options.queries,
-                deadline,
+                run.deadline,
                 run.stop,
                 run.redactor.clean,
             )
+        )
+
+    def _collect(self, produce: Callable[[], list]) -> None:
+        results: list = []
+        try:
+            results = produce()
         finally:
             with self._lock:  # its results land before the count drops: the last one sees them all
                 self.result.expectation_results += results
@@ -295,6 +344,23 @@ class EndpointCheck:
                 last = self._entities_left == 0
         if last:
             self._conclude_entities()
+
+    def _check_entity(self, index: int) -> None:
+        run, entity = self.run, self.result.entity_results[index]
+        self._collect(
+            lambda: entity_checks.check_entity(
+                self.channel,
+                self._route,
+                entity,
+                self._task,
+                self._plan.body if self._plan else None,
+                self.declared.expectations,
+                run.options.queries,
+                run.deadline,  # retries end with the run: its watchdog cuts off whatever outlives it
+                run.stop,
+                run.redactor.clean,
+            )
+        )
 
     def _conclude_entities(self) -> None:
         result = self.result
@@ -317,6 +383,8 @@ class EndpointCheck:
         if not options.query:
             return StepResult("skip", "not asked for (--no-query)")
         name, client = self.declared.name, self.run.client
+        if self._route_problem is not None:
+            return StepResult("fail", self._route_problem)
         deadline = Deadline(max(self.run.deadline.remaining(), min(options.timeout, QUERY_GRACE_SECONDS)))
         task = smoke.choose_task(live, self.declared.task)
         stats = QueryStats(task=task)
@@ -345,7 +413,9 @@ class EndpointCheck:
         for _ in range(options.queries):
             stats.sent += 1
             try:
-                answer = call_with_retry(lambda: smoke.send(client, name, plan.body), deadline, stop=self.run.stop)
+                answer = call_with_retry(
+                    lambda: self.channel.send(self._route, plan.body), deadline, stop=self.run.stop
+                )
             except Exception as error:  # noqa: BLE001 - every failure is a verdict with advice
                 return self._query_failure(error, started)
             problems = smoke.shape_problems(task, answer.body)
@@ -365,6 +435,8 @@ class EndpointCheck:
         stats.p95_ms = smoke.percentile(stats.latencies_ms, 0.95)
         served = ", ".join(f"{k} x{v}" if v > 1 else k for k, v in stats.served_by.items()) or "unnamed entity"
         message = f"{stats.succeeded}/{stats.sent} answered ({_SOURCES[plan.source]}), p50 {stats.p50_ms:.0f} ms"
+        if self._route.on_data_plane:
+            message = message.replace(" answered (", " answered on the route-optimized URL (", 1)
         if stats.sent > 1:
             message += f", p95 {stats.p95_ms:.0f} ms"
         message += f", served by {served}"
@@ -397,7 +469,7 @@ class EndpointCheck:
         http_timeout = self.run.client.config.http_timeout_seconds or 30
         try:
             outcome = call_with_retry(
-                lambda: smoke.stream(self.run.client, self.declared.name, body, http_timeout),
+                lambda: self.channel.stream(self._route, body, http_timeout),
                 deadline,
                 stop=self.run.stop,
             )
@@ -542,10 +614,9 @@ def run_check(
     # One deadline for the whole run, from the first connection attempt on.
     deadline = Deadline(options.timeout)
     try:
-        client = make_client(
-            Connection(host=host, token=token, profile=profile), options.timeout, redactor, deadline=deadline
+        client = connect(
+            Connection(host=host, token=token, profile=profile), options.timeout, redactor, deadline, PREFLIGHT_SECONDS
         )
-        verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True
         report.endpoints = [_not_checked(declared, "interrupted") for declared in selected]
@@ -569,6 +640,7 @@ def run_check(
         watcher=watcher,
         schedule=scheduler.at,
         caller=acl.Caller(client),
+        channel=QueryChannel(client),
     )
     checks = [EndpointCheck(declared, run) for declared in selected]
     report.endpoints = [check.result for check in checks]
