@@ -31,7 +31,16 @@ from servingstack.check import progress as progress_module
 from servingstack.check.channel import QueryChannel
 from servingstack.check.fleet import FleetWatcher
 from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
-from servingstack.check.results import STEP_NAMES, CheckReport, EndpointResult, EntityResult, QueryStats, StepResult
+from servingstack.check.results import (
+    DEFAULT_TIMEOUT_SECONDS,
+    STEP_NAMES,
+    CheckReport,
+    EndpointResult,
+    EntityResult,
+    QueryStats,
+    StepResult,
+    not_checked,
+)
 from servingstack.client.auth import Connection, connect
 from servingstack.client.connect import check_host_url, check_timeout
 from servingstack.client.data_plane import QueryRoute
@@ -51,7 +60,6 @@ from servingstack.client.scheduler import Scheduler
 from servingstack.errors import StackFileError
 from servingstack.facts.stackfile import DeclaredEndpoint, load_stack
 
-DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0
 PREFLIGHT_SECONDS = 30.0
 HARD_STOP_SLACK_SECONDS = 0.5  # after the deadline, for the last looks to report what they saw
@@ -619,7 +627,7 @@ def run_check(
         )
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True
-        report.endpoints = [_not_checked(declared, "interrupted") for declared in selected]
+        report.endpoints = [not_checked(declared.name, declared.logical_id, "interrupted") for declared in selected]
         report.seconds = time.monotonic() - started
         return report
     report.host = client.config.host
@@ -678,11 +686,3 @@ def run_check(
         shown.stop()
         report.seconds = time.monotonic() - started
     return report
-
-
-def _not_checked(declared: DeclaredEndpoint, why: str) -> EndpointResult:
-    """An endpoint the run never got to: every step pending, saying why."""
-    result = EndpointResult(name=declared.name, logical_id=declared.logical_id)
-    for step in STEP_NAMES:
-        getattr(result, step).message = f"not checked: {why}"
-    return result

@@ -7,9 +7,10 @@ neither command pays for the other's imports.
 from __future__ import annotations
 
 import importlib
-import sys
 
 import click
+
+from servingstack.client import signals
 
 _SUBCOMMANDS = {
     "emulator": ("servingstack.cli.emulator", "emulator"),
@@ -25,6 +26,10 @@ class _LazyGroup(click.Group):
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in _SUBCOMMANDS:
             return None
+        if name == "check" and not ctx.resilient_parsing:
+            # From this instant a signal is remembered (and acted on once the command arms its
+            # watch), before the command's module loads: `check` ends 130 or 143 from here on.
+            signals.watch_from_start()
         module, attr = _SUBCOMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
@@ -34,9 +39,11 @@ class _LazyGroup(click.Group):
             return super().__call__(*args, **kwargs)
         except SystemExit as done:
             code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
-            if "servingstack.client.signals" in sys.modules:  # only a check can leave workers behind
-                sys.modules["servingstack.client.signals"].leave_without_stragglers(code)
-            raise
+            watch = signals.process_watch()  # only `check` installs one
+            if watch is not None and watch.received is not None:
+                code = watch.exit_code  # e.g. a signal that came before the command armed its watch
+            signals.leave_without_stragglers(code)  # only a check can leave workers behind
+            raise SystemExit(code) from None
 
 
 EPILOG = """\b

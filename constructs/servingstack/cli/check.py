@@ -1,22 +1,28 @@
-"""`servingstack check`: a thin command line over `run_check` and the report writers."""
+"""`servingstack check`: a thin command line over `run_check` and the report writers.
+
+Its own imports are light: the reports of an earlier run are removed and the signal watch is
+armed before `run_check` (and with it the Databricks SDK, a second or more of imports) loads, so
+Ctrl-C or SIGTERM at any instant ends with 130 or 143 and a report of this run, or none.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from servingstack.check import table
 from servingstack.check.report_files import exit_code as report_exit_code
-from servingstack.check.report_files import report_files, unwritable, write_all
-from servingstack.check.results import EXIT_SETUP
-from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
-from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.check.report_files import remove_previous, report_files, unwritable, write_all
+from servingstack.check.results import DEFAULT_TIMEOUT_SECONDS, EXIT_SETUP, CheckReport, interrupted_before_start
 from servingstack.client.errors import SetupError, UsageError
 from servingstack.client.redact import Redactor
-from servingstack.client.signals import SignalWatch
+from servingstack.client.signals import SignalWatch, process_watch
+from servingstack.client.urls import check_host_url, check_timeout
 
 
 def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -132,16 +138,21 @@ def check(
     # The SDK's warnings (e.g. a host without discovery metadata) are noise in a report.
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     redactor = Redactor([token])  # run_check adds a token found in the environment or a profile
+    started_at, started = datetime.now(UTC).isoformat(timespec="seconds"), time.monotonic()
     files = report_files(json_file, junit_file, summary_file)
-    problems = unwritable(files)  # before any waiting: a long check must not end in a lost report
+    # Before any waiting: a long check must not end in a lost report, nor leave an old one behind.
+    problems = unwritable(files) or remove_previous(files)
     if problems:
         for problem in problems:
             click.echo(redactor.clean(f"Error: cannot write a report: {problem}"), err=True)
         sys.exit(EXIT_SETUP)
-    watch = SignalWatch()
+    watch = process_watch() or SignalWatch()
     with watch.installed():
+        report: CheckReport
         try:
             with watch.arm():
+                from servingstack.check.runner import run_check  # the SDK: interruptible from here on
+
                 report = run_check(
                     stack_dir,
                     host=host,
@@ -158,15 +169,18 @@ def check(
                 )
         except SetupError as error:
             click.echo(redactor.clean(f"Error: {error}"), err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:  # before the stack was read: nothing to report on
+            sys.exit(watch.exit_code if watch.received is not None else error.exit_code)
+        except KeyboardInterrupt:  # while starting (importing, reading the stack): every endpoint not checked
+            report = interrupted_before_start(
+                stack_dir, list(endpoints) or None, timeout, started_at, time.monotonic() - started
+            )
             click.echo("Interrupted before any endpoint was checked.", err=True)
-            sys.exit(watch.exit_code)
         table.print_report(report, redactor=redactor)
         failures = write_all(report, files, redactor)
     for failure in failures:
         click.echo(f"Error: cannot write a report: {failure}", err=True)
-    code = watch.exit_code if report.interrupted else report.exit_code
+    # A signal decides the exit code, whenever it came (even while the reports were written).
+    code = watch.exit_code if report.interrupted or watch.received is not None else report.exit_code
     if failures:
         verdict = {
             "pass": "every endpoint passed",
