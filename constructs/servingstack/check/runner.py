@@ -14,6 +14,7 @@ its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within 
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -57,6 +58,7 @@ from servingstack.client.retry import (
     unwrap,
 )
 from servingstack.client.scheduler import Scheduler
+from servingstack.client.workspace import DeclaredWorkspace, choose
 from servingstack.errors import StackFileError
 from servingstack.facts.stackfile import DeclaredEndpoint, load_stack
 
@@ -584,9 +586,12 @@ def run_check(
     """Check every endpoint of a synthesized stack (or those named) against the live workspace.
 
     Connection: `host` / `token` / `profile` when given, else Databricks unified auth from the
-    environment and `~/.databrickscfg`. `progress`: "auto" | "rich" | "plain" | "none" or an object
-    implementing `progress.Progress`. Returns the report (see `CheckReport.exit_code`); raises a
-    `SetupError` (exit code 2) for a bad stack, options, configuration or credentials. Ctrl-C
+    environment and `~/.databrickscfg`; a stack that declares its workspace (its provider's host)
+    is checked there when no host is given, and a host given for another workspace is refused
+    (`client.workspace`, `WorkspaceMismatch`, a `UsageError`). `progress`: "auto" | "rich" |
+    "plain" | "none" or an object implementing `progress.Progress`. Returns the report (see
+    `CheckReport.exit_code`); raises a `SetupError` (exit code 2) for a bad stack, options,
+    configuration or credentials. Ctrl-C
     returns the report so far with `interrupted=True`. `redactor` learns the token in use (also
     one found in the environment or a profile), for whoever renders the report afterwards.
     `strict_permissions`: a live grant the stack does not declare fails its endpoint (else a warning).
@@ -603,6 +608,11 @@ def run_check(
     if not stack.endpoints:
         raise UsageError(f"{stack.path}: the stack declares no serving endpoints")
     selected = _select(stack.endpoints, endpoints)
+    declared = DeclaredWorkspace(stack.name, stack.host, stack.profile)
+    given_host, host_from = (host, "--host") if host else (os.environ.get("DATABRICKS_HOST"), "DATABRICKS_HOST")
+    workspace = choose(declared, given_host, host_from, profile or os.environ.get("DATABRICKS_CONFIG_PROFILE"))
+    if workspace.from_stack:
+        host, profile = workspace.host, workspace.profile
 
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
@@ -623,7 +633,11 @@ def run_check(
     deadline = Deadline(options.timeout)
     try:
         client = connect(
-            Connection(host=host, token=token, profile=profile), options.timeout, redactor, deadline, PREFLIGHT_SECONDS
+            Connection(host=host, token=token, profile=profile, declared=declared),
+            options.timeout,
+            redactor,
+            deadline,
+            PREFLIGHT_SECONDS,
         )
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True

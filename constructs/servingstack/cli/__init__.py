@@ -20,21 +20,25 @@ _SUBCOMMANDS = {
 
 
 class _LazyGroup(click.Group):
+    _as_process = False  # set by __call__: this process runs the command line
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(_SUBCOMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in _SUBCOMMANDS:
             return None
-        if name == "check" and not ctx.resilient_parsing:
+        if name == "check" and self._as_process and not ctx.resilient_parsing:
             # From this instant a signal is remembered (and acted on once the command arms its
             # watch), before the command's module loads: `check` ends 130 or 143 from here on.
+            # Only as the process's own command: a test calling `main.main()` keeps its handlers.
             signals.watch_from_start()
         module, attr = _SUBCOMMANDS[name]
         return getattr(importlib.import_module(module), attr)
 
     def __call__(self, *args: object, **kwargs: object) -> object:
         """The process entry point (console script, `python -m`); tests call `main.main()` instead."""
+        self._as_process = True
         try:
             return super().__call__(*args, **kwargs)
         except SystemExit as done:

@@ -255,7 +255,11 @@ async def _serve(
     "--stack", "stack_dir", required=True, type=click.Path(), help="A synthesized stack: cdktf.out/stacks/<stack>."
 )
 @click.option(
-    "--host", envvar=URL_ENV, show_envvar=True, required=True, help="Emulator URL, e.g. http://127.0.0.1:8080."
+    "--host",
+    envvar=URL_ENV,
+    show_envvar=True,
+    default=None,
+    help="Emulator URL, e.g. http://127.0.0.1:8080 (default: the host the stack's provider declares).",
 )
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.option(
@@ -277,12 +281,22 @@ async def _serve(
     help="What this stack's applies created, so that what leaves the stack is deleted (default: "
     "servingstack-emulator.<stack>.json beside cdktf.out, as terraform.<stack>.tfstate).",
 )
-def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: float, state_file: Path | None) -> None:
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    stack_dir: str,
+    host: str | None,
+    token: str | None,
+    wait: bool,
+    timeout: float,
+    state_file: Path | None,
+) -> None:
     """Create, update or delete the stack's endpoints and permissions through databricks-sdk, as Terraform would.
 
     The whole stack is checked first (references, the service's rules): a stack with a mistake
     changes nothing. Endpoints and permissions that an earlier apply created and the stack no
-    longer declares are deleted (`-` lines); others in the workspace are left alone.
+    longer declares are deleted (`-` lines); others in the workspace are left alone. A stack
+    whose provider declares its host is applied there; a --host for another workspace is refused.
     """
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
@@ -294,7 +308,8 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
     from servingstack.errors import StackFileError
     from servingstack.facts.stackfile import load_stack
 
-    host = _check_url(host)
+    if host is not None:
+        host = _check_url(host)
     token = resolve_token(token)
     redactor = Redactor([token])  # and anything token-shaped a server message or build log carries
 
@@ -305,6 +320,7 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
         stack = load_stack(stack_dir)
     except StackFileError as error:
         raise click.BadParameter(str(error), param_hint="--stack") from None
+    host = _workspace_of(ctx, stack, host)
     try:
         state = ApplyState(state_file or default_state_path(stack_dir, stack.name), host)
     except StateError as error:
@@ -593,6 +609,25 @@ def _probe(url: str) -> None:
         pass  # something answers: the SDK will report what
     except (urllib.error.URLError, OSError) as error:
         raise click.ClickException(f"cannot reach the emulator at {url}: {getattr(error, 'reason', error)}") from None
+
+
+def _workspace_of(ctx: click.Context, stack: Any, host: str | None) -> str:
+    """The emulator to apply to: `--host` (or its variable), else the host the stack declares
+    (`client.workspace`, the rule `check` follows too); one for another workspace is refused."""
+    from servingstack.client.workspace import DeclaredWorkspace, WorkspaceMismatch, choose
+
+    source = ctx.get_parameter_source("host")
+    given_as = f"${URL_ENV}" if source == click.core.ParameterSource.ENVIRONMENT else "--host"
+    try:
+        chosen = choose(DeclaredWorkspace(stack.name, stack.host, stack.profile), host, given_as, None)
+    except WorkspaceMismatch as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    if chosen.host is None:
+        raise click.UsageError(
+            f"Missing option '--host' (env var: '{URL_ENV}'): the emulator's URL (the stack declares no host)."
+        )
+    return chosen.host if chosen.host == host else _check_url(chosen.host)
 
 
 def _check_url(url: str) -> str:

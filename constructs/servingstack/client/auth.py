@@ -3,6 +3,7 @@ DATABRICKS_TOKEN, `--profile`, `~/.databrickscfg`), tuned so nothing in it can h
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -25,6 +26,7 @@ from servingstack.client.retry import (
     describe_error,
     within,
 )
+from servingstack.client.workspace import DeclaredWorkspace, refuse_mismatch
 
 # Per request; the check's own deadline bounds the whole.
 MAX_HTTP_TIMEOUT_SECONDS = 30
@@ -40,6 +42,7 @@ class Connection:
     host: str | None = None
     token: str | None = None
     profile: str | None = None
+    declared: DeclaredWorkspace | None = None  # the workspace a stack names: another one is refused
 
     def __repr__(self) -> str:  # never show the token
         return f"Connection(host={self.host!r}, profile={self.profile!r}, token={'***' if self.token else None})"
@@ -103,6 +106,7 @@ def make_client(
     def before_first_request(host: str) -> None:
         if "@" in urlsplit(host).netloc:  # from the environment or a profile: --host was checked already
             check_host_url(host, "the workspace host (DATABRICKS_HOST or the profile)")
+        refuse_mismatch(connection.declared, host, _host_source(connection))
         progress.host, progress.step = host, "the first connection"
         if deadline is not None:
             reach(host, deadline)
@@ -117,6 +121,16 @@ def make_client(
     redactor.add(config.token)
     redactor.add(config.client_secret)
     return WorkspaceClient(config=config)
+
+
+def _host_source(connection: Connection) -> str:
+    """Where the SDK took the host from, in the words a person would use to change it."""
+    if connection.host:
+        return "--host"
+    if os.environ.get("DATABRICKS_HOST"):
+        return "DATABRICKS_HOST"
+    profile = connection.profile or os.environ.get("DATABRICKS_CONFIG_PROFILE")
+    return f"the profile {profile}" if profile else "the DEFAULT profile of ~/.databrickscfg"
 
 
 def connect(

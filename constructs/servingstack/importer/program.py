@@ -314,6 +314,10 @@ def render(
     stack_kwargs = [("environment", literal(environment))] if environment else []
     if default_tags:
         stack_kwargs.append(("default_tags", literal(dict(default_tags))))
+    if import_blocks and host:
+        # The import blocks name this workspace's endpoints: the stack declares it, so Terraform,
+        # `check` and `emulator apply` work where it was read (`client.workspace`).
+        stack_kwargs.append(("host", literal(host)))
     stack_call = Call("ServingStack", [Raw("app"), literal(stack_id)], stack_kwargs, together=2)
     body.append(f"{INDENT}stack = {stack_call.layout(INDENT, len(INDENT) + 8)}")
     for endpoint in endpoints:
