@@ -19,12 +19,12 @@ from databricks.sdk import WorkspaceClient
 from servingstack.check import smoke
 from servingstack.client.answers import Capture, not_json
 from servingstack.client.data_plane import (
-    WORKSPACE_URL_CUTOFF,
     Authorize,
     DataPlaneCredentials,
     QueryRoute,
     oauth_required_message,
 )
+from servingstack.facts.route_optimized import WORKSPACE_URL_CUTOFF
 
 
 class QueryChannel:

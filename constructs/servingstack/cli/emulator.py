@@ -108,6 +108,14 @@ def is_loopback(address: str) -> bool:
     help="Address to listen on. Beyond loopback (e.g. 0.0.0.0) a token of your own is required.",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--data-plane-port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    default=0,
+    show_default=True,
+    help="Port of the data plane, where route-optimized endpoints take queries (their endpoint_url); 0 picks one.",
+)
 @click.option("--host", hidden=True, expose_value=False, callback=_no_host_on_serve)
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.option(
@@ -136,6 +144,7 @@ def is_loopback(address: str) -> bool:
 def serve(
     bind: str,
     port: int,
+    data_plane_port: int,
     token: str | None,
     deploy_seconds: float,
     seed: int | None,
@@ -157,7 +166,8 @@ def serve(
             param_hint="--bind",
         )
     if background:
-        args = ["--bind", bind, "--port", str(port), "--deploy-seconds", repr(deploy_seconds)]
+        args = ["--bind", bind, "--port", str(port), "--data-plane-port", str(data_plane_port)]
+        args += ["--deploy-seconds", repr(deploy_seconds)]
         args += ["--seed", str(seed)] if seed is not None else []
         for spec in fault_specs:
             args += ["--fault", spec]
@@ -169,7 +179,19 @@ def serve(
         click.echo(f"  in the background: pid {started.pid}, pid file {started.pid_file}, log {started.log_file}")
         click.echo(f"  stop it with: servingstack emulator stop --pid-file {started.pid_file}")
         return
-    asyncio.run(_serve(bind, port, resolve_token(token), deploy_seconds, seed, faults, token_source(token), pid_file))
+    asyncio.run(
+        _serve(
+            bind,
+            port,
+            resolve_token(token),
+            deploy_seconds,
+            seed,
+            faults,
+            token_source(token),
+            pid_file,
+            data_plane_port,
+        )
+    )
 
 
 @emulator.command(
@@ -206,6 +228,7 @@ async def _serve(
     faults: list[Fault],
     source: str,
     pid_file: Path | None = None,
+    data_plane_port: int = 0,
 ) -> None:
     # Imported when used, as below: aiohttp and databricks-sdk cost a second of every command's start-up.
     from servingstack.emulator.server import start_server
@@ -215,10 +238,11 @@ async def _serve(
     for fault in faults:
         workspace.add_fault(fault)
     try:
-        server = await start_server(workspace, host, port)
+        server = await start_server(workspace, host, port, data_plane_port)
     except OSError as error:
         raise click.BadParameter(
-            f"cannot listen on {host}:{port}: {error.strerror or error}", param_hint="--bind/--port"
+            f"cannot listen on {host}:{port} and :{data_plane_port}: {error.strerror or error}",
+            param_hint="--bind/--port/--data-plane-port",
         ) from None
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -229,6 +253,7 @@ async def _serve(
         pid_file.write_text(f"{os.getpid()}\n")
     click.echo(f"servingstack emulator listening on {server.url}")
     click.echo(f"  auth: Authorization: Bearer <token>, token from {source}")
+    click.echo(f"  data plane (route-optimized endpoints, OAuth tokens only): {server.data_plane_url}")
     if faults:
         click.echo(f"  faults: {', '.join(cli_name(f.kind) for f in faults)}")
     sys.stdout.flush()

@@ -1,12 +1,8 @@
 """Where an endpoint takes queries, and with which credentials: the one place that decides it.
 
-Databricks docs, "Query route-optimized serving endpoints"
-(https://docs.databricks.com/aws/machine-learning/model-serving/query-route-optimization):
-- "Starting September 22, 2025, all newly created route-optimized endpoints must be queried
-  exclusively through the route-optimized URL. Endpoints created after this date do not support
-  querying through the workspace URL." Older ones "continue to support both invocations URLs".
-- "Querying route-optimized endpoints only support using OAuth tokens. Personal access tokens are
-  not supported."
+The facts (`facts.route_optimized`, from the Databricks docs "Query route-optimized serving
+endpoints"): route-optimized endpoints created from 2025-09-22 take queries only on their
+route-optimized URL, and only with OAuth tokens; older ones still answer on the workspace URL.
 
 The URL and what the token must be scoped to come with the endpoint (`GET
 /api/2.0/serving-endpoints/{name}`: `data_plane_info.query_info.{endpoint_url, authorization_details}`,
@@ -31,15 +27,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
 from databricks.sdk.config import Config
 from databricks.sdk.data_plane import DataPlaneTokenSource
 
-# The docs' date: route-optimized endpoints created from then on take queries only on their own URL.
-WORKSPACE_URL_CUTOFF = datetime(2025, 9, 22, tzinfo=UTC)
+from servingstack.facts.route_optimized import workspace_url_answers
+
 PER_ENTITY_ON_DATA_PLANE = False  # see the module's docstring: undocumented, not used
 
 
@@ -71,7 +66,7 @@ class QueryRoute:
     def of(cls, name: str, live: dict[str, Any]) -> QueryRoute:
         info = (live.get("data_plane_info") or {}).get("query_info") or {}
         created = live.get("creation_timestamp")
-        before = isinstance(created, (int, float)) and created < WORKSPACE_URL_CUTOFF.timestamp() * 1000
+        before = workspace_url_answers(int(created) if isinstance(created, (int, float)) else None)
         return cls(
             endpoint=name,
             url=info.get("endpoint_url") or live.get("endpoint_url") or None,
