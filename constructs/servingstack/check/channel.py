@@ -63,20 +63,21 @@ class QueryChannel:
             raise ValueError(f"{route.endpoint} takes no per-entity query on its route-optimized URL")
         capture = Capture()
         auth, extra = self._auth(route, capture)
-        where: dict[str, str]
+        url, path = None, None
         if route.on_data_plane:
-            where = {"url": str(route.url)}
+            url = str(route.url)
         else:
-            where = {"path": route.entity_path(entity) if entity else route.workspace_path}
+            path = route.entity_path(entity) if entity else route.workspace_path
         started = time.perf_counter()
         try:
             response = self.client.api_client.do(
                 "POST",
+                path=path,
+                url=url,
                 body=body,
                 headers={"Accept": "application/json", "Content-Type": "application/json", **extra},
                 response_headers=["served-model-name"],
                 auth=auth,
-                **where,
             )
         except Exception:
             # An answer that is not JSON (a gateway's page) is described as what it is, whatever

@@ -14,6 +14,7 @@ its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within 
 
 from __future__ import annotations
 
+import functools
 import os
 import threading
 import time
@@ -298,7 +299,7 @@ class EndpointCheck:
         self.result.entity_results = [EntityResult(name=name, traffic_percent=share) for name, share in names]
         if self._route_problem is not None:
             for entity in self.result.entity_results:
-                entity.status, entity.message = "fail", self._route_problem
+                entity.status, entity.message = "fail", "not queried: see the endpoint's query"
             self._set_step("entities", StepResult("fail", self._route_problem))
             self._set_step("expectations", StepResult("fail", self._route_problem))
             self._finish()
@@ -306,7 +307,7 @@ class EndpointCheck:
         steps: list[Callable[[], None]] = []
         for index, entity in enumerate(self.result.entity_results):
             if self._route.per_entity or entity_checks.takes_all_traffic(entity, len(names)):
-                steps.append(lambda i=index: self._check_entity(i))
+                steps.append(functools.partial(self._check_entity, index))
             else:
                 entity.status, entity.message = "skip", entity_checks.NO_ENTITY_ROUTE
         if not self._route.per_entity and not any(
