@@ -98,7 +98,7 @@ Examples:
     "--host",
     callback=_host,
     help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
-    "(default: DATABRICKS_HOST or the profile).",
+    "(default: DATABRICKS_HOST, the profile, else the host the stack declares).",
 )
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def check(
@@ -120,8 +120,11 @@ def check(
     its declared expectations met and its grants in effect.
 
     Reads only the stack directory written by synth, and the workspace through the
-    Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, --profile,
-    ~/.databrickscfg, or --host and --token).
+    Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID /
+    DATABRICKS_CLIENT_SECRET for OAuth M2M, --profile, ~/.databrickscfg, or --host and --token).
+    A stack that declares its host is checked there; a host for another workspace is refused.
+    Route-optimized endpoints are queried on their route-optimized URL, which takes only OAuth
+    tokens: with a personal access token their queries fail, saying so.
 
     \b
     Exit codes:
@@ -129,7 +132,8 @@ def check(
       1    at least one endpoint failed (not ready, drifted, an entity did not answer, an
            expectation unmet, a declared grant missing)
       2    bad options or stack directory, an unwritable report path, no workspace configured,
-           a host that does not resolve, refuses or does not answer, credentials rejected
+           a host for another workspace than the stack declares, a host that does not
+           resolve, refuses or does not answer (in full, by the deadline), credentials rejected
       3    every endpoint passed, but a report could not be written
       4    an endpoint failed, and a report could not be written
       130  interrupted (Ctrl-C): the results so far are still printed and written
