@@ -47,7 +47,9 @@ class _LazyGroup(click.Group):
             if watch is not None and watch.received is not None:
                 code = watch.exit_code  # e.g. a signal that came before the command armed its watch
             signals.leave_without_stragglers(code)  # only a check can leave workers behind
-            raise SystemExit(code) from None
+            if code != done.code:
+                raise SystemExit(code) from None
+            raise
 
 
 EPILOG = """\b
