@@ -73,10 +73,16 @@ def stack_resources(**endpoints: dict[str, Any]) -> dict[str, Any]:
     return {"resource": {"databricks_model_serving": {k: copy.deepcopy(v) for k, v in endpoints.items()}}}
 
 
-def write_stack(root: Path, name: str = "demo", **endpoints: dict[str, Any]) -> Path:
+def write_stack(
+    root: Path, name: str = "demo", provider: dict[str, Any] | None = None, **endpoints: dict[str, Any]
+) -> Path:
+    """A stack as synth writes it; `provider`: its Databricks provider block (host, profile), as
+    `ServingStack(host=..., profile=...)` declares it."""
     directory = root / "cdktf.out" / "stacks" / name
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "cdk.tf.json").write_text(json.dumps(stack_resources(**endpoints), indent=2))
+    document = stack_resources(**endpoints)
+    document["provider"] = {"databricks": [provider or {}]}
+    (directory / "cdk.tf.json").write_text(json.dumps(document, indent=2))
     return directory
 
 

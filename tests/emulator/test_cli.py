@@ -47,7 +47,8 @@ def test_serve_prints_its_url_answers_and_stops_cleanly(signum):
     process, url, banner = start_serve("--port", "0", "--token", "cli-secret-token", "--deploy-seconds", "0")
     try:
         assert "cli-secret-token" not in banner
-        assert requests.get(f"{url}/.well-known/databricks-config", timeout=5).json() == {}
+        # Host metadata names the OAuth server, as the SDK needs for OAuth clients; no token needed.
+        assert requests.get(f"{url}/.well-known/databricks-config", timeout=5).json()["oidc_endpoint"] == f"{url}/oidc"
         denied = requests.get(f"{url}/api/2.0/serving-endpoints", timeout=5)
         assert denied.status_code == 401
         ok = requests.get(

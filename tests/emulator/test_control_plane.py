@@ -49,7 +49,8 @@ from servingstack.emulator.auth import DEFAULT_TOKEN
 def test_well_known_config_answers_without_auth(emu):
     response = requests.get(f"{emu.url}/.well-known/databricks-config", timeout=5)
     assert response.status_code == 200
-    assert response.json() == {}
+    # Where the OAuth server is (an oauth-m2m client of SDK 0.162 needs it) and the workspace id.
+    assert response.json() == {"oidc_endpoint": f"{emu.url}/oidc", "workspace_id": emu.workspace.workspace_id}
 
 
 def test_wrong_token_is_unauthenticated(emu):
@@ -132,7 +133,7 @@ def test_create_answers_the_new_endpoint(w):
     assert created.creation_timestamp > 1_600_000_000_000
     assert created.description == "fraud scores"
     assert created.tags == [EndpointTag(key="team", value="ml")]
-    assert created.endpoint_url.endswith("/serving-endpoints/scorer/invocations")
+    assert created.endpoint_url is None  # "only populated if the endpoint is route-optimized"
     assert created.permission_level.value == "CAN_MANAGE"
     assert created.task is None  # custom models have no task
 

@@ -220,11 +220,13 @@ def test_data_plane_query_of_a_route_optimized_endpoint_over_oauth(emu):
     )
     w.serving_endpoints.create(name="ro", config=config, route_optimized=True)
     endpoint = wait_ready(w, "ro")
-    assert endpoint.data_plane_info.query_info.endpoint_url == f"{emu.url}/serving-endpoints/ro/invocations"
+    url = f"{emu.data_plane_url}/{emu.workspace.workspace_id}/serving-endpoints/ro/invocations"
+    assert endpoint.data_plane_info.query_info.endpoint_url == url == endpoint.endpoint_url
     answer = w.serving_endpoints_data_plane.query("ro", messages=[ChatMessage(role=ChatMessageRole.USER, content="hi")])
     assert answer.served_model_name == "llm"
     assert "hi" in answer.choices[0].message.content
     assert emu.request_count("POST", "/oidc/v1/token") == 2  # client credentials, then the exchange
+    assert emu.request_count("POST", f"/{emu.workspace.workspace_id}/serving-endpoints/ro/invocations") == 1
 
 
 def test_endpoints_that_are_not_route_optimized_have_no_data_plane(w):

@@ -184,7 +184,7 @@ def test_environment_imports_only_its_endpoints_and_says_which_it_skipped(emu, w
     assert "skipped dev-chat: its name does not start with prod-" in result.stderr
     assert "skipped shared:" in result.stderr
     source = out.read_text()
-    assert 'ServingStack(app, "prod", environment="prod")' in source
+    assert f'ServingStack(app, "prod", environment="prod", host="{emu.url}")' in source  # where it was read
     assert 'stack, "chat",\n        name="chat",\n' in source  # construct id and name without the prefix
     assert "dev-chat" not in source and "shared" not in source
 

@@ -7,13 +7,21 @@
 
 `run_check` raises `SetupError` (exit code 2) for a bad stack directory, options,
 configuration or credentials. The `servingstack check` command wraps it.
+
+`run_check` and what needs the Databricks SDK load on first use: the report types and writers
+import without it, so `servingstack check` can clear old reports and take Ctrl-C or SIGTERM
+before the SDK's second of imports (and write an interrupted report during them).
 """
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from servingstack.check.drift import Difference
 from servingstack.check.readiness import PollPolicy
 from servingstack.check.results import (
+    DEFAULT_TIMEOUT_SECONDS,
     EXIT_FAILED,
     EXIT_INTERRUPTED,
     EXIT_OK,
@@ -23,8 +31,18 @@ from servingstack.check.results import (
     QueryStats,
     StepResult,
 )
-from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
 from servingstack.client.errors import AuthenticationError, ConfigurationError, SetupError, UsageError
+
+if TYPE_CHECKING:
+    from servingstack.check.runner import run_check
+
+
+def __getattr__(name: str) -> Any:
+    """`run_check` (the runner needs the SDK) loads on first use."""
+    if name == "run_check":
+        return importlib.import_module("servingstack.check.runner").run_check
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "run_check",

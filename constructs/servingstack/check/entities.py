@@ -3,10 +3,15 @@
 `POST /serving-endpoints/{name}/served-models/{entity}/invocations` reaches one served entity
 whatever its share of the traffic (Databricks docs, "Serve multiple models to a model serving
 endpoint": "Query individual models behind an endpoint"). The SDK has no method for it, so it
-goes through the SDK's `ApiClient`, like the endpoint-level smoke query, with the same retries.
+goes through the SDK's `ApiClient` (`check.channel`), like the endpoint-level smoke query, with the
+same retries.
 
 A 90/10 canary whose candidate is broken fails the candidate's own query every time, not one
 query in ten.
+
+A route-optimized endpoint documents no per-entity route on its URL (`client.data_plane`, the one
+place of that decision): an entity that takes all the traffic is queried through the endpoint's
+URL, the others are skipped saying so, and the expectations run on the endpoint's URL.
 """
 
 from __future__ import annotations
@@ -16,17 +21,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError
-from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
 from servingstack.check import smoke
+from servingstack.check.channel import QueryChannel
 from servingstack.check.results import EntityResult, ExpectationResult, StepResult
+from servingstack.client.answers import NotJsonAnswer, http_status
+from servingstack.client.data_plane import QueryRoute
 from servingstack.client.retry import Deadline, Interrupted, RetriesExhausted, call_with_retry, describe_error
 from servingstack.model import expectations as expect_module
 
-_STATUS_OF = {kind: status for status, kind in STATUS_CODE_MAPPING.items()}
 EXCERPT_CHARS = 300
+# The label of expectations run on a route-optimized endpoint's own URL (no per-entity route there).
+ENDPOINT_URL = "(endpoint URL)"
+NO_ENTITY_ROUTE = (
+    "route-optimized: no per-entity route is documented on its URL, so this entity is not queried on its own "
+    "(the endpoint's query goes through its traffic split)"
+)
 
 
 @dataclass
@@ -39,12 +50,9 @@ class Reply:
     latency_ms: float
 
 
-def route(endpoint: str, entity: str) -> str:
-    return f"/serving-endpoints/{endpoint}/served-models/{entity}/invocations"
-
-
-def send(client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any]) -> smoke.Answer:
-    return smoke.post(client, route(endpoint, entity), body)
+def send(channel: QueryChannel, route: QueryRoute, entity: str | None, body: dict[str, Any]) -> smoke.Answer:
+    """To the entity's own route; with `entity` None, to the endpoint's (a route-optimized URL)."""
+    return channel.send(route, body, entity if entity is not None and route.per_entity else None)
 
 
 def live_entities(live: dict[str, Any]) -> list[tuple[str, int | None]]:
@@ -59,8 +67,8 @@ def live_entities(live: dict[str, Any]) -> list[tuple[str, int | None]]:
 
 
 def query_entity(
-    client: WorkspaceClient,
-    endpoint: str,
+    channel: QueryChannel,
+    route: QueryRoute,
     result: EntityResult,
     task: str | None,
     body: dict[str, Any] | None,
@@ -73,7 +81,7 @@ def query_entity(
         result.status, result.message = "skip", "no smoke query for this endpoint"
         return
     try:
-        answer = call_with_retry(lambda: send(client, endpoint, result.name, body), deadline, stop=stop)
+        answer = call_with_retry(lambda: send(channel, route, result.name, body), deadline, stop=stop)
     except Interrupted:
         raise
     except Exception as error:  # noqa: BLE001 - every failure is a verdict with advice
@@ -97,26 +105,27 @@ def query_entity(
         result.message = f"answered by {answer.served_by}, not {result.name} (served-model-name)"
         return
     result.status = "pass"
-    result.message = f"answered in {answer.latency_ms:.0f} ms, shape ok"
+    via = "" if route.per_entity else " through the endpoint's route-optimized URL (all its traffic)"
+    result.message = f"answered in {answer.latency_ms:.0f} ms{via}, shape ok"
 
 
 def _reply(
-    client: WorkspaceClient, endpoint: str, entity: str, body: dict[str, Any], deadline: Deadline, stop: Any
+    channel: QueryChannel, route: QueryRoute, entity: str, body: dict[str, Any], deadline: Deadline, stop: Any
 ) -> Reply:
     """Send once; an error answer is a reply too (its status may be what is expected)."""
     started = time.perf_counter()
     try:
-        answer = call_with_retry(lambda: send(client, endpoint, entity, body), deadline, stop=stop)
+        answer = call_with_retry(lambda: send(channel, route, entity, body), deadline, stop=stop)
     except Interrupted:
         raise
     except Exception as raw:  # noqa: BLE001
         error = raw.last_error if isinstance(raw, RetriesExhausted) else raw
+        if isinstance(error, NotJsonAnswer) and error.status is not None:
+            return Reply(error.status, {"message": str(error)}, None, (time.perf_counter() - started) * 1000)
         if not isinstance(error, DatabricksError):
             raise
-        status = next((code for kind, code in _STATUS_OF.items() if type(error) is kind), None)
-        status = status or next((code for kind, code in _STATUS_OF.items() if isinstance(error, kind)), 0)
         return Reply(
-            status,
+            http_status(error) or 0,
             {"error_code": error.error_code, "message": str(error)},
             None,
             (time.perf_counter() - started) * 1000,
@@ -125,8 +134,8 @@ def _reply(
 
 
 def run_expectation(
-    client: WorkspaceClient,
-    endpoint: str,
+    channel: QueryChannel,
+    route: QueryRoute,
     entity: str,
     declared: dict[str, Any],
     default_body: dict[str, Any] | None,
@@ -148,7 +157,7 @@ def run_expectation(
     latencies: list[float] = []
     try:
         for _ in range(queries):
-            reply = _reply(client, endpoint, entity, body, deadline, stop)
+            reply = _reply(channel, route, entity, body, deadline, stop)
             result.queries += 1
             if reply.status == 200:
                 latencies.append(reply.latency_ms)
@@ -190,8 +199,8 @@ def applies_to(declared: dict[str, Any], entity: str) -> bool:
 
 
 def check_entity(
-    client: WorkspaceClient,
-    endpoint: str,
+    channel: QueryChannel,
+    route: QueryRoute,
     entity: EntityResult,
     task: str | None,
     body: dict[str, Any] | None,
@@ -202,12 +211,42 @@ def check_entity(
     clean: Callable[[str], str],
 ) -> list[ExpectationResult]:
     """One entity's step: its smoke query (filling `entity`), then every expectation that applies to it."""
-    query_entity(client, endpoint, entity, task, body, deadline, stop, clean)
+    query_entity(channel, route, entity, task, body, deadline, stop, clean)
     return [
-        run_expectation(client, endpoint, entity.name, declared, body, queries, deadline, stop, clean)
+        run_expectation(channel, route, entity.name, declared, body, queries, deadline, stop, clean)
         for declared in expectations
         if applies_to(declared, entity.name)
     ]
+
+
+def takes_all_traffic(entity: EntityResult, count: int) -> bool:
+    """Whether every query of the endpoint reaches this entity (its own route is not needed)."""
+    return entity.traffic_percent == 100 or (count == 1 and entity.traffic_percent in (None, 100))
+
+
+def check_endpoint_url(
+    channel: QueryChannel,
+    route: QueryRoute,
+    body: dict[str, Any] | None,
+    expectations: list[dict[str, Any]],
+    queries: int,
+    deadline: Deadline,
+    stop: Any,
+    clean: Callable[[str], str],
+) -> list[ExpectationResult]:
+    """A route-optimized endpoint split between entities: its expectations on the endpoint's own URL.
+    One limited to some entities cannot be sent to them there: it is skipped, saying why."""
+    results = []
+    for declared in expectations:
+        if declared.get("entities") is not None:
+            skipped = ExpectationResult(name=str(declared.get("name")), entity=ENDPOINT_URL)
+            skipped.status, skipped.message = "skip", f"limited to {', '.join(declared['entities'])}: {NO_ENTITY_ROUTE}"
+            results.append(skipped)
+        else:
+            results.append(
+                run_expectation(channel, route, ENDPOINT_URL, declared, body, queries, deadline, stop, clean)
+            )
+    return results
 
 
 # The endpoint's `entities` and `expectations` steps, from the lines of its entities ---------------

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from servingstack.check.output import write_text
+from servingstack.check.output import append_text, write_text
 from servingstack.check.results import CheckReport, EndpointResult, StepResult
 from servingstack.client.redact import Redactor
 
@@ -41,7 +41,8 @@ def render(report: CheckReport, redactor: Redactor | None = None) -> str:
     lines = [
         f"## servingstack check: {report.stack}",
         "",
-        f"{verdict} ({counts['pass']}/{len(report.endpoints)} passed in {report.seconds:.1f} s)",
+        f"{verdict} ({counts['pass']}/{len(report.endpoints)} passed in {report.seconds:.1f} s; "
+        f"started {report.started_at})",
         "",
         "| Endpoint | Ready | Drift | Query | Entities | Expectations | Permissions | p50 / p95 | Served by |",
         "|---|---|---|---|---|---|---|---|---|",
@@ -133,5 +134,4 @@ def write(report: CheckReport, path: str | Path | None, redactor: Redactor | Non
         write_text(path, text)
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if step_summary:
-        with open(step_summary, "a", encoding="utf-8") as handle:
-            handle.write(text + "\n")
+        append_text(step_summary, text + "\n")

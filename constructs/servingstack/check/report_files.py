@@ -1,6 +1,8 @@
 """The report files of one run (`--json`, `--junit`, `--summary`, `$GITHUB_STEP_SUMMARY`):
-checked for writability before anything waits, and written each on its own at the end, so
-one that fails never stops the others nor hides the check's own result."""
+checked for writability before anything waits, the previous run's removed before this one
+starts (a report on disk is always this run's), and written each on its own at the end,
+atomically (`check.output`), so one that fails never stops the others nor hides the check's
+own result."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from servingstack.check import junit, markdown, report_json
-from servingstack.check.output import write_text
+from servingstack.check.output import append_text, write_text
 from servingstack.check.results import CheckReport
 from servingstack.client.redact import Redactor
 
@@ -46,8 +48,22 @@ def _summary(report: CheckReport, path: Path, redactor: Redactor) -> None:
 
 
 def _append_summary(report: CheckReport, path: Path, redactor: Redactor) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(markdown.render(report, redactor) + "\n")
+    append_text(path, markdown.render(report, redactor) + "\n")
+
+
+def remove_previous(files: list[ReportFile]) -> list[str]:
+    """Remove the reports an earlier run left at these paths, so none of them can pass for this
+    run's, however this run ends (killed included). `$GITHUB_STEP_SUMMARY` is appended to, not
+    replaced: each run's block there carries its start time."""
+    problems = []
+    for file in files:
+        if file.write is _append_summary:
+            continue
+        try:
+            file.path.unlink(missing_ok=True)
+        except OSError as error:
+            problems.append(f"{file.option} {file.path}: cannot remove the previous report: {error.strerror or error}")
+    return problems
 
 
 def unwritable(files: list[ReportFile]) -> list[str]:

@@ -7,10 +7,14 @@ report (schema in `report_json`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from servingstack.check.drift import Difference
+from servingstack.errors import StackFileError
+from servingstack.facts.stackfile import load_stack
 
 # pass: checked and fine. fail: checked and wrong. skip: not applicable or not asked for (a
 # reason says which). pending: not finished when the run was interrupted.
@@ -22,6 +26,7 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_SETUP = 2
 EXIT_INTERRUPTED = 130
+DEFAULT_TIMEOUT_SECONDS = 1200.0  # the whole run's deadline, by default
 
 
 @dataclass
@@ -298,3 +303,47 @@ def _app_dict(app: AppResult) -> dict[str, Any]:
         "endpoints": [asdict(g) for g in app.endpoint_grants],
         "warnings": list(app.warnings),
     }
+
+
+def not_checked(name: str, logical_id: str, why: str) -> EndpointResult:
+    """An endpoint the run never got to: every step pending, saying why."""
+    result = EndpointResult(name=name, logical_id=logical_id)
+    for step in STEP_NAMES:
+        getattr(result, step).message = f"not checked: {why}"
+    return result
+
+
+def app_not_checked(name: str, logical_id: str, why: str) -> AppResult:
+    """An app the run never got to: every step pending, saying why."""
+    result = AppResult(name=name, logical_id=logical_id)
+    for step in APP_STEP_NAMES:
+        getattr(result, step).message = f"not checked: {why}"
+    return result
+
+
+def interrupted_before_start(
+    stack_dir: str | Path, names: Sequence[str] | None, timeout: float, started_at: str, seconds: float
+) -> CheckReport:
+    """The report of a run stopped before it read the workspace (while it started): every
+    endpoint of the stack (or those named) `not checked: interrupted`; none when the stack
+    cannot be read."""
+    report = CheckReport(
+        stack=Path(stack_dir).name,
+        stack_dir=str(stack_dir),
+        host=None,
+        started_at=started_at,
+        timeout_seconds=timeout,
+        seconds=seconds,
+        interrupted=True,
+    )
+    try:
+        stack = load_stack(stack_dir)
+    except StackFileError:
+        return report
+    report.stack, report.stack_dir = stack.name, str(stack.path)
+    wanted = set(names or [])
+    report.endpoints = [
+        not_checked(e.name, e.logical_id, "interrupted") for e in stack.endpoints if not wanted or e.name in wanted
+    ]
+    report.apps = [] if wanted else [app_not_checked(a.name, a.logical_id, "interrupted") for a in stack.apps]
+    return report

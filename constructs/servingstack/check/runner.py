@@ -14,6 +14,8 @@ its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within 
 
 from __future__ import annotations
 
+import functools
+import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -29,20 +31,23 @@ from servingstack.check import acl, drift, smoke
 from servingstack.check import entities as entity_checks
 from servingstack.check import progress as progress_module
 from servingstack.check.apps import AppCheck, AppPrincipals
+from servingstack.check.channel import QueryChannel
 from servingstack.check.fleet import FleetWatcher
 from servingstack.check.readiness import PollPolicy, Readiness, assess, failure_details
 from servingstack.check.results import (
-    APP_STEP_NAMES,
+    DEFAULT_TIMEOUT_SECONDS,
     STEP_NAMES,
-    AppResult,
     CheckReport,
     EndpointResult,
     EntityResult,
     QueryStats,
     StepResult,
+    app_not_checked,
+    not_checked,
 )
-from servingstack.client.auth import Connection, make_client, verify_access
+from servingstack.client.auth import Connection, connect
 from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.client.data_plane import QueryRoute
 from servingstack.client.errors import UsageError
 from servingstack.client.redact import Redactor
 from servingstack.client.retry import (
@@ -56,10 +61,10 @@ from servingstack.client.retry import (
     unwrap,
 )
 from servingstack.client.scheduler import Scheduler
+from servingstack.client.workspace import DeclaredWorkspace, choose
 from servingstack.errors import StackFileError
 from servingstack.facts.stackfile import DeclaredApp, DeclaredEndpoint, app_principal_reference, load_stack
 
-DEFAULT_TIMEOUT_SECONDS = 1200.0
 QUERY_GRACE_SECONDS = 10.0
 PREFLIGHT_SECONDS = 30.0
 HARD_STOP_SLACK_SECONDS = 0.5  # after the deadline, for the last looks to report what they saw
@@ -99,6 +104,7 @@ class _Run:
     schedule: Callable[[float, Callable[[], None]], None] | None = None  # per-entity steps; None: inline
     caller: acl.Caller | None = None
     app_principals: AppPrincipals | None = None  # for grants that name an app's service principal
+    channel: QueryChannel | None = None  # where queries go (None: made from `client` on first use)
 
 
 class EndpointCheck:
@@ -117,6 +123,8 @@ class EndpointCheck:
         self._plan: smoke.QueryPlan | None = None
         self._task: str | None = None
         self._entities_left = 0
+        self._route = QueryRoute(declared.name)
+        self._route_problem: str | None = None  # why its queries cannot be sent (a PAT, route-optimized)
 
     # Steps ---------------------------------------------------------------------------------
 
@@ -233,8 +241,32 @@ class EndpointCheck:
         else:
             self._set_step("drift", StepResult("pass", "matches the declaration", details))
         self._set_step("permissions", self._permissions(live))
+        if self.run.options.query:
+            self._choose_route(live)
         self._set_step("query", self._query(live))
         self._fan_out(live)
+
+    @property
+    def channel(self) -> QueryChannel:
+        if self.run.channel is None:
+            self.run.channel = QueryChannel(self.run.client)
+        return self.run.channel
+
+    def _choose_route(self, live: dict[str, Any]) -> None:
+        """Where this endpoint takes queries (`client.data_plane`): its workspace route or its
+        route-optimized URL; with a PAT, the reason it cannot be queried there."""
+        try:
+            self._route, note, self._route_problem = call_with_retry(
+                lambda: self.channel.route(self.name, live), self.run.deadline, stop=self.run.stop
+            )
+        except Interrupted:
+            raise
+        except Exception as error:  # noqa: BLE001 - the OAuth token could not be had: said on each query
+            self._route = QueryRoute.of(self.name, live)
+            self._route_problem = f"cannot get an OAuth token for the route-optimized URL: {describe_error(error)}"
+            return
+        if note:
+            self.result.warnings.append(note)
 
     # Permissions, every served entity, expectations ---------------------------------------------
 
@@ -295,37 +327,57 @@ class EndpointCheck:
             return
         names = entity_checks.live_entities(live)
         self.result.entity_results = [EntityResult(name=name, traffic_percent=share) for name, share in names]
-        if not names:
+        if self._route_problem is not None:
+            for entity in self.result.entity_results:
+                entity.status, entity.message = "fail", "not queried: see the endpoint's query"
+            self._set_step("entities", StepResult("fail", self._route_problem))
+            self._set_step("expectations", StepResult("fail", self._route_problem))
+            self._finish()
+            return
+        steps: list[Callable[[], None]] = []
+        for index, entity in enumerate(self.result.entity_results):
+            if self._route.per_entity or entity_checks.takes_all_traffic(entity, len(names)):
+                steps.append(functools.partial(self._check_entity, index))
+            else:
+                entity.status, entity.message = "skip", entity_checks.NO_ENTITY_ROUTE
+        if not self._route.per_entity and not any(
+            entity_checks.takes_all_traffic(e, len(names)) for e in self.result.entity_results
+        ):
+            steps.append(self._check_endpoint_url)
+        if not steps:
             self._conclude_entities()
             return
-        self._entities_left = len(names)
-        for index in range(len(names)):
+        self._entities_left = len(steps)
+        for run_step in steps:
 
-            def step(i: int = index) -> None:
-                self._guarded(lambda: self._check_entity(i))
+            def step(run_step: Callable[[], None] = run_step) -> None:
+                self._guarded(run_step)
 
             if self.run.schedule is None:
                 step()
             else:
                 self.run.schedule(time.monotonic(), step)
 
-    def _check_entity(self, index: int) -> None:
-        run, entity = self.run, self.result.entity_results[index]
-        results: list = []
-        try:
-            deadline = run.deadline  # retries end with the run: its watchdog cuts off whatever outlives it
-            results = entity_checks.check_entity(
-                run.client,
-                self.name,
-                entity,
-                self._task,
+    def _check_endpoint_url(self) -> None:
+        """A route-optimized endpoint split between entities: its expectations on its own URL."""
+        run = self.run
+        self._collect(
+            lambda: entity_checks.check_endpoint_url(
+                self.channel,
+                self._route,
                 self._plan.body if self._plan else None,
                 self.declared.expectations,
                 run.options.queries,
-                deadline,
+                run.deadline,
                 run.stop,
                 run.redactor.clean,
             )
+        )
+
+    def _collect(self, produce: Callable[[], list]) -> None:
+        results: list = []
+        try:
+            results = produce()
         finally:
             with self._lock:  # its results land before the count drops: the last one sees them all
                 self.result.expectation_results += results
@@ -333,6 +385,23 @@ class EndpointCheck:
                 last = self._entities_left == 0
         if last:
             self._conclude_entities()
+
+    def _check_entity(self, index: int) -> None:
+        run, entity = self.run, self.result.entity_results[index]
+        self._collect(
+            lambda: entity_checks.check_entity(
+                self.channel,
+                self._route,
+                entity,
+                self._task,
+                self._plan.body if self._plan else None,
+                self.declared.expectations,
+                run.options.queries,
+                run.deadline,  # retries end with the run: its watchdog cuts off whatever outlives it
+                run.stop,
+                run.redactor.clean,
+            )
+        )
 
     def _conclude_entities(self) -> None:
         result = self.result
@@ -355,6 +424,8 @@ class EndpointCheck:
         if not options.query:
             return StepResult("skip", "not asked for (--no-query)")
         name, client = self.declared.name, self.run.client
+        if self._route_problem is not None:
+            return StepResult("fail", self._route_problem)
         deadline = Deadline(max(self.run.deadline.remaining(), min(options.timeout, QUERY_GRACE_SECONDS)))
         task = smoke.choose_task(live, self.declared.task)
         stats = QueryStats(task=task)
@@ -383,7 +454,9 @@ class EndpointCheck:
         for _ in range(options.queries):
             stats.sent += 1
             try:
-                answer = call_with_retry(lambda: smoke.send(client, name, plan.body), deadline, stop=self.run.stop)
+                answer = call_with_retry(
+                    lambda: self.channel.send(self._route, plan.body), deadline, stop=self.run.stop
+                )
             except Exception as error:  # noqa: BLE001 - every failure is a verdict with advice
                 return self._query_failure(error, started)
             problems = smoke.shape_problems(task, answer.body)
@@ -403,6 +476,8 @@ class EndpointCheck:
         stats.p95_ms = smoke.percentile(stats.latencies_ms, 0.95)
         served = ", ".join(f"{k} x{v}" if v > 1 else k for k, v in stats.served_by.items()) or "unnamed entity"
         message = f"{stats.succeeded}/{stats.sent} answered ({_SOURCES[plan.source]}), p50 {stats.p50_ms:.0f} ms"
+        if self._route.on_data_plane:
+            message = message.replace(" answered (", " answered on the route-optimized URL (", 1)
         if stats.sent > 1:
             message += f", p95 {stats.p95_ms:.0f} ms"
         message += f", served by {served}"
@@ -435,7 +510,7 @@ class EndpointCheck:
         http_timeout = self.run.client.config.http_timeout_seconds or 30
         try:
             outcome = call_with_retry(
-                lambda: smoke.stream(self.run.client, self.declared.name, body, http_timeout),
+                lambda: self.channel.stream(self._route, body, http_timeout),
                 deadline,
                 stop=self.run.stop,
             )
@@ -558,9 +633,12 @@ def run_check(
     """Check every endpoint of a synthesized stack (or those named) against the live workspace.
 
     Connection: `host` / `token` / `profile` when given, else Databricks unified auth from the
-    environment and `~/.databrickscfg`. `progress`: "auto" | "rich" | "plain" | "none" or an object
-    implementing `progress.Progress`. Returns the report (see `CheckReport.exit_code`); raises a
-    `SetupError` (exit code 2) for a bad stack, options, configuration or credentials. Ctrl-C
+    environment and `~/.databrickscfg`; a stack that declares its workspace (its provider's host)
+    is checked there when no host is given, and a host given for another workspace is refused
+    (`client.workspace`, `WorkspaceMismatch`, a `UsageError`). `progress`: "auto" | "rich" |
+    "plain" | "none" or an object implementing `progress.Progress`. Returns the report (see
+    `CheckReport.exit_code`); raises a `SetupError` (exit code 2) for a bad stack, options,
+    configuration or credentials. Ctrl-C
     returns the report so far with `interrupted=True`. `redactor` learns the token in use (also
     one found in the environment or a profile), for whoever renders the report afterwards.
     `strict_permissions`: a live grant the stack does not declare fails its endpoint (else a warning).
@@ -578,6 +656,11 @@ def run_check(
         raise UsageError(f"{stack.path}: the stack declares no serving endpoints")
     selected = _select(stack.endpoints, endpoints) if endpoints or not apps else []
     selected_apps = _select_apps(stack.apps, apps, bool(endpoints))
+    declared = DeclaredWorkspace(stack.name, stack.host, stack.profile)
+    given_host, host_from = (host, "--host") if host else (os.environ.get("DATABRICKS_HOST"), "DATABRICKS_HOST")
+    workspace = choose(declared, given_host, host_from, profile or os.environ.get("DATABRICKS_CONFIG_PROFILE"))
+    if workspace.from_stack:
+        host, profile = workspace.host, workspace.profile
 
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
@@ -597,14 +680,17 @@ def run_check(
     # One deadline for the whole run, from the first connection attempt on.
     deadline = Deadline(options.timeout)
     try:
-        client = make_client(
-            Connection(host=host, token=token, profile=profile), options.timeout, redactor, deadline=deadline
+        client = connect(
+            Connection(host=host, token=token, profile=profile, declared=declared),
+            options.timeout,
+            redactor,
+            deadline,
+            PREFLIGHT_SECONDS,
         )
-        verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True
-        report.endpoints = [_not_checked(declared, "interrupted") for declared in selected]
-        report.apps = [_app_not_checked(declared, "interrupted") for declared in selected_apps]
+        report.endpoints = [not_checked(declared.name, declared.logical_id, "interrupted") for declared in selected]
+        report.apps = [app_not_checked(declared.name, declared.logical_id, "interrupted") for declared in selected_apps]
         report.seconds = time.monotonic() - started
         return report
     report.host = client.config.host
@@ -626,6 +712,7 @@ def run_check(
         schedule=scheduler.at,
         caller=acl.Caller(client),
         app_principals=AppPrincipals(client, stack.apps),
+        channel=QueryChannel(client),
     )
     checks = [EndpointCheck(declared, run) for declared in selected]
     app_checks = [AppCheck(declared, run) for declared in selected_apps]
@@ -672,18 +759,3 @@ def run_check(
         shown.stop()
         report.seconds = time.monotonic() - started
     return report
-
-
-def _not_checked(declared: DeclaredEndpoint, why: str) -> EndpointResult:
-    """An endpoint the run never got to: every step pending, saying why."""
-    result = EndpointResult(name=declared.name, logical_id=declared.logical_id)
-    for step in STEP_NAMES:
-        getattr(result, step).message = f"not checked: {why}"
-    return result
-
-
-def _app_not_checked(declared: DeclaredApp, why: str) -> AppResult:
-    result = AppResult(name=declared.name, logical_id=declared.logical_id)
-    for step in APP_STEP_NAMES:
-        getattr(result, step).message = f"not checked: {why}"
-    return result

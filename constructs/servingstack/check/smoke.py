@@ -4,9 +4,9 @@ The task comes from the live endpoint first (`task`), else its external model, e
 stack declared; without one the endpoint is a custom model, queried with the declared
 `sample_request`, else one made from its OpenAPI document, else not at all (a warning).
 
-Queries go through the SDK's `ApiClient` rather than `serving_endpoints.query()`: it returns the
-body as the server sent it (shape checks need that) plus the `served-model-name` header.
-Streaming goes over plain HTTP: the SDK parses a Server-Sent Events body as JSON and fails.
+Queries are sent by `check.channel` (where the endpoint takes them: its workspace route or its
+route-optimized URL). Streaming goes over plain HTTP: the SDK parses a Server-Sent Events body as
+JSON and fails.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from databricks.sdk.errors import (
 from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
 
 from servingstack.check.openapi_sample import sample_request as openapi_sample_request
+from servingstack.client.answers import not_json
 
 PROMPT = "Reply with one word: ready?"
 CHAT_TASKS = ("llm/v1/chat", "agent/v1/chat")
@@ -144,28 +145,6 @@ class Answer:
     latency_ms: float
 
 
-def send(client: WorkspaceClient, endpoint: str, body: dict[str, Any]) -> Answer:
-    return post(client, f"/serving-endpoints/{endpoint}/invocations", body)
-
-
-def post(client: WorkspaceClient, path: str, body: dict[str, Any]) -> Answer:
-    """One query to `path`, timed, with the `served-model-name` header that says who answered."""
-    started = time.perf_counter()
-    response = client.api_client.do(
-        "POST",
-        path,
-        body=body,
-        headers={"Accept": "application/json", "Content-Type": "application/json"},
-        response_headers=["served-model-name"],
-    )
-    latency = (time.perf_counter() - started) * 1000
-    served_by = None
-    if isinstance(response, dict):
-        response = dict(response)
-        served_by = response.pop("served-model-name", None)
-    return Answer(body=response, served_by=served_by, latency_ms=latency)
-
-
 def fetch_openapi(client: WorkspaceClient, endpoint: str) -> dict[str, Any] | None:
     contents = client.serving_endpoints.get_open_api(endpoint).contents
     if contents is None:
@@ -210,8 +189,12 @@ class StreamOutcome:
     problems: list[str] = field(default_factory=list)
 
 
-def _http_error(response: requests.Response) -> DatabricksError:
-    """The SDK's error class for a failed plain-HTTP call, so retries and advice treat it alike."""
+def _http_error(response: requests.Response) -> Exception:
+    """The SDK's error class for a failed plain-HTTP call, so retries and advice treat it alike
+    (a body that is not JSON is described as what it is)."""
+    not_json_body = not_json(response)
+    if not_json_body is not None:
+        return not_json_body
     try:
         payload = response.json()
     except ValueError:
@@ -228,13 +211,20 @@ def _http_error(response: requests.Response) -> DatabricksError:
     )
 
 
-def stream(client: WorkspaceClient, endpoint: str, body: dict[str, Any], timeout: float) -> StreamOutcome:
+def stream(
+    url: str,
+    headers: dict[str, str],
+    auth: Callable[[requests.PreparedRequest], requests.PreparedRequest] | None,
+    body: dict[str, Any],
+    timeout: float,
+) -> StreamOutcome:
     """Ask for a streamed answer and read it to `data: [DONE]`, checking each chunk."""
-    url = f"{client.config.host}/serving-endpoints/{endpoint}/invocations"
-    headers = {**client.config.authenticate(), "Content-Type": "application/json", "Accept": "text/event-stream"}
+    headers = {**headers, "Content-Type": "application/json", "Accept": "text/event-stream"}
     started = time.perf_counter()
     outcome = StreamOutcome()
-    with requests.post(url, json={**body, "stream": True}, headers=headers, stream=True, timeout=timeout) as response:
+    with requests.post(
+        url, json={**body, "stream": True}, headers=headers, auth=auth, stream=True, timeout=timeout
+    ) as response:
         if response.status_code >= 400:
             raise _http_error(response)
         for raw in response.iter_lines(decode_unicode=True):

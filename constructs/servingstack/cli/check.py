@@ -1,22 +1,28 @@
-"""`servingstack check`: a thin command line over `run_check` and the report writers."""
+"""`servingstack check`: a thin command line over `run_check` and the report writers.
+
+Its own imports are light: the reports of an earlier run are removed and the signal watch is
+armed before `run_check` (and with it the Databricks SDK, a second or more of imports) loads, so
+Ctrl-C or SIGTERM at any instant ends with 130 or 143 and a report of this run, or none.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from servingstack.check import table
 from servingstack.check.report_files import exit_code as report_exit_code
-from servingstack.check.report_files import report_files, unwritable, write_all
-from servingstack.check.results import EXIT_SETUP
-from servingstack.check.runner import DEFAULT_TIMEOUT_SECONDS, run_check
-from servingstack.client.connect import check_host_url, check_timeout
+from servingstack.check.report_files import remove_previous, report_files, unwritable, write_all
+from servingstack.check.results import DEFAULT_TIMEOUT_SECONDS, EXIT_SETUP, CheckReport, interrupted_before_start
 from servingstack.client.errors import SetupError, UsageError
 from servingstack.client.redact import Redactor
-from servingstack.client.signals import SignalWatch
+from servingstack.client.signals import SignalWatch, process_watch
+from servingstack.client.urls import check_host_url, check_timeout
 
 
 def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
@@ -99,7 +105,7 @@ Examples:
     "--host",
     callback=_host,
     help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
-    "(default: DATABRICKS_HOST or the profile).",
+    "(default: DATABRICKS_HOST, the profile, else the host the stack declares).",
 )
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def check(
@@ -123,8 +129,11 @@ def check(
     service principal granted every endpoint it declares.
 
     Reads only the stack directory written by synth, and the workspace through the
-    Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, --profile,
-    ~/.databrickscfg, or --host and --token).
+    Databricks SDK (unified auth: DATABRICKS_HOST / DATABRICKS_TOKEN, DATABRICKS_CLIENT_ID /
+    DATABRICKS_CLIENT_SECRET for OAuth M2M, --profile, ~/.databrickscfg, or --host and --token).
+    A stack that declares its host is checked there; a host for another workspace is refused.
+    Route-optimized endpoints are queried on their route-optimized URL, which takes only OAuth
+    tokens: with a personal access token their queries fail, saying so.
 
     \b
     Exit codes:
@@ -132,7 +141,8 @@ def check(
       1    at least one endpoint or app failed (not ready or not running, drifted, an entity
            did not answer, an expectation unmet, a declared grant missing)
       2    bad options or stack directory, an unwritable report path, no workspace configured,
-           a host that does not resolve, refuses or does not answer, credentials rejected
+           a host for another workspace than the stack declares, a host that does not
+           resolve, refuses or does not answer (in full, by the deadline), credentials rejected
       3    every endpoint passed, but a report could not be written
       4    an endpoint failed, and a report could not be written
       130  interrupted (Ctrl-C): the results so far are still printed and written
@@ -141,16 +151,21 @@ def check(
     # The SDK's warnings (e.g. a host without discovery metadata) are noise in a report.
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     redactor = Redactor([token])  # run_check adds a token found in the environment or a profile
+    started_at, started = datetime.now(UTC).isoformat(timespec="seconds"), time.monotonic()
     files = report_files(json_file, junit_file, summary_file)
-    problems = unwritable(files)  # before any waiting: a long check must not end in a lost report
+    # Before any waiting: a long check must not end in a lost report, nor leave an old one behind.
+    problems = unwritable(files) or remove_previous(files)
     if problems:
         for problem in problems:
             click.echo(redactor.clean(f"Error: cannot write a report: {problem}"), err=True)
         sys.exit(EXIT_SETUP)
-    watch = SignalWatch()
+    watch = process_watch() or SignalWatch()
     with watch.installed():
+        report: CheckReport
         try:
             with watch.arm():
+                from servingstack.check.runner import run_check  # the SDK: interruptible from here on
+
                 report = run_check(
                     stack_dir,
                     host=host,
@@ -168,15 +183,18 @@ def check(
                 )
         except SetupError as error:
             click.echo(redactor.clean(f"Error: {error}"), err=True)
-            sys.exit(error.exit_code)
-        except KeyboardInterrupt:  # before the stack was read: nothing to report on
+            sys.exit(watch.exit_code if watch.received is not None else error.exit_code)
+        except KeyboardInterrupt:  # while starting (importing, reading the stack): every endpoint not checked
+            report = interrupted_before_start(
+                stack_dir, list(endpoints) or None, timeout, started_at, time.monotonic() - started
+            )
             click.echo("Interrupted before any endpoint was checked.", err=True)
-            sys.exit(watch.exit_code)
         table.print_report(report, redactor=redactor)
         failures = write_all(report, files, redactor)
     for failure in failures:
         click.echo(f"Error: cannot write a report: {failure}", err=True)
-    code = watch.exit_code if report.interrupted else report.exit_code
+    # A signal decides the exit code, whenever it came (even while the reports were written).
+    code = watch.exit_code if report.interrupted or watch.received is not None else report.exit_code
     if failures:
         verdict = {
             "pass": "every endpoint passed",

@@ -110,6 +110,14 @@ def is_loopback(address: str) -> bool:
     help="Address to listen on. Beyond loopback (e.g. 0.0.0.0) a token of your own is required.",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=0, show_default=True, help="Port; 0 picks a free one.")
+@click.option(
+    "--data-plane-port",
+    type=click.IntRange(0, 65535),
+    metavar="PORT",
+    default=0,
+    show_default=True,
+    help="Port of the data plane, where route-optimized endpoints take queries (their endpoint_url); 0 picks one.",
+)
 @click.option("--host", hidden=True, expose_value=False, callback=_no_host_on_serve)
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.option(
@@ -158,6 +166,7 @@ def is_loopback(address: str) -> bool:
 def serve(
     bind: str,
     port: int,
+    data_plane_port: int,
     token: str | None,
     deploy_seconds: float,
     update_seconds: float | None,
@@ -182,7 +191,8 @@ def serve(
             param_hint="--bind",
         )
     if background:
-        args = ["--bind", bind, "--port", str(port), "--deploy-seconds", repr(deploy_seconds)]
+        args = ["--bind", bind, "--port", str(port), "--data-plane-port", str(data_plane_port)]
+        args += ["--deploy-seconds", repr(deploy_seconds)]
         args += ["--update-seconds", repr(update_seconds)] if update_seconds is not None else []
         args += ["--metrics-window", repr(metrics_window)] + (["--metrics-per-entity"] if metrics_per_entity else [])
         args += ["--seed", str(seed)] if seed is not None else []
@@ -202,7 +212,9 @@ def serve(
         "metrics_window_seconds": metrics_window,
         "metrics_per_entity": metrics_per_entity,
     }
-    asyncio.run(_serve(bind, port, resolve_token(token), timing, seed, faults, token_source(token), pid_file))
+    asyncio.run(
+        _serve(bind, port, resolve_token(token), timing, seed, faults, token_source(token), pid_file, data_plane_port)
+    )
 
 
 @emulator.command(
@@ -239,6 +251,7 @@ async def _serve(
     faults: list[Fault],
     source: str,
     pid_file: Path | None = None,
+    data_plane_port: int = 0,
 ) -> None:
     # Imported when used, as below: aiohttp and databricks-sdk cost a second of every command's start-up.
     from servingstack.emulator.server import start_server
@@ -248,10 +261,11 @@ async def _serve(
     for fault in faults:
         workspace.add_fault(fault)
     try:
-        server = await start_server(workspace, host, port)
+        server = await start_server(workspace, host, port, data_plane_port)
     except OSError as error:
         raise click.BadParameter(
-            f"cannot listen on {host}:{port}: {error.strerror or error}", param_hint="--bind/--port"
+            f"cannot listen on {host}:{port} and :{data_plane_port}: {error.strerror or error}",
+            param_hint="--bind/--port/--data-plane-port",
         ) from None
     stop_event = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -262,6 +276,7 @@ async def _serve(
         pid_file.write_text(f"{os.getpid()}\n")
     click.echo(f"servingstack emulator listening on {server.url}")
     click.echo(f"  auth: Authorization: Bearer <token>, token from {source}")
+    click.echo(f"  data plane (route-optimized endpoints, OAuth tokens only): {server.data_plane_url}")
     if faults:
         click.echo(f"  faults: {', '.join(cli_name(f.kind) for f in faults)}")
     sys.stdout.flush()
@@ -288,7 +303,11 @@ async def _serve(
     "--stack", "stack_dir", required=True, type=click.Path(), help="A synthesized stack: cdktf.out/stacks/<stack>."
 )
 @click.option(
-    "--host", envvar=URL_ENV, show_envvar=True, required=True, help="Emulator URL, e.g. http://127.0.0.1:8080."
+    "--host",
+    envvar=URL_ENV,
+    show_envvar=True,
+    default=None,
+    help="Emulator URL, e.g. http://127.0.0.1:8080 (default: the host the stack's provider declares).",
 )
 @click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
 @click.option(
@@ -310,12 +329,22 @@ async def _serve(
     help="What this stack's applies created, so that what leaves the stack is deleted (default: "
     "servingstack-emulator.<stack>.json beside cdktf.out, as terraform.<stack>.tfstate).",
 )
-def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: float, state_file: Path | None) -> None:
+@click.pass_context
+def apply(
+    ctx: click.Context,
+    stack_dir: str,
+    host: str | None,
+    token: str | None,
+    wait: bool,
+    timeout: float,
+    state_file: Path | None,
+) -> None:
     """Create, update or delete the stack's endpoints and permissions through databricks-sdk, as Terraform would.
 
     The whole stack is checked first (references, the service's rules): a stack with a mistake
     changes nothing. Endpoints and permissions that an earlier apply created and the stack no
-    longer declares are deleted (`-` lines); others in the workspace are left alone.
+    longer declares are deleted (`-` lines); others in the workspace are left alone. A stack
+    whose provider declares its host is applied there; a --host for another workspace is refused.
     """
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
@@ -327,7 +356,8 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
     from servingstack.errors import StackFileError
     from servingstack.facts.stackfile import load_stack
 
-    host = _check_url(host)
+    if host is not None:
+        host = _check_url(host)
     token = resolve_token(token)
     redactor = Redactor([token])  # and anything token-shaped a server message or build log carries
 
@@ -338,6 +368,7 @@ def apply(stack_dir: str, host: str, token: str | None, wait: bool, timeout: flo
         stack = load_stack(stack_dir)
     except StackFileError as error:
         raise click.BadParameter(str(error), param_hint="--stack") from None
+    host = _workspace_of(ctx, stack, host)
     try:
         state = ApplyState(state_file or default_state_path(stack_dir, stack.name), host)
     except StateError as error:
@@ -713,6 +744,25 @@ def _probe(url: str) -> None:
         pass  # something answers: the SDK will report what
     except (urllib.error.URLError, OSError) as error:
         raise click.ClickException(f"cannot reach the emulator at {url}: {getattr(error, 'reason', error)}") from None
+
+
+def _workspace_of(ctx: click.Context, stack: Any, host: str | None) -> str:
+    """The emulator to apply to: `--host` (or its variable), else the host the stack declares
+    (`client.workspace`, the rule `check` follows too); one for another workspace is refused."""
+    from servingstack.client.workspace import DeclaredWorkspace, WorkspaceMismatch, choose
+
+    source = ctx.get_parameter_source("host")
+    given_as = f"${URL_ENV}" if source == click.core.ParameterSource.ENVIRONMENT else "--host"
+    try:
+        chosen = choose(DeclaredWorkspace(stack.name, stack.host, stack.profile), host, given_as, None)
+    except WorkspaceMismatch as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(2)
+    if chosen.host is None:
+        raise click.UsageError(
+            f"Missing option '--host' (env var: '{URL_ENV}'): the emulator's URL (the stack declares no host)."
+        )
+    return chosen.host if chosen.host == host else _check_url(chosen.host)
 
 
 def _check_url(url: str) -> str:

@@ -3,6 +3,7 @@ DATABRICKS_TOKEN, `--profile`, `~/.databrickscfg`), tuned so nothing in it can h
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import metadata
@@ -16,12 +17,22 @@ from databricks.sdk.errors import PermissionDenied, Unauthenticated
 from servingstack.client.connect import check_host_url, reach
 from servingstack.client.errors import AuthenticationError, ConfigurationError
 from servingstack.client.redact import Redactor
-from servingstack.client.retry import Deadline, HandBackClock, RetriesExhausted, call_with_retry, describe_error
+from servingstack.client.retry import (
+    Deadline,
+    DeadlineReached,
+    HandBackClock,
+    RetriesExhausted,
+    call_with_retry,
+    describe_error,
+    within,
+)
+from servingstack.client.workspace import DeclaredWorkspace, refuse_mismatch
 
 # Per request; the check's own deadline bounds the whole.
 MAX_HTTP_TIMEOUT_SECONDS = 30
 # The SDK's budget for its few retries outside our control (the host-metadata probe at start).
 MAX_SDK_RETRY_SECONDS = 10
+CONNECT_GRACE_SECONDS = 0.25
 
 
 @dataclass(frozen=True)
@@ -31,6 +42,7 @@ class Connection:
     host: str | None = None
     token: str | None = None
     profile: str | None = None
+    declared: DeclaredWorkspace | None = None  # the workspace a stack names: another one is refused
 
     def __repr__(self) -> str:  # never show the token
         return f"Connection(host={self.host!r}, profile={self.profile!r}, token={'***' if self.token else None})"
@@ -60,13 +72,26 @@ def _reached_config(before_first_request: Callable[[str], None], **settings: Any
     return config
 
 
+@dataclass
+class Progress:
+    """How far connecting got: the host once known, and the step under way (for a message)."""
+
+    host: str | None = None
+    step: str = "reading the configuration"
+
+
 def make_client(
-    connection: Connection, timeout: float, redactor: Redactor, deadline: Deadline | None = None
+    connection: Connection,
+    timeout: float,
+    redactor: Redactor,
+    deadline: Deadline | None = None,
+    progress: Progress | None = None,
 ) -> WorkspaceClient:
     """A client whose transient errors come straight back to the checker's retry loop.
 
     With a `deadline`, the host (from the options, the environment or a profile) is first
     reached by `connect.reach` inside it, and the SDK's timeouts fit in what is left."""
+    progress = progress if progress is not None else Progress()
     settings: dict[str, object] = {"host": connection.host, "token": connection.token, "profile": connection.profile}
     settings = {k: v for k, v in settings.items() if v}
     if connection.token:
@@ -81,8 +106,11 @@ def make_client(
     def before_first_request(host: str) -> None:
         if "@" in urlsplit(host).netloc:  # from the environment or a profile: --host was checked already
             check_host_url(host, "the workspace host (DATABRICKS_HOST or the profile)")
+        refuse_mismatch(connection.declared, host, _host_source(connection))
+        progress.host, progress.step = host, "the first connection"
         if deadline is not None:
             reach(host, deadline)
+        progress.step = "the SDK's discovery (/.well-known/databricks-config) and sign-in"
 
     try:
         config = _reached_config(
@@ -91,7 +119,45 @@ def make_client(
     except ValueError as error:
         raise ConfigurationError(redactor.clean(f"cannot configure Databricks authentication: {error}")) from None
     redactor.add(config.token)
+    redactor.add(config.client_secret)
     return WorkspaceClient(config=config)
+
+
+def _host_source(connection: Connection) -> str:
+    """Where the SDK took the host from, in the words a person would use to change it."""
+    if connection.host:
+        return "--host"
+    if os.environ.get("DATABRICKS_HOST"):
+        return "DATABRICKS_HOST"
+    profile = connection.profile or os.environ.get("DATABRICKS_CONFIG_PROFILE")
+    return f"the profile {profile}" if profile else "the DEFAULT profile of ~/.databrickscfg"
+
+
+def connect(
+    connection: Connection, timeout: float, redactor: Redactor, deadline: Deadline, preflight_seconds: float
+) -> WorkspaceClient:
+    """`make_client` and `verify_access` inside the deadline however the host answers: each request
+    has its own timeouts, but a server that sends one byte at a time keeps every socket read short,
+    so the whole is waited for on a thread of its own and given up at the deadline."""
+    progress = Progress()
+
+    def setup() -> WorkspaceClient:
+        client = make_client(connection, timeout, redactor, deadline=deadline, progress=progress)
+        progress.step = "the first call (the serving endpoints list)"
+        verify_access(client, Deadline(min(deadline.remaining(), preflight_seconds)), redactor)
+        return client
+
+    try:
+        # The grace lets a step that ends at the deadline by itself (no answer at all) say so.
+        return within(deadline, setup, "servingstack-check-connect", grace=CONNECT_GRACE_SECONDS)
+    except DeadlineReached:
+        host = progress.host or connection.host or "the workspace"
+        raise ConfigurationError(
+            redactor.clean(
+                f"no complete answer from {host} within {deadline.seconds:g} s (during {progress.step}): "
+                "it accepts the connection but its answer does not finish"
+            )
+        ) from None
 
 
 def verify_access(client: WorkspaceClient, deadline: Deadline, redactor: Redactor) -> None:

@@ -9,47 +9,22 @@ is: the name does not resolve, nothing listens (connection refused), or nothing 
 
 from __future__ import annotations
 
-import math
 import socket
 import threading
 from urllib.parse import urlsplit
 
 import requests
 
-from servingstack.client.errors import ConfigurationError, UsageError
+from servingstack.client.errors import ConfigurationError
 from servingstack.client.retry import Backoff, Deadline, wait
+
+# Re-exported: the checks of a URL and a timeout live in `client.urls`, which imports no HTTP library.
+from servingstack.client.urls import check_host_url as check_host_url
+from servingstack.client.urls import check_timeout as check_timeout
 
 # Refused connections are retried this long at most (a server still starting), inside the deadline.
 REFUSED_RETRY_SECONDS = 30.0
 DISCOVERY_PATH = "/.well-known/databricks-config"
-
-
-def check_timeout(seconds: float, option: str = "--timeout") -> float:
-    """A positive, finite number of seconds (`nan` and `inf` would never end a wait)."""
-    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
-        raise UsageError(f"{option}: must be a positive, finite number of seconds, not {seconds!r}")
-    return float(seconds)
-
-
-def check_host_url(url: str, option: str = "--host") -> str:
-    """A workspace URL with a scheme and without credentials in it (they would end up in logs)."""
-    text = url.strip()
-    parts = urlsplit(text)
-    if "@" in parts.netloc:
-        shown = f"{parts.scheme}://***@{parts.netloc.rpartition('@')[2]}" if parts.scheme else "***@..."
-        raise UsageError(
-            f"{option}: credentials in the URL are refused ({shown}); pass the token with --token "
-            "or DATABRICKS_TOKEN instead"
-        )
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        # `host:443` parses as scheme "host": look at the text, not the parse.
-        bare = text.split("://", 1)[-1].lstrip("/") or "<workspace>"
-        raise UsageError(f"{option}: {text!r} is not a workspace URL: it needs a scheme, e.g. https://{bare}")
-    try:
-        parts.port  # noqa: B018 - raises on a port that is not a number
-    except ValueError:
-        raise UsageError(f"{option}: {text!r} has a port that is not a number") from None
-    return text.rstrip("/")
 
 
 def _resolve(hostname: str, port: int, deadline: Deadline) -> None:

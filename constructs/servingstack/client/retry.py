@@ -5,6 +5,9 @@ for up to `retry_timeout_seconds`, with no notion of the check's overall deadlin
 checker takes that decision back: its client is built with `HandBackClock`, whose
 `sleep` raises instead of sleeping, so every transient error reaches `call_with_retry`
 here at once, which waits (honouring `Retry-After`) only while the deadline allows.
+
+Transient: 429, every 5xx but 501 (a gateway's 502 with an HTML page included, whatever the
+SDK made of its body), dropped, refused or timed-out connections.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from http import HTTPStatus
 from typing import TypeVar
 
 import requests
@@ -25,7 +29,9 @@ from databricks.sdk.errors import (
     TemporarilyUnavailable,
     TooManyRequests,
 )
-from databricks.sdk.errors.platform import STATUS_CODE_MAPPING
+
+from servingstack.client.answers import NotJsonAnswer, not_json_from_sdk
+from servingstack.client.answers import http_status as _http_status
 
 T = TypeVar("T")
 
@@ -76,7 +82,14 @@ def is_transient(error: BaseException) -> bool:
         return True
     if isinstance(error, (TooManyRequests, TemporarilyUnavailable, InternalError, DeadlineExceeded)):
         return True
-    return isinstance(error, DatabricksError) and getattr(error, "retry_after_secs", None) is not None
+    if isinstance(error, NotJsonAnswer):
+        return error.transient
+    if isinstance(error, DatabricksError):
+        status = _http_status(error)
+        if status is not None and status >= 500 and status != 501:
+            return True  # e.g. 502 Bad Gateway, which the SDK maps to no class of its own
+        return getattr(error, "retry_after_secs", None) is not None
+    return False
 
 
 def retry_after(error: BaseException) -> float | None:
@@ -95,9 +108,15 @@ def describe_error(error: BaseException) -> str:
         return "connection failed (dropped or refused)"
     if isinstance(error, requests.exceptions.ChunkedEncodingError):
         return "connection dropped mid-response"
+    not_json = not_json_from_sdk(error)
+    if not_json is not None:
+        return str(not_json)
     if isinstance(error, DatabricksError):
-        code = f"{error.error_code}: " if error.error_code else ""
         status = http_status(error)
+        if type(error) is DatabricksError and status is not None and error.error_code == HTTPStatus(status).name:
+            # The SDK read an HTML page's title (or <pre>) and named the code after the reason phrase.
+            return f"{status} {HTTPStatus(status).phrase}, not a JSON error: {str(error).splitlines()[0][:160]}"
+        code = f"{error.error_code}: " if error.error_code else ""
         kind = f"{status} {type(error).__name__}" if status else type(error).__name__
         message = str(error).split("\n")[0]
         return f"{kind} ({code}{message})" if message else kind
@@ -105,12 +124,8 @@ def describe_error(error: BaseException) -> str:
 
 
 def http_status(error: BaseException) -> int | None:
-    """The HTTP status an SDK error class stands for (the SDK keeps the class, not the status)."""
-    for kind in type(error).__mro__:
-        for status, mapped in STATUS_CODE_MAPPING.items():
-            if kind is mapped:
-                return status
-    return None
+    """The HTTP status behind an error (the SDK keeps the class, not the status)."""
+    return _http_status(error)
 
 
 class Deadline:
@@ -181,3 +196,33 @@ def call_with_retry(
             if on_retry is not None:
                 on_retry(error, delay)
             wait(stop, delay)
+
+
+class DeadlineReached(Exception):
+    """`within` gave up waiting: the call still runs (its thread is left behind, a daemon)."""
+
+
+def within(deadline: Deadline, call: Callable[[], T], name: str, grace: float = 0.0) -> T:
+    """`call()` on a thread of its own, waited for only until `deadline` (and `grace` seconds, for
+    a call that ends at the deadline by itself to say why): the one hard bound on calls that no
+    timeout of theirs bounds (a server that answers a byte at a time keeps every socket read
+    short). Its result or error comes back here; past the deadline, `DeadlineReached`."""
+    outcome: list[tuple[bool, object]] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            outcome.append((True, call()))
+        except BaseException as error:  # noqa: BLE001 - handed to the waiting thread
+            outcome.append((False, error))
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    if not done.wait(deadline.remaining() + grace):
+        raise DeadlineReached()
+    ok, value = outcome[0]
+    if not ok:
+        assert isinstance(value, BaseException)
+        raise value
+    return value  # type: ignore[return-value]  # `call`'s own result

@@ -18,6 +18,7 @@ from servingstack.emulator.workspace import Workspace
 log = logging.getLogger("servingstack.emulator")
 
 WORKSPACE_KEY = web.AppKey("workspace", Workspace)
+DATA_PLANE_KEY = web.AppKey("data_plane", bool)  # set on the data plane's app: every request is a query
 API = "/api/2.0/serving-endpoints"
 WELL_KNOWN = "/.well-known/databricks-config"
 
@@ -67,7 +68,8 @@ async def faults_middleware(request: web.Request, handler: Handler) -> web.Strea
     workspace = request.app[WORKSPACE_KEY]
     if not workspace.faults or _is_public(request.path) or request.path.startswith(admin.PREFIX):
         return await handler(request)
-    scope = "query" if request.path.startswith("/serving-endpoints/") else "control"
+    is_query = request.path.startswith("/serving-endpoints/") or request.app.get(DATA_PLANE_KEY, False)
+    scope = "query" if is_query else "control"
     planned = workspace.faults.take(await _endpoint_of(request, workspace), scope)
     if planned.delay:
         await asyncio.sleep(planned.delay)

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
-from servingstack.emulator import answering, apierrors, bodies, queries
+from servingstack.emulator import answering, apierrors, bodies, data_plane, queries
 from servingstack.errors import Problem
 
 BASE = "/serving-endpoints"
@@ -45,6 +45,7 @@ async def _query(request: web.Request, workspace: Any, kind: str) -> web.StreamR
     if not isinstance(name, str) or not name:
         raise apierrors.invalid_problems([Problem("model", "is required: the name of the serving endpoint")])
     endpoint = workspace.endpoints.get(name)
+    data_plane.refuse_workspace_query(endpoint)
     config = endpoint.active  # during an update the old config keeps answering
     if config is None:
         raise apierrors.endpoint_not_ready(endpoint.name)

@@ -28,7 +28,6 @@ from servingstack.emulator.faults import (
     check_seconds,
 )
 from servingstack.emulator.metrics import DEFAULT_WINDOW_SECONDS
-from servingstack.emulator.oauth import DISCOVERY_PATH
 from servingstack.emulator.server import RunningServer, start_server
 from servingstack.emulator.workspace import Workspace
 
@@ -59,6 +58,7 @@ class Emulator:
         seed: int | None = None,
         metrics_window_seconds: float = DEFAULT_WINDOW_SECONDS,
         metrics_per_entity: bool = False,
+        data_plane_port: int = 0,
     ):
         """`deploy_seconds`: how long a deployment takes; `update_seconds`: a config update of an endpoint
         that serves already (default: as deployments). `metrics_window_seconds`: the window the metrics
@@ -71,6 +71,7 @@ class Emulator:
         self.token = resolve_token(token)
         self.host = host
         self.port = port
+        self.data_plane_port = data_plane_port
         self.workspace = Workspace(
             token=self.token,
             deploy_seconds=deploy_seconds,
@@ -80,6 +81,7 @@ class Emulator:
             metrics_per_entity=metrics_per_entity,
         )
         self.url: str | None = None
+        self.data_plane_url: str | None = None  # where route-optimized endpoints take queries
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -106,13 +108,16 @@ class Emulator:
         loop = asyncio.new_event_loop()
         asyncio.set_event_loop(loop)
         try:
-            server: RunningServer = loop.run_until_complete(start_server(self.workspace, self.host, self.port))
+            server: RunningServer = loop.run_until_complete(
+                start_server(self.workspace, self.host, self.port, self.data_plane_port)
+            )
         except BaseException as error:  # reported to start()'s caller
             failure.append(error)
             loop.close()
             started.set()
             return
         self.url = server.url
+        self.data_plane_url = server.data_plane_url
         self._loop = loop
         started.set()
         try:
@@ -270,11 +275,23 @@ class Emulator:
         """Queries answered by the endpoint's entities (or one entity)."""
         return self.workspace.metrics.served(endpoint, entity)
 
+    def set_creation_time(self, endpoint: str, when_ms: int) -> None:
+        """Date an endpoint's creation (ms since the epoch), for rules that depend on it: a
+        route-optimized endpoint created before 2025-09-22 still answers on the workspace URL."""
+        with self.workspace.endpoints.lock:
+            self.workspace.endpoints.get(endpoint).created_ms = when_ms
+
+    def oauth_settings(self) -> dict[str, str]:
+        """The Config fields (or, upper-cased with DATABRICKS_, environment variables) of an OAuth
+        machine-to-machine identity of this emulator: any client id, its token as the secret."""
+        return {"client_id": "servingstack-emulator", "client_secret": self.token}
+
     def client(self, *, oauth: bool = False, **config: Any):
         """A databricks-sdk WorkspaceClient for this emulator; extra Config fields are passed on.
 
         PAT auth by default; `oauth=True` uses OAuth machine-to-machine (the client secret is
-        the emulator's token), which `serving_endpoints_data_plane` needs.
+        the emulator's token), found as the SDK finds it (`/.well-known/databricks-config`), which
+        `serving_endpoints_data_plane` (route-optimized endpoints) needs.
         """
         from databricks.sdk import WorkspaceClient
         from databricks.sdk.core import Config
@@ -283,12 +300,7 @@ class Emulator:
             raise RuntimeError("the emulator is not running: call start() or use it as a context manager")
         auth: dict[str, Any]  # Config fields: str here, other types among the caller's `config`
         if oauth:
-            auth = dict(
-                client_id="servingstack-emulator",
-                client_secret=self.token,
-                auth_type="oauth-m2m",
-                discovery_url=f"{self.url}{DISCOVERY_PATH}",
-            )
+            auth = dict(**self.oauth_settings(), auth_type="oauth-m2m")
         else:
             auth = dict(token=self.token, auth_type="pat")
         return WorkspaceClient(config=Config(host=self.url, **auth, **config))

@@ -27,6 +27,7 @@ from servingstack.emulator import (
     apps,
     bodies,
     callers,
+    data_plane,
     oauth,
     openai_routes,
     openapi,
@@ -69,15 +70,27 @@ def _endpoint(request: web.Request) -> Endpoint:
 
 def _detailed(request: web.Request, endpoint: Endpoint) -> web.Response:
     # Under the store's lock: a test thread may settle deployments while this one renders.
-    with _workspace(request).endpoints.lock:
-        return web.json_response(views.detailed(endpoint, _base_url(request)))
+    workspace = _workspace(request)
+    with workspace.endpoints.lock:
+        return web.json_response(views.detailed(endpoint, _data_plane_base(request), workspace.workspace_id))
+
+
+def _data_plane_base(request: web.Request) -> str:
+    """Where route-optimized endpoints take queries: the data plane's listener (the workspace's own
+    address when it has none, as in a bare `build_app`)."""
+    return _workspace(request).data_plane_url or _base_url(request)
 
 
 # -- control plane ---------------------------------------------------------------------
 
 
 async def well_known(request: web.Request) -> web.Response:
-    return web.json_response({})
+    """Host metadata: where the OAuth server is (SDK 0.162 `HostMetadata.oidc_endpoint`: its
+    `oauth-m2m` client finds the token endpoint only through it) and the workspace id, which the
+    SDK then sends as `X-Databricks-Workspace-Id`."""
+    return web.json_response(
+        {"oidc_endpoint": f"{_base_url(request)}/oidc", "workspace_id": _workspace(request).workspace_id}
+    )
 
 
 async def current_user(request: web.Request) -> web.Response:
@@ -291,6 +304,7 @@ async def invocations(request: web.Request) -> web.StreamResponse:
     workspace = _workspace(request)
     endpoint = _endpoint(request)
     try:
+        data_plane.refuse_workspace_query(endpoint)
         config = endpoint.active  # during an update the old config keeps answering
         if config is None:
             raise apierrors.endpoint_not_ready(endpoint.name)
@@ -352,14 +366,17 @@ def build_app(workspace: Workspace) -> web.Application:
 class RunningServer:
     runner: web.AppRunner
     url: str
+    data_plane_runner: web.AppRunner | None = None
+    data_plane_url: str | None = None
 
     async def close(self) -> None:
+        if self.data_plane_runner is not None:
+            await self.data_plane_runner.cleanup()
         await self.runner.cleanup()
 
 
-async def start_server(workspace: Workspace, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Listen on host:port (0: any free port) and return the URL actually bound."""
-    runner = web.AppRunner(build_app(workspace), access_log=None, handle_signals=False, shutdown_timeout=0.25)
+async def _listen(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, str]:
+    runner = web.AppRunner(app, access_log=None, handle_signals=False, shutdown_timeout=0.25)
     await runner.setup()
     site = web.TCPSite(runner, host, port)
     try:
@@ -369,4 +386,19 @@ async def start_server(workspace: Workspace, host: str = "127.0.0.1", port: int 
         raise
     bound_host, bound_port = runner.addresses[0][:2]
     shown = f"[{bound_host}]" if ":" in bound_host else bound_host
-    return RunningServer(runner, f"http://{shown}:{bound_port}")
+    return runner, f"http://{shown}:{bound_port}"
+
+
+async def start_server(
+    workspace: Workspace, host: str = "127.0.0.1", port: int = 0, data_plane_port: int = 0
+) -> RunningServer:
+    """Listen on host:port (0: any free port), and for the data plane (route-optimized endpoints'
+    queries, `data_plane.py`) on host:data_plane_port; return the URLs actually bound."""
+    runner, url = await _listen(build_app(workspace), host, port)
+    try:
+        plane, plane_url = await _listen(data_plane.build_app(workspace), host, data_plane_port)
+    except BaseException:
+        await runner.cleanup()
+        raise
+    workspace.data_plane_url = plane_url
+    return RunningServer(runner, url, plane, plane_url)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from databricks.sdk.service.serving import (
@@ -29,17 +28,21 @@ from databricks.sdk.service.serving import (
 
 from servingstack.emulator.state import Endpoint, ServedConfig
 from servingstack.emulator.tasks import is_foundation_model
+from servingstack.facts.route_optimized import INVOCATIONS_PATH, authorization_details
+
+
+def invocations_url(base_url: str, workspace_id: str, name: str) -> str:
+    """A route-optimized endpoint's URL on the data plane."""
+    return base_url + INVOCATIONS_PATH.format(workspace_id=workspace_id, name=name)
+
 
 READY_MESSAGE = "Served entity is ready to serve traffic."
 CREATING_MESSAGE = "Building the serving container and provisioning compute."
 
 
-def invocations_url(base_url: str, name: str) -> str:
-    return f"{base_url}/serving-endpoints/{name}/invocations"
-
-
-def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
-    """The `GET /api/2.0/serving-endpoints/{name}` answer."""
+def detailed(endpoint: Endpoint, data_plane_url: str, workspace_id: str) -> dict[str, Any]:
+    """The `GET /api/2.0/serving-endpoints/{name}` answer (`data_plane_url`: where route-optimized
+    endpoints take queries)."""
     pending = None
     if endpoint.deployment is not None:
         deployment = endpoint.deployment
@@ -74,8 +77,9 @@ def detailed(endpoint: Endpoint, base_url: str) -> dict[str, Any]:
         config=config,
         pending_config=pending,
         route_optimized=endpoint.route_optimized,
-        endpoint_url=invocations_url(base_url, endpoint.name),
-        data_plane_info=_data_plane_info(endpoint, base_url),
+        # "This field is only populated if the endpoint is route-optimized" (facts.route_optimized).
+        endpoint_url=invocations_url(data_plane_url, workspace_id, endpoint.name) if endpoint.route_optimized else None,
+        data_plane_info=_data_plane_info(endpoint, data_plane_url, workspace_id),
         permission_level=ServingEndpointDetailedPermissionLevel.CAN_MANAGE,
         description=endpoint.description,
         email_notifications=endpoint.email_notifications,
@@ -105,21 +109,14 @@ def _overlay_entities(config: dict[str, Any], served: ServedConfig) -> None:
         _overlay(shown, _redact(raw))
 
 
-def _data_plane_info(endpoint: Endpoint, base_url: str) -> ModelDataPlaneInfo | None:
+def _data_plane_info(endpoint: Endpoint, data_plane_url: str, workspace_id: str) -> ModelDataPlaneInfo | None:
     """Route-optimized endpoints are queried on the data plane with an exchanged OAuth token."""
     if not endpoint.route_optimized:
         return None
-    details = [
-        {
-            "type": "workspace_permission",
-            "object_type": "serving-endpoints",
-            "object_path": f"/serving-endpoints/{endpoint.id}",
-            "actions": ["query_inference_endpoint"],
-        }
-    ]
     return ModelDataPlaneInfo(
         query_info=DataPlaneInfo(
-            endpoint_url=invocations_url(base_url, endpoint.name), authorization_details=json.dumps(details)
+            endpoint_url=invocations_url(data_plane_url, workspace_id, endpoint.name),
+            authorization_details=authorization_details(endpoint.id),
         )
     )
 

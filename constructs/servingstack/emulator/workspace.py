@@ -22,6 +22,8 @@ from servingstack.emulator.secrets_api import SecretStore
 from servingstack.emulator.state import Endpoint, EndpointStore, ServedConfig
 from servingstack.emulator.uc_permissions import GrantBook
 
+NOT_SCOPED = "the token is not scoped to this endpoint"
+
 
 class Workspace:
     def __init__(
@@ -43,6 +45,10 @@ class Workspace:
         self._fault_rng = random.Random(None if seed is None else f"faults/{seed}")
         self._caller_rng = random.Random(None if seed is None else f"callers/{seed}")
         id_rng = random.Random(None if seed is None else f"ids/{seed}")
+        # A numeric workspace id, as the service's (`/.well-known/databricks-config`, route-optimized URLs).
+        self.workspace_id = str(random.Random(None if seed is None else f"workspace/{seed}").randrange(10**15, 10**16))
+        # Where route-optimized endpoints take queries: the data plane's listener (set when it listens).
+        self.data_plane_url: str | None = None
         self.endpoints = EndpointStore(
             new_id=lambda: f"{id_rng.getrandbits(128):032x}",
             deployment_fault=self._deployment_fault,
@@ -88,6 +94,23 @@ class Workspace:
             return True
         scheme, _, presented = (header or "").partition(" ")
         return scheme.lower() == "bearer" and presented.strip() in self.issued
+
+    def data_plane_refusal(self, header: str | None, endpoint_id: str) -> str | None:
+        """Why the data plane refuses a query of the endpoint with this `Authorization` header
+        (None: it takes it): only a data-plane token exchanged for this endpoint will do."""
+        scheme, _, presented = (header or "").partition(" ")
+        token = presented.strip() if scheme.lower() == "bearer" else ""
+        scope = self.issued.data_plane_scope(token) if token else None
+        if scope is not None:
+            return None if endpoint_id in scope else NOT_SCOPED
+        if token and is_authorized(f"Bearer {token}", self.token):
+            return "personal access tokens are not supported: route-optimized endpoints take only OAuth tokens"
+        if token in self.issued:
+            return (
+                "a workspace OAuth token is not a data-plane token: exchange it at /oidc/v1/token with the "
+                "endpoint's data_plane_info.query_info.authorization_details"
+            )
+        return "credential was not sent or was not a valid data-plane token"
 
     def add_fault(self, fault: Fault) -> None:
         # Deployments already due finish before the fault exists: faults act from now on.

@@ -108,6 +108,12 @@ class DeclaredGrant:
 class DeclaredStack:
     name: str
     path: Path
+    # The workspace its Databricks provider names (`provider.databricks[0].host` / `.profile`), as
+    # written: None when unset (the provider then reads DATABRICKS_HOST or ~/.databrickscfg at
+    # apply time) or when not a literal (a Terraform variable or reference: `host_reference`).
+    host: str | None = None
+    profile: str | None = None
+    host_reference: str | None = None
     endpoints: list[DeclaredEndpoint] = field(default_factory=list)
     permissions: list[DeclaredPermissions] = field(default_factory=list)
     apps: list[DeclaredApp] = field(default_factory=list)
@@ -138,6 +144,7 @@ def load_stack(path: str | Path) -> DeclaredStack:
         raise StackFileError(f"{file}: not a Terraform JSON object")
     resources = document.get("resource") or {}
     stack = DeclaredStack(name=file.parent.name, path=file.parent)
+    _load_provider(stack, document)
     # A ServingStack records endpoint metadata once, by endpoint name; an endpoint outside one, on itself.
     stack_metadata = (document.get("//") or {}).get(METADATA_KEY) or {}
     for logical_id, body in (resources.get("databricks_model_serving") or {}).items():
@@ -224,6 +231,27 @@ def _ignore_changes(body: dict[str, Any]) -> list[str]:
     if isinstance(ignored, str):
         return [ignored]
     return [str(path) for path in ignored]
+
+
+def _load_provider(stack: DeclaredStack, document: dict[str, Any]) -> None:
+    """The default (unaliased) Databricks provider's host and profile. Terraform JSON writes a
+    provider as an object or a list of them (cdktf writes a list); an aliased one serves only
+    the resources that name it."""
+    declared = (
+        (document.get("provider") or {}).get("databricks") if isinstance(document.get("provider"), dict) else None
+    )
+    blocks = declared if isinstance(declared, list) else [declared]
+    block = next((b for b in blocks if isinstance(b, dict) and not b.get("alias")), None)
+    if block is None:
+        return
+    host, profile = block.get("host"), block.get("profile")
+    if isinstance(host, str) and host.strip():
+        if "${" in host:
+            stack.host_reference = host
+        else:
+            stack.host = host.strip()
+    if isinstance(profile, str) and profile.strip() and "${" not in profile:
+        stack.profile = profile.strip()
 
 
 _NAME_REFERENCE = re.compile(r"^\$\{databricks_model_serving(?:_provisioned_throughput)?\.([^.}]+)\.name\}$")

@@ -424,6 +424,10 @@ def render(
         for note in deployer.notes:
             body += comment_lines(("NOTE: " if note.warn else "") + f"Unity Catalog grants: {note.text}", INDENT)
         stack_kwargs.append(("deployer", literal(deployer.deployer)))
+    if import_blocks and host:
+        # The import blocks name this workspace's endpoints: the stack declares it, so Terraform,
+        # `check` and `emulator apply` work where it was read (`client.workspace`).
+        stack_kwargs.append(("host", literal(host)))
     stack_call = Call("ServingStack", [Raw("app"), literal(stack_id)], stack_kwargs, together=2)
     body.append(f"{INDENT}stack = {stack_call.layout(INDENT, len(INDENT) + 8)}")
     for scope in scopes:

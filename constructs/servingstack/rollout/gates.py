@@ -24,10 +24,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from databricks.sdk import WorkspaceClient
-
 from servingstack.check import entities as entity_checks
+from servingstack.check.channel import QueryChannel
 from servingstack.check.results import EntityResult
+from servingstack.client.data_plane import QueryRoute
 from servingstack.client.retry import Deadline
 from servingstack.model.rollout import Gate
 from servingstack.rollout.metrics import Figures, Snapshot
@@ -36,15 +36,17 @@ from servingstack.rollout.results import GateResult
 
 @dataclass
 class Probes:
-    """What to send to the candidate on its own route."""
+    """What to send to the candidate on its own route (`route`: where the endpoint takes queries;
+    `unreachable`: why the candidate cannot be queried on its own, None when it can)."""
 
-    client: WorkspaceClient
-    endpoint: str
+    channel: QueryChannel
+    route: QueryRoute
     candidate: str
     task: str | None
     body: dict[str, Any] | None  # the smoke query; None: none for this endpoint
     expectations: list[dict[str, Any]]  # the declared expectations (JSON form)
     clean: Callable[[str], str]
+    unreachable: str | None = None
 
     def nothing_to_send(self) -> str | None:
         applies = [e for e in self.expectations if entity_checks.applies_to(e, self.candidate)]
@@ -56,11 +58,13 @@ class Probes:
         return None
 
     def evaluate(self, gate: Gate, stop: Any) -> GateResult:
+        if self.unreachable is not None:
+            return GateResult(gate.name, "inconclusive", self.unreachable, {})
         entity = EntityResult(name=self.candidate)
         once = Deadline(0.0)  # one attempt per query: a failed answer is the verdict
         runs = entity_checks.check_entity(
-            self.client,
-            self.endpoint,
+            self.channel,
+            self.route,
             entity,
             self.task,
             self.body,

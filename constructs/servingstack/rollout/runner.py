@@ -32,6 +32,7 @@ from typing import Any
 from databricks.sdk import WorkspaceClient
 
 from servingstack.check import smoke
+from servingstack.check.channel import QueryChannel
 from servingstack.check.readiness import PollPolicy
 from servingstack.client.auth import Connection, make_client, verify_access
 from servingstack.client.connect import check_host_url, check_timeout
@@ -314,14 +315,22 @@ class RolloutRun:
                 return None
 
         plan = smoke.plan(task, self.declared.sample_request, openapi)
+        channel = QueryChannel(self.client)
+        route, _, cannot = channel.route(self.declared.name, state.raw)
+        if cannot is None and not route.per_entity:
+            cannot = (
+                f"{rollout.candidate} cannot be queried on its own: a route-optimized endpoint's URL has no "
+                "documented per-entity route (client/data_plane.py)"
+            )
         self.probes = gate_checks.Probes(
-            self.client,
-            self.declared.name,
+            channel,
+            route,
             rollout.candidate,
             task,
             plan.body if plan else None,
             list(self.declared.expectations),
             self.redactor.clean,
+            unreachable=cannot,
         )
         gate = next((g for g in self.gates if g.kind == "probes"), Gate.probes())
         evaluation = Evaluation(self._now(), percent)
