@@ -63,7 +63,7 @@ def test_an_endpoint_made_elsewhere_with_grants_lists_the_apps_principal_too(one
     def fill(stack):
         other = ServingEndpoint.from_name(stack, "other", name="shared-llm", serving_endpoint_id="0" * 32)
         other.grant_query(group="data-scientists")
-        ServingApp(stack, "bot", name="dev-bot", query_endpoints={"llm": other})
+        ServingApp(stack, "bot", name="bot", query_endpoints={"llm": other})
 
     doc = one_stack(fill)
     (permissions,) = doc["resource"]["databricks_permissions"].values()
@@ -93,7 +93,7 @@ def test_adopt_gives_every_resource_its_import_block(one_stack):
             served_entities=[ProvisionedThroughput("system.ai.llama-4-maverick", "1", provisioned_model_units=100)],
         )
         maverick.adopt()
-        ServingApp(stack, "bot", name="dev-bot", query_endpoints={"llm": fraud}).adopt()
+        ServingApp(stack, "bot", name="bot", query_endpoints={"llm": fraud}).adopt()
         stack.adopt_deployer_grants()
 
     doc = one_stack(fill, deployer="deploy-sp")
@@ -104,9 +104,9 @@ def test_adopt_gives_every_resource_its_import_block(one_stack):
         next(k for k in ("catalog", "schema", "model") if k in body): f"databricks_grant.{i}"
         for i, body in resources["databricks_grant"].items()
     }
-    assert blocks["databricks_secret_scope.llm-keys"] == "llm-keys"
-    assert blocks[acls["data-scientists"]] == "llm-keys|||data-scientists"
-    assert blocks[acls["6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10"]] == "llm-keys|||6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10"
+    assert blocks["databricks_secret_scope.llm-keys"] == "dev-llm-keys"  # a declared scope takes the stack's prefix
+    assert blocks[acls["data-scientists"]] == "dev-llm-keys|||data-scientists"
+    assert blocks[acls["6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10"]] == "dev-llm-keys|||6f2a1c9e-1d3b-4c55-9a7e-3f0b8d2e4a10"
     assert blocks["databricks_model_serving.fraud"] == "dev-fraud"
     assert blocks["databricks_model_serving_provisioned_throughput.maverick"] == "dev-maverick"
     assert blocks["databricks_app.bot"] == "dev-bot"
