@@ -35,7 +35,7 @@ VENV_PY := $(VENV)/bin/python
 # The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
 CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
-.PHONY: help install synth cdktf-synth demo demo-rollout lint test bench dist clean
+.PHONY: help install synth cdktf-synth demo demo-rollout lint test bench dist docs clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
@@ -45,6 +45,7 @@ help:
 	@echo "make synth  write cdktf.out/stacks/{dev,prod}/cdk.tf.json"
 	@echo "make cdktf-synth  the same through the npm cdktf CLI (npx cdktf synth)"
 	@echo "make bench  servingstack against the raw provider bindings, N = 1 to 1000 endpoints"
+	@echo "make docs   the documentation site (mkdocs.yml, docs/) into site/, every link and anchor checked"
 	@echo "make dist   an sdist and a wheel in dist/ (pip install 'dist/servingstack-<version>-py3-none-any.whl[cdktf]')"
 	@echo "ENGINE=cdktn (CDK Terrain) or ENGINE=cdktf picks the engine of each of them"
 
@@ -100,7 +101,7 @@ test: lint install
 	$(VENV_PY) -m pytest
 endif
 
-# The synth benchmark's table (README, "Performance"); the emulator and checker benchmarks
+# The synth benchmark's table (docs/performance.md); the emulator and checker benchmarks
 # run with `.venv/bin/python bench/emulator_bench.py` and `bench/check_bench.py`.
 bench: install
 	$(VENV_PY) bench/synth.py
@@ -113,5 +114,9 @@ dist: .venv/.installed
 	.venv/bin/python -m build --outdir $(DIST) .
 	@ls -1 $(DIST)
 
+# The documentation site, offline and strict (a broken link or anchor fails it); `make test` builds it too.
+docs: .venv/.installed
+	.venv/bin/mkdocs build --strict --site-dir site
+
 clean:
-	rm -rf cdktf.out .venv .venv-cdktn node_modules dist build
+	rm -rf cdktf.out .venv .venv-cdktn node_modules dist build site

@@ -22,7 +22,8 @@ from servingstack import (
 )
 
 DEPLOYER = "0b7e3f2a-9c41-4d8e-b5a6-1e2f3a4b5c6d"  # the service principal (application id) that deploys
-ROW = {"columns": ["amount", "merchant_category", "hour"], "data": [[125.5, "grocery", 14]]}
+COLUMNS = ["amount", "merchant_category", "hour"]
+ROW = [125.5, "grocery", 14]
 
 
 def build(app):
@@ -54,11 +55,11 @@ def build(app):
             rate_limits=[RateLimit(calls=6000)],
             inference_table=InferenceTable("ml", "fraud_serving", table_prefix="scorer"),
         ),
-        sample_request={"dataframe_split": ROW},  # the checker's smoke query
+        sample_request={"dataframe_split": {"columns": COLUMNS, "data": [ROW]}},  # the checker's smoke query
         expectations=[
             Expectation(
                 "scores every row",
-                request={"dataframe_split": {**ROW, "data": ROW["data"] * 2}},
+                request={"dataframe_split": {"columns": COLUMNS, "data": [ROW, ROW]}},
                 expect=[Expect.status(200), Expect.predictions(2), Expect.p95_ms(500)],
             )
         ],

@@ -1,5 +1,6 @@
-"""The public API is typed: mypy reads the constructs' real signatures, so the example app and the
-README's examples check clean, and a misspelt keyword fails before anything runs."""
+"""The public API is typed: mypy reads the constructs' real signatures, so the example app, the programs
+in examples/ and the Python of the README and of every documentation page check clean, and a
+misspelt keyword fails before anything runs."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 TYPOS = Path(__file__).with_name("typos.py")
-# What a README fragment may use without defining it: the names of the text around it.
+# What a documented fragment may use without defining it: the names of the text around it.
 PRELUDE = """\
 from constructs import Construct
 from servingstack import *
@@ -23,13 +24,25 @@ embeddings: ServingEndpoint
 """
 
 
-def readme_examples(directory: Path) -> list[Path]:
-    blocks = re.findall(r"```python\n(.*?)```", (ROOT / "README.md").read_text(), re.S)
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+EXAMPLES = sorted((ROOT / "examples").glob("*.py"))
+# A block that only embeds a file of examples/ (pymdownx.snippets): that file is checked itself.
+SNIPPET = re.compile(r'^--8<-- "(.*)"$')
+
+
+def documented_examples(directory: Path) -> list[Path]:
     files = []
-    for index, block in enumerate(blocks):
-        path = directory / f"readme_example_{index}.py"
-        path.write_text(PRELUDE + block)
-        files.append(path)
+    for document in DOCUMENTS:
+        blocks = re.findall(r"```python\n(.*?)```", document.read_text(), re.S)
+        for index, block in enumerate(blocks):
+            embedded = SNIPPET.match(block.strip())
+            if embedded:
+                assert (ROOT / embedded.group(1)) in EXAMPLES, f"{document.name} embeds {embedded.group(1)}"
+                continue
+            name = "_".join(document.relative_to(ROOT).with_suffix("").parts).replace("-", "_")
+            path = directory / f"{name}_example_{index}.py"
+            path.write_text(PRELUDE + block)
+            files.append(path)
     return files
 
 
@@ -45,6 +58,7 @@ def mypy(*files: Path) -> dict[tuple[str, int], list[str]]:
             "--no-error-summary",
             "--hide-error-context",
             "--show-error-codes",
+            "--check-untyped-defs",  # the examples' `def build(app):` bodies too
             *map(str, files),
         ],
         capture_output=True,
@@ -63,12 +77,12 @@ def mypy(*files: Path) -> dict[tuple[str, int], list[str]]:
 
 @pytest.fixture(scope="module")
 def checked(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, int], list[str]]:
-    """One mypy run over main.py, every README example and the file of typos."""
+    """One mypy run over main.py, examples/, every documented example and the file of typos."""
     directory = tmp_path_factory.mktemp("typing")
-    return mypy(ROOT / "main.py", *readme_examples(directory), TYPOS)
+    return mypy(ROOT / "main.py", *EXAMPLES, *documented_examples(directory), TYPOS)
 
 
-def test_the_example_app_and_the_readme_examples_type_check(checked):
+def test_the_example_apps_and_the_documented_examples_type_check(checked):
     clean = {where: messages for where, messages in checked.items() if where[0] != TYPOS.name}
     assert clean == {}
 

@@ -266,18 +266,17 @@ def test_without_a_deployer_there_are_no_grants_and_a_bad_deployer_is_refused(on
         one_stack(lambda stack: None, deployer="  ")
 
 
-def test_the_readme_section_example_synthesizes(tmp_path):
+def test_the_documented_example_synthesizes(tmp_path):
     import json
     import re
     from pathlib import Path
 
     from servingstack import synthesize
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme.split("## Around the endpoint", 1)[1]
-    code = re.search(r"```python\n(.*?)```", section, re.S).group(1)
+    page = (Path(__file__).resolve().parents[2] / "docs" / "around-the-endpoint.md").read_text()
+    code = re.search(r"```python\n(.*?)```", page, re.S).group(1)
     scope: dict = {}
-    exec(compile(code, "README.md", "exec"), scope)
+    exec(compile(code, "docs/around-the-endpoint.md", "exec"), scope)
     assert synthesize(scope["build"], tmp_path / "out") == 0
     doc = json.loads((tmp_path / "out" / "stacks" / "prod" / "cdk.tf.json").read_text())
     assert set(doc["resource"]) >= {"databricks_secret_scope", "databricks_secret_acl", PT, "databricks_grant"}

@@ -1,5 +1,5 @@
-"""A new user's first hour: the README's commands are real, `cdktf synth` prints no [ERROR]
-lines, and the demo says what it wrote."""
+"""A new user's first hour: the commands of the README and of every documentation page are real,
+`cdktf synth` prints no [ERROR] lines, and the demo says what it wrote."""
 
 from __future__ import annotations
 
@@ -17,10 +17,22 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 README = (ROOT / "README.md").read_text()
+# The README and the documentation site's pages: what users copy commands from.
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
 
 
-def sh_blocks() -> list[str]:
-    return re.findall(r"```sh\n(.*?)```", README, re.S)
+def sh_blocks() -> list[tuple[str, str]]:
+    """(where, block) for every shell block of the documents."""
+    return [
+        (f"{path.relative_to(ROOT)}:{block.splitlines()[0].strip()[:40]}", block)
+        for path in DOCUMENTS
+        for block in re.findall(r"```sh\n(.*?)```", path.read_text(), re.S)
+    ]
+
+
+def test_the_documents_have_shell_blocks_to_check():
+    where = {w.split(":")[0] for w, _ in sh_blocks()}
+    assert {"README.md", "docs/check.md", "docs/emulator.md", "docs/ci.md", "docs/quickstart.md"} <= where
 
 
 def commands(block: str) -> list[list[str]]:
@@ -62,8 +74,8 @@ def _expand(word: str, env: dict[str, str]) -> str:
     return re.sub(r"\$\{?(\w+)\}?", lambda m: env.get(m.group(1), m.group(0)), word)
 
 
-@pytest.mark.parametrize("block", sh_blocks(), ids=lambda b: b.split("\n")[0][:40])
-def test_every_readme_command_is_one_the_project_has(block, monkeypatch):
+@pytest.mark.parametrize("block", [b for _, b in sh_blocks()], ids=[w for w, _ in sh_blocks()])
+def test_every_documented_command_is_one_the_project_has(block, monkeypatch):
     env: dict[str, str] = {}
     for words in commands(block):
         while words and re.match(r"^\w+=", words[0]):  # VAR=value before a command
@@ -90,7 +102,7 @@ def test_every_readme_command_is_one_the_project_has(block, monkeypatch):
         elif program in ("databricks", "terraform", "pip", "cd"):
             continue  # another tool's command (the Databricks CLI, Terraform, pip) or the shell's: not ours to parse
         else:
-            pytest.fail(f"README runs {program!r}, which this test does not know: {' '.join(words)}")
+            pytest.fail(f"the docs run {program!r}, which this test does not know: {' '.join(words)}")
 
 
 def test_the_readme_says_how_to_run_servingstack():

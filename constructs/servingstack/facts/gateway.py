@@ -1,5 +1,5 @@
 """The AI Gateway of a serving endpoint: where the sources say each feature applies, the limits they
-document, and what they leave open (accepted here; README "Limits" says so).
+document, and what they leave open (accepted here; docs/limits.md says so).
 
 Sources named below:
   SDK  = databricks-sdk 0.162 service/serving.py (docstrings and enums)
