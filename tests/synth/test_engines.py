@@ -70,7 +70,7 @@ def test_without_the_variable_the_imported_engine_wins_then_cdktf_then_cdktn():
 def test_an_unknown_uninstalled_or_ambiguous_engine_is_refused_clearly():
     with pytest.raises(_cdk.EngineError, match="SERVINGSTACK_CDK_ENGINE='cdk': expected one of cdktf, cdktn"):
         choose({"SERVINGSTACK_CDK_ENGINE": "cdk"})
-    with pytest.raises(_cdk.EngineError, match=r"pip install 'servingstack\[cdktn\]'"):
+    with pytest.raises(_cdk.EngineError, match=r"pip install 'servingstack\[cdktn\] @ <its wheel or git URL>'"):
         choose({"SERVINGSTACK_CDK_ENGINE": "cdktn"}, installed=("cdktf", "cdktf_cdktf_provider_databricks"))
     with pytest.raises(_cdk.EngineError, match="both cdktf and cdktn are imported"):
         choose(modules=["cdktf", "cdktn"])

@@ -73,7 +73,8 @@ def select_engine(
         if not all(installed(m) for m in engine.modules):
             raise EngineError(
                 f"{ENGINE_VARIABLE}={chosen} but {' and '.join(engine.modules)} are not both "
-                f"installed: pip install 'servingstack[{chosen}]'"
+                f"installed: install servingstack with its {chosen} extra "
+                f"(pip install 'servingstack[{chosen}] @ <its wheel or git URL>')"
             )
         return engine
     imported = [e for e in ENGINES.values() if _imported(e, modules)]
@@ -84,7 +85,10 @@ def select_engine(
     for engine in ENGINES.values():
         if all(installed(m) for m in engine.modules):
             return engine
-    raise EngineError("no CDK engine is installed: pip install 'servingstack[cdktf]' or 'servingstack[cdktn]'")
+    raise EngineError(
+        "no CDK engine is installed: install servingstack with its cdktf or cdktn extra "
+        "(pip install 'servingstack[cdktn] @ <its wheel or git URL>')"
+    )
 
 
 def _imported(engine: Engine, modules: Mapping[str, Any]) -> list[str]:

@@ -107,7 +107,8 @@ def needs_newer_engine(field: str, engine: str) -> Problem:
     return Problem(
         field,
         f"needs the cdktn engine (Terraform provider 1.138); this app builds with {engine}, whose "
-        "provider binding pins 1.99.0: pip install 'servingstack[cdktn]' and set "
+        "provider binding pins 1.99.0: install servingstack with its cdktn extra "
+        "(pip install 'servingstack[cdktn] @ <its wheel or git URL>') and set "
         "SERVINGSTACK_CDK_ENGINE=cdktn",
     )
 
