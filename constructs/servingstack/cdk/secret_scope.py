@@ -172,6 +172,13 @@ class SecretScope(ScopeBase):
     def _dependency(self) -> Any:
         return self.resource
 
+    def adopt(self) -> SecretScope:
+        """Adopt the live scope of this name instead of creating it: a Terraform import block (provider
+        docs resources/secret_scope.md "Import": "can be imported using the scope name"). For a scope
+        another stack or someone by hand made, that this stack should manage from now on."""
+        _cdk.import_existing(self.resource, self.scope_name)
+        return self
+
     @staticmethod
     def from_name(scope: _cdk.Construct, id: str, *, name: str, reason: str) -> ExternalSecretScope:
         """A scope made outside this stack (say, by a security team): its keys and grants, no scope resource.

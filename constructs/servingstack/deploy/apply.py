@@ -6,8 +6,12 @@ created, or updated where its config, AI gateway or tags differ from what runs (
 fields the Terraform provider sends on update); each `databricks_permissions` replaces the
 endpoint's grants when they differ. Nothing is sent for what already matches, so a second
 apply changes nothing. With an `ApplyState` (what an earlier apply created, as Terraform's
-state file records it), what was removed from the stack is removed from the workspace: `-`
-lines. An endpoint still deploying is waited for (or reported), never "No changes".
+state file records it), what was removed from the stack is removed from the workspace (`-`
+lines), and an endpoint or secret scope of the same name that the state does not hold is not
+taken over: its create fails as Terraform's does, unless an import block adopts it
+(`deploy/owned.py`). A resource that fails does not stop the apply: the resources that do not
+depend on it are applied, those that do are skipped (`/` lines), and the apply fails, as
+Terraform's does. An endpoint still deploying is waited for (or reported), never "No changes".
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import DatabricksError, NotFound, ResourceConflict
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
     EmailNotifications,
@@ -29,10 +33,11 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.deploy import around
-from servingstack.deploy.changes import CREATED, DELETED, FAILED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
+from servingstack.deploy import around, owned, removal
+from servingstack.deploy.changes import CREATED, FAILED, SKIPPED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
 from servingstack.deploy.state import ApplyState
 from servingstack.facts.rules import default_entity_name, validate_endpoint
+from servingstack.facts.secrets import scopes_used
 from servingstack.facts.stackfile import PT_RESOURCE, DeclaredEndpoint, DeclaredPermissions, DeclaredStack
 
 _PRINCIPALS = ("user_name", "group_name", "service_principal_name")
@@ -54,34 +59,45 @@ def apply_stack(
     """Create, update (and, with `state`, delete) every resource of a stack; report each change.
 
     Raises `PlanError` before any change when the stack cannot be applied as a whole. `state`
-    records what this stack manages in this workspace; without it nothing is ever deleted."""
+    records what this stack manages in this workspace, after every change; without it (a
+    scratch workspace, as in tests) nothing is deleted and what exists is taken as the stack's."""
     validate_plan(stack)
     result = ApplyResult()
-    result.changes += around.apply_secret_scopes(client, stack)
+    result.changes += around.apply_secret_scopes(client, stack, state)
+    failed_scopes = {c.target for c in result.changes if c.action == FAILED and c.resource.startswith(around.SCOPE)}
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
+    failed: dict[str, str] = {}  # logical id -> address of an endpoint that was not applied
     deploying: dict[str, Change] = {}
     for declared in stack.endpoints:
-        change, live = _apply_endpoint(client, declared, timeout, poll_seconds)
-        endpoints[declared.logical_id] = live
+        resource = f"{declared.resource_type}.{declared.logical_id}"
+        blocked = sorted(scopes_used(declared.request) & failed_scopes)
+        if blocked:
+            change = Change(SKIPPED, resource, declared.name, [f"its secret scope {', '.join(blocked)} failed"])
+        else:
+            change, live = _apply_endpoint(client, declared, timeout, poll_seconds, state, stack.imports)
+            if live is not None:
+                endpoints[declared.logical_id] = live
+        if change.action in (FAILED, SKIPPED):
+            failed[declared.logical_id] = resource
         if change.action == CREATED:
             created.add(declared.logical_id)
         if wait and (change.deploys or change.deploying_already):
             deploying[declared.name] = change
         result.changes.append(change)
-        if state is not None:
-            state.remember_endpoint(declared.name, f"{declared.resource_type}.{declared.logical_id}")
     if deploying:
         echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
         _wait_for(client, deploying, timeout, poll_seconds)
     for permissions in stack.permissions:
-        result.changes.append(_apply_permissions(client, permissions, endpoints, created))
-        applied = result.changes[-1]
-        if state is not None and applied.endpoint is not None:
-            state.remember_permissions(permissions.logical_id, applied.endpoint)
+        resource = f"databricks_permissions.{permissions.logical_id}"
+        if permissions.endpoint_logical_id in failed:
+            target = failed[permissions.endpoint_logical_id]
+            result.changes.append(Change(SKIPPED, resource, permissions.serving_endpoint_id, [f"{target} failed"]))
+            continue
+        result.changes.append(_apply_permissions(client, permissions, endpoints, created, state))
     if state is not None:
-        result.changes += _delete_removed(client, stack, state)
-    result.changes += around.apply_grants(client, stack)
+        result.changes += removal.delete_removed(client, stack, state)
+    result.changes += around.apply_grants(client, stack, state)
     for line in result.lines():
         echo(line)
     echo(result.summary())
@@ -116,74 +132,106 @@ def validate_plan(stack: DeclaredStack) -> None:
         raise PlanError(problems)
 
 
-def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
-    """What an earlier apply of this stack created and the stack no longer declares goes, as with
-    Terraform: permissions of a kept endpoint are reset, endpoints are deleted (their grants with them)."""
-    changes: list[Change] = []
-    declared_names = {e.name for e in stack.endpoints}
-    declared_permissions = {p.logical_id for p in stack.permissions}
-    leaving = set(state.endpoints()) - declared_names
-    for logical_id, endpoint_name in state.permissions().items():
-        if logical_id in declared_permissions:
-            continue
-        resource = f"databricks_permissions.{logical_id}"
-        if endpoint_name in leaving:
-            changes.append(Change(DELETED, resource, endpoint_name, ["with its endpoint"]))
-        else:
-            # The provider's delete leaves only the caller's own CAN_MANAGE.
-            try:
-                live = client.serving_endpoints.get(endpoint_name)
-                assert live.id is not None  # the service answers every endpoint with its id
-                client.serving_endpoints.set_permissions(live.id, access_control_list=[])
-                changes.append(Change(DELETED, resource, f"{endpoint_name} (id {live.id})", ["grants removed"]))
-            except NotFound:
-                changes.append(Change(DELETED, resource, endpoint_name, ["its endpoint is already gone"]))
-        state.forget_permissions(logical_id)
-    for endpoint_name, resource in state.endpoints().items():
-        if endpoint_name in declared_names:
-            continue
-        try:
-            client.serving_endpoints.delete(endpoint_name)
-            details = []
-        except NotFound:
-            details = ["already gone"]
-        changes.append(Change(DELETED, resource, endpoint_name, details))
-        state.forget_endpoint(endpoint_name)
-    return changes
-
-
 # -- endpoints -------------------------------------------------------------------------
 
 
 def _apply_endpoint(
-    client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float, poll_seconds: float
-) -> tuple[Change, ServingEndpointDetailed]:
-    provisioned = declared.resource_type == PT_RESOURCE  # its own create and config routes, the rest shared
+    client: WorkspaceClient,
+    declared: DeclaredEndpoint,
+    timeout: float,
+    poll_seconds: float,
+    state: ApplyState | None,
+    imports: dict[str, str],
+) -> tuple[Change, ServingEndpointDetailed | None]:
+    """Create the endpoint, or bring the one this state holds (or imports) to its declaration."""
     resource = f"{declared.resource_type}.{declared.logical_id}"
-    request = declared.request
+    owns = state is None or state.owns_endpoint(declared.name)
+    import_id = imports.get(resource) if not owns else None
+    if import_id is not None and import_id != declared.name:
+        return _failed(resource, declared.name, owned.import_mismatch("endpoint", resource, import_id, declared.name))
     try:
         live = client.serving_endpoints.get(declared.name)
     except NotFound:
-        if provisioned:
-            return Change(CREATED, resource, declared.name, deploys=True), around.create_pt_endpoint(client, declared)
-        live = client.serving_endpoints.create(
-            name=declared.name,
-            config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
-            ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
-            tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
-            route_optimized=request.get("route_optimized"),
-            description=request.get("description"),
-            email_notifications=(
-                EmailNotifications.from_dict(request["email_notifications"])
-                if request.get("email_notifications")
-                else None
-            ),
-            budget_policy_id=request.get("budget_policy_id"),
-            rate_limits=[RateLimit.from_dict(r) for r in request.get("rate_limits") or []] or None,
-            telemetry_config=_telemetry(request),
-        ).response
-        return Change(CREATED, resource, declared.name, deploys=True), live
+        if import_id is not None:
+            return _failed(resource, declared.name, owned.missing_import("endpoint", resource, import_id))
+        return _create_endpoint(client, declared, resource, state)
+    if not owns and import_id is None:
+        # Not this state's: the create is sent as Terraform would send it, and the service refuses it.
+        return _create_endpoint(client, declared, resource, state)
+    try:
+        change, live = _converge_endpoint(client, declared, resource, live, timeout, poll_seconds)
+    except DatabricksError as error:
+        return _failed(resource, declared.name, f"{_code(error)}{error}")
+    if import_id is not None:
+        assert state is not None  # import blocks matter only to a state
+        state.remember_endpoint(declared.name, resource)
+        change.imported = True
+        change.details.insert(0, "imported")
+    return change, live
 
+
+def _create_endpoint(
+    client: WorkspaceClient, declared: DeclaredEndpoint, resource: str, state: ApplyState | None
+) -> tuple[Change, ServingEndpointDetailed | None]:
+    def create() -> ServingEndpointDetailed:
+        if declared.resource_type == PT_RESOURCE:  # its own create route
+            return around.create_pt_endpoint(client, declared)
+        return _create_request(client, declared)
+
+    try:
+        if state is None:
+            live = create()
+        else:
+            live = owned.create_recorded(
+                lambda: state.remember_endpoint(declared.name, resource),
+                lambda: state.forget_endpoint(declared.name),
+                create,
+            )
+    except ResourceConflict as error:
+        how = "call .adopt() on its ServingEndpoint (as `servingstack import` writes it)"
+        return _failed(resource, declared.name, owned.already_exists(error, "endpoint", resource, declared.name, how))
+    except DatabricksError as error:
+        return _failed(resource, declared.name, f"{_code(error)}{error}")
+    return Change(CREATED, resource, declared.name, deploys=True), live
+
+
+def _failed(resource: str, target: str, error: str) -> tuple[Change, None]:
+    return Change(FAILED, resource, target, error=error), None
+
+
+def _code(error: DatabricksError) -> str:
+    return f"{error.error_code}: " if error.error_code else ""
+
+
+def _create_request(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:
+    request = declared.request
+    return client.serving_endpoints.create(
+        name=declared.name,
+        config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
+        ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
+        tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
+        route_optimized=request.get("route_optimized"),
+        description=request.get("description"),
+        email_notifications=(
+            EmailNotifications.from_dict(request["email_notifications"]) if request.get("email_notifications") else None
+        ),
+        budget_policy_id=request.get("budget_policy_id"),
+        rate_limits=[RateLimit.from_dict(r) for r in request.get("rate_limits") or []] or None,
+        telemetry_config=_telemetry(request),
+    ).response
+
+
+def _converge_endpoint(
+    client: WorkspaceClient,
+    declared: DeclaredEndpoint,
+    resource: str,
+    live: ServingEndpointDetailed,
+    timeout: float,
+    poll_seconds: float,
+) -> tuple[Change, ServingEndpointDetailed]:
+    """Send what differs from the declaration (the fields the provider sends on update)."""
+    provisioned = declared.resource_type == PT_RESOURCE  # its own config route, the rest shared
+    request = declared.request
     details = []
     deploys = False
     live_state = live.state.config_update.value if live.state and live.state.config_update else None
@@ -362,13 +410,30 @@ def _apply_permissions(
     declared: DeclaredPermissions,
     endpoints: dict[str, ServingEndpointDetailed],
     created: set[str],
+    state: ApplyState | None,
 ) -> Change:
     resource = f"databricks_permissions.{declared.logical_id}"
+    try:
+        return _set_permissions(client, declared, resource, endpoints, created, state)
+    except DatabricksError as error:
+        return Change(FAILED, resource, declared.serving_endpoint_id, error=f"{_code(error)}{error}")
+
+
+def _set_permissions(
+    client: WorkspaceClient,
+    declared: DeclaredPermissions,
+    resource: str,
+    endpoints: dict[str, ServingEndpointDetailed],
+    created: set[str],
+    state: ApplyState | None,
+) -> Change:
     endpoint = endpoints.get(declared.endpoint_logical_id or "") or _existing(client, declared.serving_endpoint_id)
     if endpoint is None:
         return Change(FAILED, resource, declared.serving_endpoint_id, ["no endpoint with this id in the workspace"])
     target = f"{endpoint.name} (id {endpoint.id})"
-    assert endpoint.id is not None  # the service answers every endpoint with its id
+    assert endpoint.id is not None and endpoint.name is not None  # the service answers every endpoint with both
+    if state is not None:  # recorded before the grants change, so a kill halfway still knows them
+        state.remember_permissions(declared.logical_id, endpoint.name)
     wanted: set[tuple[str, str | None, str]] = {_grant(entry) for entry in declared.access_control}
     wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
     live = client.serving_endpoints.get_permissions(endpoint.id)

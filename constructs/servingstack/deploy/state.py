@@ -1,12 +1,21 @@
 """What `emulator apply` manages, kept between runs as Terraform keeps its state file.
 
 Terraform deletes a resource removed from the configuration because its state says it
-created it; everything else in the workspace is left alone. `emulator apply` does the same
-with a small JSON file: per workspace URL (one file can serve several emulators), the
-endpoints and permission sets this stack's applies created. It lives beside `cdktf.out`, where
-cdktf's local backend puts `terraform.<stack>.tfstate` (outside `cdktf.out`, so a new synth
-never loses it), named `servingstack-emulator.<stack>.json`; `--state` overrides.
-It holds names and ids only, never a secret.
+created it, and refuses to create one whose name is taken by something its state does not
+hold; everything else in the workspace is left alone. `emulator apply` does the same with a
+small JSON file: per workspace URL (one file can serve several emulators), the endpoints,
+permission sets, secret scopes, secret ACLs and Unity Catalog grants this stack's applies
+created (or imported). It lives beside `cdktf.out`, where cdktf's local backend puts
+`terraform.<stack>.tfstate` (outside `cdktf.out`, so a new synth never loses it), named
+`servingstack-emulator.<stack>.json`; `--state` overrides. It holds names and ids only, never
+a secret.
+
+The file is written after every change, atomically (a temporary file, fsync, rename, fsync of
+the folder), and before the request that creates a resource is sent: an apply killed at any
+instant, even between the service creating an endpoint and its answer, leaves a state that
+names everything it may have created, and the next apply finds it. An entry whose resource
+does not exist is simply created again. While an `ApplyState` is open it holds the state's
+lock (`deploy/lock.py`): a second apply of the same state is refused.
 """
 
 from __future__ import annotations
@@ -17,7 +26,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-STATE_VERSION = 1
+from servingstack.deploy.lock import StateLock
+
+STATE_VERSION = 2
+# Version 1 recorded endpoints and permissions only.
+_READABLE_VERSIONS = (1, STATE_VERSION)
+_KINDS = ("endpoints", "permissions", "secret_scopes", "secret_acls", "grants")
 
 
 class StateError(ValueError):
@@ -38,16 +52,34 @@ def default_state_path(stack_dir: str | Path, stack_name: str) -> Path:
 
 
 class ApplyState:
-    """The endpoints (name -> resource address, `databricks_model_serving.chat`) and permission sets
-    (logical id -> endpoint name) that applies of one stack created in one workspace."""
+    """What applies of one stack created in one workspace, by kind:
 
-    def __init__(self, path: Path, workspace: str):
+    - `endpoints`: endpoint name -> resource address (`databricks_model_serving.chat`)
+    - `permissions`: logical id -> endpoint name
+    - `secret_scopes`: scope name -> resource address
+    - `secret_acls`: logical id -> {scope, principal}
+    - `grants`: logical id -> {securable_type, full_name, principal}
+
+    Opening it takes the state's lock (`StateLocked` if another apply holds it); `close()` (or
+    the end of a `with` block) releases it. Every change is saved at once."""
+
+    def __init__(self, path: Path, workspace: str, *, lock: bool = True):
         self.path = Path(path)
         self.workspace = workspace.rstrip("/")
-        self._document = self._load()
+        self._lock = StateLock(self.path) if lock else None
+        if self._lock is not None:
+            self._lock.acquire()  # before reading: what another apply wrote last is what we read
+        try:
+            self._document = self._load()
+        except BaseException:
+            self.close()
+            raise
         entry = self._document["workspaces"].setdefault(self.workspace, {})
-        self._endpoints: dict[str, str] = entry.setdefault("endpoints", {})
-        self._permissions: dict[str, str] = entry.setdefault("permissions", {})
+        self._entries: dict[str, dict[str, Any]] = {kind: entry.setdefault(kind, {}) for kind in _KINDS}
+        # A version 1 file never recorded scopes: the scopes its applies created cannot be told
+        # from others, so this one apply takes the stack's scopes it finds as its own.
+        self.adopts_unrecorded_scopes = self._document.get("version") == 1
+        self._document["version"] = STATE_VERSION
         self._saved = json.dumps(self._document, sort_keys=True) if self.path.is_file() else None
 
     def _load(self) -> dict[str, Any]:
@@ -61,34 +93,82 @@ class ApplyState:
             ) from None
         if (
             not isinstance(document, dict)
-            or document.get("version") != STATE_VERSION
+            or document.get("version") not in _READABLE_VERSIONS
             or not isinstance(document.get("workspaces"), dict)
+            or not all(isinstance(entry, dict) for entry in document["workspaces"].values())
         ):
             raise StateError(f"{self.path}: not a servingstack emulator state file (version {STATE_VERSION})")
         return document
 
+    # -- reads -----------------------------------------------------------------------------
     def endpoints(self) -> dict[str, str]:
-        return dict(self._endpoints)
+        return dict(self._entries["endpoints"])
 
     def permissions(self) -> dict[str, str]:
-        return dict(self._permissions)
+        return dict(self._entries["permissions"])
 
+    def secret_scopes(self) -> dict[str, str]:
+        return dict(self._entries["secret_scopes"])
+
+    def secret_acls(self) -> dict[str, dict[str, str]]:
+        return {k: dict(v) for k, v in self._entries["secret_acls"].items()}
+
+    def grants(self) -> dict[str, dict[str, str]]:
+        return {k: dict(v) for k, v in self._entries["grants"].items()}
+
+    def owns_endpoint(self, name: str) -> bool:
+        return name in self._entries["endpoints"]
+
+    def owns_scope(self, name: str) -> bool:
+        return name in self._entries["secret_scopes"]
+
+    # -- changes, each saved at once ------------------------------------------------------------
     def remember_endpoint(self, name: str, resource: str) -> None:
-        self._endpoints[name] = resource
+        self._set("endpoints", name, resource)
 
     def forget_endpoint(self, name: str) -> None:
-        self._endpoints.pop(name, None)
+        self._drop("endpoints", name)
 
     def remember_permissions(self, logical_id: str, endpoint_name: str) -> None:
-        self._permissions[logical_id] = endpoint_name
+        self._set("permissions", logical_id, endpoint_name)
 
     def forget_permissions(self, logical_id: str) -> None:
-        self._permissions.pop(logical_id, None)
+        self._drop("permissions", logical_id)
 
+    def remember_scope(self, name: str, resource: str) -> None:
+        self._set("secret_scopes", name, resource)
+
+    def forget_scope(self, name: str) -> None:
+        self._drop("secret_scopes", name)
+
+    def remember_acl(self, logical_id: str, scope: str, principal: str) -> None:
+        self._set("secret_acls", logical_id, {"scope": scope, "principal": principal})
+
+    def forget_acl(self, logical_id: str) -> None:
+        self._drop("secret_acls", logical_id)
+
+    def remember_grant(self, logical_id: str, securable_type: str, full_name: str, principal: str) -> None:
+        self._set(
+            "grants", logical_id, {"securable_type": securable_type, "full_name": full_name, "principal": principal}
+        )
+
+    def forget_grant(self, logical_id: str) -> None:
+        self._drop("grants", logical_id)
+
+    def _set(self, kind: str, key: str, value: Any) -> None:
+        self._entries[kind][key] = value
+        self.save()
+
+    def _drop(self, kind: str, key: str) -> None:
+        if self._entries[kind].pop(key, None) is not None:
+            self.save()
+
+    # -- the file ------------------------------------------------------------------------------
     def save(self) -> None:
-        """Write when something changed, atomically: a crash mid-write never leaves half a state file."""
+        """Write when something changed, atomically and durably: a crash or a kill at any instant
+        leaves either the previous file or this one, never half of one."""
         text = json.dumps(self._document, sort_keys=True)
-        if text == self._saved or (self._saved is None and not (self._endpoints or self._permissions)):
+        if text == self._saved or (self._saved is None and not any(self._entries.values())):
             return  # nothing new (an apply that stopped at its plan leaves no file behind)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
@@ -96,8 +176,36 @@ class ApplyState:
             with os.fdopen(handle, "w", encoding="utf-8") as file:
                 json.dump(self._document, file, indent=2, sort_keys=True)
                 file.write("\n")
+                file.flush()
+                os.fsync(file.fileno())
             os.replace(temporary, self.path)
-            self._saved = text
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
             raise
+        self._saved = text
+        _fsync_folder(self.path.parent)
+
+    def close(self) -> None:
+        """Release the lock (the state is already saved)."""
+        if self._lock is not None:
+            self._lock.release()
+
+    def __enter__(self) -> ApplyState:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _fsync_folder(folder: Path) -> None:
+    """The rename itself reaches the disk only once the folder is synced."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems cannot sync a folder; the rename is still atomic
+    finally:
+        os.close(fd)
