@@ -77,6 +77,9 @@ async def faults_middleware(request: web.Request, handler: Handler) -> web.Strea
     scope = "query" if request.path.startswith("/serving-endpoints/") else "control"
     planned = workspace.faults.take(await _endpoint_of(request, workspace), scope)
     if planned.delay:
+        # The whole request has arrived: it is answered even if its client leaves meanwhile, as a
+        # slow server would (aiohttp keeps the body it read for the handler).
+        await request.read()
         await asyncio.sleep(planned.delay)
     if planned.action is not None:
         _act(request, planned.action)
