@@ -94,7 +94,7 @@ def apply_stack(
             target = failed[permissions.endpoint_logical_id]
             result.changes.append(Change(SKIPPED, resource, permissions.serving_endpoint_id, [f"{target} failed"]))
             continue
-        result.changes.append(_apply_permissions(client, permissions, endpoints, created, state))
+        result.changes.append(_apply_permissions(client, permissions, endpoints, created, state, stack.imports))
     if state is not None:
         result.changes += removal.delete_removed(client, stack, state)
     result.changes += around.apply_grants(client, stack, state)
@@ -411,12 +411,17 @@ def _apply_permissions(
     endpoints: dict[str, ServingEndpointDetailed],
     created: set[str],
     state: ApplyState | None,
+    imports: dict[str, str],
 ) -> Change:
     resource = f"databricks_permissions.{declared.logical_id}"
+    # An import block takes the permissions into the state; the provider's create would set them all the same.
+    imported = state is not None and resource in imports and declared.logical_id not in state.permissions()
     try:
-        return _set_permissions(client, declared, resource, endpoints, created, state)
+        change = _set_permissions(client, declared, resource, endpoints, created, state)
     except DatabricksError as error:
         return Change(FAILED, resource, declared.serving_endpoint_id, error=f"{_code(error)}{error}")
+    change.imported = imported and change.action != FAILED
+    return change
 
 
 def _set_permissions(

@@ -93,8 +93,10 @@ def apply_secret_scopes(client: WorkspaceClient, stack: DeclaredStack, state: Ap
         if acl.scope in failed:
             changes.append(_change(SKIPPED, resource, target, [f"its scope {acl.scope} failed"]))
             continue
+        imported = state is not None and resource in stack.imports and acl.logical_id not in state.secret_acls()
         try:
             changes.append(_apply_acl(client, acl, resource, target, state))
+            changes[-1].imported = imported
         except DatabricksError as error:
             changes.append(Change(FAILED, resource, target, error=f"{_code(error)}{error}"))
     return changes
@@ -173,8 +175,10 @@ def apply_grants(client: WorkspaceClient, stack: DeclaredStack, state: ApplyStat
     for grant in stack.grants:
         resource = f"databricks_grant.{grant.logical_id}"
         target = f"{grant.securable_type} {grant.full_name} {grant.principal}"
+        imported = state is not None and resource in stack.imports and grant.logical_id not in state.grants()
         try:
             changes.append(_apply_grant(client, grant, resource, target, state))
+            changes[-1].imported = imported
         except DatabricksError as error:
             changes.append(Change(FAILED, resource, target, error=f"{_code(error)}{error}"))
     return changes

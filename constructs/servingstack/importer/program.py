@@ -21,6 +21,7 @@ from servingstack.facts.permissions import ACL_FIELDS as PRINCIPAL_FIELDS
 from servingstack.facts.permissions import ENDPOINT_LEVELS as LEVELS
 from servingstack.importer import shapes
 from servingstack.importer.live import LiveEndpoint
+from servingstack.importer.naming import EndpointNames
 from servingstack.importer.shapes import Context, Note
 from servingstack.importer.source import (
     INDENT,
@@ -30,7 +31,6 @@ from servingstack.importer.source import (
     Node,
     Raw,
     comment_lines,
-    identifier,
     literal,
     text,
 )
@@ -92,7 +92,7 @@ def shared_tags(endpoints: Sequence[LiveEndpoint]) -> dict[str, str]:
 
 
 def plan_endpoint(
-    live: LiveEndpoint, prefix: str, default_tags: Mapping[str, str], taken: set[str]
+    live: LiveEndpoint, prefix: str, default_tags: Mapping[str, str], names: EndpointNames
 ) -> ImportedEndpoint:
     request = live.request
     config = request.get("config") or {}
@@ -136,10 +136,7 @@ def plan_endpoint(
     if live.task and resolved is None and entities and live.task in rules.TASKS:
         props.append(("task", live.task))  # e.g. an agent served as a custom model
     grants, creator_kept = _grants(live, ctx)
-    variable = identifier(short, taken)
-    # Names that only differ in '-' and '_' (`a-b`, `a_b`) would give the stack's outputs one id:
-    # the second of them takes its (unique) variable name as construct id.
-    construct_id = short if variable == identifier(short) else variable
+    variable, construct_id = names.of(short)
     imported = ImportedEndpoint(
         live=live,
         construct_id=construct_id,
@@ -393,8 +390,8 @@ def build_program(
     """The program for `live` (already filtered), compiled once to prove it is valid Python."""
     prefix = f"{environment}-" if environment else ""
     default_tags = shared_tags(live)
-    taken: set[str] = set()
-    endpoints = [plan_endpoint(e, prefix, default_tags, taken) for e in sorted(live, key=lambda e: e.name)]
+    names = EndpointNames([e.name[len(prefix) :] for e in live])
+    endpoints = [plan_endpoint(e, prefix, default_tags, names) for e in sorted(live, key=lambda e: e.name)]
     for endpoint in endpoints:
         try:
             EndpointSpec(**dict(endpoint.props)).validate(endpoint.construct_id, prefix, default_tags)
