@@ -482,8 +482,30 @@ def _path(scope: Any) -> str:
 
 def import_existing(resource: Any, import_id: str) -> None:
     """Give `resource` a Terraform import block, so the first plan adopts the live object
-    `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`)."""
-    resource.import_from(import_id)
+    `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`).
+
+    cdktf's `import_from` adds to its resource a check that Terraform is 1.5 or newer, which runs
+    `terraform version` at synth: once per imported resource, 0.1 s or more each (an imported stack
+    of 200 endpoints and their permissions spent over a minute in it). So only a stack's first
+    import goes through `import_from`, keeping the check once; the others join the stack's
+    `import` list in one override at synth (the same blocks, `{"id", "to"}`)."""
+    stack = TerraformStack.of(resource)
+    pending: list[tuple[Any, str]] | None = getattr(stack, "_servingstack_imports", None)
+    if pending is None:
+        resource.import_from(import_id)
+        pending = []
+        stack._servingstack_imports = pending
+
+        def add_blocks() -> None:
+            blocks = [
+                {"id": id, "to": f"{other.terraform_resource_type}.{other.friendly_unique_id}"} for other, id in pending
+            ]
+            if blocks:
+                stack.add_override("import", blocks)
+
+        at_synth(stack, "ServingstackImports", add_blocks)
+        return
+    pending.append((resource, import_id))
 
 
 # ---- around the endpoint: provisioned throughput, secret scopes, Unity Catalog grants -------

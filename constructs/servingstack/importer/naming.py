@@ -19,7 +19,15 @@ from servingstack.importer.source import identifier
 _VALID_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*$")
 # Children every imported stack has (provider, backend, deployer grants, the permissions hook), and
 # ids cdktf gives a meaning of their own.
-_STACK_CHILDREN = {"databricks", "backend", "ServingstackPermissions", "UnityCatalogGrants", "Default", "Resource"}
+_STACK_CHILDREN = {
+    "databricks",
+    "backend",
+    "ServingstackPermissions",
+    "ServingstackImports",
+    "UnityCatalogGrants",
+    "Default",
+    "Resource",
+}
 # ServingStack's outputs of an endpoint: `<output key>_<suffix>` (cdk/stack.py, cdk/endpoint.py).
 OUTPUT_SUFFIXES = ("name", "serving_endpoint_id", "url")
 
