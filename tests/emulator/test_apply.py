@@ -268,7 +268,7 @@ def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, st
     with ApplyState(state_file, emu.url) as recorded:
         for scope in declared.secret_scopes:  # an earlier apply made the scope, the platform team put its keys
             w.secrets.create_scope(scope.name)
-            recorded.remember_scope(scope.name, f"databricks_secret_scope.{scope.logical_id}")
+            recorded.remember("secret_scopes", scope.name, f"databricks_secret_scope.{scope.logical_id}")
             for key in ("openai", "anthropic"):
                 w.secrets.put_secret(scope.name, key, string_value=f"sk-{key}-not-shown")
     around = len(declared.secret_acls) + len(declared.grants)

@@ -95,8 +95,8 @@ def recorded(state: Path, url: str) -> dict[str, set]:
     return {
         "endpoints": set(entry.get("endpoints", {})),
         "scopes": set(entry.get("secret_scopes", {})),
-        "acls": {acl["principal"] for acl in entry.get("secret_acls", {}).values()},
-        "grants": {grant["principal"] for grant in entry.get("grants", {}).values()},
+        "acls": {principal for _, principal in entry.get("secret_acls", {}).values()},
+        "grants": {principal for _, _, principal in entry.get("grants", {}).values()},
         "permissions": set(entry.get("permissions", {}).values()),
     }
 
@@ -196,10 +196,10 @@ def test_the_state_is_replaced_whole_or_not_at_all(tmp_path, monkeypatch):
 
 def test_a_state_that_is_not_one_is_refused_and_left_alone(tmp_path):
     path = tmp_path / "state.json"
-    path.write_text('{"version": 2, "workspaces": {"http://emu": []}}')
+    path.write_text('{"version": 1, "workspaces": {"http://emu": []}}')
     with pytest.raises(StateError, match="not a servingstack emulator state file"):
         ApplyState(path, "http://emu")
-    assert path.read_text() == '{"version": 2, "workspaces": {"http://emu": []}}'
+    assert path.read_text() == '{"version": 1, "workspaces": {"http://emu": []}}'
     ApplyState(path.with_name("other.json"), "http://emu").close()  # the lock was released on the refusal
     with pytest.raises(StateError):
         ApplyState(path, "http://emu")  # and taken again, so the first refusal released it too

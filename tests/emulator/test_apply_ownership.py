@@ -172,8 +172,8 @@ def test_an_import_block_for_something_that_does_not_exist_fails_as_terraforms_d
 
 
 def test_a_state_written_before_scopes_were_recorded_takes_the_stacks_scopes_once(emu, w, tmp_path):
-    """Version 1 state files recorded endpoints and permissions only: the scopes their applies made
-    cannot be told apart, so the first apply with a version 2 reader takes the declared ones it finds."""
+    """State files once recorded endpoints and permissions only: the scopes their applies made cannot
+    be told apart, so the first apply that records scopes takes the declared ones it finds."""
     stack = write_stack(tmp_path / "test", with_scope(stack_document()))
     w.secrets.create_scope("test-keys")  # made by an earlier apply, which could not record it
     w.secrets.put_secret("test-keys", "anthropic", string_value="sk-not-shown")
@@ -184,6 +184,11 @@ def test_a_state_written_before_scopes_were_recorded_takes_the_stacks_scopes_onc
 
     assert result.exit_code == 0, result.output
     assert "= unchanged databricks_secret_scope.keys" in result.output
-    written = json.loads(state.read_text())
-    assert written["version"] == 2
-    assert written["workspaces"][emu.url]["secret_scopes"] == {"test-keys": "databricks_secret_scope.keys"}
+    written = json.loads(state.read_text())["workspaces"][emu.url]
+    assert written["secret_scopes"] == {"test-keys": "databricks_secret_scope.keys"}
+    # Once recorded, the rule holds again: a scope made by hand is not taken.
+    w.secrets.create_scope("test-other")
+    document = with_scope(stack_document())
+    document["resource"]["databricks_secret_scope"]["other"] = {"name": "test-other"}
+    refused = apply(emu, write_stack(tmp_path / "test", document))
+    assert refused.exit_code == 1 and "Scope test-other already exists!" in refused.output

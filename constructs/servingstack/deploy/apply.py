@@ -33,8 +33,18 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.deploy import around, owned, removal
-from servingstack.deploy.changes import CREATED, FAILED, SKIPPED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
+from servingstack.deploy import around, leaving, owned
+from servingstack.deploy.changes import (
+    CREATED,
+    DELETED,
+    FAILED,
+    SKIPPED,
+    UNCHANGED,
+    UPDATED,
+    ApplyResult,
+    Change,
+    PlanError,
+)
 from servingstack.deploy.state import ApplyState
 from servingstack.facts.rules import default_entity_name, validate_endpoint
 from servingstack.facts.secrets import scopes_used
@@ -96,7 +106,9 @@ def apply_stack(
             continue
         result.changes.append(_apply_permissions(client, permissions, endpoints, created, state, stack.imports))
     if state is not None:
-        result.changes += removal.delete_removed(client, stack, state)
+        result.changes += _delete_removed(client, stack, state)
+        result.changes += leaving.delete_secrets(client, stack, state)
+        result.changes += leaving.delete_grants(client, stack, state)
     result.changes += around.apply_grants(client, stack, state)
     for line in result.lines():
         echo(line)
@@ -130,6 +142,42 @@ def validate_plan(stack: DeclaredStack) -> None:
                 problems.append(f"{resource}: access_control[{index}] needs exactly one of {', '.join(_PRINCIPALS)}")
     if problems:
         raise PlanError(problems)
+
+
+def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
+    """What an earlier apply of this stack created and the stack no longer declares goes, as with
+    Terraform: permissions of a kept endpoint are reset, endpoints are deleted (their grants with them)."""
+    changes: list[Change] = []
+    declared_names = {e.name for e in stack.endpoints}
+    declared_permissions = {p.logical_id for p in stack.permissions}
+    leaving = set(state.endpoints()) - declared_names
+    for logical_id, endpoint_name in state.permissions().items():
+        if logical_id in declared_permissions:
+            continue
+        resource = f"databricks_permissions.{logical_id}"
+        if endpoint_name in leaving:
+            changes.append(Change(DELETED, resource, endpoint_name, ["with its endpoint"]))
+        else:
+            # The provider's delete leaves only the caller's own CAN_MANAGE.
+            try:
+                live = client.serving_endpoints.get(endpoint_name)
+                assert live.id is not None  # the service answers every endpoint with its id
+                client.serving_endpoints.set_permissions(live.id, access_control_list=[])
+                changes.append(Change(DELETED, resource, f"{endpoint_name} (id {live.id})", ["grants removed"]))
+            except NotFound:
+                changes.append(Change(DELETED, resource, endpoint_name, ["its endpoint is already gone"]))
+        state.forget_permissions(logical_id)
+    for endpoint_name, resource in state.endpoints().items():
+        if endpoint_name in declared_names:
+            continue
+        try:
+            client.serving_endpoints.delete(endpoint_name)
+            details = []
+        except NotFound:
+            details = ["already gone"]
+        changes.append(Change(DELETED, resource, endpoint_name, details))
+        state.forget_endpoint(endpoint_name)
+    return changes
 
 
 # -- endpoints -------------------------------------------------------------------------

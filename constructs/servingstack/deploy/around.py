@@ -5,7 +5,7 @@ Each is applied as Terraform would: created when missing, changed where it diffe
 alone when it matches, so a second apply changes nothing; each is recorded in the state before
 it is changed. `databricks_grant` here adds the declared privileges and never removes anyone
 else's while it is declared; removed from the stack, it takes its principal's privileges on the
-securable away, as the provider's delete does (`deploy/removal.py`).
+securable away, as the provider's delete does (`deploy/leaving.py`).
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ def apply_secret_scopes(client: WorkspaceClient, stack: DeclaredStack, state: Ap
         if acl.scope in failed:
             changes.append(_change(SKIPPED, resource, target, [f"its scope {acl.scope} failed"]))
             continue
-        imported = state is not None and resource in stack.imports and acl.logical_id not in state.secret_acls()
+        imported = (
+            state is not None and resource in stack.imports and acl.logical_id not in state.records("secret_acls")
+        )
         try:
             changes.append(_apply_acl(client, acl, resource, target, state))
             changes[-1].imported = imported
@@ -107,7 +109,7 @@ def _apply_scope(
 ) -> Change:
     resource = f"{SCOPE}.{scope.logical_id}"
     # A version 1 state never recorded scopes: the stack's scopes that exist are taken as its own once.
-    owns = state is None or state.owns_scope(scope.name) or (exists and state.adopts_unrecorded_scopes)
+    owns = state is None or scope.name in state.records("secret_scopes") or (exists and state.adopts_unrecorded_scopes)
     import_id = stack.imports.get(resource) if not owns else None
     if import_id is not None and import_id != scope.name:
         return Change(
@@ -115,7 +117,7 @@ def _apply_scope(
         )
     if exists and (owns or import_id is not None):
         if state is not None:
-            state.remember_scope(scope.name, resource)
+            state.remember("secret_scopes", scope.name, resource)
         imported = import_id is not None
         return Change(UNCHANGED, resource, scope.name, ["imported"] if imported else [], imported=imported)
     if import_id is not None:
@@ -129,7 +131,9 @@ def _apply_scope(
             create()
         else:
             owned.create_recorded(
-                lambda: state.remember_scope(scope.name, resource), lambda: state.forget_scope(scope.name), create
+                lambda: state.remember("secret_scopes", scope.name, resource),
+                lambda: state.forget("secret_scopes", scope.name),
+                create,
             )
     except ResourceConflict as error:  # the Secrets API: RESOURCE_ALREADY_EXISTS "Scope <name> already exists!"
         how = "call .adopt() on its SecretScope, or declare it with SecretScope.from_name(...) to use it unmanaged"
@@ -145,8 +149,10 @@ def _apply_acl(
     client: WorkspaceClient, acl: DeclaredSecretAcl, resource: str, target: str, state: ApplyState | None
 ) -> Change:
     # The provider's create puts the ACL whether or not the principal held one (no "already exists").
-    if state is not None:
-        state.remember_acl(acl.logical_id, acl.scope, acl.principal)
+    # Recorded before it is put; one that changed under the same address keeps its old record until
+    # `leaving.delete_secrets` has deleted the old ACL.
+    if state is not None and state.records("secret_acls").get(acl.logical_id) in (None, [acl.scope, acl.principal]):
+        state.remember("secret_acls", acl.logical_id, [acl.scope, acl.principal])
     live = {
         item.principal: item.permission.value
         for item in client.secrets.list_acls(acl.scope)
@@ -175,7 +181,7 @@ def apply_grants(client: WorkspaceClient, stack: DeclaredStack, state: ApplyStat
     for grant in stack.grants:
         resource = f"databricks_grant.{grant.logical_id}"
         target = f"{grant.securable_type} {grant.full_name} {grant.principal}"
-        imported = state is not None and resource in stack.imports and grant.logical_id not in state.grants()
+        imported = state is not None and resource in stack.imports and grant.logical_id not in state.records("grants")
         try:
             changes.append(_apply_grant(client, grant, resource, target, state))
             changes[-1].imported = imported
@@ -188,8 +194,9 @@ def _apply_grant(
     client: WorkspaceClient, grant: DeclaredGrant, resource: str, target: str, state: ApplyState | None
 ) -> Change:
     securable_type = securable_type_of(grant.securable_type)
-    if state is not None:  # recorded before the grant, so a kill halfway still knows it
-        state.remember_grant(grant.logical_id, grant.securable_type, grant.full_name, grant.principal)
+    record = [grant.securable_type, grant.full_name, grant.principal]
+    if state is not None and state.records("grants").get(grant.logical_id) in (None, record):
+        state.remember("grants", grant.logical_id, record)  # before the grant: a kill halfway still knows it
     live = client.grants.get(securable_type, grant.full_name)
     held = {
         p.value for a in live.privilege_assignments or [] if a.principal == grant.principal for p in a.privileges or []

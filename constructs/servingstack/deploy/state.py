@@ -3,9 +3,9 @@
 Terraform deletes a resource removed from the configuration because its state says it
 created it, and refuses to create one whose name is taken by something its state does not
 hold; everything else in the workspace is left alone. `emulator apply` does the same with a
-small JSON file: per workspace URL (one file can serve several emulators), the endpoints,
-permission sets, secret scopes, secret ACLs and Unity Catalog grants this stack's applies
-created (or imported). It lives beside `cdktf.out`, where cdktf's local backend puts
+small JSON file: per workspace URL (one file can serve several emulators), the endpoints and
+permission sets this stack's applies created (or imported), and (`KINDS`) its apps, secret
+scopes, secret ACLs and Unity Catalog grants. It lives beside `cdktf.out`, where cdktf's local backend puts
 `terraform.<stack>.tfstate` (outside `cdktf.out`, so a new synth never loses it), named
 `servingstack-emulator.<stack>.json`; `--state` overrides. It holds names and ids only, never
 a secret.
@@ -28,10 +28,11 @@ from typing import Any
 
 from servingstack.deploy.lock import StateLock
 
-STATE_VERSION = 2
-# Version 1 recorded endpoints and permissions only.
-_READABLE_VERSIONS = (1, STATE_VERSION)
-_KINDS = ("endpoints", "permissions", "secret_scopes", "secret_acls", "grants")
+STATE_VERSION = 1
+# What else a stack manages, each under its own key of a workspace's entry: apps (name -> resource
+# address), secret_scopes (name -> resource address), secret_acls (logical id -> [scope, principal])
+# and grants (logical id -> [securable kind, full name, principal]).
+KINDS = ("apps", "secret_scopes", "secret_acls", "grants")
 
 
 class StateError(ValueError):
@@ -52,16 +53,12 @@ def default_state_path(stack_dir: str | Path, stack_name: str) -> Path:
 
 
 class ApplyState:
-    """What applies of one stack created in one workspace, by kind:
+    """The endpoints (name -> resource address, `databricks_model_serving.chat`) and permission sets
+    (logical id -> endpoint name) that applies of one stack created in one workspace, and its other
+    resources by kind (`KINDS`).
 
-    - `endpoints`: endpoint name -> resource address (`databricks_model_serving.chat`)
-    - `permissions`: logical id -> endpoint name
-    - `secret_scopes`: scope name -> resource address
-    - `secret_acls`: logical id -> {scope, principal}
-    - `grants`: logical id -> {securable_type, full_name, principal}
-
-    Opening it takes the state's lock (`StateLocked` if another apply holds it); `close()` (or
-    the end of a `with` block) releases it. Every change is saved at once."""
+    Opening it takes the state's lock (`StateLocked` if another apply holds it); `close()` (or the
+    end of a `with` block) releases it. Every change is saved at once."""
 
     def __init__(self, path: Path, workspace: str, *, lock: bool = True):
         self.path = Path(path)
@@ -75,11 +72,12 @@ class ApplyState:
             self.close()
             raise
         entry = self._document["workspaces"].setdefault(self.workspace, {})
-        self._entries: dict[str, dict[str, Any]] = {kind: entry.setdefault(kind, {}) for kind in _KINDS}
-        # A version 1 file never recorded scopes: the scopes its applies created cannot be told
-        # from others, so this one apply takes the stack's scopes it finds as its own.
-        self.adopts_unrecorded_scopes = self._document.get("version") == 1
-        self._document["version"] = STATE_VERSION
+        # A file written before scopes were recorded (an entry without the key) cannot tell the
+        # scopes its applies made from others: this one apply takes the stack's scopes it finds.
+        self.adopts_unrecorded_scopes = bool(entry) and "secret_scopes" not in entry
+        self._endpoints: dict[str, str] = entry.setdefault("endpoints", {})
+        self._permissions: dict[str, str] = entry.setdefault("permissions", {})
+        self._kinds: dict[str, dict[str, Any]] = {kind: entry.setdefault(kind, {}) for kind in KINDS}
         self._saved = json.dumps(self._document, sort_keys=True) if self.path.is_file() else None
 
     def _load(self) -> dict[str, Any]:
@@ -93,7 +91,7 @@ class ApplyState:
             ) from None
         if (
             not isinstance(document, dict)
-            or document.get("version") not in _READABLE_VERSIONS
+            or document.get("version") != STATE_VERSION
             or not isinstance(document.get("workspaces"), dict)
             or not all(isinstance(entry, dict) for entry in document["workspaces"].values())
         ):
@@ -102,65 +100,41 @@ class ApplyState:
 
     # -- reads -----------------------------------------------------------------------------
     def endpoints(self) -> dict[str, str]:
-        return dict(self._entries["endpoints"])
+        return dict(self._endpoints)
 
     def permissions(self) -> dict[str, str]:
-        return dict(self._entries["permissions"])
+        return dict(self._permissions)
 
-    def secret_scopes(self) -> dict[str, str]:
-        return dict(self._entries["secret_scopes"])
-
-    def secret_acls(self) -> dict[str, dict[str, str]]:
-        return {k: dict(v) for k, v in self._entries["secret_acls"].items()}
-
-    def grants(self) -> dict[str, dict[str, str]]:
-        return {k: dict(v) for k, v in self._entries["grants"].items()}
+    def records(self, kind: str) -> dict[str, Any]:
+        """What this stack manages of one of `KINDS`, by key."""
+        return dict(self._kinds[kind])
 
     def owns_endpoint(self, name: str) -> bool:
-        return name in self._entries["endpoints"]
-
-    def owns_scope(self, name: str) -> bool:
-        return name in self._entries["secret_scopes"]
+        return name in self._endpoints
 
     # -- changes, each saved at once ------------------------------------------------------------
     def remember_endpoint(self, name: str, resource: str) -> None:
-        self._set("endpoints", name, resource)
-
-    def forget_endpoint(self, name: str) -> None:
-        self._drop("endpoints", name)
-
-    def remember_permissions(self, logical_id: str, endpoint_name: str) -> None:
-        self._set("permissions", logical_id, endpoint_name)
-
-    def forget_permissions(self, logical_id: str) -> None:
-        self._drop("permissions", logical_id)
-
-    def remember_scope(self, name: str, resource: str) -> None:
-        self._set("secret_scopes", name, resource)
-
-    def forget_scope(self, name: str) -> None:
-        self._drop("secret_scopes", name)
-
-    def remember_acl(self, logical_id: str, scope: str, principal: str) -> None:
-        self._set("secret_acls", logical_id, {"scope": scope, "principal": principal})
-
-    def forget_acl(self, logical_id: str) -> None:
-        self._drop("secret_acls", logical_id)
-
-    def remember_grant(self, logical_id: str, securable_type: str, full_name: str, principal: str) -> None:
-        self._set(
-            "grants", logical_id, {"securable_type": securable_type, "full_name": full_name, "principal": principal}
-        )
-
-    def forget_grant(self, logical_id: str) -> None:
-        self._drop("grants", logical_id)
-
-    def _set(self, kind: str, key: str, value: Any) -> None:
-        self._entries[kind][key] = value
+        self._endpoints[name] = resource
         self.save()
 
-    def _drop(self, kind: str, key: str) -> None:
-        if self._entries[kind].pop(key, None) is not None:
+    def forget_endpoint(self, name: str) -> None:
+        if self._endpoints.pop(name, None) is not None:
+            self.save()
+
+    def remember_permissions(self, logical_id: str, endpoint_name: str) -> None:
+        self._permissions[logical_id] = endpoint_name
+        self.save()
+
+    def forget_permissions(self, logical_id: str) -> None:
+        if self._permissions.pop(logical_id, None) is not None:
+            self.save()
+
+    def remember(self, kind: str, key: str, value: Any) -> None:
+        self._kinds[kind][key] = value
+        self.save()
+
+    def forget(self, kind: str, key: str) -> None:
+        if self._kinds[kind].pop(key, None) is not None:
             self.save()
 
     # -- the file ------------------------------------------------------------------------------
@@ -168,7 +142,8 @@ class ApplyState:
         """Write when something changed, atomically and durably: a crash or a kill at any instant
         leaves either the previous file or this one, never half of one."""
         text = json.dumps(self._document, sort_keys=True)
-        if text == self._saved or (self._saved is None and not any(self._entries.values())):
+        managed = self._endpoints or self._permissions or any(self._kinds.values())
+        if text == self._saved or (self._saved is None and not managed):
             return  # nothing new (an apply that stopped at its plan leaves no file behind)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         handle, temporary = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
