@@ -32,11 +32,6 @@ def fuzz_emu() -> Iterator[tuple[Emulator, dict[str, str], requests.Session]]:
         yield emu, params, session
 
 
-def _form(method: str, route: str) -> bool:
-    sample = SAMPLED.get((method, route))
-    return sample is not None and sample.form
-
-
 def send(emu: Emulator, session: requests.Session, method: str, path: str, raw: bytes) -> requests.Response:
     return session.request(method, emu.url + path, data=raw, headers={"Content-Type": "application/json"}, timeout=30)
 
@@ -60,12 +55,8 @@ def test_bodies_no_route_could_take_leave_the_workspace_as_it_was(fuzz_emu, meth
         before = body_fuzz.snapshot(emu.workspace)
         answer = send(emu, session, method, path, raw)
         assert answer.status_code < 500, (what, answer.text)
-        if method not in body_fuzz.BODYLESS_METHODS:
+        if method not in body_fuzz.BODYLESS_METHODS:  # refused: as not JSON, or for what its path names
             assert 400 <= answer.status_code < 500, (what, answer.status_code, answer.text)
-            shape = "error" if _form(method, route) else "error_code"  # OAuth errors: RFC 6749 section 5.2
-            assert answer.json()[shape] in ("MALFORMED_REQUEST", "INVALID_PARAMETER_VALUE", "unsupported_grant_type"), (
-                what
-            )
         assert body_fuzz.snapshot(emu.workspace) == before, what
 
 

@@ -42,8 +42,9 @@ class EndpointNames:
     is already a good identifier keeps it: `chat` stays `chat` even beside `-chat` or `Chat`."""
 
     def __init__(self, short_names: list[str]) -> None:
-        self._variables: set[str] = set()
-        self._ids: set[str] = set(_STACK_CHILDREN)  # every child id of the stack, outputs included
+        # Both grow as names are chosen, and are what other constructs of the program must avoid:
+        self.variables: set[str] = set()  # Python names in use
+        self.construct_ids: set[str] = set(_STACK_CHILDREN)  # every child id of the stack, outputs included
         self._output_keys: set[str] = set()
         chosen_variables: dict[str, str] = {}
         chosen_ids: dict[str, str] = {}
@@ -51,14 +52,14 @@ class EndpointNames:
         # Names that are Python identifiers and construct ids as they are claim themselves first,
         # then names that are construct ids; every other name takes what is left.
         for name in [n for n in ordered if identifier(n) == n] + ordered:
-            if name not in chosen_variables and identifier(name) == name and name not in self._variables:
+            if name not in chosen_variables and identifier(name) == name and name not in self.variables:
                 chosen_variables[name] = name
-                self._variables.add(name)
+                self.variables.add(name)
             if name not in chosen_ids and self._free(name):
                 chosen_ids[name] = self._take(name)
         for name in ordered:
             if name not in chosen_variables:
-                chosen_variables[name] = identifier(name, self._variables)
+                chosen_variables[name] = identifier(name, self.variables)
             if name not in chosen_ids:
                 variable = chosen_variables[name]
                 candidates = [variable] + [f"{variable}_{n}" for n in range(2, 10_000)]
@@ -72,12 +73,12 @@ class EndpointNames:
     def _take(self, construct_id: str) -> str:
         key = output_key(construct_id)
         self._output_keys.add(key)
-        self._ids |= {construct_id} | {f"{key}_{suffix}" for suffix in OUTPUT_SUFFIXES}
+        self.construct_ids |= {construct_id} | {f"{key}_{suffix}" for suffix in OUTPUT_SUFFIXES}
         return construct_id
 
     def _free(self, candidate: str) -> bool:
-        if not _VALID_ID.match(candidate) or candidate in self._ids:
+        if not _VALID_ID.match(candidate) or candidate in self.construct_ids:
             return False
         key = output_key(candidate)
         outputs = {f"{key}_{suffix}" for suffix in OUTPUT_SUFFIXES}
-        return key not in self._output_keys and not (outputs & self._ids)
+        return key not in self._output_keys and not (outputs & self.construct_ids)
