@@ -1,11 +1,7 @@
-"""Writing report files: the directory a user names (`--json reports/check.json`) is created."""
+"""Writing report files: the tools share one writer (`client/reports.py`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from servingstack.client.reports import write_text
 
-
-def write_text(path: str | Path, text: str) -> None:
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+__all__ = ["write_text"]
