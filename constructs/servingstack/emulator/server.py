@@ -25,7 +25,9 @@ from servingstack.emulator import (
     answering,
     apierrors,
     bodies,
+    identities,
     oauth,
+    objects,
     openai_routes,
     openapi,
     permissions,
@@ -33,6 +35,7 @@ from servingstack.emulator import (
     secrets_api,
     trailing_slash,
     uc_permissions,
+    unity_catalog,
     views,
 )
 from servingstack.emulator.auth import CURRENT_USER
@@ -326,6 +329,9 @@ def build_app(workspace: Workspace) -> web.Application:
     admin.add_routes(app, WORKSPACE_KEY)
     secrets_api.add_routes(app, WORKSPACE_KEY)
     uc_permissions.add_routes(app, WORKSPACE_KEY)
+    identities.add_routes(app, lambda request: _workspace(request).identities)
+    unity_catalog.add_routes(app, lambda request: _workspace(request).unity_catalog)
+    objects.add_routes(app, _workspace)
     oauth.add_routes(app, WORKSPACE_KEY)
     openai_routes.add_routes(app, WORKSPACE_KEY)
     trailing_slash.add_twins(app)

@@ -10,15 +10,17 @@ import random
 import time
 from collections.abc import Callable, Mapping
 
-from servingstack.emulator.auth import is_authorized
+from servingstack.emulator.auth import CURRENT_USER, is_authorized
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.faults import Fault, FaultBook
+from servingstack.emulator.identities import Identities
 from servingstack.emulator.metrics import QueryMetrics, RequestLog
 from servingstack.emulator.oauth import IssuedTokens
 from servingstack.emulator.permissions import PermissionBook
 from servingstack.emulator.secrets_api import SecretStore
 from servingstack.emulator.state import EndpointStore, ServedConfig
 from servingstack.emulator.uc_permissions import GrantBook
+from servingstack.emulator.unity_catalog import UnityCatalog
 
 
 class Workspace:
@@ -48,6 +50,8 @@ class Workspace:
         self.signatures: dict[str, dict[str, str]] = {}
         self.secrets = SecretStore()
         self.uc_permissions = GrantBook()
+        self.identities = Identities(CURRENT_USER)
+        self.unity_catalog = UnityCatalog()
 
     def _deployment_fault(self, endpoint: str) -> Fault | None:
         """An injected deployment fault, else a failure for a secret that does not exist."""
