@@ -1,4 +1,4 @@
-"""The `servingstack` command line: `emulator ...` and `check ...`.
+"""The `servingstack` command line: `emulator ...`, `check ...`, `plan ...` and `import ...`.
 
 Subcommands are imported when invoked, so `servingstack --help` stays fast and
 neither command pays for the other's imports.
@@ -15,6 +15,7 @@ _SUBCOMMANDS = {
     "emulator": ("servingstack.cli.emulator", "emulator"),
     "check": ("servingstack.cli.check", "check"),
     "import": ("servingstack.cli.importer", "import_"),
+    "plan": ("servingstack.cli.plan", "plan"),
 }
 
 
@@ -43,13 +44,14 @@ EPILOG = """\b
 Examples:
   servingstack emulator serve --port 8080 --background
   servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080
+  servingstack plan --stack cdktf.out/stacks/prod --summary reports/plan.md
 """
 
 
 @click.group(cls=_LazyGroup, epilog=EPILOG)
 @click.version_option(package_name="servingstack")
 def main() -> None:
-    """Databricks Model Serving as code: check deployed stacks, emulate a workspace."""
+    """Databricks Model Serving as code: plan and check stacks, emulate a workspace."""
 
 
 if __name__ == "__main__":  # pragma: no cover
