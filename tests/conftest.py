@@ -10,6 +10,7 @@ import pytest
 
 # Test folders and their markers: `pytest -m "not e2e"` skips everything that starts a server.
 _MARKERS = {"synth": "synth", "policy": "synth", "emulator": "e2e", "check": "e2e", "e2e": "e2e", "importer": "e2e"}
+_MARKERS["plan"] = "e2e"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -172,6 +172,17 @@ class UnityCatalog:
         with self._lock:
             return name in self._catalogs
 
+    def check_securable(self, securable_type: str, full_name: str) -> None:
+        """Raise the service's 404 for a schema or model (function) of a catalog the emulator knows that does
+        not exist. Securables of catalogs it never saw are taken as existing outside it (it cannot know)."""
+        kind = securable_type.lower()
+        if kind not in ("schema", "function", "model") or not self.knows_catalog(full_name.split(".", 1)[0]):
+            return
+        if kind == "schema":
+            self.schema(full_name)
+        else:
+            self.model(full_name)
+
 
 def _split(full_name: str, parts: int, rule: str) -> list[str]:
     pieces = full_name.split(".") if isinstance(full_name, str) else []

@@ -16,6 +16,7 @@ from servingstack.check import acl, drift
 from servingstack.check.drift import Difference
 from servingstack.facts.permissions import ENDPOINT_LEVELS
 from servingstack.facts.provider_updates import FACTS, PERMISSIONS, PERMISSIONS_FACTS, ResourceFacts
+from servingstack.facts.secrets import MASK, is_secret_reference
 from servingstack.facts.stackfile import DeclaredEndpoint, DeclaredPermissions
 from servingstack.plan import wording
 from servingstack.plan.context import PlanContext
@@ -109,8 +110,47 @@ def _extra_differences(declared: dict[str, Any], live: dict[str, Any], facts: Re
     return found
 
 
+def _shown(value: Any) -> Any:
+    """A secret reference is a name and may be shown; any other value of these fields is masked."""
+    return value if value is None or is_secret_reference(value) else MASK
+
+
+def _secret_differences(declared: dict[str, Any], live: dict[str, Any]) -> list[Difference]:
+    """Changed secret references and environment variables of served entities (which check.drift leaves
+    out): a new key reference is a config update the provider sends. Values that are not references are
+    never shown."""
+    found: list[Difference] = []
+    live_entities = {wording.entity_key(e): e for e in (live.get("config") or {}).get("served_entities") or []}
+    for entity in (declared.get("config") or {}).get("served_entities") or []:
+        name = wording.entity_key(entity)
+        twin = live_entities.get(name)
+        if twin is None:
+            continue
+        external, live_external = entity.get("external_model") or {}, twin.get("external_model") or {}
+        for block, settings in external.items():
+            if not isinstance(settings, dict):
+                continue
+            for key, value in settings.items():
+                have = (live_external.get(block) or {}).get(key)
+                if is_secret_reference(value) and have is not None and have != value:
+                    found.append(
+                        Difference(f"served_entities[{name}].external_model.{block}.{key}", value, _shown(have))
+                    )
+        want_env, have_env = entity.get("environment_vars") or {}, twin.get("environment_vars") or {}
+        for key in sorted(set(want_env) | set(have_env)):
+            if want_env.get(key) != have_env.get(key):
+                found.append(
+                    Difference(
+                        f"served_entities[{name}].environment_vars.{key}",
+                        _shown(want_env.get(key)),
+                        _shown(have_env.get(key)),
+                    )
+                )
+    return found
+
+
 def _differences(declared: DeclaredEndpoint, live: dict[str, Any], facts: ResourceFacts) -> list[Difference]:
-    differences = drift.compare(declared.request, live)
+    differences = drift.compare(declared.request, live) + _secret_differences(declared.request, live)
     if not declared.request.get("config"):
         # Provider: "Removing a config from an existing model serving endpoint is a no-op" (config is Computed).
         differences = [d for d in differences if _how(d.field, facts) != "config"]

@@ -43,6 +43,8 @@ _KEPT = (
     "privileges",
 )
 ENDPOINT_TYPES = (MODEL_SERVING, PROVISIONED_THROUGHPUT)
+# What `emulator apply`'s state records (deploy/state.py): endpoints and their permission sets.
+EMULATOR_TRACKED = frozenset({MODEL_SERVING, PROVISIONED_THROUGHPUT, PERMISSIONS})
 
 
 class OwnershipError(ValueError):
@@ -92,6 +94,9 @@ def read_settings(stack_path: Path) -> StackSettings:
 class OwnedResources:
     ownership: Ownership = field(default_factory=Ownership)
     by_address: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # The resource types the state records (None: all of them, as Terraform's does); for the others
+    # ownership is unknown, whatever the state says.
+    tracked: frozenset[str] | None = None
 
     @property
     def known(self) -> bool:
@@ -113,9 +118,12 @@ class OwnedResources:
                     found[str(name)] = address
         return found
 
+    def tracks(self, resource_type: str) -> bool:
+        return self.known and (self.tracked is None or resource_type in self.tracked)
+
     def owns(self, resource_types: tuple[str, ...], name: str) -> bool | None:
         """True / False by the state; None when no state says."""
-        if not self.known:
+        if not all(self.tracks(t) for t in resource_types):
             return None
         return name in self.names(*resource_types)
 
@@ -192,7 +200,7 @@ def read_ownership(
         if kind == "emulator":
             found = _from_emulator(document, host)
             detail = "emulator apply state" if found is not None else f"emulator apply state: nothing applied to {host}"
-            return OwnedResources(Ownership("emulator", str(state), detail), found or {})
+            return OwnedResources(Ownership("emulator", str(state), detail), found or {}, EMULATOR_TRACKED)
         raise OwnershipError(f"{state}: neither a Terraform state (version 4) nor an emulator apply state")
     for candidate in (settings.backend_path, stack_dir / f"terraform.{stack_name}.tfstate"):
         if candidate is not None and candidate.is_file():
@@ -210,7 +218,9 @@ def read_ownership(
         except OwnershipError:
             found = None
         if found is not None:
-            return OwnedResources(Ownership("emulator", str(emulator_state), "emulator apply state"), found)
+            return OwnedResources(
+                Ownership("emulator", str(emulator_state), "emulator apply state"), found, EMULATOR_TRACKED
+            )
     if settings.backend and settings.backend != "local":
         detail = (
             f"no state read: the stack keeps it in the {settings.backend} backend; pass "
