@@ -67,8 +67,9 @@ def test_a_traffic_shift_a_new_version_a_gateway_and_a_tag_change_are_one_update
     assert f"tag team: ml {ARROW} ml-platform" in lines
     assert "- tag on-call=team-b (not declared: the tag update deletes it)" in lines
     effects = " ".join(fraud_change.effects)
-    assert "PUT /api/2.0/serving-endpoints/demo-fraud/config: a zero-downtime config update" in effects
-    assert "/ai-gateway: a gateway update" in effects and "/tags: a tag update" in effects
+    assert "zero-downtime config update (PUT /api/2.0/serving-endpoints/demo-fraud/config)" in effects
+    assert "gateway update (PUT /api/2.0/serving-endpoints/demo-fraud/ai-gateway)" in effects
+    assert "tag update (PATCH /api/2.0/serving-endpoints/demo-fraud/tags): immediate, nothing redeploys" in effects
     assert [(t.entity, t.before, t.after, t.changed) for t in fraud_change.traffic] == [
         ("v3", 90, 50, False),
         ("v4", 10, 40, True),
@@ -101,8 +102,11 @@ def test_a_forcenew_field_replaces_the_endpoint_and_its_permissions(emu, tmp_pat
     fraud = change(report, "databricks_model_serving.fraud")
     assert fraud.action == "replace"
     assert f"route_optimized: none {ARROW} on (forces replacement)" in texts(report, "databricks_model_serving.fraud")
-    assert "replacement: Terraform deletes demo-fraud" in fraud.effects[0] and "waiting up to 60m" in fraud.effects[0]
-    assert "route_optimized forces it (serving/resource_model_serving.go" in fraud.effects[0]
+    assert fraud.effects == [
+        "replacement (route_optimized is ForceNew: serving/resource_model_serving.go, ResourceModelServing): "
+        "Terraform deletes demo-fraud and creates it again (DELETE, then POST /api/2.0/serving-endpoints), "
+        "waiting up to 60m for it"
+    ]
     assert change(report, "databricks_permissions.fraud_Permissions_0000").action == "replace"
     assert "answers no query until the new one is ready" in finding(report, "endpoint_replaced").message
 
@@ -260,8 +264,9 @@ def test_provisioned_throughput_endpoints_take_their_own_update_path(emu, tmp_pa
     assert f"served entity maverick provisioned_model_units: 100 {ARROW} 200" in texts(
         report, "databricks_model_serving_provisioned_throughput.maverick"
     )
-    assert maverick.effects[0].startswith("PUT /api/2.0/serving-endpoints/pt/demo-maverick/config")
-    assert "waits up to 10m" not in " ".join(maverick.effects)
+    assert maverick.effects[0].startswith(
+        "zero-downtime config update (PUT /api/2.0/serving-endpoints/pt/demo-maverick/"
+    )
     assert finding(report, "not_applied", "budget_policy_id").fix.startswith(
         "terraform apply -replace=databricks_model_serving_provisioned_throughput.maverick"
     )

@@ -29,6 +29,18 @@ class UpdateCall:
     effect: str  # in serving terms
     source: str  # provider file and function
 
+    def describe(self, **names: str) -> str:
+        """`zero-downtime config update (PUT /api/2.0/serving-endpoints/chat/config): ...`"""
+        what, _, rest = self.effect.partition(": ")
+        return f"{what} ({self.call.format_map(_Keep(names))}): {rest}" if rest else f"{what} ({self.call})"
+
+
+class _Keep(dict[str, str]):
+    """Placeholders not given stay as they are: `{id}` in a call that names an endpoint by its id."""
+
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"
+
 
 @dataclass(frozen=True)
 class NotSent:
@@ -51,20 +63,20 @@ class ResourceFacts:
     deletes_failed_create: bool = False
 
 
+# Docs (custom models): "When updating an endpoint, Databricks performs a zero-downtime update by keeping
+# the existing endpoint configuration up until the new one becomes ready."
 _CONFIG_UPDATE = (
-    "a zero-downtime config update: the running config keeps serving until the new one is ready "
-    "(docs: custom models, 'Databricks performs a zero-downtime update'); a failed update leaves the old "
-    "config serving and is not rolled back by Terraform"
+    "zero-downtime config update: the old config serves until the new one is ready; if the new one fails, "
+    "the old one keeps serving (Terraform does not roll back)"
 )
 _TAGS = UpdateCall(
     "PATCH /api/2.0/serving-endpoints/{name}/tags",
-    "a tag update: immediate, nothing redeploys; tags on the endpoint that the stack does not declare are "
-    "deleted (the diff is against the live tags)",
+    "tag update: immediate, nothing redeploys; live tags the stack does not declare are deleted",
     "serving/resource_model_serving.go, updateTags",
 )
 _AI_GATEWAY = UpdateCall(
     "PUT /api/2.0/serving-endpoints/{name}/ai-gateway",
-    "a gateway update: immediate, nothing redeploys; the whole AI Gateway configuration is replaced",
+    "gateway update: immediate, nothing redeploys; the whole AI Gateway configuration is replaced",
     "serving/resource_model_serving.go, updateAiGateway",
 )
 _REPLACE = "terraform apply -replace={address} (a replacement: the endpoint is deleted and created again)"
@@ -83,7 +95,7 @@ MODEL_SERVING_FACTS = ResourceFacts(
         # workspace_id changes, it triggers ForceNew" (provider 1.128+, so CDK Terrain's 1.138 only).
         "provider_config.workspace_id",
     ),
-    force_new_source="serving/resource_model_serving.go, ResourceModelServing (SetForceNew, NamespaceCustomizeDiff)",
+    force_new_source="serving/resource_model_serving.go, ResourceModelServing",
     updates={
         "config": UpdateCall(
             "PUT /api/2.0/serving-endpoints/{name}/config",
@@ -153,8 +165,8 @@ PERMISSIONS_FACTS = ResourceFacts(
     updates={
         "access_control": UpdateCall(
             "PUT /api/2.0/permissions/serving-endpoints/{id}",
-            "replaces every direct grant of the endpoint: grants the stack does not declare are removed "
-            "(admins and the caller keep CAN_MANAGE)",
+            "grants replaced: every direct grant the stack does not declare is removed (admins and the caller "
+            "keep CAN_MANAGE)",
             "permissions/resource_permissions.go, safePutWithOwner",
         )
     },
@@ -184,7 +196,7 @@ GRANT_FACTS = ResourceFacts(
     updates={
         "privileges": UpdateCall(
             "PATCH /api/2.1/unity-catalog/permissions/{securable_type}/{full_name}",
-            "sets the principal's privileges on the securable to exactly those declared: others it holds "
+            "privileges set: the principal holds exactly the declared ones on the securable; others it holds "
             "there directly are revoked",
             "catalog/resource_grant.go, replacePermissionsForPrincipal",
         )
@@ -199,7 +211,7 @@ APP_FACTS = ResourceFacts(
     updates={
         "*": UpdateCall(
             "PATCH /api/2.0/apps/{name}",
-            "an app update: the whole app is sent (fields left out are cleared)",
+            "app update: the whole app is sent; fields left out are cleared",
             "internal/providers/pluginfw/products/app/resource_app.go, Update",
         )
     },

@@ -58,7 +58,9 @@ def scope_change(ctx: PlanContext, scope: DeclaredSecretScope) -> ResourceChange
     if not exists:
         change.action = "create"
         manage = scope.initial_manage_principal or "the caller"
-        change.effects.append(f"POST /api/2.0/secrets/scopes/create: MANAGE goes to {manage}; the scope starts empty")
+        change.effects.append(
+            f"create (POST /api/2.0/secrets/scopes/create): MANAGE goes to {manage}; the scope starts empty"
+        )
         return change
     change.owned = ctx.owned.owns((SECRET_SCOPE,), scope.name)
     if change.owned is False:
@@ -109,7 +111,7 @@ def deleted_scopes(ctx: PlanContext) -> list[ResourceChange]:
         if ctx.live.scope_list.found and name not in (ctx.live.scope_list.value or []):
             continue  # gone already
         change = ResourceChange(address, SECRET_SCOPE, name, "delete", owned=True)
-        change.effects.append("POST /api/2.0/secrets/scopes/delete")
+        change.effects.append("delete (POST /api/2.0/secrets/scopes/delete): with every secret in it")
         _scope_gone(ctx, address, name, "no longer declared")
         changes.append(change)
     return changes
@@ -159,12 +161,14 @@ def acl_change(ctx: PlanContext, declared: DeclaredSecretAcl, scopes: dict[str, 
     if have is None:
         change.action = "create"
         change.fields.append(FieldChange("permission", None, declared.permission, f"+ {wanted}", "create"))
-        change.effects.append("POST /api/2.0/secrets/acls/put")
+        change.effects.append("create (POST /api/2.0/secrets/acls/put)")
     elif have != declared.permission:
         change.action = "replace"  # permission is ForceNew (secrets/resource_secret_acl.go)
         text = f"{declared.principal}: {have} {ARROW} {declared.permission} (forces replacement)"
         change.fields.append(FieldChange("permission", have, declared.permission, text, "replace"))
-        change.effects.append("replacement: POST /api/2.0/secrets/acls/delete, then acls/put")
+        change.effects.append(
+            "replacement (permission is ForceNew: secrets/resource_secret_acl.go): acls/delete, then acls/put"
+        )
     return change
 
 
@@ -223,7 +227,7 @@ def grant_change(ctx: PlanContext, grant: DeclaredGrant) -> ResourceChange:
         change.action = "update"
     if change.action != "unchanged":
         update = GRANT_FACTS.updates["privileges"]
-        change.effects.append(f"{update.call}: {update.effect}")
+        change.effects.append(update.describe())
     if removed:
         ctx.add(
             "takeaway",
@@ -281,7 +285,7 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
         return change
     if read.missing:
         change.action = "create"
-        change.effects.append("POST /api/2.0/apps; Terraform waits for the app's compute to be ACTIVE")
+        change.effects.append("create (POST /api/2.0/apps): Terraform waits for the app's compute to be ACTIVE")
         for entry in app.serving_endpoints:
             text = f"+ resource {entry.get('resource')}: serving endpoint {entry.get('name')} {entry.get('permission')}"
             change.fields.append(
@@ -325,7 +329,7 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
     if change.fields:
         change.action = "update"
         update = APP_FACTS.updates["*"]
-        change.effects.append(f"{update.call.format(name=app.name)}: {update.effect}")
+        change.effects.append(update.describe(name=app.name))
     state = ((live.get("compute_status") or {}).get("state")) or None
     if state and state != "ACTIVE":
         change.notes.append(f"its compute is {state}")

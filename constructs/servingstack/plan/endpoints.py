@@ -211,8 +211,8 @@ def _create(
     change.traffic = traffic_lines(declared.request.get("config"), None, set())
     create = "POST /api/2.0/serving-endpoints" + ("/pt" if declared.resource_type != "databricks_model_serving" else "")
     change.effects.append(
-        f"{create}; Terraform waits up to {_timeout(ctx, change.address, facts, 'create')} for the endpoint to be "
-        "ready. If its deployment fails or the wait times out, the provider deletes the endpoint and the apply "
+        f"create ({create}): Terraform waits up to {_timeout(ctx, change.address, facts, 'create')} for it to be "
+        "ready; if the deployment fails or the wait times out, the provider deletes the endpoint and the apply "
         f"fails ({facts.force_new_source.split(',')[0]}, Create)"
     )
     return change
@@ -255,7 +255,7 @@ def _renamed(
     ]
     change.fields += _entity_fields(declared)
     change.traffic = traffic_lines(declared.request.get("config"), old_config, set())
-    _replacement(ctx, change, facts, previous, reason=f"name is ForceNew ({facts.force_new_source})")
+    _replacement(ctx, change, facts, previous, reason=f"name is ForceNew: {facts.force_new_source}")
     if read.found:
         _name_taken(ctx, declared, change, facts)
         change.action = "replace"
@@ -264,8 +264,8 @@ def _renamed(
 
 def _replacement(ctx: PlanContext, change: ResourceChange, facts: ResourceFacts, name: str, reason: str) -> None:
     change.effects.append(
-        f"replacement: Terraform deletes {name} (DELETE /api/2.0/serving-endpoints/{{name}}) and creates it again, "
-        f"waiting up to {_timeout(ctx, change.address, facts, 'create')}; {reason}"
+        f"replacement ({reason}): Terraform deletes {name} and creates it again (DELETE, then POST "
+        f"/api/2.0/serving-endpoints), waiting up to {_timeout(ctx, change.address, facts, 'create')} for it"
     )
     ctx.add(
         "takeaway",
@@ -299,13 +299,13 @@ def _compare(
     if "replace" in hows:
         change.action = "replace"
         forced = ", ".join(f.field for f in change.fields if f.how == "replace")
-        _replacement(ctx, change, facts, declared.name, reason=f"{forced} forces it ({facts.force_new_source})")
+        _replacement(ctx, change, facts, declared.name, reason=f"{forced} is ForceNew: {facts.force_new_source}")
     elif hows & set(facts.updates):
         change.action = "update"
         for how in ("config", "ai_gateway", "tags"):
             if how in hows:
                 call = facts.updates[how]
-                change.effects.append(f"{call.call.format(name=declared.name)}: {call.effect}")
+                change.effects.append(call.describe(name=declared.name))
     for field in change.fields:
         if field.how == "not_applied":
             top = field.field.split(".", 1)[0]
@@ -400,7 +400,7 @@ def deleted_endpoints(ctx: PlanContext) -> list[ResourceChange]:
         change.traffic = [
             TrafficLine(t.entity, t.model, t.before, None) for t in traffic_lines(None, live.get("config"), set())
         ]
-        change.effects.append(f"DELETE /api/2.0/serving-endpoints/{name}: the endpoint and its permissions are gone")
+        change.effects.append(f"delete (DELETE /api/2.0/serving-endpoints/{name}): the endpoint and its permissions go")
         ctx.add(
             "takeaway",
             "warning",
@@ -437,7 +437,7 @@ def permissions_change(
             for (kind, name), level in wanted.items()
         ]
         change.effects.append(
-            "PUT /api/2.0/permissions/serving-endpoints/{id} once the endpoint exists"
+            "grants set (PUT /api/2.0/permissions/serving-endpoints/{id}) once the endpoint exists"
             + (" (serving_endpoint_id is ForceNew: the new endpoint's id)" if endpoint.action == "replace" else "")
         )
         return change
@@ -490,7 +490,7 @@ def permissions_change(
     if change.fields:
         change.action = "update"
         effect = PERMISSIONS_FACTS.updates["access_control"]
-        change.effects.append(f"{effect.call}: {effect.effect}")
+        change.effects.append(effect.describe())
     return change
 
 
@@ -508,8 +508,8 @@ def deleted_permissions(ctx: PlanContext) -> list[ResourceChange]:
         target = str(attributes.get("endpoint") or attributes.get("serving_endpoint_id") or attributes.get("id") or "")
         change = ResourceChange(address, PERMISSIONS, target, "delete", owned=True)
         change.effects.append(
-            "PUT /api/2.0/permissions/serving-endpoints/{id} with only the admins' and the caller's CAN_MANAGE "
-            "(permissions/resource_permissions.go, Delete)"
+            "grants removed (PUT /api/2.0/permissions/serving-endpoints/{id}): only the admins' and the caller's "
+            "CAN_MANAGE stay (permissions/resource_permissions.go, Delete)"
         )
         ctx.add(
             "takeaway",
