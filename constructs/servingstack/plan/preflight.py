@@ -103,13 +103,14 @@ def _version(
 
 def check_secrets(ctx: PlanContext, targets: Targets, changes: dict[str, ResourceChange]) -> None:
     scopes = ctx.live.scope_list
+    scope_actions = {c.name: c.action for c in changes.values() if c.resource_type == "databricks_secret_scope"}
     for ref in targets.secrets:
         change = changes.get(ref.address)
         how = "config" if ref.field.startswith("config") else "ai_gateway"
         severity = _severity(change, how)
         subject = f"{ref.scope}/{ref.key}"
         where = f"{ref.endpoint} ({ref.field})"
-        if _scope_action(changes, ref.scope) in ("create", "replace"):
+        if scope_actions.get(ref.scope) in ("create", "replace"):
             ctx.add(
                 "preflight",
                 severity,
@@ -160,13 +161,6 @@ def check_secrets(ctx: PlanContext, targets: Targets, changes: dict[str, Resourc
                 f'exist with scope: {ref.scope} and key: {ref.key}"){_later(severity)}',
                 f"databricks secrets put-secret {ref.scope} {ref.key} (the value is never read by the plan)",
             )
-
-
-def _scope_action(changes: dict[str, ResourceChange], scope: str) -> str | None:
-    for change in changes.values():
-        if change.resource_type == "databricks_secret_scope" and change.name == scope:
-            return change.action
-    return None
 
 
 _KIND_NAMES = {"user": "user", "group": "group", "service_principal": "service principal"}

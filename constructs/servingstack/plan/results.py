@@ -100,6 +100,8 @@ class PlanReport:
     reads: int = 0  # API calls made
     read_seconds: float = 0.0
     interrupted: bool = False
+    # Monotonic time of the last answer from the workspace (not in the JSON: only this process can use it).
+    last_answer: float = field(default=0.0, repr=False)
 
     def counts(self) -> dict[str, int]:
         counts: dict[str, int] = {action: 0 for action in ACTIONS}

@@ -26,7 +26,7 @@ from servingstack.plan.context import PlanContext
 from servingstack.plan.live import WORKERS, LiveWorkspace, read_live
 from servingstack.plan.ownership import OwnershipError, read_ownership, read_settings
 from servingstack.plan.results import PlanReport, ResourceChange
-from servingstack.plan.targets import targets_of, wanted_for
+from servingstack.plan.targets import Targets, targets_of, wanted_for
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
 PREFLIGHT_SECONDS = 30.0  # for the first, credential-trying call
@@ -50,7 +50,7 @@ def _load(stack_dir: str | Path) -> DeclaredStack:
     return stack
 
 
-def plan_changes(ctx: PlanContext) -> list[ResourceChange]:
+def plan_changes(ctx: PlanContext, targets: Targets) -> list[ResourceChange]:
     """Every change, in the order an apply makes them: scopes and ACLs, endpoints, permissions, grants,
     apps, then what is deleted; and the preflight over all of them."""
     stack = ctx.stack
@@ -65,7 +65,6 @@ def plan_changes(ctx: PlanContext) -> list[ResourceChange]:
     deletes = endpoints.deleted_endpoints(ctx) + endpoints.deleted_permissions(ctx) + around.deleted_scopes(ctx)
     changes = scopes + acls + list(endpoint_changes.values()) + permissions + grants + apps + deletes
     by_address = {change.address: change for change in changes}
-    targets = targets_of(stack)
     preflight.check_workspace(ctx)
     preflight.check_models(ctx, targets, by_address)
     preflight.check_secrets(ctx, targets, by_address)
@@ -137,12 +136,12 @@ def run_plan(
     except KeyboardInterrupt:
         report.interrupted = True
         live = LiveWorkspace(host=report.host)
-    report.reads, report.read_seconds = live.calls, live.seconds
+    report.reads, report.read_seconds, report.last_answer = live.calls, live.seconds, live.last_answer
     ctx = PlanContext(stack, live, owned, settings)
     me = live.me.value or {}
     ctx.caller = {str(me["userName"])} if me.get("userName") else set()
     if not report.interrupted:
-        report.changes = plan_changes(ctx)
+        report.changes = plan_changes(ctx, targets)
     report.findings = sorted(ctx.findings, key=lambda f: (_ORDER[f.category], _SEVERITY[f.severity], f.address))
     _clean(report, redactor)
     report.seconds = time.monotonic() - started
