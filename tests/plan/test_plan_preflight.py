@@ -4,11 +4,12 @@ with its fix. Errors where the apply sends the part that fails; warnings where i
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
 
-from plan_support import CHAT, DEPLOYER, SEARCH, baseline, change, codes, deploy, document, finding, plan
+from plan_support import CHAT, DEPLOYER, SEARCH, baseline, change, codes, deploy, document, finding, plan, texts
 
 
 def _fraud(after: dict) -> dict:
@@ -69,7 +70,10 @@ def test_missing_secrets_scopes_and_keys_in_a_scope_this_apply_creates(emu, tmp_
     endpoints = after["resource"]["databricks_model_serving"]
     key = endpoints["chat"]["config"]["served_entities"][0]["external_model"]["openai_config"]
     key["openai_api_key"] = "{{secrets/llm-keys/openai-2025}}"
-    _fraud(after)["config"]["served_entities"][0]["environment_vars"] = {"TOKEN": "{{secrets/fraud/feature-store}}"}
+    _fraud(after)["config"]["served_entities"][0]["environment_vars"] = {
+        "TOKEN": "{{secrets/fraud/feature-store}}",
+        "PASSWORD": "hunter2-literal",  # a literal value is a change too, and is never shown
+    }
     fresh = copy.deepcopy(CHAT)
     fresh["name"] = "demo-chat-2"
     fresh["config"]["served_entities"][0]["external_model"]["openai_config"]["openai_api_key"] = (
@@ -82,6 +86,14 @@ def test_missing_secrets_scopes_and_keys_in_a_scope_this_apply_creates(emu, tmp_
     # Metadata only: key names are listed, no secret's value is ever asked for.
     assert emu.request_count(path_prefix="/api/2.0/secrets/list") > 0
     assert emu.request_count(path_prefix="/api/2.0/secrets/get") == 0
+    assert texts(report, "databricks_model_serving.chat") == [
+        "served entity gpt-4o openai_api_key: secret llm-keys/openai → secret llm-keys/openai-2025"
+    ]
+    assert texts(report, "databricks_model_serving.fraud") == [
+        "served entity v3 env PASSWORD: none → ***",
+        "served entity v3 env TOKEN: none → secret fraud/feature-store",
+    ]
+    assert "hunter2-literal" not in json.dumps(report.to_dict())
     missing = finding(report, "secret_missing", "llm-keys/openai-2025")
     assert missing.severity == "error"
     assert "Secret does not exist with scope: llm-keys and key: openai-2025" in missing.message

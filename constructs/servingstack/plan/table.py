@@ -105,20 +105,28 @@ def print_report(
     out = [paint(clean(f"servingstack plan: {report.stack} on {report.host}"), "bold")]
     source = f" ({report.ownership.source})" if report.ownership.source else ""
     out.append(paint(clean(f"ownership: {report.ownership.detail}{source}"), "dim"))
-    rows = [
-        (
-            clean(f"{change.name}\n{change.address}"),
-            change.action,
-            clean(
-                "\n".join([f.text for f in change.fields if f.how != "not_applied"] + [f"({n})" for n in change.notes])
-            ),
-            clean("\n".join(change.effects)),
+    # The service column names what happens (`zero-downtime config update`); each kind is explained
+    # once, below the table, instead of on every row of a fleet.
+    rows: list[tuple[str, ...]] = []
+    legend: dict[str, None] = {}  # the kinds of effect, in order, each once
+    for change in report.changes:
+        if change.action == "unchanged":
+            continue
+        labels = []
+        for effect in change.effects:
+            label = effect.partition(" (")[0]
+            labels.append(label)
+            legend.setdefault(effect.replace(change.name, "{name}"), None)
+        fields = [f.text for f in change.fields if f.how != "not_applied"] + [f"({n})" for n in change.notes]
+        rows.append(
+            (clean(f"{change.name}\n{change.address}"), change.action, clean("\n".join(fields)), "\n".join(labels))
         )
-        for change in report.changes
-        if change.action != "unchanged"
-    ]
     if rows:
         out += _grid(rows, total, paint)
+        out.append(paint("At the service:", "bold"))
+        for effect in legend:
+            wrapped = textwrap.wrap(clean(effect), total - 2, initial_indent="  ", subsequent_indent="    ")
+            out += [paint(line, "dim") for line in wrapped]
     elif not report.interrupted:
         out.append(paint("No changes: what the stack declares is what runs.", "green"))
     for category, heading in _SECTIONS:

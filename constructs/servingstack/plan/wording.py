@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from servingstack.check.drift import Difference
+from servingstack.facts.secrets import parse_reference
 
 ARROW = "→"
 _PATH = re.compile(r"^(?P<head>[a-z_]+)(?:\[(?P<key>[^\]]*)\])?(?:\.(?P<rest>.+))?$")
@@ -20,6 +21,9 @@ _SECTIONS = {
 def show(value: Any) -> str:
     if value is None:
         return "none"
+    reference = parse_reference(value)
+    if reference is not None:
+        return f"secret {reference[0]}/{reference[1]}"
     if isinstance(value, bool):
         return "on" if value else "off"
     if isinstance(value, (list, tuple)):
@@ -96,6 +100,10 @@ def describe(difference: Difference, declared_entities: dict[str, dict[str, Any]
                 entity = declared_entities.get(key) or {}
                 return f"+ served entity {key} ({entity_summary(entity) if entity else show(after)})"
             return f"- served entity {key} ({show(before)})"
+        if rest.startswith("external_model.") and rest.count(".") == 2:
+            rest = rest.rsplit(".", 1)[1]  # external_model.openai_config.openai_api_key -> openai_api_key
+        elif rest.startswith("environment_vars."):
+            rest = "env " + rest[len("environment_vars.") :]
         return f"served entity {key} {rest}: {show(before)} {ARROW} {show(after)}"
     if head == "traffic" and key is not None:
         return f"traffic {key}: {_percent(before)} {ARROW} {_percent(after)}"
