@@ -122,7 +122,7 @@ def is_loopback(address: str) -> bool:
 @click.option("--fault", "fault_specs", multiple=True, metavar="NAME[:key=value,...]", help=_FAULT_HELP)
 @click.option(
     "--seed-file",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     default=None,
     help="A JSON seed document of workspace objects to start with: users, groups, service principals, "
     "catalogs, schemas, models and their versions, registry models, secret keys (see `emulator seed`).",
@@ -419,7 +419,7 @@ def seed_document(
         "--secret fraud/feature-store-token --host http://127.0.0.1:8080",
     )
 )
-@click.argument("file", required=False, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--user", "users", multiple=True, metavar="USER_NAME", help="A workspace user (email). Repeatable.")
 @click.option(
     "--group", "groups", multiple=True, metavar="NAME[=MEMBER,...]", help="A workspace group, with members. Repeatable."
