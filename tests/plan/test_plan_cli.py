@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -181,3 +183,33 @@ def test_one_deadline_bounds_the_run_even_when_a_read_hangs(emu, tmp_path):
     assert "could not read the live endpoint 'demo-chat'" in unread
     # Everything else was read in the same run, within the same deadline: only the hung read is missing.
     assert "demo-fraud" not in unread and "demo-search" not in unread
+
+
+def test_sigterm_during_the_reads_prints_and_writes_an_interrupted_plan(emu, tmp_path):
+    stack = deploy(emu, tmp_path, baseline())
+    emu.slow(30, endpoint="demo-chat", scope="control")
+    emu.reset_request_count()
+    report = tmp_path / "plan.json"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "servingstack.cli", "plan", "--stack", str(stack), "--host", emu.url, "--token", TOKEN]
+        + ["--timeout", "60", "--json", str(report)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**env, "DATABRICKS_CONFIG_FILE": os.devnull},
+    )
+    try:
+        for _ in range(600):  # until the slowed read is in flight (the reads have started)
+            if emu.request_count(path_prefix="/api/2.0/serving-endpoints/demo-chat") or process.poll() is not None:
+                break
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, out + err
+    assert "interrupted: the plan is incomplete" in out and "Traceback" not in err
+    document = json.loads(report.read_text())
+    assert document["status"] == "interrupted" and document["interrupted"] is True
