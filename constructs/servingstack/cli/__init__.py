@@ -44,7 +44,6 @@ EPILOG = """\b
 Examples:
   servingstack emulator serve --port 8080 --background
   servingstack check --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080
-  servingstack plan --stack cdktf.out/stacks/prod --summary reports/plan.md
 """
 
 

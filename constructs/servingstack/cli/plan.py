@@ -51,7 +51,6 @@ EPILOG = """\b
 Examples:
   servingstack plan --stack cdktf.out/stacks/prod --json reports/plan.json --summary reports/plan.md
   servingstack plan --stack cdktf.out/stacks/prod --state plan-state.json --detailed-exitcode
-  servingstack plan --stack cdktf.out/stacks/dev --host http://127.0.0.1:8080 --token servingstack-emulator-dev-token
 """
 
 

@@ -75,26 +75,6 @@ class Wanted:
     apps: set[str] = field(default_factory=set)
     uc_grants: set[tuple[str, str, str]] = field(default_factory=set)  # (API securable type, full name, principal)
 
-    def calls(self) -> int:
-        """How many reads this is at least (one per object; an endpoint's permissions count too)."""
-        return (
-            len(self.endpoints)
-            + len(self.endpoint_permissions)
-            + len(self.permissions_by_id)
-            + int(self.endpoint_list)
-            + int(self.me)
-            + len(self.uc_models)
-            + len(self.uc_versions)
-            + len(self.registry_versions)
-            + len(self.catalogs)
-            + len(self.schemas)
-            + len(self.principals)
-            + int(self.scope_list)
-            + 2 * len(self.secret_scopes)
-            + len(self.apps)
-            + len(self.uc_grants)
-        )
-
 
 @dataclass
 class LiveWorkspace:

@@ -173,7 +173,7 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _kind(document: dict[str, Any]) -> str | None:
-    if isinstance(document.get("resources"), list) and "lineage" in document or document.get("version") == 4:
+    if document.get("version") == 4 or ("lineage" in document and isinstance(document.get("resources"), list)):
         return "terraform"
     if document.get("version") == EMULATOR_STATE_VERSION and isinstance(document.get("workspaces"), dict):
         return "emulator"

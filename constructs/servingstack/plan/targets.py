@@ -213,7 +213,10 @@ def wanted_for(stack: DeclaredStack, targets: Targets, owned: OwnedResources) ->
         previous = owned.name_of(f"{APP}.{app.logical_id}")
         if previous:
             wanted.apps.add(previous)
-        wanted.endpoints |= {str(e.get("name")) for e in app.serving_endpoints if e.get("name")}
+        # An endpoint named by a reference the stack file does not resolve (not a literal) cannot be read.
+        wanted.endpoints |= {
+            str(e["name"]) for e in app.serving_endpoints if e.get("name") and "${" not in str(e["name"])
+        }
     wanted.uc_grants = {
         (uc_securable_type(grant.securable_type), grant.full_name, grant.principal) for grant in stack.grants
     }
