@@ -126,3 +126,33 @@ def test_exit_codes():
     assert report.exit_code(detailed=True) == 5
     report.findings.append(Finding("preflight", "error", "secret_missing", "a.c", "x", "y"))
     assert (report.exit_code(), report.exit_code(detailed=True)) == (1, 1)
+
+
+def test_an_emulator_state_with_scopes_acls_grants_and_apps_owns_them_too(tmp_path):
+    stack = write_stack(tmp_path, baseline())
+    state = tmp_path / "emulator-state.json"
+    entry = {
+        "endpoints": {"demo-fraud": "databricks_model_serving.fraud"},
+        "permissions": {"fraud_Permissions_0000": "demo-fraud"},
+        "apps": {"demo-bot": "databricks_app.bot"},
+        "secret_scopes": {"llm-keys": "databricks_secret_scope.llm-keys"},
+        "secret_acls": {"llm-keys_acl": ["llm-keys", "ml-platform"]},
+        "grants": {"grant-schema": ["schema", "ml.fraud_serving", "ci-deployer"]},
+    }
+    state.write_text(json.dumps({"version": 1, "workspaces": {"http://h": entry}}))
+    owned = read_ownership(
+        state, use_state=True, stack_name="demo", stack_dir=stack, settings=read_settings(stack), host="http://h/"
+    )
+    assert owned.owns(("databricks_secret_scope",), "llm-keys") is True
+    assert owned.owns(("databricks_secret_scope",), "team-keys") is False
+    assert owned.owns(("databricks_app",), "demo-bot") is True
+    assert owned.by_address["databricks_grant.grant-schema"]["id"] == "schema/ml.fraud_serving/ci-deployer"
+    assert owned.by_address["databricks_secret_acl.llm-keys_acl"]["id"] == "llm-keys|||ml-platform"
+    # An older state (endpoints and permissions only) says nothing about the other kinds.
+    del entry["apps"], entry["secret_scopes"], entry["secret_acls"], entry["grants"]
+    state.write_text(json.dumps({"version": 1, "workspaces": {"http://h": entry}}))
+    older = read_ownership(
+        state, use_state=True, stack_name="demo", stack_dir=stack, settings=read_settings(stack), host="http://h"
+    )
+    assert older.owns(("databricks_secret_scope",), "llm-keys") is None
+    assert older.owns(("databricks_model_serving",), "demo-fraud") is True

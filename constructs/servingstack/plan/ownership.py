@@ -26,7 +26,15 @@ from typing import Any
 
 from servingstack.deploy.state import STATE_VERSION as EMULATOR_STATE_VERSION
 from servingstack.deploy.state import default_state_path
-from servingstack.facts.provider_updates import MODEL_SERVING, PERMISSIONS, PROVISIONED_THROUGHPUT
+from servingstack.facts.provider_updates import (
+    APP,
+    GRANT,
+    MODEL_SERVING,
+    PERMISSIONS,
+    PROVISIONED_THROUGHPUT,
+    SECRET_ACL,
+    SECRET_SCOPE,
+)
 from servingstack.plan.results import Ownership
 
 _KEPT = (
@@ -43,7 +51,7 @@ _KEPT = (
     "privileges",
 )
 ENDPOINT_TYPES = (MODEL_SERVING, PROVISIONED_THROUGHPUT)
-# What `emulator apply`'s state records (deploy/state.py): endpoints and their permission sets.
+# What `emulator apply`'s state records in any version (deploy/state.py): endpoints and their permission sets.
 EMULATOR_TRACKED = frozenset({MODEL_SERVING, PROVISIONED_THROUGHPUT, PERMISSIONS})
 
 
@@ -149,7 +157,13 @@ def _from_terraform(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return by_address
 
 
-def _from_emulator(document: dict[str, Any], host: str | None) -> dict[str, dict[str, Any]] | None:
+def _from_emulator(
+    document: dict[str, Any], host: str | None
+) -> tuple[dict[str, dict[str, Any]], frozenset[str]] | None:
+    """The resources an `emulator apply` state records for `host`, and which types it records: endpoints
+    and permission sets always; apps, scopes, ACLs and grants when the state has their keys (deploy/
+    state.py KINDS: apps and secret_scopes name -> address, secret_acls logical id -> [scope, principal],
+    grants logical id -> [securable kind, full name, principal])."""
     workspaces = document.get("workspaces") or {}
     entry = next((v for k, v in workspaces.items() if _normal_host(k) == _normal_host(host)), None)
     if entry is None:
@@ -159,7 +173,18 @@ def _from_emulator(document: dict[str, Any], host: str | None) -> dict[str, dict
         by_address[str(address)] = {"id": name, "name": name}
     for logical_id, endpoint in (entry.get("permissions") or {}).items():
         by_address[f"{PERMISSIONS}.{logical_id}"] = {"endpoint": endpoint}
-    return by_address
+    for key in ("apps", "secret_scopes"):
+        for name, address in (entry.get(key) or {}).items():
+            by_address[str(address)] = {"id": name, "name": name}
+    for logical_id, pair in (entry.get("secret_acls") or {}).items():
+        if isinstance(pair, list) and len(pair) == 2:
+            by_address[f"{SECRET_ACL}.{logical_id}"] = {"scope": pair[0], "principal": pair[1], "id": "|||".join(pair)}
+    for logical_id, triple in (entry.get("grants") or {}).items():
+        if isinstance(triple, list) and len(triple) == 3:
+            by_address[f"{GRANT}.{logical_id}"] = {"id": "/".join(str(part) for part in triple), "principal": triple[2]}
+    kinds = {"apps": APP, "secret_scopes": SECRET_SCOPE, "secret_acls": SECRET_ACL, "grants": GRANT}
+    tracked = EMULATOR_TRACKED | {kinds[key] for key in kinds if key in entry}
+    return by_address, frozenset(tracked)
 
 
 def _read_json(path: Path) -> dict[str, Any]:
@@ -199,8 +224,10 @@ def read_ownership(
             return OwnedResources(Ownership("terraform", str(state), "Terraform state"), _from_terraform(document))
         if kind == "emulator":
             found = _from_emulator(document, host)
-            detail = "emulator apply state" if found is not None else f"emulator apply state: nothing applied to {host}"
-            return OwnedResources(Ownership("emulator", str(state), detail), found or {}, EMULATOR_TRACKED)
+            if found is None:
+                detail = f"emulator apply state: nothing applied to {host}"
+                return OwnedResources(Ownership("emulator", str(state), detail), {}, EMULATOR_TRACKED)
+            return OwnedResources(Ownership("emulator", str(state), "emulator apply state"), *found)
         raise OwnershipError(f"{state}: neither a Terraform state (version 4) nor an emulator apply state")
     for candidate in (settings.backend_path, stack_dir / f"terraform.{stack_name}.tfstate"):
         if candidate is not None and candidate.is_file():
@@ -218,9 +245,7 @@ def read_ownership(
         except OwnershipError:
             found = None
         if found is not None:
-            return OwnedResources(
-                Ownership("emulator", str(emulator_state), "emulator apply state"), found, EMULATOR_TRACKED
-            )
+            return OwnedResources(Ownership("emulator", str(emulator_state), "emulator apply state"), *found)
     if settings.backend and settings.backend != "local":
         detail = (
             f"no state read: the stack keeps it in the {settings.backend} backend; pass "
