@@ -12,15 +12,17 @@ from collections.abc import Callable, Mapping
 
 from servingstack.emulator import apierrors
 from servingstack.emulator.apps import AppStore
-from servingstack.emulator.auth import is_authorized
+from servingstack.emulator.auth import CURRENT_USER, is_authorized
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.faults import BROKEN_ENTITY, DROP, SERVER_ERRORS, THROTTLE, Fault, FaultBook
+from servingstack.emulator.identities import Identities
 from servingstack.emulator.metrics import DEFAULT_WINDOW_SECONDS, QueryMetrics, RequestLog
 from servingstack.emulator.oauth import IssuedTokens
 from servingstack.emulator.permissions import PermissionBook
 from servingstack.emulator.secrets_api import SecretStore
 from servingstack.emulator.state import Endpoint, EndpointStore, ServedConfig
 from servingstack.emulator.uc_permissions import GrantBook
+from servingstack.emulator.unity_catalog import UnityCatalog
 
 NOT_SCOPED = "the token is not scoped to this endpoint"
 
@@ -73,6 +75,8 @@ class Workspace:
             delete_seconds=deploy_seconds,
             clock=clock,
         )
+        self.identities = Identities(CURRENT_USER)
+        self.unity_catalog = UnityCatalog()
 
     def _deployment_fault(self, endpoint: str) -> Fault | None:
         """An injected deployment fault, else a failure for a secret that does not exist."""
