@@ -169,14 +169,22 @@ class Identities:
         return group
 
     def add_service_principal(
-        self, application_id: str, display_name: str | None = None, owner: str | None = None
+        self,
+        application_id: str,
+        display_name: str | None = None,
+        owner: str | None = None,
+        record_id: str | None = None,
     ) -> dict[str, Any]:
-        """A service principal, named in grants by its `applicationId`; `owner` marks who registered it."""
+        """A service principal, named in grants by its `applicationId`; `owner` marks who registered it,
+        `record_id` keeps an id the registering part already shows (an app's `service_principal_id`)."""
         existing = self.find("ServicePrincipals", "applicationId", application_id)
         if existing is not None:
             return existing
         principal = ServicePrincipal(
-            id=self._next_id(), application_id=application_id, display_name=display_name or application_id, active=True
+            id=record_id or self._next_id(),
+            application_id=application_id,
+            display_name=display_name or application_id,
+            active=True,
         )
         return self._store("ServicePrincipals", principal.as_dict(), owner)
 

@@ -358,7 +358,7 @@ def build_app(workspace: Workspace) -> web.Application:
     secrets_api.add_routes(app, WORKSPACE_KEY)
     uc_permissions.add_routes(app, WORKSPACE_KEY)
     apps.add_routes(app, WORKSPACE_KEY)
-    identities.add_routes(app, lambda request: _workspace(request).identities)
+    identities.add_routes(app, lambda request: _workspace(request).current_identities())
     unity_catalog.add_routes(app, lambda request: _workspace(request).unity_catalog)
     objects.add_routes(app, _workspace)
     oauth.add_routes(app, WORKSPACE_KEY)

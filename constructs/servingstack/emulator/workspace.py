@@ -66,7 +66,10 @@ class Workspace:
         self.signatures: dict[str, dict[str, str]] = {}
         self.secrets = SecretStore()
         self.uc_permissions = GrantBook()
-        # Apps start and are deleted in a deployment's time; each has its own service principal.
+        self.identities = Identities(CURRENT_USER)
+        self.unity_catalog = UnityCatalog()
+        # Apps start and are deleted in a deployment's time; each has its own service principal,
+        # registered in the identities while the app exists.
         self.apps = AppStore(
             endpoints=self.endpoints,
             permissions=self.permissions,
@@ -74,9 +77,8 @@ class Workspace:
             start_seconds=deploy_seconds,
             delete_seconds=deploy_seconds,
             clock=clock,
+            identities=self.identities,
         )
-        self.identities = Identities(CURRENT_USER)
-        self.unity_catalog = UnityCatalog()
 
     def _deployment_fault(self, endpoint: str) -> Fault | None:
         """An injected deployment fault, else a failure for a secret that does not exist."""
@@ -87,6 +89,11 @@ class Workspace:
         if deploying is None or deploying.deployment is None:
             return None
         return self.secrets.deployment_fault(endpoint, deploying.deployment.config.entities)
+
+    def current_identities(self) -> Identities:
+        """The identities as SCIM lists them now: an app whose deletion is done took its principal along."""
+        self.apps.settle()
+        return self.identities
 
     def accepts(self, token: str) -> bool:
         """The emulator's token, or one its OAuth token endpoint issued."""
