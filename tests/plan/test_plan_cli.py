@@ -149,6 +149,19 @@ def test_an_unreadable_stack_is_one_line_exit_2_before_any_read(emu, tmp_path, k
     assert emu.request_count() == 0  # nothing was read
 
 
+def test_a_host_for_another_workspace_than_the_stack_declares_is_one_line_exit_2(emu, tmp_path):
+    declared = baseline()
+    declared["provider"] = {"databricks": [{"host": "https://prod.cloud.databricks.com"}]}
+    stack = write_stack(tmp_path, declared)
+    old = tmp_path / "plan.json"
+    old.write_text('{"status": "ok"}')
+    emu.reset_request_count()
+    result = run_cli("--stack", str(stack), "--host", emu.url, "--token", TOKEN, "--json", str(old))
+    _setup_error(result, "the stack demo declares host https://prod.cloud.databricks.com")
+    assert "--host names" in result.stderr and not old.exists()
+    assert emu.request_count() == 0  # refused before any request
+
+
 def test_bad_state_options_are_usage_errors(emu, tmp_path):
     stack = deploy(emu, tmp_path, baseline())
     bad = tmp_path / "state.json"

@@ -9,7 +9,24 @@ import json
 import pytest
 from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
 
-from plan_support import CHAT, DEPLOYER, SEARCH, baseline, change, codes, deploy, document, finding, plan, texts
+from plan_support import (
+    CHAT,
+    DEPLOYER,
+    SEARCH,
+    TOKEN,
+    baseline,
+    change,
+    codes,
+    deploy,
+    document,
+    finding,
+    plan,
+    state_file,
+    texts,
+    write_stack,
+)
+from servingstack.client.workspace import WorkspaceMismatch
+from servingstack.plan.runner import run_plan
 
 
 def _fraud(after: dict) -> dict:
@@ -181,15 +198,27 @@ def test_an_update_already_running_makes_the_config_update_fail(emu, tmp_path):
     assert running.severity == "error" and "another update can not be made" in running.message
 
 
-def test_the_stack_declaring_another_workspace(emu, tmp_path):
+def test_the_stack_declaring_another_workspace_is_refused_before_any_read(emu, tmp_path):
+    """The rule check and emulator apply share (client/workspace.py): a plan against another workspace
+    than the stack's describes nothing Terraform would do there."""
     deploy(emu, tmp_path, baseline())
     after = baseline()
     after["provider"] = {"databricks": [{"host": "https://adb-123.azuredatabricks.net"}]}
-    report = plan(emu, tmp_path, after)
-    mismatch = finding(report, "workspace_mismatch")
-    assert mismatch.severity == "error" and "--host https://adb-123.azuredatabricks.net" in mismatch.fix
-    after["provider"] = {"databricks": [{"host": emu.url + "/"}]}
-    assert "workspace_mismatch" not in codes(plan(emu, tmp_path, after))
+    before = emu.workspace.requests.count()
+    with pytest.raises(WorkspaceMismatch, match=r"declares host https://adb-123\.azuredatabricks\.net.*--host names"):
+        plan(emu, tmp_path, after)
+    assert emu.workspace.requests.count() == before  # refused before any request
+    after["provider"] = {"databricks": [{"host": emu.url.upper() + "/"}]}  # the same workspace, spelt otherwise
+    assert plan(emu, tmp_path, after).exit_code() == 0
+
+
+def test_the_stack_declaring_its_workspace_is_planned_there_when_none_is_given(emu, tmp_path):
+    deploy(emu, tmp_path, baseline())
+    after = baseline()
+    after["provider"] = {"databricks": [{"host": emu.url}]}
+    stack = write_stack(tmp_path / "declared", after)
+    report = run_plan(stack, token=TOKEN, state=state_file(tmp_path), timeout=30)
+    assert report.host.rstrip("/") == emu.url.rstrip("/") and report.exit_code() == 0
 
 
 def test_the_workspace_endpoint_limit_and_the_operation_rate(emu, tmp_path, monkeypatch):

@@ -125,7 +125,8 @@ def plan(
       0    no problem found (with --detailed-exitcode: and nothing would change)
       1    problems found: something will fail, or could not be read
       2    bad options, stack directory or state file, an unwritable report path, no workspace
-           configured, a host that does not resolve, refuses or does not answer, credentials rejected;
+           configured, a host for another workspace than the stack declares, a host that does not
+           resolve, refuses or does not answer (in full, by the deadline), credentials rejected;
            no report is written (an earlier run's is removed)
       3    no problem found, but a report could not be written
       4    problems found, and a report could not be written

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from servingstack.client.workspace import same_workspace
 from servingstack.deploy.state import STATE_VERSION as EMULATOR_STATE_VERSION
 from servingstack.deploy.state import default_state_path
 from servingstack.facts.provider_updates import (
@@ -61,10 +62,9 @@ class OwnershipError(ValueError):
 
 @dataclass
 class StackSettings:
-    """What `cdk.tf.json` says beyond the resources: the provider's workspace and the backend."""
+    """What `cdk.tf.json` says beyond the resources and the provider's workspace (`facts.stackfile`
+    reads that): the backend, timeouts and construct paths."""
 
-    host: str | None = None
-    profile: str | None = None
     backend: str | None = None  # local, s3, ...
     backend_path: Path | None = None  # the local backend's state file
     timeouts: dict[str, dict[str, str]] = field(default_factory=dict)  # address -> {"create": "60m", ...}
@@ -72,15 +72,10 @@ class StackSettings:
 
 
 def read_settings(stack_path: Path) -> StackSettings:
-    """The provider block, backend, timeouts and construct paths of a stack (already loaded once)."""
+    """The backend, timeouts and construct paths of a stack (already loaded once)."""
     file = stack_path if stack_path.is_file() else stack_path / "cdk.tf.json"
     document = json.loads(file.read_text())
     settings = StackSettings()
-    providers = (document.get("provider") or {}).get("databricks") or []
-    providers = providers if isinstance(providers, list) else [providers]
-    default = next((p for p in providers if isinstance(p, dict) and not p.get("alias")), None) or {}
-    settings.host = default.get("host") if isinstance(default.get("host"), str) else None
-    settings.profile = default.get("profile") if isinstance(default.get("profile"), str) else None
     backends = (document.get("terraform") or {}).get("backend") or {}
     if isinstance(backends, dict) and backends:
         settings.backend, config = next(iter(backends.items()))
@@ -136,10 +131,6 @@ class OwnedResources:
         return name in self.names(*resource_types)
 
 
-def _normal_host(host: str | None) -> str:
-    return (host or "").strip().rstrip("/").lower()
-
-
 def _from_terraform(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     by_address: dict[str, dict[str, Any]] = {}
     for resource in document.get("resources") or []:
@@ -165,7 +156,7 @@ def _from_emulator(
     state.py KINDS: apps and secret_scopes name -> address, secret_acls logical id -> [scope, principal],
     grants logical id -> [securable kind, full name, principal])."""
     workspaces = document.get("workspaces") or {}
-    entry = next((v for k, v in workspaces.items() if _normal_host(k) == _normal_host(host)), None)
+    entry = next((v for k, v in workspaces.items() if host and same_workspace(k, host)), None)
     if entry is None:
         return None
     by_address: dict[str, dict[str, Any]] = {}

@@ -1,16 +1,15 @@
 """What will fail at apply time, found before it, each with its fix: a model or model version that does
 not exist or is not READY, a secret scope or key that does not exist, an unknown user, group or service
-principal, an inference-table catalog or schema that does not exist, the stack's declared workspace
-differing from the one connected, and the workspace's endpoint limits. (Names already taken, updates
-already running and missing securables are found where the change is planned: `endpoints`, `around`.)
+principal, an inference-table catalog or schema that does not exist, and the workspace's endpoint limits.
+(Names already taken, updates already running and missing securables are found where the change is
+planned: `endpoints`, `around`; a workspace other than the one the stack declares is refused before any
+read, by the rule every tool shares: `client/workspace.py`.)
 
 A problem with something the apply sends is an error; the same problem on an endpoint whose config the
 apply leaves alone is a warning (nothing fails now, the next config change will).
 """
 
 from __future__ import annotations
-
-from urllib.parse import urlsplit
 
 from servingstack.facts.rules import MAX_ENDPOINTS_PER_WORKSPACE
 from servingstack.plan.context import PlanContext
@@ -235,28 +234,6 @@ def check_tables(ctx: PlanContext, targets: Targets, changes: dict[str, Resource
         else:
             if not ctx.unread(catalog, use.address, use.catalog, f"catalog {use.catalog}"):
                 ctx.unread(schema, use.address, f"{use.catalog}.{use.schema}", f"schema {use.catalog}.{use.schema}")
-
-
-def _host(url: str | None) -> str:
-    parts = urlsplit((url or "").strip())
-    return f"{parts.scheme.lower()}://{(parts.netloc or '').lower()}"
-
-
-def check_workspace(ctx: PlanContext) -> None:
-    declared = ctx.settings.host
-    if not declared or "${" in declared:
-        return
-    if _host(declared) != _host(ctx.live.host):
-        ctx.add(
-            "preflight",
-            "error",
-            "workspace_mismatch",
-            "",
-            declared,
-            f"the stack's provider declares workspace {declared}, but the plan read {ctx.live.host}: the plan does "
-            "not describe what Terraform would do there",
-            f"plan against the stack's workspace (--host {declared}), or correct the stack's host",
-        )
 
 
 def check_quota(ctx: PlanContext, changes: list[ResourceChange]) -> None:

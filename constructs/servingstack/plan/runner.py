@@ -10,15 +10,17 @@ its credentials tried with one call, then every live read runs at once on the bo
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from servingstack.client.auth import Connection, make_client, verify_access
+from servingstack.client.auth import Connection, connect
 from servingstack.client.connect import check_host_url, check_timeout
 from servingstack.client.errors import UsageError
 from servingstack.client.redact import Redactor
 from servingstack.client.retry import Deadline
+from servingstack.client.workspace import DeclaredWorkspace, choose
 from servingstack.errors import StackFileError
 from servingstack.facts.stackfile import DeclaredStack, load_stack
 from servingstack.plan import around, endpoints, preflight
@@ -65,7 +67,6 @@ def plan_changes(ctx: PlanContext, targets: Targets) -> list[ResourceChange]:
     deletes = endpoints.deleted_endpoints(ctx) + endpoints.deleted_permissions(ctx) + around.deleted_scopes(ctx)
     changes = scopes + acls + list(endpoint_changes.values()) + permissions + grants + apps + deletes
     by_address = {change.address: change for change in changes}
-    preflight.check_workspace(ctx)
     preflight.check_models(ctx, targets, by_address)
     preflight.check_secrets(ctx, targets, by_address)
     preflight.check_principals(ctx, targets, by_address)
@@ -93,14 +94,23 @@ def run_plan(
 ) -> PlanReport:
     """Plan a synthesized stack against the live workspace (unified auth, or `host`/`token`/`profile`).
 
-    Raises a `SetupError` (exit code 2) for a bad stack, state file or options, no usable workspace or
-    rejected credentials, before anything is compared. Ctrl-C during the reads returns the report of
+    The workspace is chosen as `check` chooses it (`client/workspace.py`): the stack's declared host
+    when none is given. Raises a `SetupError` (exit code 2) for a bad stack, state file or options, a host
+    for another workspace than the stack declares, no usable workspace or rejected credentials, before
+    anything is compared. Ctrl-C during the reads returns the report of
     what was read, marked `interrupted`."""
     timeout = check_timeout(timeout, "timeout")
     if host is not None:
         host = check_host_url(host)
     stack = _load(stack_dir)
     settings = read_settings(stack.path)
+    # Which workspace: the one rule every tool shares (`client/workspace.py`): the stack's own when
+    # none is given, and one for another workspace refused before any request.
+    declared = DeclaredWorkspace(stack.name, stack.host, stack.profile)
+    given_host, host_from = (host, "--host") if host else (os.environ.get("DATABRICKS_HOST"), "DATABRICKS_HOST")
+    workspace = choose(declared, given_host, host_from, profile or os.environ.get("DATABRICKS_CONFIG_PROFILE"))
+    if workspace.from_stack:
+        host, profile = workspace.host, workspace.profile
     state_path = Path(state) if state is not None else None
     if state_path is not None and not state_path.is_file():
         raise UsageError(f"--state {state_path}: no such file")
@@ -115,8 +125,13 @@ def run_plan(
         timeout_seconds=timeout,
     )
     deadline = Deadline(timeout)
-    client = make_client(Connection(host=host, token=token, profile=profile), timeout, redactor, deadline=deadline)
-    verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
+    client = connect(
+        Connection(host=host, token=token, profile=profile, declared=declared),
+        timeout,
+        redactor,
+        deadline,
+        PREFLIGHT_SECONDS,
+    )
     report.host = client.config.host
     try:
         owned = read_ownership(
