@@ -104,16 +104,15 @@ def test_the_example_survives_apply_import_synth_apply_and_check(emu, example, t
     w = emu.client(retry_timeout_seconds=10)
     original = example / "stacks" / environment
     stack = load_stack(original)
-    state = ApplyState(tmp_path / "original-state.json", emu.url)
-    first = apply_stack(stack, w, timeout=30, poll_seconds=0.05, echo=lambda line: None, state=state)
-    if environment == "prod":
-        # The new scope holds no keys yet: the endpoints that read them fail until they are put.
-        assert first.failed
-        w.secrets.put_secret("prod-llm-keys", "openai", string_value="sk-put-through-the-emulator")
-        w.secrets.put_secret("prod-llm-keys", "anthropic", string_value="sk-ant-put-through-the-emulator")
+    with ApplyState(tmp_path / "original-state.json", emu.url) as state:
         first = apply_stack(stack, w, timeout=30, poll_seconds=0.05, echo=lambda line: None, state=state)
-    assert not first.failed
-    state.save()
+        if environment == "prod":
+            # The new scope holds no keys yet: the endpoints that read them fail until they are put.
+            assert first.failed
+            w.secrets.put_secret("prod-llm-keys", "openai", string_value="sk-put-through-the-emulator")
+            w.secrets.put_secret("prod-llm-keys", "anthropic", string_value="sk-ant-put-through-the-emulator")
+            first = apply_stack(stack, w, timeout=30, poll_seconds=0.05, echo=lambda line: None, state=state)
+        assert not first.failed
 
     out = tmp_path / f"{environment}_adopted.py"
     options = ["--environment", environment, "--stack-id", environment]
@@ -158,6 +157,16 @@ def test_the_example_survives_apply_import_synth_apply_and_check(emu, example, t
     )
     assert applied.exit_code == 0, applied.output
     assert applied.output.strip().splitlines()[-1].startswith("No changes"), applied.output
+    # A state of its own: the live objects are not this state's, the import blocks take them in.
+    assert "imported into the state" in applied.output, applied.output
+    imported_stack = load_stack(again)
+    (recorded,) = json.loads((tmp_path / "imported-state.json").read_text())["workspaces"].values()
+    assert sorted(recorded["endpoints"]) == sorted(e.name for e in imported_stack.endpoints)
+    assert sorted(recorded["permissions"]) == sorted(p.logical_id for p in imported_stack.permissions)
+    assert sorted(recorded["apps"]) == sorted(a.name for a in imported_stack.apps)
+    assert sorted(recorded["secret_scopes"]) == sorted(s.name for s in imported_stack.secret_scopes)
+    assert sorted(recorded["secret_acls"]) == sorted(a.logical_id for a in imported_stack.secret_acls)
+    assert sorted(recorded["grants"]) == sorted(g.logical_id for g in imported_stack.grants)
 
     report = tmp_path / "check.json"
     check = CliRunner().invoke(

@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from emu_support import TOKEN, wait_ready
 from servingstack.cli import main
 from servingstack.deploy.apply import apply_stack
+from servingstack.deploy.state import ApplyState
 from servingstack.facts.stackfile import load_stack
 
 REPO = Path(__file__).resolve().parents[2]
@@ -263,12 +264,15 @@ def example_stacks(tmp_path_factory) -> Path:
 def test_the_example_stacks_apply_then_change_nothing(emu, w, example_stacks, stack_name, tmp_path):
     stack = example_stacks / stack_name
     declared = load_stack(stack)
-    for scope in declared.secret_scopes:  # the platform team made the scope and put its keys beforehand
-        w.secrets.create_scope(scope.name)
-        for key in ("openai", "anthropic"):
-            w.secrets.put_secret(scope.name, key, string_value=f"sk-{key}-not-shown")
+    state_file = tmp_path / "state.json"  # not beside the repository's terraform.<stack>.tfstate
+    with ApplyState(state_file, emu.url) as recorded:
+        for scope in declared.secret_scopes:  # an earlier apply made the scope, the platform team put its keys
+            w.secrets.create_scope(scope.name)
+            recorded.remember("secret_scopes", scope.name, f"databricks_secret_scope.{scope.logical_id}")
+            for key in ("openai", "anthropic"):
+                w.secrets.put_secret(scope.name, key, string_value=f"sk-{key}-not-shown")
     around = len(declared.secret_acls) + len(declared.grants) + len(declared.apps)
-    state = ("--state", str(tmp_path / "state.json"))  # not beside the repository's terraform.<stack>.tfstate
+    state = ("--state", str(state_file))
     first = apply(emu, stack, *state)
     assert first.exit_code == 0, first.output
     assert f"{len(declared.endpoints) + len(declared.permissions) + around} created" in first.output

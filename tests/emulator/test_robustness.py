@@ -62,7 +62,12 @@ def test_absurd_fault_values_are_refused_in_every_form(emu, spec, field):
     answer = admin(
         emu, "POST", "faults", data=json.dumps(body)
     )  # json.dumps writes NaN / Infinity as Python reads them
-    assert answer.status_code == 400 and field in answer.json()["message"]
+    assert answer.status_code == 400
+    if "inf" in spec or "nan" in spec:  # not JSON at all: refused before any field is looked at
+        assert answer.json()["error_code"] == "MALFORMED_REQUEST"
+        assert f"{json.dumps(body['seconds'])} is not a JSON number" in answer.json()["message"]
+    else:
+        assert field in answer.json()["message"]
     assert strict_json(admin(emu, "GET", "faults").text) == {"faults": []}
 
 
@@ -84,7 +89,11 @@ def test_deploy_seconds_must_be_finite_and_sensible(emu, value):
         "deploy-seconds",
         data=f'{{"seconds": {value if value != "inf" else "Infinity"}}}'.replace("nan", "NaN"),
     )
-    assert answer.status_code == 400 and "seconds" in answer.json()["message"]
+    assert answer.status_code == 400
+    if value in ("1e400", "inf", "nan"):  # no number JSON can carry: refused as the body is read
+        assert answer.json()["error_code"] == "MALFORMED_REQUEST"
+    else:
+        assert "seconds" in answer.json()["message"]
     with pytest.raises(ValueError, match="seconds"):
         emu.set_deploy_seconds(float(value))
     with pytest.raises(ValueError, match="deploy_seconds"):

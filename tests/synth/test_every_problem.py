@@ -50,7 +50,7 @@ def test_two_broken_endpoints_in_two_stacks_are_both_reported_and_nothing_is_wri
     assert "error: dev/chat: name: 'dev-bad name' may contain only letters, digits, '-' and '_'" in lines
     assert sum(line.startswith("  (declared at ") for line in lines) == 4
     assert lines[-1] == "error: 4 constructs have problems; nothing was written"
-    # no output, no staging left behind: only the synth report, which says it failed
+    # No output, no staging left behind: only the synth report, which says it failed.
     assert not outdir.exists() and [p.name for p in tmp_path.iterdir()] == ["servingstack-synth.json"]
     assert json.loads((tmp_path / "servingstack-synth.json").read_text())["status"] == "failed"
     assert not is_collecting()  # only while synthesize() builds

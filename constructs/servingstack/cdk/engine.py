@@ -429,6 +429,9 @@ def output(scope: Construct, id: str, value: Any, description: str) -> Any:
     return TerraformOutput(scope, id, value=value, description=description)
 
 
+_synth_callbacks = 0  # `at_synth` callbacks running now (synthesis runs on one thread)
+
+
 def at_synth(scope: Construct, id: str, callback: Callable[[], object]) -> None:
     """Run `callback()` each time the app synthesizes `scope`, before its resources render: an
     aspect on a leaf construct `id` of its own, so the engine calls it once, not once per construct."""
@@ -436,7 +439,12 @@ def at_synth(scope: Construct, id: str, callback: Callable[[], object]) -> None:
     @jsii.implements(_engine.IAspect)
     class _AtSynth:
         def visit(self, node: Any) -> None:
-            callback()
+            global _synth_callbacks
+            _synth_callbacks += 1
+            try:
+                callback()
+            finally:
+                _synth_callbacks -= 1
 
     _engine.Aspects.of(Construct(scope, id)).add(_AtSynth())
 
@@ -478,8 +486,48 @@ def _path(scope: Any) -> str:
 
 def import_existing(resource: Any, import_id: str) -> None:
     """Give `resource` a Terraform import block, so the first plan adopts the live object
-    `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`)."""
-    resource.import_from(import_id)
+    `import_id` instead of creating one (Terraform 1.5+ `import` blocks, cdktf `import_from`).
+
+    cdktf's `import_from` adds to its resource a check that Terraform is 1.5 or newer, which runs
+    `terraform version` at synth: once per imported resource, 0.1 s or more each (an imported stack
+    of 200 endpoints and their permissions spent over a minute in it). So only a stack's first
+    import goes through `import_from`, keeping the check once; the others join the stack's
+    `import` list in one override (the same blocks, `{"id", "to"}`): `_StackImports`."""
+    stack = TerraformStack.of(resource)
+    imports: _StackImports | None = getattr(stack, "_servingstack_imports", None)
+    if imports is None:
+        resource.import_from(import_id)
+        stack._servingstack_imports = _StackImports(stack)
+        return
+    imports.add(resource, import_id)
+
+
+class _StackImports:
+    """A stack's import blocks after its first, written as one override of its `import` list.
+
+    Those declared while the program builds the stack are written once, at synth (an `at_synth` of
+    their own). Some resources are built at synth, by other `at_synth` callbacks (a scope's ACLs, the
+    deployer's grants), in an order the engine chooses, and a construct added then gets no aspect
+    call: an import made there rewrites the list at once (a few, so the list is written a few times)."""
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.blocks: list[tuple[Any, str]] = []
+        self.scheduled = False
+        self.written = False
+
+    def add(self, resource: Any, import_id: str) -> None:
+        self.blocks.append((resource, import_id))
+        if self.written or _synth_callbacks:
+            self.write()
+        elif not self.scheduled:
+            self.scheduled = True
+            at_synth(self.stack, "ServingstackImports", self.write)
+
+    def write(self) -> None:
+        self.written = True
+        blocks = [{"id": id, "to": f"{r.terraform_resource_type}.{r.friendly_unique_id}"} for r, id in self.blocks]
+        self.stack.add_override("import", blocks)
 
 
 # ---- around the endpoint: provisioned throughput, secret scopes, Unity Catalog grants -------

@@ -235,7 +235,8 @@ class SecretScope(ScopeBase):
     def adopt(self) -> SecretScope:
         """Adopt the live scope of this name and its ACLs instead of creating them: Terraform import
         blocks (the scope by name, provider docs resources/secret_scope.md "Import"; each ACL as
-        `<scope>|||<principal>`). The scope's secrets are not Terraform's here: put them by hand."""
+        `<scope>|||<principal>`). For a scope another stack or someone by hand made, that this stack
+        should manage from now on. The scope's secrets are not Terraform's here: put them by hand."""
         _cdk.import_existing(self.resource, self.scope_name)
         super().adopt()
         return self

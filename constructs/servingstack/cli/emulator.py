@@ -365,19 +365,24 @@ def apply(
     timeout: float,
     state_file: Path | None,
 ) -> None:
-    """Create, update or delete the stack's endpoints and permissions through databricks-sdk, as Terraform would.
+    """Create, update or delete the stack's resources through databricks-sdk, as Terraform would.
 
     The whole stack is checked first (references, the service's rules): a stack with a mistake
-    changes nothing. Endpoints and permissions that an earlier apply created and the stack no
-    longer declares are deleted (`-` lines); others in the workspace are left alone. A stack
-    whose provider declares its host is applied there; a --host for another workspace is refused.
+    changes nothing. What an earlier apply created and the stack no longer declares is deleted
+    (`-` lines); others in the workspace are left alone, and an endpoint, secret scope or app of
+    the same name that this state does not hold is not taken over (its create fails) unless an
+    import block adopts it. The state is saved after every resource and locked while the apply
+    runs. A stack whose provider declares its host is applied there; a --host for another
+    workspace is refused.
     """
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.core import Config
     from databricks.sdk.errors import DatabricksError
 
     from servingstack.client.redact import Redactor
+    from servingstack.client.signals import SignalWatch
     from servingstack.deploy.apply import PlanError, apply_stack
+    from servingstack.deploy.lock import StateLocked
     from servingstack.deploy.state import ApplyState, StateError, default_state_path
     from servingstack.errors import StackFileError
     from servingstack.facts.stackfile import load_stack
@@ -399,11 +404,18 @@ def apply(
         state = ApplyState(state_file or default_state_path(stack_dir, stack.name), host)
     except StateError as error:
         raise click.BadParameter(str(error), param_hint="--state") from None
-    _probe(host)
+    except StateLocked as error:
+        raise click.ClickException(f"{error} Nothing was applied.") from None
+    watch = SignalWatch()  # SIGTERM stops the apply as Ctrl-C does: the state already holds every change
     try:
-        client = WorkspaceClient(config=Config(host=host, token=token, auth_type="pat", retry_timeout_seconds=30))
-        echo(f"Applying stack {stack.name} to {host}")
-        result = apply_stack(stack, client, wait=wait, timeout=timeout, echo=echo, state=state)
+        _probe(host)
+        with watch.installed(), watch.arm():
+            client = WorkspaceClient(config=Config(host=host, token=token, auth_type="pat", retry_timeout_seconds=30))
+            echo(f"Applying stack {stack.name} to {host}")
+            result = apply_stack(stack, client, wait=wait, timeout=timeout, echo=echo, state=state)
+    except KeyboardInterrupt:
+        echo(f"Interrupted: what was applied so far is recorded in {state.path}; apply again to finish.")
+        sys.exit(watch.exit_code)
     except PlanError as error:
         for problem in error.problems:
             echo(f"Error: {problem}")
@@ -414,7 +426,7 @@ def apply(
     except (DatabricksError, TimeoutError, OSError, ValueError) as error:
         raise click.ClickException(redactor.clean(f"apply failed: {error}")) from None
     finally:
-        state.save()  # what was created before any failure is remembered
+        state.close()  # every change was saved as it was made; the lock goes
     if result.failed:
         sys.exit(1)
 

@@ -8,8 +8,12 @@ fields the Terraform provider sends on update); each `databricks_app` is created
 differ (a grant to an app's service principal names it by reference to the app). Nothing is
 sent for what already matches, so a second apply changes nothing. With an `ApplyState` (what an
 earlier apply created, as Terraform's state file records it), what was removed from the stack is
-removed from the workspace: `-` lines, for every kind of resource (`deploy/leaving.py`). An
-endpoint still deploying is waited for (or reported), never "No changes".
+removed from the workspace: `-` lines, for every kind of resource (`deploy/leaving.py`); and an
+endpoint, secret scope or app of the same name that the state does not hold is not taken over:
+its create fails as Terraform's does, unless an import block adopts it (`deploy/owned.py`). A
+resource that fails does not stop the apply: the resources that do not depend on it are applied,
+those that do are skipped (`/` lines), and the apply fails, as Terraform's does. An endpoint
+still deploying is waited for (or reported), never "No changes".
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import NotFound
+from databricks.sdk.errors import DatabricksError, NotFound, ResourceConflict
 from databricks.sdk.service.serving import (
     AiGatewayConfig,
     EmailNotifications,
@@ -32,12 +36,24 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.deploy import around, leaving
+from servingstack.deploy import around, leaving, owned
 from servingstack.deploy.apps import apply_apps
-from servingstack.deploy.changes import CREATED, DELETED, FAILED, UNCHANGED, UPDATED, ApplyResult, Change, PlanError
+from servingstack.deploy.changes import (
+    CREATED,
+    DELETED,
+    FAILED,
+    SKIPPED,
+    UNCHANGED,
+    UPDATED,
+    ApplyResult,
+    Change,
+    PlanError,
+    service_error,
+)
 from servingstack.deploy.state import ApplyState
 from servingstack.facts import ignore_changes
 from servingstack.facts.rules import default_entity_name, validate_endpoint
+from servingstack.facts.secrets import scope_key, scopes_used
 from servingstack.facts.stackfile import (
     PT_RESOURCE,
     DeclaredEndpoint,
@@ -65,44 +81,64 @@ def apply_stack(
     """Create, update (and, with `state`, delete) every resource of a stack; report each change.
 
     Raises `PlanError` before any change when the stack cannot be applied as a whole. `state`
-    records what this stack manages in this workspace; without it nothing is ever deleted."""
+    records what this stack manages in this workspace, after every change; without it (a
+    scratch workspace, as in tests) nothing is deleted and what exists is taken as the stack's."""
     validate_plan(stack)
     result = ApplyResult()
-    result.changes += around.apply_secret_scopes(client, stack)
-    if state is not None:
-        leaving.remember_secrets(stack, state)
+    result.changes += around.apply_secret_scopes(client, stack, state)
+    failed_scopes = around.failed_scopes(result.changes)
     endpoints: dict[str, ServingEndpointDetailed] = {}
     created: set[str] = set()
+    failed: dict[str, Change] = {}  # logical id -> the change of an endpoint that was not applied
     deploying: dict[str, Change] = {}
     for declared in stack.endpoints:
-        change, live = _apply_endpoint(client, declared, timeout, poll_seconds)
-        endpoints[declared.logical_id] = live
+        resource = f"{declared.resource_type}.{declared.logical_id}"
+        blocked = sorted(s for s in scopes_used(declared.request) if scope_key(s) in failed_scopes)
+        if blocked:
+            change = Change(SKIPPED, resource, declared.name, [f"its secret scope {', '.join(blocked)} failed"])
+        else:
+            change, live = _apply_endpoint(client, declared, timeout, poll_seconds, state, stack.imports)
+            if live is not None:
+                endpoints[declared.logical_id] = live
+        if change.action in (FAILED, SKIPPED):
+            failed[declared.logical_id] = change
         if change.action == CREATED:
             created.add(declared.logical_id)
         if wait and (change.deploys or change.deploying_already):
             deploying[declared.name] = change
         result.changes.append(change)
-        if state is not None:
-            state.remember_endpoint(declared.name, f"{declared.resource_type}.{declared.logical_id}")
     if deploying:
         echo(f"Waiting for {len(deploying)} deployment(s) to finish...")
         _wait_for(client, deploying, timeout, poll_seconds)
-    app_changes, apps = apply_apps(client, stack, wait=wait, timeout=timeout, poll_seconds=poll_seconds, state=state)
+    app_changes, apps = apply_apps(
+        client,
+        stack,
+        wait=wait,
+        timeout=timeout,
+        poll_seconds=poll_seconds,
+        state=state,
+        failed_endpoints={c.target for c in failed.values()},
+    )
     result.changes += app_changes
+    failed_apps = {c.resource.removeprefix("databricks_app."): c for c in app_changes if c.action in (FAILED, SKIPPED)}
     principals = {logical_id: app.service_principal_client_id for logical_id, app in apps.items()}
     for permissions in stack.permissions:
-        result.changes.append(_apply_permissions(client, permissions, endpoints, created, principals))
-        applied = result.changes[-1]
-        if state is not None and applied.endpoint is not None:
-            state.remember_permissions(permissions.logical_id, applied.endpoint)
+        resource = f"databricks_permissions.{permissions.logical_id}"
+        needed = [failed[permissions.endpoint_logical_id]] if permissions.endpoint_logical_id in failed else []
+        needed += [failed_apps[app] for app in _apps_granted(permissions) if app in failed_apps]
+        if needed:
+            why = [f"{c.resource} {'failed' if c.action == FAILED else 'was skipped'}" for c in needed]
+            result.changes.append(Change(SKIPPED, resource, permissions.serving_endpoint_id, why))
+            continue
+        result.changes.append(
+            _apply_permissions(client, permissions, endpoints, created, principals, state, stack.imports)
+        )
     if state is not None:
         result.changes += leaving.delete_apps(client, stack, state)
         result.changes += _delete_removed(client, stack, state)
         result.changes += leaving.delete_secrets(client, stack, state)
         result.changes += leaving.delete_grants(client, stack, state)
-    result.changes += around.apply_grants(client, stack)
-    if state is not None:
-        leaving.remember_grants(stack, state)
+    result.changes += around.apply_grants(client, stack, state)
     for line in result.lines():
         echo(line)
     echo(result.summary())
@@ -141,6 +177,12 @@ def validate_plan(stack: DeclaredStack) -> None:
                 )
     if problems:
         raise PlanError(problems)
+
+
+def _apps_granted(permissions: DeclaredPermissions) -> list[str]:
+    """The apps whose service principals `permissions` grants to, by logical id."""
+    apps = (app_principal_reference(e.get("service_principal_name")) for e in permissions.access_control)
+    return [app for app in apps if app is not None]
 
 
 def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
@@ -183,34 +225,97 @@ def _delete_removed(client: WorkspaceClient, stack: DeclaredStack, state: ApplyS
 
 
 def _apply_endpoint(
-    client: WorkspaceClient, declared: DeclaredEndpoint, timeout: float, poll_seconds: float
-) -> tuple[Change, ServingEndpointDetailed]:
-    provisioned = declared.resource_type == PT_RESOURCE  # its own create and config routes, the rest shared
+    client: WorkspaceClient,
+    declared: DeclaredEndpoint,
+    timeout: float,
+    poll_seconds: float,
+    state: ApplyState | None,
+    imports: dict[str, str],
+) -> tuple[Change, ServingEndpointDetailed | None]:
+    """Create the endpoint, or bring the one this state holds (or imports) to its declaration."""
     resource = f"{declared.resource_type}.{declared.logical_id}"
-    request = declared.request
+    owns = state is None or state.owns_endpoint(declared.name)
+    import_id = imports.get(resource) if not owns else None
+    if import_id is not None and import_id != declared.name:
+        return _failed(resource, declared.name, owned.import_mismatch("endpoint", resource, import_id, declared.name))
     try:
         live = client.serving_endpoints.get(declared.name)
     except NotFound:
-        if provisioned:
-            return Change(CREATED, resource, declared.name, deploys=True), around.create_pt_endpoint(client, declared)
-        live = client.serving_endpoints.create(
-            name=declared.name,
-            config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
-            ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
-            tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
-            route_optimized=request.get("route_optimized"),
-            description=request.get("description"),
-            email_notifications=(
-                EmailNotifications.from_dict(request["email_notifications"])
-                if request.get("email_notifications")
-                else None
-            ),
-            budget_policy_id=request.get("budget_policy_id"),
-            rate_limits=[RateLimit.from_dict(r) for r in request.get("rate_limits") or []] or None,
-            telemetry_config=_telemetry(request),
-        ).response
-        return Change(CREATED, resource, declared.name, deploys=True), live
+        if import_id is not None:
+            return _failed(resource, declared.name, owned.missing_import("endpoint", resource, import_id))
+        return _create_endpoint(client, declared, resource, state)
+    if not owns and import_id is None:
+        # Not this state's: the create is sent as Terraform would send it, and the service refuses it.
+        return _create_endpoint(client, declared, resource, state)
+    try:
+        change, live = _converge_endpoint(client, declared, resource, live, timeout, poll_seconds)
+    except DatabricksError as error:
+        return _failed(resource, declared.name, service_error(error))
+    if import_id is not None:
+        assert state is not None  # import blocks matter only to a state
+        state.remember_endpoint(declared.name, resource)
+        change.imported = True
+        change.details.insert(0, "imported")
+    return change, live
 
+
+def _create_endpoint(
+    client: WorkspaceClient, declared: DeclaredEndpoint, resource: str, state: ApplyState | None
+) -> tuple[Change, ServingEndpointDetailed | None]:
+    def create() -> ServingEndpointDetailed:
+        if declared.resource_type == PT_RESOURCE:  # its own create route
+            return around.create_pt_endpoint(client, declared)
+        return _create_request(client, declared)
+
+    try:
+        if state is None:
+            live = create()
+        else:
+            live = owned.create_recorded(
+                lambda: state.remember_endpoint(declared.name, resource),
+                lambda: state.forget_endpoint(declared.name),
+                create,
+            )
+    except ResourceConflict as error:
+        how = "call .adopt() on its ServingEndpoint (as `servingstack import` writes it)"
+        return _failed(resource, declared.name, owned.already_exists(error, "endpoint", resource, declared.name, how))
+    except DatabricksError as error:
+        return _failed(resource, declared.name, service_error(error))
+    return Change(CREATED, resource, declared.name, deploys=True), live
+
+
+def _failed(resource: str, target: str, error: str) -> tuple[Change, None]:
+    return Change(FAILED, resource, target, error=error), None
+
+
+def _create_request(client: WorkspaceClient, declared: DeclaredEndpoint) -> ServingEndpointDetailed:
+    request = declared.request
+    return client.serving_endpoints.create(
+        name=declared.name,
+        config=_config(request, declared.name) if request.get("config") else None,  # optional (provider docs)
+        ai_gateway=AiGatewayConfig.from_dict(request["ai_gateway"]) if request.get("ai_gateway") else None,
+        tags=[EndpointTag.from_dict(t) for t in request.get("tags") or []] or None,
+        route_optimized=request.get("route_optimized"),
+        description=request.get("description"),
+        email_notifications=(
+            EmailNotifications.from_dict(request["email_notifications"]) if request.get("email_notifications") else None
+        ),
+        budget_policy_id=request.get("budget_policy_id"),
+        rate_limits=[RateLimit.from_dict(r) for r in request.get("rate_limits") or []] or None,
+        telemetry_config=_telemetry(request),
+    ).response
+
+
+def _converge_endpoint(
+    client: WorkspaceClient,
+    declared: DeclaredEndpoint,
+    resource: str,
+    live: ServingEndpointDetailed,
+    timeout: float,
+    poll_seconds: float,
+) -> tuple[Change, ServingEndpointDetailed]:
+    """Send what differs from the declaration (the fields the provider sends on update)."""
+    provisioned = declared.resource_type == PT_RESOURCE  # its own config route, the rest shared
     details = []
     deploys = False
     # As Terraform plans an update: what `lifecycle.ignore_changes` names keeps its live value (the
@@ -220,7 +325,7 @@ def _apply_endpoint(
         declared = dataclasses.replace(
             declared, request=ignore_changes.planned(declared.request, _prior(live), declared.ignore_changes)
         )
-        request = declared.request
+    request = declared.request
     live_state = live.state.config_update.value if live.state and live.state.config_update else None
     # Provider docs: a config left out of a later apply changes nothing.
     if request.get("config") and (not _config_matches(request["config"], live) or live_state == "UPDATE_FAILED"):
@@ -425,13 +530,34 @@ def _apply_permissions(
     endpoints: dict[str, ServingEndpointDetailed],
     created: set[str],
     principals: dict[str, str | None],
+    state: ApplyState | None,
+    imports: dict[str, str],
 ) -> Change:
     resource = f"databricks_permissions.{declared.logical_id}"
+    # An import block takes the permissions into the state; the provider's create would set them all the same.
+    imported = state is not None and resource in imports and declared.logical_id not in state.permissions()
+    try:
+        change = _set_permissions(client, declared, resource, endpoints, created, principals, state)
+    except DatabricksError as error:
+        return Change(FAILED, resource, declared.serving_endpoint_id, error=service_error(error))
+    change.imported = imported and change.action != FAILED
+    return change
+
+
+def _set_permissions(
+    client: WorkspaceClient,
+    declared: DeclaredPermissions,
+    resource: str,
+    endpoints: dict[str, ServingEndpointDetailed],
+    created: set[str],
+    principals: dict[str, str | None],
+    state: ApplyState | None,
+) -> Change:
     endpoint = endpoints.get(declared.endpoint_logical_id or "") or _existing(client, declared.serving_endpoint_id)
     if endpoint is None:
         return Change(FAILED, resource, declared.serving_endpoint_id, ["no endpoint with this id in the workspace"])
     target = f"{endpoint.name} (id {endpoint.id})"
-    assert endpoint.id is not None  # the service answers every endpoint with its id
+    assert endpoint.id is not None and endpoint.name is not None  # the service answers every endpoint with both
     access_control: list[dict[str, str]] = []
     for declared_entry in declared.access_control:
         app = app_principal_reference(declared_entry.get("service_principal_name"))
@@ -440,6 +566,8 @@ def _apply_permissions(
             why = f"databricks_app.{app} has no service principal (it was not applied)"
             return Change(FAILED, resource, target, [why])
         access_control.append({**declared_entry, "service_principal_name": client_id} if client_id else declared_entry)
+    if state is not None:  # recorded before the grants change, so a kill halfway still knows them
+        state.remember_permissions(declared.logical_id, endpoint.name)
     wanted: set[tuple[str, str | None, str]] = {_grant(entry) for entry in access_control}
     wanted.add(("user_name", endpoint.creator, "CAN_MANAGE"))  # the caller keeps CAN_MANAGE
     live = client.serving_endpoints.get_permissions(endpoint.id)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from databricks.sdk.errors import DatabricksError
+
 CREATED, UPDATED, UNCHANGED, DELETED, FAILED = "created", "updated", "unchanged", "deleted", "failed"
-_MARKS = {CREATED: "+", UPDATED: "~", UNCHANGED: "=", DELETED: "-", FAILED: "!"}
+SKIPPED = "skipped"  # not applied: it depends on a resource that failed (Terraform skips it too)
+_MARKS = {CREATED: "+", UPDATED: "~", UNCHANGED: "=", DELETED: "-", FAILED: "!", SKIPPED: "/"}
+
+
+def service_error(error: DatabricksError) -> str:
+    """The service's refusal as a `Change.error`: its error code, then its message."""
+    return f"{error.error_code}: {error}" if error.error_code else str(error)
 
 
 class PlanError(ValueError):
@@ -25,6 +33,8 @@ class Change:
     deploys: bool = False  # a new config version is deploying
     deploying_already: bool = False  # a deployment this apply did not start was still running
     endpoint: str | None = None  # for permissions: the endpoint's name
+    error: str | None = None  # why it failed, in full: printed below the table as `Error: ...`
+    imported: bool = False  # taken into the state by a Terraform import block
 
     def line(self, width: int = 0) -> str:
         detail = f" ({', '.join(self.details)})" if self.details else ""
@@ -48,11 +58,12 @@ class ApplyResult:
 
     @property
     def failed(self) -> bool:
-        return self.count(FAILED) > 0
+        return self.count(FAILED) + self.count(SKIPPED) > 0
 
     def lines(self) -> list[str]:
         width = max((len(c.resource) for c in self.changes), default=0)
-        return [c.line(width) for c in self.changes]
+        errors = [f"Error: {c.resource}: {c.error}" for c in self.changes if c.error]
+        return [c.line(width) for c in self.changes] + errors
 
     def summary(self) -> str:
         deploying = self.still_deploying
@@ -63,13 +74,19 @@ class ApplyResult:
                     f"still deploying: {', '.join(deploying)} (apply with --wait to wait for "
                     f"{'them' if len(deploying) != 1 else 'it'})."
                 )
-            return f"No changes: {self.count(UNCHANGED)} resources unchanged."
+            return f"No changes: {self.count(UNCHANGED)} resources unchanged{self._imported()}."
         text = (
             f"Apply complete: {self.count(CREATED)} created, {self.count(UPDATED)} updated, "
             + (f"{self.count(DELETED)} deleted, " if self.count(DELETED) else "")
             + f"{self.count(UNCHANGED)} unchanged"
         )
-        text += f", {self.count(FAILED)} failed." if self.failed else "."
+        text += f", {self.count(FAILED)} failed" if self.failed else ""
+        text += f", {self.count(SKIPPED)} skipped" if self.count(SKIPPED) else ""
+        text += self._imported() + "."
         if deploying:
             text += f" Still deploying: {', '.join(deploying)}."
         return text
+
+    def _imported(self) -> str:
+        imported = sum(1 for c in self.changes if c.imported)
+        return f", {imported} imported into the state" if imported else ""

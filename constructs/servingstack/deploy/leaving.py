@@ -7,11 +7,14 @@ provider's Delete does it:
   resource_app.go: `w.Apps.DeleteByName(...)`, `if err != nil && !apierr.IsMissing(err)`); the service
   deletes the app's service principal and its grants with it;
 - `databricks_secret_acl`: `POST /api/2.0/secrets/acls/delete` (provider secrets/resource_secret_acl.go);
+  every argument forces a new one, so an ACL that changed under the same address goes too;
 - `databricks_secret_scope`: `POST /api/2.0/secrets/scopes/delete`, its secrets and ACLs with it;
 - `databricks_grant`: every privilege of its principal on its securable is removed (provider
   catalog/resource_grant.go Delete: `replacePermissionsForPrincipal(..., catalog.GetPermissionsResponse{})`).
 
-Apps go first (they name endpoints), scopes after the endpoints that read them.
+Each record leaves the state once its object is gone (or found gone already): an apply killed
+halfway deletes the rest next time. Apps go first (they name endpoints), scopes after the
+endpoints that read them.
 """
 
 from __future__ import annotations
@@ -21,32 +24,17 @@ from databricks.sdk.errors import BadRequest, NotFound
 from databricks.sdk.service.catalog import PermissionsChange
 
 from servingstack.deploy.changes import DELETED, Change
-from servingstack.deploy.state import ApplyState
+from servingstack.deploy.state import ApplyState, acl_record, grant_record
 from servingstack.facts.stackfile import DeclaredStack
 from servingstack.facts.uc_privileges import api_securable_type
 
 
-def remember_secrets(stack: DeclaredStack, state: ApplyState) -> None:
-    """Once applied, the stack's secret scopes and ACLs are this stack's to delete later."""
-    for scope in stack.secret_scopes:
-        state.remember("secret_scopes", scope.name, f"databricks_secret_scope.{scope.logical_id}")
-    for logical_id, acl in _acls(stack).items():
-        if state.records("secret_acls").get(logical_id) in (None, acl):  # one that changed goes first
-            state.remember("secret_acls", logical_id, acl)
-
-
-def remember_grants(stack: DeclaredStack, state: ApplyState) -> None:
-    for logical_id, grant in _grants(stack).items():
-        if state.records("grants").get(logical_id) in (None, grant):
-            state.remember("grants", logical_id, grant)
-
-
 def _acls(stack: DeclaredStack) -> dict[str, list[str]]:
-    return {a.logical_id: [a.scope, a.principal] for a in stack.secret_acls}
+    return {a.logical_id: acl_record(a.scope, a.principal) for a in stack.secret_acls}
 
 
 def _grants(stack: DeclaredStack) -> dict[str, list[str]]:
-    return {g.logical_id: [g.securable_type, g.full_name, g.principal] for g in stack.grants}
+    return {g.logical_id: grant_record(g.securable_type, g.full_name, g.principal) for g in stack.grants}
 
 
 def delete_apps(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
@@ -72,24 +60,26 @@ def delete_secrets(client: WorkspaceClient, stack: DeclaredStack, state: ApplySt
     changes = []
     kept_scopes = {s.name for s in stack.secret_scopes}
     leaving_scopes = {n: r for n, r in state.records("secret_scopes").items() if n not in kept_scopes}
-    declared_acls = _acls(stack)
+    declared = _acls(stack)
+    still_granted = [tuple(acl) for acl in declared.values()]  # e.g. under another address now
     for logical_id, (scope, principal) in state.records("secret_acls").items():
-        # Every argument of a secret ACL forces a new one (the resource has no update): a changed ACL
-        # is deleted, then created.
-        if declared_acls.get(logical_id) == [scope, principal]:
+        if declared.get(logical_id) == [scope, principal]:
             continue
         resource, target = f"databricks_secret_acl.{logical_id}", f"{scope} {principal}"
         if scope in leaving_scopes:
-            changes.append(Change(DELETED, resource, target, ["with its scope"]))
+            details = ["with its scope"]
+        elif (scope, principal) in still_granted:
+            details = ["another resource of the stack declares the same ACL: it stays"]
         else:
             try:
                 client.secrets.delete_acl(scope, principal)
-                changes.append(Change(DELETED, resource, target))
+                details = []
             except NotFound:
-                changes.append(Change(DELETED, resource, target, ["already gone"]))
+                details = ["already gone"]
+        changes.append(Change(DELETED, resource, target, details))
         state.forget("secret_acls", logical_id)
-        if logical_id in declared_acls and scope not in leaving_scopes:
-            state.remember("secret_acls", logical_id, declared_acls[logical_id])
+        if logical_id in declared and scope not in leaving_scopes:  # the new ACL under the same address
+            state.remember("secret_acls", logical_id, declared[logical_id])
     for name, resource in leaving_scopes.items():
         try:
             client.secrets.delete_scope(name)
@@ -102,11 +92,14 @@ def delete_secrets(client: WorkspaceClient, stack: DeclaredStack, state: ApplySt
 
 
 def delete_grants(client: WorkspaceClient, stack: DeclaredStack, state: ApplyState) -> list[Change]:
+    """Grants the stack no longer declares (or declares for another principal or securable under
+    the same address); the stack's grants are applied after this, so a principal that keeps some
+    privilege under another grant gets it back at once."""
     changes = []
     declared = _grants(stack)
     for logical_id, (securable, full_name, principal) in state.records("grants").items():
         if declared.get(logical_id) == [securable, full_name, principal]:
-            continue  # the same grant (its privileges are the apply's to change)
+            continue
         resource, target = f"databricks_grant.{logical_id}", f"{securable} {full_name} {principal}"
         securable_type = api_securable_type(securable)
         live = client.grants.get(securable_type, full_name)

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from aiohttp import web
-from databricks.sdk.service.apps import App, AppDeployment, AppUpdate
+from databricks.sdk.service.apps import App, AppDeployment, AppsAPI, AppUpdate
 
 from servingstack.emulator import apierrors, bodies
 from servingstack.emulator.auth import CURRENT_USER
@@ -462,13 +462,14 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
     def shown(request: web.Request, record: AppRecord) -> web.Response:
         return web.json_response(store(request).view(record))
 
-    async def body(request: web.Request) -> Any:
-        return bodies.read_json(await request.read())
+    async def body(request: web.Request, shape: type) -> Any:
+        """The body, each field of the JSON type the SDK's dataclass `shape` gives it."""
+        return bodies.check_fields(bodies.read_json(await request.read()), shape)
 
     async def create(request: web.Request) -> web.Response:
         # SDK `create(..., no_compute=True)` sends `?no_compute=true`: "the app will not be started after creation".
         no_compute = (request.query.get("no_compute") or "").lower() == "true"
-        return shown(request, store(request).create(await body(request), no_compute))
+        return shown(request, store(request).create(await body(request, App), no_compute))
 
     async def list_apps(request: web.Request) -> web.Response:
         records = store(request).all()
@@ -485,10 +486,12 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return shown(request, store(request).get(request.match_info["app_name"]))
 
     async def update(request: web.Request) -> web.Response:
-        return shown(request, store(request).update(request.match_info["app_name"], await body(request)))
+        return shown(request, store(request).update(request.match_info["app_name"], await body(request, App)))
 
     async def create_update(request: web.Request) -> web.Response:
-        return web.json_response(store(request).create_update(request.match_info["app_name"], await body(request)))
+        # `{"update_mask": ..., "app": {...}}`: the parameters of `AppsAPI.create_update` but the path's.
+        update = bodies.check_types(bodies.read_json(await request.read()), AppsAPI.create_update, "app_name")
+        return web.json_response(store(request).create_update(request.match_info["app_name"], update))
 
     async def get_update(request: web.Request) -> web.Response:
         return web.json_response(store(request).last_update(request.match_info["app_name"]))
@@ -503,7 +506,8 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return shown(request, store(request).stop(request.match_info["app_name"]))
 
     async def deploy(request: web.Request) -> web.Response:
-        return web.json_response(store(request).deploy(request.match_info["app_name"], await body(request)))
+        deployment = await body(request, AppDeployment)
+        return web.json_response(store(request).deploy(request.match_info["app_name"], deployment))
 
     async def list_deployments(request: web.Request) -> web.Response:
         record = store(request).get(request.match_info["app_name"])

@@ -1,7 +1,11 @@
-"""Request bodies: JSON -> the SDK's request dataclasses, after the shared service rules.
+"""Request bodies: JSON -> the SDK's request dataclasses, after their types and the shared
+service rules.
 
-Raw dicts go through `servingstack.facts.rules` first: the SDK's `from_dict` turns unknown
-enum values into None without a word, so checking after parsing would miss them.
+Every body is checked in three steps before anything is stored: it is JSON (`read_json`), each
+field has the JSON type the SDK's method annotates (`check_types`, `json_types`), and it passes
+`servingstack.facts.rules`; only then does `from_dict` parse it. The SDK's `from_dict` keeps a
+value of the wrong type as it is and turns unknown enum values into None without a word, so
+checking after parsing would miss both. A body refused at any step is a 400 naming each field.
 """
 
 from __future__ import annotations
@@ -9,7 +13,8 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import json
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Collection
 from typing import Any, TypeVar
 
 from databricks.sdk.service.serving import (
@@ -24,7 +29,7 @@ from databricks.sdk.service.serving import (
     TelemetryConfig,
 )
 
-from servingstack.emulator import apierrors
+from servingstack.emulator import apierrors, json_types
 from servingstack.emulator.state import CreateRequest
 from servingstack.errors import Problem
 from servingstack.facts import newer_fields, rules
@@ -50,21 +55,77 @@ _MODELLED = {
 }
 _CREATE_FIELDS = set(inspect.signature(ServingEndpointsAPI.create).parameters) - {"self"}
 _SHOWN = {f.name for f in dataclasses.fields(ServingEndpointDetailed)} & (_CREATE_FIELDS | {"usage_policy_id"})
+# Deeper than any API body; protobuf's JSON parsers stop at 100 levels by default too.
+MAX_DEPTH = 100
 
 
 def read_json(raw: bytes) -> Any:
-    """Decode a request body; an empty body is an empty object."""
+    """Decode a request body; an empty body is an empty object. What `json` would take but JSON
+    is not (NaN, Infinity), numbers beyond a double or too long to read, and nesting deeper than
+    `MAX_DEPTH` are refused here, before anything looks inside."""
     if not raw.strip():
         return {}
     try:
-        return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        body = json.loads(raw, parse_constant=_not_a_number, parse_float=_finite_float)
+    except RecursionError:
+        raise apierrors.malformed(f"Request body is nested too deeply: more than {MAX_DEPTH} levels.") from None
+    except ValueError as error:  # JSONDecodeError, UnicodeDecodeError, a number too long to read
         raise apierrors.malformed(f"Request body is not valid JSON: {error}") from None
+    if _depth(body) > MAX_DEPTH:
+        raise apierrors.malformed(f"Request body is nested too deeply: more than {MAX_DEPTH} levels.")
+    return body
+
+
+def _not_a_number(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of the range of a number")
+    return value
+
+
+def _depth(body: Any) -> int:
+    """How deeply arrays and objects nest in a decoded body (without recursion)."""
+    deepest, stack = 0, [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            value = list(value.values())
+        elif not isinstance(value, list):
+            continue
+        deepest = max(deepest, depth)
+        if depth <= MAX_DEPTH:
+            stack += [(item, depth + 1) for item in value if isinstance(item, (dict, list))]
+    return deepest
+
+
+def check_types(body: Any, method: Callable[..., Any], *path: str, loose: Collection[str] = ()) -> dict[str, Any]:
+    """The body as a JSON object whose fields have the JSON types of `method`'s parameters (an SDK
+    method; `path`: its path parameters, which are not in the body); 400 naming every wrong field."""
+    _require_object(body)
+    found = json_types.check_object(body, json_types.parameters(method, path), loose=loose)
+    if found:
+        raise apierrors.invalid_problems(found)
+    return body
+
+
+def check_fields(body: Any, cls: type) -> dict[str, Any]:
+    """The body as a JSON object whose fields have the JSON types of the SDK dataclass `cls`, for a
+    route whose body is one object of the API (`apps.App` for `POST /api/2.0/apps`, as `AppsAPI.create`
+    sends `app.as_dict()`); 400 naming every wrong field."""
+    _require_object(body)
+    found = json_types.check(body, cls, "")
+    if found:
+        raise apierrors.invalid_problems(found)
+    return body
 
 
 def parse_create(body: Any) -> CreateRequest:
     """`POST /api/2.0/serving-endpoints`."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.create)
     _check(lambda: rules.validate_endpoint(body))
     config = body.get("config")
     if config is not None and not isinstance(config, dict):
@@ -79,7 +140,7 @@ def parse_create(body: Any) -> CreateRequest:
 
 def parse_pt_create(body: Any) -> CreateRequest:
     """`POST /api/2.0/serving-endpoints/pt`: the config holds provisioned-throughput entities only."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.create_provisioned_throughput_endpoint)
     config = body.get("config")
     if not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "is required")])
@@ -91,14 +152,14 @@ def parse_pt_create(body: Any) -> CreateRequest:
 def parse_config(body: Any, name: str) -> EndpointCoreConfigInput:
     """`PUT /api/2.0/serving-endpoints/{name}/config`: the config itself, without a name.
     (The raw body is kept by the handler, for fields the SDK's dataclasses drop.)"""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.update_config, "name")
     _check(lambda: rules.validate_config(body))
     return _shaped(lambda: EndpointCoreConfigInput.from_dict({**body, "name": name}))
 
 
 def parse_pt_config(body: Any, name: str) -> EndpointCoreConfigInput:
     """`PUT /api/2.0/serving-endpoints/pt/{name}/config`: `{"config": {...}}`."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.update_provisioned_throughput_endpoint_config, "name")
     config = body.get("config")
     if not isinstance(config, dict):
         raise apierrors.invalid_problems([Problem("config", "is required")])
@@ -108,14 +169,14 @@ def parse_pt_config(body: Any, name: str) -> EndpointCoreConfigInput:
 
 def parse_ai_gateway(body: Any) -> AiGatewayConfig:
     """`PUT /api/2.0/serving-endpoints/{name}/ai-gateway`."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.put_ai_gateway, "name")
     _check(lambda: rules.validate_ai_gateway(body))
     return _shaped(lambda: AiGatewayConfig.from_dict(body))
 
 
 def parse_rate_limits(body: Any) -> list[RateLimit]:
     """`PUT /api/2.0/serving-endpoints/{name}/rate-limits` (legacy: calls per minute, key user | endpoint)."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.put, "name")
     limits = body.get("rate_limits") or []
     if not isinstance(limits, list):
         raise apierrors.invalid_problems([Problem("rate_limits", "must be a list")])
@@ -137,7 +198,7 @@ def parse_rate_limits(body: Any) -> list[RateLimit]:
 
 def parse_tags_patch(body: Any) -> tuple[list[EndpointTag], list[str]]:
     """`PATCH /api/2.0/serving-endpoints/{name}/tags`: tags to add and tag keys to delete."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.patch, "name")
     add = body.get("add_tags") or []
     delete = body.get("delete_tags") or []
     if not isinstance(add, list) or not all(isinstance(t, dict) for t in add):
@@ -151,7 +212,7 @@ def parse_tags_patch(body: Any) -> tuple[list[EndpointTag], list[str]]:
 
 def parse_notifications(body: Any) -> EmailNotifications | None:
     """`PATCH /api/2.0/serving-endpoints/{name}/notifications`."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.update_notifications, "name")
     notifications = body.get("email_notifications")
     if notifications is None:
         return None
@@ -170,7 +231,7 @@ def parse_notifications(body: Any) -> EmailNotifications | None:
 def parse_telemetry(body: Any) -> dict[str, Any] | None:
     """`PATCH .../telemetry-config` (SDK `patch_telemetry_config`): the new `telemetry_config`
     as the SDK reads it back, or None, which removes it."""
-    _require_object(body)
+    check_types(body, ServingEndpointsAPI.patch_telemetry_config, "name")
     telemetry = body.get("telemetry_config")
     if telemetry is None:
         return None

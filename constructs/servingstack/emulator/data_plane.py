@@ -62,6 +62,8 @@ async def data_plane_auth(request: web.Request, handler: Handler) -> web.StreamR
         raise apierrors.ApiError(403, "PERMISSION_DENIED", f"Not allowed to query '{name}': {refusal}.")
     if refusal is not None and refusal != NOT_SCOPED:
         raise apierrors.ApiError(401, "UNAUTHENTICATED", f"{refusal[0].upper()}{refusal[1:]}.")
+    # Counted once its token is taken, as on the workspace API: a refused request leaves nothing behind.
+    workspace.requests.record(request.method, request.path)
     return await handler(request)  # a data-plane token: an unknown endpoint or route is a 404
 
 

@@ -71,6 +71,8 @@ _KIND_FIELDS: dict[str, tuple[str, ...]] = {
 # A slow answer past an hour is no answer: every client has timed out long before.
 MAX_SLOW_SECONDS = 3600.0
 MAX_RETRY_AFTER_SECONDS = 3600
+# Counts and statuses beyond a 32-bit integer are typos too (a billion requests is already many).
+MAX_INT = 2**31 - 1
 
 
 def check_seconds(value: Any, field: str, *, maximum: float, positive: bool = False) -> float:
@@ -210,8 +212,8 @@ def _optional_int(spec: dict[str, Any], key: str, *, minimum: int) -> int | None
     value = spec.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
-        raise FaultSpecError(f"{key}: must be an integer >= {minimum}, got {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not minimum <= value <= MAX_INT:
+        raise FaultSpecError(f"{key}: must be an integer from {minimum} to {MAX_INT}, got {value!r}")
     return value
 
 

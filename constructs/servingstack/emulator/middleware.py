@@ -1,5 +1,5 @@
-"""What happens to every request before its handler, outermost first: count it and turn
-errors into the Databricks error shape; check the bearer token; apply injected faults.
+"""What happens to every request before its handler, outermost first: turn errors into the
+Databricks error shape; check the bearer token, then count the request; apply injected faults.
 """
 
 from __future__ import annotations
@@ -27,9 +27,6 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 @web.middleware
 async def errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    workspace = request.app[WORKSPACE_KEY]
-    if not request.path.startswith(admin.PREFIX):
-        workspace.requests.record(request.method, request.path)
     try:
         return await handler(request)
     except apierrors.ApiError as error:
@@ -58,8 +55,18 @@ async def errors_middleware(request: web.Request, handler: Handler) -> web.Strea
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    if not _is_public(request.path) and not request.app[WORKSPACE_KEY].authorizes(request.headers.get("Authorization")):
+    """Only requests with a valid token (or a public one that succeeds: discovery, a token issued)
+    are counted: a request without a valid credential leaves nothing behind, whatever its path."""
+    workspace = request.app[WORKSPACE_KEY]
+    if _is_public(request.path):
+        response = await handler(request)
+        if response.status < 400:
+            workspace.requests.record(request.method, request.path)
+        return response
+    if not workspace.authorizes(request.headers.get("Authorization")):
         raise apierrors.unauthenticated()
+    if not request.path.startswith(admin.PREFIX):
+        workspace.requests.record(request.method, request.path)
     return await handler(request)
 
 
@@ -72,6 +79,9 @@ async def faults_middleware(request: web.Request, handler: Handler) -> web.Strea
     scope = "query" if is_query else "control"
     planned = workspace.faults.take(await _endpoint_of(request, workspace), scope)
     if planned.delay:
+        # The whole request has arrived: it is answered even if its client leaves meanwhile, as a
+        # slow server would (aiohttp keeps the body it read for the handler).
+        await request.read()
         await asyncio.sleep(planned.delay)
     if planned.action is not None:
         act_on_fault(request, planned.action)

@@ -16,9 +16,10 @@ from databricks.sdk.service.serving import (
     ServingEndpointPermissionLevel,
     ServingEndpointPermissions,
     ServingEndpointPermissionsDescription,
+    ServingEndpointsAPI,
 )
 
-from servingstack.emulator import apierrors
+from servingstack.emulator import apierrors, bodies
 from servingstack.errors import Problem
 
 LEVELS = {
@@ -43,11 +44,9 @@ def parse_access_control(body: Any) -> list[tuple[Principal, str]]:
     Raw dicts are checked before any SDK parsing: the SDK's from_dict turns an unknown
     permission level into None silently.
     """
-    if not isinstance(body, dict):
-        raise apierrors.invalid("request body must be a JSON object")
-    entries = body.get("access_control_list", [])
-    if not isinstance(entries, list):
-        raise apierrors.invalid_problems([Problem("access_control_list", "must be a list")])
+    # The JSON types of the SDK's set_permissions (update_permissions sends the same body).
+    bodies.check_types(body, ServingEndpointsAPI.set_permissions, "serving_endpoint_id")
+    entries = body.get("access_control_list") or []
     problems: list[Problem] = []
     grants: list[tuple[Principal, str]] = []
     for index, entry in enumerate(entries):

@@ -15,7 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from servingstack.emulator import apierrors, tasks
+from databricks.sdk.service.serving import ServingEndpointsAPI
+
+from servingstack.emulator import apierrors, bodies, tasks
 from servingstack.errors import Problem
 
 CUSTOM_INPUT_KEYS = ("dataframe_split", "dataframe_records", "instances", "inputs")
@@ -51,6 +53,8 @@ def parse_query(task: str | None, body: Any) -> Query:
     """Check a query body against the endpoint's task; 400 INVALID_PARAMETER_VALUE naming the field."""
     if not isinstance(body, dict):
         raise apierrors.invalid("query body must be a JSON object")
+    # The JSON types of the SDK's `query`; a chat message's content may also be a list of parts.
+    bodies.check_types(body, ServingEndpointsAPI.query, "name", loose=("messages[].content",))
     query = Query(query_kind(task), body)
     problems = _CHECKS[query.kind](body)
     stream = body.get("stream")

@@ -15,7 +15,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
-from databricks.sdk.service.workspace import AclItem, AclPermission, ScopeBackendType, SecretMetadata, SecretScope
+from databricks.sdk.service.workspace import (
+    AclItem,
+    AclPermission,
+    ScopeBackendType,
+    SecretMetadata,
+    SecretsAPI,
+    SecretScope,
+)
 
 from servingstack.emulator import apierrors, bodies
 from servingstack.emulator.auth import CURRENT_USER
@@ -148,9 +155,9 @@ class SecretStore:
         return entry
 
 
-def _require(body: Any, *names: str) -> dict[str, Any]:
-    if not isinstance(body, dict):
-        raise apierrors.invalid("Request body must be a JSON object")
+def _require(body: Any, method: Any, *names: str) -> dict[str, Any]:
+    """The body, its fields of the JSON types of the SDK's `method`, `names` present."""
+    bodies.check_types(body, method)
     problems = [Problem(n, "is required") for n in names if not isinstance(body.get(n), str) or not body.get(n)]
     if problems:
         raise apierrors.invalid_problems(problems)
@@ -172,7 +179,7 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return bodies.read_json(await request.read())
 
     async def create_scope(request: web.Request) -> web.Response:
-        data = _require(await body(request), "scope")
+        data = _require(await body(request), SecretsAPI.create_scope, "scope")
         _check_name("scope", data["scope"])
         principal = data.get("initial_manage_principal")
         if principal is not None and principal not in INITIAL_MANAGE_PRINCIPALS:
@@ -183,7 +190,7 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return web.json_response({})
 
     async def delete_scope(request: web.Request) -> web.Response:
-        store(request).delete_scope(_require(await body(request), "scope")["scope"])
+        store(request).delete_scope(_require(await body(request), SecretsAPI.delete_scope, "scope")["scope"])
         return web.json_response({})
 
     async def list_scopes(request: web.Request) -> web.Response:
@@ -193,7 +200,7 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return web.json_response({"scopes": scopes} if scopes else {})
 
     async def put_secret(request: web.Request) -> web.Response:
-        data = _require(await body(request), "scope", "key")
+        data = _require(await body(request), SecretsAPI.put_secret, "scope", "key")
         _check_name("key", data["key"])
         value = data.get("string_value", data.get("bytes_value"))
         if not isinstance(value, str):
@@ -202,7 +209,7 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return web.json_response({})
 
     async def delete_secret(request: web.Request) -> web.Response:
-        data = _require(await body(request), "scope", "key")
+        data = _require(await body(request), SecretsAPI.delete_secret, "scope", "key")
         store(request).delete_secret(data["scope"], data["key"])
         return web.json_response({})
 
@@ -215,14 +222,14 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
         return web.json_response({"secrets": items} if items else {})
 
     async def put_acl(request: web.Request) -> web.Response:
-        data = _require(await body(request), "scope", "principal", "permission")
+        data = _require(await body(request), SecretsAPI.put_acl, "scope", "principal", "permission")
         if data["permission"] not in [p.value for p in AclPermission]:
             raise apierrors.invalid_problems([Problem("permission", "must be one of READ, WRITE, MANAGE")])
         store(request).put_acl(data["scope"], data["principal"], data["permission"])
         return web.json_response({})
 
     async def delete_acl(request: web.Request) -> web.Response:
-        data = _require(await body(request), "scope", "principal")
+        data = _require(await body(request), SecretsAPI.delete_acl, "scope", "principal")
         store(request).delete_acl(data["scope"], data["principal"])
         return web.json_response({})
 

@@ -324,9 +324,11 @@ class EndpointStore:
                 assert endpoint.deployment is not None  # updating: a deployment is running
                 raise apierrors.update_in_progress(name, endpoint.deployment.config.version)
             now = now_ms(self._clock)
+            # Everything is computed before the endpoint changes: a failure leaves it as it was.
             new_config = build_config(endpoint.latest_version + 1, config, raw)
+            task = infer_task(e.as_dict() for e in new_config.entities) or endpoint.task
             endpoint.deployment = Deployment(new_config, now, update=endpoint.active is not None)
-            endpoint.task = infer_task(e.as_dict() for e in new_config.entities) or endpoint.task
+            endpoint.task = task
             endpoint.updated_ms = now
             return endpoint
 

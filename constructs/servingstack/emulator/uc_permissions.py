@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from databricks.sdk.service.catalog import (
     GetPermissionsResponse,
+    GrantsAPI,
     Privilege,
     PrivilegeAssignment,
     SecurableType,
@@ -60,8 +61,7 @@ def _securable(request: web.Request) -> tuple[str, str]:
 
 
 def _changes(body: Any) -> list[tuple[str, list[str], list[str]]]:
-    if not isinstance(body, dict) or not isinstance(body.get("changes", []), list):
-        raise apierrors.invalid("changes: must be a list")
+    bodies.check_types(body, GrantsAPI.update, "securable_type", "full_name")
     parsed, problems = [], []
     for index, change in enumerate(body.get("changes") or []):
         where = f"changes[{index}]"

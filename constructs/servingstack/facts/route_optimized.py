@@ -51,7 +51,7 @@ def endpoint_ids_in(details: Any) -> set[str] | None:
     None when they are not that shape at all."""
     try:
         parsed = json.loads(details) if isinstance(details, str) else None
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, a number too long to read, or nested past any shape
         return None
     if not isinstance(parsed, list) or not parsed:
         return None

@@ -120,6 +120,8 @@ class DeclaredStack:
     secret_scopes: list[DeclaredSecretScope] = field(default_factory=list)
     secret_acls: list[DeclaredSecretAcl] = field(default_factory=list)
     grants: list[DeclaredGrant] = field(default_factory=list)
+    # Terraform import blocks: resource address -> the id of the live object it adopts.
+    imports: dict[str, str] = field(default_factory=dict)
 
     def endpoint(self, name: str) -> DeclaredEndpoint:
         for endpoint in self.endpoints:
@@ -222,6 +224,10 @@ def load_stack(path: str | Path) -> DeclaredStack:
             )
         )
     _load_around_endpoints(stack, resources)
+    # Terraform JSON `import` blocks (cdktf `import_from`): [{"to": "<type>.<name>", "id": "..."}].
+    for block in document.get("import") or []:
+        if isinstance(block, dict) and isinstance(block.get("to"), str) and isinstance(block.get("id"), str):
+            stack.imports[block["to"]] = block["id"]
     return stack
 
 

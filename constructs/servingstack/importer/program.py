@@ -25,6 +25,7 @@ from servingstack.importer import shapes
 from servingstack.importer.apps import ImportedApp, plan_apps, querying, select_apps
 from servingstack.importer.grants import DeployerPlan
 from servingstack.importer.live import LiveEndpoint
+from servingstack.importer.naming import EndpointNames
 from servingstack.importer.scopes import ImportedScope, LiveScope, plan_scopes
 from servingstack.importer.shapes import Context, Note
 from servingstack.importer.source import (
@@ -35,7 +36,6 @@ from servingstack.importer.source import (
     Node,
     Raw,
     comment_lines,
-    identifier,
     literal,
     text,
 )
@@ -150,7 +150,7 @@ def plan_endpoint(
     live: LiveEndpoint,
     prefix: str,
     default_tags: Mapping[str, str],
-    taken: set[str],
+    names: EndpointNames,
     *,
     provisioned_throughput: bool = False,
     newer_fields: bool = False,
@@ -213,10 +213,7 @@ def plan_endpoint(
     if live.task and resolved is None and entities and live.task in rules.TASKS:
         props.append(("task", live.task))  # e.g. an agent served as a custom model
     grants, creator_kept = _grants(live, ctx, app_principals or {})
-    variable = identifier(short, taken)
-    # Names that only differ in '-' and '_' (`a-b`, `a_b`) would give the stack's outputs one id:
-    # the second of them takes its (unique) variable name as construct id.
-    construct_id = short if variable == identifier(short) else variable
+    variable, construct_id = names.of(short)
     imported = ImportedEndpoint(
         live=live,
         construct_id=construct_id,
@@ -523,9 +520,8 @@ def build_program(
     around = around or Around()
     prefix = f"{environment}-" if environment else ""
     default_tags = shared_tags(live)
-    taken: set[str] = set()
-    construct_ids: set[str] = set()
     ordered = sorted(live, key=lambda e: e.name)
+    names = EndpointNames([e.name[len(prefix) :] for e in ordered])
     # The apps to declare come first: their principals' CAN_QUERY is theirs to declare, not the endpoints'.
     imported_names = {e.name for e in ordered}
     selected, skipped = select_apps(around.apps, imported_names, around.endpoint_ids.get, prefix)
@@ -539,23 +535,23 @@ def build_program(
             e,
             prefix,
             default_tags,
-            taken,
+            names,
             provisioned_throughput=is_provisioned_throughput(e.request) and e.name not in around.serving_endpoints,
             newer_fields=has_newer_fields(engine),
             app_principals=principals.get(e.name),
         )
         for e in ordered
     ]
-    construct_ids |= {e.construct_id for e in endpoints}
-    scopes = plan_scopes(around.scopes, around.caller, taken, construct_ids, prefix)
+    # What the endpoints took (variables, construct ids and their outputs' ids), the scopes and apps avoid.
+    scopes = plan_scopes(around.scopes, around.caller, names.variables, names.construct_ids, prefix)
     apps = plan_apps(
         selected,
         {e.live.name: e.variable for e in endpoints},
         around.endpoint_ids.get,
         prefix,
         has_newer_fields(engine),
-        taken,
-        construct_ids,
+        names.variables,
+        names.construct_ids,
     )
     for endpoint in endpoints:
         try:

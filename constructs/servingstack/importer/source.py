@@ -198,7 +198,19 @@ def identifier(text: str, taken: set[str] | None = None) -> str:
 
 
 # Names the generated program itself uses.
-_RESERVED = {"app", "stack", "build", "sys", "secret", "main", "synthesize", "canary", "blue_green"}
+_RESERVED = {
+    "app",
+    "stack",
+    "build",
+    "sys",
+    "object",
+    "main",
+    "secret",
+    "synthesize",
+    "canary",
+    "blue_green",
+    "suppress",
+}
 
 
 def comment_lines(text: str, indent: str) -> list[str]:
