@@ -142,14 +142,25 @@ def state_file(root: Path) -> Path:
 
 
 def deploy(emu: Emulator, root: Path, doc: dict[str, Any], seed: dict[str, Any] | None = None) -> Path:
-    """Seed the workspace, then apply `doc` as `emulator apply` does (its state file beside cdktf.out)."""
-    emu.add_objects(seed if seed is not None else SEED)
+    """Seed the workspace, then apply `doc` as `emulator apply` does (its state file beside cdktf.out).
+    As a team would: the stack's secret scopes are applied first, then the seed's secrets are put in
+    them (an apply never takes over a scope it did not create), then the whole stack."""
+    seed = seed if seed is not None else SEED
+    emu.add_objects({key: value for key, value in seed.items() if key != "secrets"})
+    scopes = (doc.get("resource") or {}).get("databricks_secret_scope")
+    if scopes:
+        _apply(emu, root, {"resource": {"databricks_secret_scope": scopes}})
+    emu.add_objects({"secrets": seed.get("secrets") or {}})
+    return _apply(emu, root, doc)
+
+
+def _apply(emu: Emulator, root: Path, doc: dict[str, Any]) -> Path:
     directory = write_stack(root, doc)
-    state = ApplyState(state_file(root), emu.url)
-    result = apply_stack(
-        load_stack(directory), emu.client(retry_timeout_seconds=30), wait=True, echo=lambda _: None, state=state
-    )
-    state.save()
+    with ApplyState(state_file(root), emu.url) as state:
+        result = apply_stack(
+            load_stack(directory), emu.client(retry_timeout_seconds=30), wait=True, echo=lambda _: None, state=state
+        )
+        state.save()
     assert not result.failed, result.lines()
     return directory
 
