@@ -334,3 +334,36 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
     if state and state != "ACTIVE":
         change.notes.append(f"its compute is {state}")
     return change
+
+
+def deleted_apps(ctx: PlanContext) -> list[ResourceChange]:
+    """Apps the state holds that the stack no longer declares: the apply deletes them (provider
+    Delete: DELETE /api/2.0/apps/{name}), and with them their URL, service principal and its grants."""
+    declared_addresses = {f"{APP}.{app.logical_id}" for app in ctx.stack.apps}
+    declared_names = {app.name for app in ctx.stack.apps}
+    changes = []
+    for name, address in sorted(ctx.owned.names(APP).items()):
+        if address in declared_addresses or name in declared_names:
+            continue
+        read = ctx.live.apps.get(name) or Read()
+        if ctx.unread(read, address, name, f"the app {name!r}"):
+            continue
+        if read.missing:
+            continue  # gone already: Terraform drops it from its state
+        change = ResourceChange(address, APP, name, "delete", owned=True)
+        change.effects.append(
+            f"delete (DELETE /api/2.0/apps/{name}): the service deletes the app in the background, its service "
+            "principal and that principal's grants with it"
+        )
+        ctx.add(
+            "takeaway",
+            "warning",
+            "app_deleted",
+            address,
+            name,
+            f"app {name} is deleted: it is in the stack's state but no longer declared; its URL stops answering and "
+            "its service principal loses every grant",
+            "keep declaring it, or `terraform state rm` it to leave it in the workspace",
+        )
+        changes.append(change)
+    return changes

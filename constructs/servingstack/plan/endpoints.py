@@ -17,7 +17,7 @@ from servingstack.check.drift import Difference
 from servingstack.facts.permissions import ENDPOINT_LEVELS
 from servingstack.facts.provider_updates import FACTS, PERMISSIONS, PERMISSIONS_FACTS, ResourceFacts
 from servingstack.facts.secrets import MASK, is_secret_reference
-from servingstack.facts.stackfile import DeclaredEndpoint, DeclaredPermissions
+from servingstack.facts.stackfile import DeclaredEndpoint, DeclaredPermissions, app_principal_reference
 from servingstack.plan import wording
 from servingstack.plan.context import PlanContext
 from servingstack.plan.live import Read
@@ -422,14 +422,41 @@ def _grant_text(principal: str, level: str | None) -> str:
     return f"{kind.removesuffix('_name').replace('_', ' ')} {name} {level}"
 
 
+def _resolved_access_control(
+    ctx: PlanContext, access_control: list[dict[str, str]], apps: dict[str, ResourceChange]
+) -> list[dict[str, str]]:
+    """The declared grants, a grant to an app's service principal (`ServingApp` names it by reference)
+    with the principal's application id when the app runs and the apply keeps it; for an app the
+    apply creates or replaces, its principal is new: named by its app, it matches no live grant."""
+    resolved = []
+    for entry in access_control:
+        logical_id = app_principal_reference(entry.get("service_principal_name"))
+        app = apps.get(logical_id or "")
+        if logical_id is not None:
+            read = ctx.live.apps.get(app.name) if app is not None else None
+            client_id = (read.value or {}).get("service_principal_client_id") if read is not None else None
+            if app is not None and app.action not in ("create", "replace") and client_id:
+                shown = str(client_id)
+            else:
+                name = app.name if app is not None else logical_id
+                shown = f"of app {name} (made by this apply)" if app is not None else f"of app {name} (not declared)"
+            entry = {**entry, "service_principal_name": shown}
+        resolved.append(entry)
+    return resolved
+
+
 def permissions_change(
-    ctx: PlanContext, declared: DeclaredPermissions, endpoints: dict[str, ResourceChange]
+    ctx: PlanContext,
+    declared: DeclaredPermissions,
+    endpoints: dict[str, ResourceChange],
+    apps: dict[str, ResourceChange] | None = None,
 ) -> ResourceChange:
     address = f"{PERMISSIONS}.{declared.logical_id}"
     endpoint = endpoints.get(declared.endpoint_logical_id or "")
     target = endpoint.name if endpoint is not None else declared.serving_endpoint_id
     change = ResourceChange(address, PERMISSIONS, target, "unchanged", construct_path=ctx.settings.paths.get(address))
-    wanted = acl.declared_grants(declared.access_control)
+    access_control = _resolved_access_control(ctx, declared.access_control, apps or {})
+    wanted = acl.declared_grants(access_control)
     if endpoint is not None and endpoint.action in ("create", "replace"):
         change.action = endpoint.action
         change.fields = [
@@ -459,7 +486,7 @@ def permissions_change(
         change.action = "create"
         return change
     live = (read.value if read is not None else None) or {}
-    for finding in acl.compare(declared.access_control, live, ctx.caller):
+    for finding in acl.compare(access_control, live, ctx.caller):
         principal = finding.principal
         if finding.verdict == "missing":
             text = "+ " + _grant_text(principal, finding.declared)

@@ -60,11 +60,17 @@ def plan_changes(ctx: PlanContext, targets: Targets) -> list[ResourceChange]:
     scope_by_name = {change.name: change for change in scopes}
     acls = [around.acl_change(ctx, acl, scope_by_name) for acl in stack.secret_acls]
     endpoint_changes = {e.logical_id: endpoints.endpoint_change(ctx, e) for e in stack.endpoints}
-    permissions = [endpoints.permissions_change(ctx, p, endpoint_changes) for p in stack.permissions]
-    grants = [around.grant_change(ctx, grant) for grant in stack.grants]
     declared_names = {e.name for e in stack.endpoints}
-    apps = [around.app_change(ctx, app, declared_names) for app in stack.apps]
-    deletes = endpoints.deleted_endpoints(ctx) + endpoints.deleted_permissions(ctx) + around.deleted_scopes(ctx)
+    app_changes = {app.logical_id: around.app_change(ctx, app, declared_names) for app in stack.apps}
+    permissions = [endpoints.permissions_change(ctx, p, endpoint_changes, app_changes) for p in stack.permissions]
+    grants = [around.grant_change(ctx, grant) for grant in stack.grants]
+    apps = list(app_changes.values())
+    deletes = (
+        endpoints.deleted_endpoints(ctx)
+        + endpoints.deleted_permissions(ctx)
+        + around.deleted_scopes(ctx)
+        + around.deleted_apps(ctx)
+    )
     changes = scopes + acls + list(endpoint_changes.values()) + permissions + grants + apps + deletes
     by_address = {change.address: change for change in changes}
     preflight.check_models(ctx, targets, by_address)

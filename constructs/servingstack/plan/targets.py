@@ -145,11 +145,15 @@ def targets_of(stack: DeclaredStack) -> Targets:
         address = f"databricks_permissions.{permissions.logical_id}"
         for entry in permissions.access_control:
             for key, kind in _ACL_KINDS.items():
-                if entry.get(key):
+                # A principal named by reference (an app's, `${databricks_app.X.service_principal_client_id}`)
+                # is made by the app: `endpoints.permissions_change` resolves it.
+                if entry.get(key) and "${" not in str(entry[key]):
                     found.principals.append(
                         PrincipalUse(kind, str(entry[key]), address, "endpoint permissions", "access_control")
                     )
     for acl in stack.secret_acls:
+        if "${" in acl.principal:
+            continue  # named by reference: made by this apply
         found.principals.append(
             PrincipalUse(
                 infer_kind(acl.principal),
@@ -160,7 +164,7 @@ def targets_of(stack: DeclaredStack) -> Targets:
             )
         )
     for grant in stack.grants:
-        if grant.principal.lower() in ACCOUNT_PRINCIPALS:
+        if grant.principal.lower() in ACCOUNT_PRINCIPALS or "${" in grant.principal:
             continue
         found.principals.append(
             PrincipalUse(
@@ -208,7 +212,7 @@ def wanted_for(stack: DeclaredStack, targets: Targets, owned: OwnedResources) ->
             scopes.add(previous)
     wanted.scope_list = bool(scopes)
     wanted.secret_scopes = scopes
-    wanted.apps = {app.name for app in stack.apps}
+    wanted.apps = {app.name for app in stack.apps} | set(owned.names(APP))  # and those the apply would delete
     for app in stack.apps:
         previous = owned.name_of(f"{APP}.{app.logical_id}")
         if previous:
