@@ -55,6 +55,11 @@ def _named(item: Any, key: str, where: str, problems: list[str], extra: tuple[st
         if unknown:
             problems.append(f"{where}: unknown field(s) {', '.join(sorted(unknown))}")
             return None
+        texts = [name for name in extra if name != "members" and item.get(name) is not None]
+        wrong = [name for name in texts if not isinstance(item[name], str)]
+        if wrong:
+            problems += [f"{where}.{name}: a string" for name in wrong]
+            return None
         return item
     problems.append(f"{where}: a name, or an object with {key!r}")
     return None
@@ -88,7 +93,9 @@ def check(document: Any) -> dict[str, Any]:
     plan: dict[str, Any] = {key: [] for key in KEYS}
 
     def items(key: str) -> list[Any]:
-        value = document.get(key) or []
+        value = document.get(key)
+        if value is None:
+            return []
         if not isinstance(value, list):
             problems.append(f"{key}: a list")
             return []
@@ -119,7 +126,8 @@ def check(document: Any) -> dict[str, Any]:
         else:
             plan["schemas"].append(item)
     for key, statuses, parts in (("models", UC_STATUSES, 3), ("registry_models", REGISTRY_STATUSES, 0)):
-        models = document.get(key) or {}
+        models = document.get(key)
+        models = {} if models is None else models
         if not isinstance(models, dict):
             problems.append(f"{key}: an object of model name -> versions")
             continue
@@ -130,7 +138,8 @@ def check(document: Any) -> dict[str, Any]:
             versions = _versions(value, f"{key}[{name}]", statuses, problems)
             if versions is not None:
                 plan[key].append((name, versions))
-    secrets = document.get("secrets") or {}
+    secrets = document.get("secrets")
+    secrets = {} if secrets is None else secrets
     if not isinstance(secrets, dict):
         problems.append("secrets: an object of scope -> list of keys")
     else:
