@@ -233,23 +233,28 @@ def _apply_endpoint(
     """Create the endpoint, or bring the one this state holds (or imports) to its declaration."""
     resource = f"{declared.resource_type}.{declared.logical_id}"
     owns = state is None or state.owns_endpoint(declared.name)
-    import_id = imports.get(resource) if not owns else None
-    if import_id is not None and import_id != declared.name:
-        return _failed(resource, declared.name, owned.import_mismatch("endpoint", resource, import_id, declared.name))
+    import_id = imports.get(resource)
+    live: ServingEndpointDetailed | None
     try:
         live = client.serving_endpoints.get(declared.name)
     except NotFound:
-        if import_id is not None:
-            return _failed(resource, declared.name, owned.missing_import("endpoint", resource, import_id))
+        live = None
+    verdict = owned.decide(owns=owns, import_id=import_id, name=declared.name, exists=live is not None)
+    if verdict == owned.IMPORT_MISMATCH:
+        assert import_id is not None
+        return _failed(resource, declared.name, owned.import_mismatch("endpoint", resource, import_id, declared.name))
+    if verdict == owned.IMPORT_MISSING:
+        assert import_id is not None
+        return _failed(resource, declared.name, owned.missing_import("endpoint", resource, import_id))
+    if verdict in (owned.CREATE, owned.TAKEN):
+        # TAKEN: not this state's; the create is sent as Terraform would send it, and the service refuses it.
         return _create_endpoint(client, declared, resource, state)
-    if not owns and import_id is None:
-        # Not this state's: the create is sent as Terraform would send it, and the service refuses it.
-        return _create_endpoint(client, declared, resource, state)
+    assert live is not None
     try:
         change, live = _converge_endpoint(client, declared, resource, live, timeout, poll_seconds)
     except DatabricksError as error:
         return _failed(resource, declared.name, service_error(error))
-    if import_id is not None:
+    if verdict == owned.IMPORT:
         assert state is not None  # import blocks matter only to a state
         state.remember_endpoint(declared.name, resource)
         change.imported = True
