@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from servingstack.deploy import owned as ownership_rule
 from servingstack.facts.provider_updates import (
     APP,
     APP_FACTS,
@@ -55,18 +56,23 @@ def scope_change(ctx: PlanContext, scope: DeclaredSecretScope) -> ResourceChange
         if exists:
             _scope_taken(ctx, change)
         return change
+    owns = ctx.owned.owns((SECRET_SCOPE,), scope.name)
     if not exists:
+        ctx.ownership(change, "secret scope", owns, exists=False)
         change.action = "create"
         manage = scope.initial_manage_principal or "the caller"
         change.effects.append(
             f"create (POST /api/2.0/secrets/scopes/create): MANAGE goes to {manage}; the scope starts empty"
         )
         return change
-    change.owned = ctx.owned.owns((SECRET_SCOPE,), scope.name)
-    if change.owned is False:
+    change.owned = owns
+    verdict = ctx.ownership(change, "secret scope", owns, exists=True)
+    if verdict == ownership_rule.TAKEN:
         change.action = "create"
         _scope_taken(ctx, change)
-    elif change.owned is None:
+    elif verdict == ownership_rule.IMPORT_MISMATCH:
+        change.action = "create"
+    elif verdict is None:
         ctx.unknown_ownership.append(("secret scope", scope.name))
     if scope.initial_manage_principal:
         change.notes.append("initial_manage_principal is not compared: the Secrets API does not show it")
@@ -283,7 +289,9 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
         return change
     if ctx.unread(read, address, app.name, f"the app {app.name!r}"):
         return change
+    owns = ctx.owned.owns((APP,), app.name)
     if read.missing:
+        ctx.ownership(change, "app", owns, exists=False)
         change.action = "create"
         change.effects.append("create (POST /api/2.0/apps): Terraform waits for the app's compute to be ACTIVE")
         for entry in app.serving_endpoints:
@@ -292,8 +300,12 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
                 FieldChange(f"resources[{entry.get('resource')}]", None, entry.get("name"), text, "create")
             )
         return change
-    change.owned = ctx.owned.owns((APP,), app.name)
-    if change.owned is False:
+    change.owned = owns
+    verdict = ctx.ownership(change, "app", owns, exists=True)
+    if verdict == ownership_rule.IMPORT_MISMATCH:
+        change.action = "create"
+        return change
+    if verdict == ownership_rule.TAKEN:
         change.action = "create"
         ctx.add(
             "preflight",
@@ -306,7 +318,7 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
             f"adopt it (terraform import {address} {app.name}), or rename the app",
         )
         return change
-    if change.owned is None:
+    if verdict is None:
         ctx.unknown_ownership.append(("app", app.name))
     live = read.value or {}
     have = _app_resources(live)

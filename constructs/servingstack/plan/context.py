@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from servingstack.deploy import owned as ownership_rule
 from servingstack.facts.stackfile import DeclaredStack
 from servingstack.plan.live import LiveWorkspace, Read
 from servingstack.plan.ownership import OwnedResources, StackSettings
-from servingstack.plan.results import Category, Finding, Severity
+from servingstack.plan.results import Category, Finding, ResourceChange, Severity
 
 
 @dataclass
@@ -35,6 +36,30 @@ class PlanContext:
         finding = Finding(category, severity, code, address, subject, message, fix)
         self.findings.append(finding)
         return finding
+
+    def ownership(self, change: ResourceChange, kind: str, owns: bool | None, exists: bool) -> str | None:
+        """What the apply does with the declared resource `change` plans, by the rule `emulator apply`
+        applies (`deploy.owned.decide`): what the state holds, else what the stack's import block for it
+        adopts, else a live namesake is another's. None when no state says and no import block adopts it.
+        An import block that cannot work is an error here, in the apply's words; one that adopts is noted."""
+        address, name = change.address, change.name
+        import_id = self.stack.imports.get(address)
+        if owns is None and import_id is None:
+            return None
+        verdict = ownership_rule.decide(owns=bool(owns), import_id=import_id, name=name, exists=exists)
+        if verdict == ownership_rule.IMPORT_MISMATCH and import_id is not None:
+            message = ownership_rule.import_mismatch(kind, address, import_id, name)
+            self.add("preflight", "error", "import_mismatch", address, name, message, "make the import id the name")
+        elif verdict == ownership_rule.IMPORT_MISSING and import_id is not None:
+            message = ownership_rule.missing_import(kind, address, import_id)
+            self.add("preflight", "error", "import_missing", address, name, message, "remove the import block")
+        elif verdict == ownership_rule.IMPORT:
+            change.notes.append("imported: the stack's import block adopts the live one")
+            change.effects.insert(
+                0, f"import (import block): Terraform takes the live {kind} into its state, then applies what differs"
+            )
+        change.owned = verdict in (ownership_rule.MANAGE, ownership_rule.IMPORT)
+        return verdict
 
     def unread(self, read: Read[Any], address: str, subject: str, what: str) -> bool:
         """True (and a finding) when `read` has no answer: the plan cannot say what it depends on."""

@@ -14,6 +14,7 @@ from typing import Any
 
 from servingstack.check import acl, drift
 from servingstack.check.drift import Difference
+from servingstack.deploy import owned as ownership_rule
 from servingstack.facts.permissions import ENDPOINT_LEVELS
 from servingstack.facts.provider_updates import FACTS, PERMISSIONS, PERMISSIONS_FACTS, ResourceFacts
 from servingstack.facts.secrets import MASK, is_secret_reference
@@ -191,14 +192,18 @@ def endpoint_change(ctx: PlanContext, declared: DeclaredEndpoint) -> ResourceCha
         change.action = "update" if ctx.owned.owns(ENDPOINT_TYPES, declared.name) else "create"
         change.notes.append("the live endpoint could not be read: the change is a guess")
         return change
-    if read.missing:
-        return _create(ctx, declared, change, facts)
     owned = ctx.owned.owns(ENDPOINT_TYPES, declared.name)
+    if read.missing:
+        ctx.ownership(change, "endpoint", owned, exists=False)
+        return _create(ctx, declared, change, facts)
     change.owned = owned
-    if owned is False:
+    verdict = ctx.ownership(change, "endpoint", owned, exists=True)
+    if verdict == ownership_rule.TAKEN:
         _name_taken(ctx, declared, change, facts)
         return change
-    if owned is None:
+    if verdict == ownership_rule.IMPORT_MISMATCH:
+        return _create(ctx, declared, change, facts)
+    if verdict is None:
         ctx.unknown_ownership.append(("endpoint", declared.name))
     return _compare(ctx, declared, change, facts, read.value or {})
 
