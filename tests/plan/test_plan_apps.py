@@ -68,9 +68,14 @@ def test_an_app_updated_and_an_app_that_leaves_the_stack(emu, tmp_path):
     deploy(emu, tmp_path, with_app())
     changed = copy.deepcopy(BOT)
     changed["resources"][0]["serving_endpoint"]["permission"] = "CAN_MANAGE"
+    changed["description"] = "answers everything"
     report = plan(emu, tmp_path, with_app(changed))
     assert change(report, "databricks_app.bot").action == "update"
-    assert texts(report, "databricks_app.bot") == ["resource search: demo-search CAN_QUERY → demo-search CAN_MANAGE"]
+    assert texts(report, "databricks_app.bot") == [
+        "resource search: demo-search CAN_QUERY → demo-search CAN_MANAGE",
+        "description: answers questions → answers everything",  # as the apply and check compare it
+    ]
+    assert "PATCH /api/2.0/apps/demo-bot" in change(report, "databricks_app.bot").effects[0]
     gone = plan(emu, tmp_path, with_app(app=None, grants=GRANTS[:1]))
     deleted = change(gone, "databricks_app.bot")
     assert deleted.action == "delete" and deleted.name == "demo-bot"

@@ -9,9 +9,11 @@ app is updated by one PATCH of the whole app and replaced when renamed.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from servingstack.deploy import owned as ownership_rule
+from servingstack.facts.apps import app_differences
 from servingstack.facts.provider_updates import (
     APP,
     APP_FACTS,
@@ -260,6 +262,13 @@ def _app_resources(live: dict[str, Any]) -> dict[str, tuple[str | None, str | No
     return found
 
 
+def _value(value: Any) -> str:
+    if value in (None, "", [], {}):
+        return "none"
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str]) -> ResourceChange:
     address = f"{APP}.{app.logical_id}"
     change = ResourceChange(address, APP, app.name, "unchanged", construct_path=ctx.settings.paths.get(address))
@@ -338,6 +347,11 @@ def app_change(ctx: PlanContext, app: DeclaredApp, declared_endpoints: set[str])
             text = f"- resource {key}: serving endpoint {before[0]} {before[1]}"
             change.fields.append(FieldChange(f"resources[{key}]", before, None, text, "*"))
             ctx.add("takeaway", "warning", "app_resource_removed", address, key, f"the app loses {text[2:]}")
+    # The app's other fields, as the apply and the checker compare them (facts/apps.py).
+    for field, want, before in app_differences(app.request, live):
+        if field != "resources":  # compared resource by resource above
+            text = f"{field}: {_value(before)} {ARROW} {_value(want)}"
+            change.fields.append(FieldChange(field, before, want, text, "*"))
     if change.fields:
         change.action = "update"
         update = APP_FACTS.updates["*"]
