@@ -35,10 +35,11 @@ VENV_PY := $(VENV)/bin/python
 # The tests that build stacks or drive them end to end, run on CDK Terrain by a plain `make test`.
 CDKTN_TESTS := tests/synth tests/unit tests/policy tests/e2e
 
-.PHONY: help install synth cdktf-synth demo demo-rollout lint test bench dist docs clean
+.PHONY: help install synth cdktf-synth demo demo-plan demo-rollout lint test bench dist docs clean
 
 help:
 	@echo "make demo   synthesize the example, deploy it to the local emulator and check it"
+	@echo "make demo-plan  plan a change on the local emulator: what changes, what it takes away, what will fail"
 	@echo "make demo-rollout  two progressive rollouts on the emulator: one completes, one rolls back by itself"
 	@echo "make test   lint, type-check, then run the test suite (on cdktf, and the engine-facing tests on cdktn)"
 	@echo "make lint   ruff (lint, format), import-linter (the package's floors) and mypy"
@@ -81,6 +82,9 @@ cdktf-synth: install node_modules/.installed
 
 demo: install
 	$(VENV_PY) -m servingstack.demo
+
+demo-plan: install
+	$(VENV_PY) -m servingstack.demo_plan
 
 demo-rollout: install
 	$(VENV_PY) -m servingstack.demo_rollout

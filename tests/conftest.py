@@ -18,6 +18,7 @@ _MARKERS = {
     "e2e": "e2e",
     "importer": "e2e",
     "rollout": "e2e",
+    "plan": "e2e",
 }
 
 

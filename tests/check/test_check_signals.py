@@ -24,10 +24,9 @@ import pytest
 
 from check_support import CHAT, TOKEN, write_stack
 from servingstack.check import markdown
-from servingstack.check.output import append_text, write_text
-from servingstack.check.report_files import ReportFile, write_all
 from servingstack.check.results import CheckReport
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import ReportFile, append_text, write_all, write_text
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="/proc")]
 

@@ -5,6 +5,8 @@ endpoint opted in to it loudly."""
 
 from __future__ import annotations
 
+import datetime
+import json
 import os
 import subprocess
 import sys
@@ -132,6 +134,32 @@ def test_no_output_carries_the_token_or_a_plaintext_secret(tmp_path, capfd):
         assert "image build failed" in failing.stdout and "not found" in failing.stdout
         wrong_token = cli("check", "--stack", str(stack_dir), "--host", emu.url, "--token", TOKEN + "x", env=env)
         assert wrong_token.returncode == 2
+        # The plan of the same stack: the scorer's environment (a plaintext value) and the chat's key are compared
+        # and planned, never shown.
+        emu.clear_faults()
+        w.serving_endpoints.update_config(
+            "dev-scorer",
+            served_entities=[
+                ServedEntityInput.from_dict(
+                    {**entity.as_dict(), "environment_vars": {"DB_PASSWORD": "changed-by-hand"}}
+                )
+            ],
+        ).result(timeout=datetime.timedelta(seconds=30))
+        planned = cli(
+            "plan",
+            "--stack",
+            str(stack_dir),
+            "--json",
+            str(reports / "plan.json"),
+            "--summary",
+            str(reports / "plan.md"),
+            env=env,
+        )
+        assert planned.returncode in (0, 1), planned.stdout + planned.stderr
+        fields = [f["text"] for c in json.loads((reports / "plan.json").read_text())["changes"] for f in c["fields"]]
+        assert any(text.endswith("env DB_PASSWORD: *** → ***") for text in fields), fields
+        assert "changed-by-hand" not in planned.stdout
+        outputs += [planned.stdout, planned.stderr]
         outputs += [
             passing.stdout,
             passing.stderr,

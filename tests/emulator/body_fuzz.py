@@ -310,6 +310,26 @@ def samples(params: dict[str, str]) -> dict[tuple[str, str], Sample]:
         ("PUT", "/_emulator/traffic"): Sample(
             "/_emulator/traffic", {"endpoint": CUSTOM, "per_second": 0.001}, keeps_acting=True
         ),
+        # A seed document (`emulator seed`): a name stands for an object of its one field.
+        ("POST", "/_emulator/objects"): Sample(
+            "/_emulator/objects",
+            {
+                "users": ["fz@example.com"],
+                "groups": [{"name": "fz-group", "members": ["fz@example.com"]}],
+                "service_principals": [{"application_id": "fz-sp", "display_name": "fz"}],
+                "catalogs": ["fz"],
+                "schemas": ["fz.s"],
+                "registry_models": {"fz-model": {"1": "READY"}},
+                "secrets": {SCOPE: ["fz-key"]},
+            },
+            # A list of names is a right list too (["x"]); its items' other types are tried one by one.
+            alternatives={
+                "groups": (list,),
+                "groups[0]": (str,),
+                "service_principals": (list,),
+                "service_principals[0]": (str,),
+            },
+        ),
         ("PUT", "/_emulator/signatures"): Sample(
             "/_emulator/signatures", {"entity_name": "ml.fz.scorer", "columns": {"a": "double"}}
         ),
@@ -530,5 +550,6 @@ def snapshot(workspace: Workspace) -> str:
             r.name: (workspace.apps.view(r), r.deployments, r.last_update, r.granted) for r in workspace.apps.all()
         },
         "tokens": (len(workspace.issued._tokens), len(workspace.issued._data_plane)),
+        "identities": {kind: workspace.identities.list(kind)[0] for kind in ("Users", "Groups", "ServicePrincipals")},
     }
     return json.dumps(state, sort_keys=True, default=str)

@@ -176,6 +176,14 @@ def test_create_only_fields_show_as_drift_but_are_not_sent(emu, w, tmp_path):
     assert "= unchanged databricks_model_serving.scorer" in result.output
     assert "email_notifications differs: Terraform never sends it on update" in result.output
     assert w.serving_endpoints.get("test-scorer").email_notifications.on_update_failure == ["oncall@example.com"]
+    # telemetry_config likewise (facts/provider_updates.py: no branch of the provider's Update sends it).
+    document["resource"]["databricks_model_serving"]["scorer"]["telemetry_config"] = {
+        "table_names": {"logs_table": "ml.obs.logs"}
+    }
+    result = apply(emu, write_stack(tmp_path / "test", document))
+    assert "= unchanged databricks_model_serving.scorer" in result.output
+    assert "email_notifications, telemetry_config differ: Terraform never sends it on update" in result.output
+    assert w.serving_endpoints.get("test-scorer").telemetry_config is None
 
 
 def test_apply_resets_permissions_changed_out_of_band(emu, w, tmp_path):

@@ -69,6 +69,10 @@ def test_an_app_is_created_started_and_running_as_the_sdk_waits_for_it(emu, w):
         "displayName": app.service_principal_name,
         "active": True,
     }
+    # ... and as SCIM lists it: the workspace's identities hold it while the app exists.
+    (listed,) = w.service_principals.list(filter=f'applicationId eq "{app.service_principal_client_id}"')
+    assert (listed.id, listed.display_name) == (str(app.service_principal_id), app.service_principal_name)
+    assert w.service_principals.get(str(app.service_principal_id)).application_id == app.service_principal_client_id
 
 
 def test_no_compute_leaves_the_app_stopped_until_started(emu, w):
@@ -147,7 +151,11 @@ def test_delete_is_asynchronous_and_takes_the_principal_and_its_grants(emu, w):
         w.apps.delete("bot")
     with pytest.raises(ResourceAlreadyExists):
         w.apps.create(querying("bot"))
+    by_client_id = f'applicationId eq "{client_id}"'
+    assert len(list(w.service_principals.list(filter=by_client_id))) == 1  # until the deletion is done
     time.sleep(0.35)
+    # SCIM first: the deletion that came due meanwhile took the principal along.
+    assert list(w.service_principals.list(filter=by_client_id)) == []
     with pytest.raises(NotFound, match="bot does not exist"):
         w.apps.get("bot")
     assert principal_levels(w, "chat", client_id) == []

@@ -10,9 +10,9 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from servingstack.check.output import write_text
 from servingstack.check.results import AppResult, CheckReport, EndpointResult, StepResult
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import write_text
 
 
 def render(report: CheckReport, redactor: Redactor | None = None) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from servingstack.check.output import append_text, write_text
 from servingstack.check.results import CheckReport, EndpointResult, StepResult
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import append_text, write_text
 
 _MARK = {"pass": "✅ pass", "fail": "❌ fail", "skip": "➖ skip", "pending": "⏸ pending"}
 

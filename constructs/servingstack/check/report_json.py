@@ -52,9 +52,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from servingstack.check.output import write_text
 from servingstack.check.results import CheckReport
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import write_text
 
 _STATUS = {"enum": ["pass", "fail", "skip", "pending"]}
 _NUMBER_OR_NULL = {"type": ["number", "null"]}

@@ -1,4 +1,4 @@
-"""The `servingstack` command line: `init`, `emulator ...`, `check`, `policy`, `import` and `rollout`.
+"""The `servingstack` command line: `init`, `emulator ...`, `check`, `plan`, `policy`, `import` and `rollout`.
 
 Subcommands are imported when invoked, so `servingstack --help` stays fast and
 neither command pays for the other's imports.
@@ -20,6 +20,7 @@ _SUBCOMMANDS = {
     "rollout": ("servingstack.cli.rollout", "rollout"),
     "init": ("servingstack.cli.init", "init"),
     "policy": ("servingstack.cli.policy", "policy"),
+    "plan": ("servingstack.cli.plan", "plan"),
 }
 
 
@@ -66,7 +67,7 @@ Examples:
 @click.group(cls=_LazyGroup, epilog=EPILOG)
 @click.version_option(version=__version__, prog_name="servingstack")
 def main() -> None:
-    """Databricks Model Serving as code: check deployed stacks, emulate a workspace."""
+    """Databricks Model Serving as code: plan and check stacks, emulate a workspace."""
 
 
 if __name__ == "__main__":  # pragma: no cover

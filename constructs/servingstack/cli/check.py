@@ -16,11 +16,12 @@ from pathlib import Path
 import click
 
 from servingstack.check import table
-from servingstack.check.report_files import exit_code as report_exit_code
-from servingstack.check.report_files import remove_previous, report_files, unwritable, write_all
+from servingstack.check.report_files import report_files
 from servingstack.check.results import DEFAULT_TIMEOUT_SECONDS, EXIT_SETUP, CheckReport, interrupted_before_start
 from servingstack.client.errors import SetupError, UsageError
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import exit_code as report_exit_code
+from servingstack.client.reports import remove_previous, unwritable, write_all
 from servingstack.client.signals import SignalWatch, process_watch
 from servingstack.client.urls import check_host_url, check_timeout
 

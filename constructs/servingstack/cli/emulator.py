@@ -151,6 +151,13 @@ def is_loopback(address: str) -> bool:
 @click.option("--seed", type=int, default=None, help="Seed for the traffic split and endpoint ids (reproducible runs).")
 @click.option("--fault", "fault_specs", multiple=True, metavar="NAME[:key=value,...]", help=_FAULT_HELP)
 @click.option(
+    "--seed-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="A JSON seed document of workspace objects to start with: users, groups, service principals, "
+    "catalogs, schemas, models and their versions, registry models, secret keys (see `emulator seed`).",
+)
+@click.option(
     "--background",
     "--detach",
     "background",
@@ -174,10 +181,12 @@ def serve(
     metrics_per_entity: bool,
     seed: int | None,
     fault_specs: tuple[str, ...],
+    seed_file: Path | None,
     background: bool,
     pid_file: Path | None,
 ) -> None:
     """Run the emulator until SIGINT or SIGTERM, printing the URL it listens on."""
+    seeded = _seed_document(seed_file) if seed_file is not None else None
     faults = []
     for spec in fault_specs:
         try:
@@ -196,6 +205,7 @@ def serve(
         args += ["--update-seconds", repr(update_seconds)] if update_seconds is not None else []
         args += ["--metrics-window", repr(metrics_window)] + (["--metrics-per-entity"] if metrics_per_entity else [])
         args += ["--seed", str(seed)] if seed is not None else []
+        args += ["--seed-file", str(seed_file.resolve())] if seed_file is not None else []
         for spec in fault_specs:
             args += ["--fault", spec]
         try:
@@ -213,7 +223,18 @@ def serve(
         "metrics_per_entity": metrics_per_entity,
     }
     asyncio.run(
-        _serve(bind, port, resolve_token(token), timing, seed, faults, token_source(token), pid_file, data_plane_port)
+        _serve(
+            bind,
+            port,
+            resolve_token(token),
+            timing,
+            seed,
+            faults,
+            token_source(token),
+            pid_file,
+            data_plane_port,
+            seeded,
+        )
     )
 
 
@@ -252,6 +273,7 @@ async def _serve(
     source: str,
     pid_file: Path | None = None,
     data_plane_port: int = 0,
+    seeded: dict[str, Any] | None = None,
 ) -> None:
     # Imported when used, as below: aiohttp and databricks-sdk cost a second of every command's start-up.
     from servingstack.emulator.server import start_server
@@ -260,6 +282,10 @@ async def _serve(
     workspace = Workspace(token=token, seed=seed, **timing)
     for fault in faults:
         workspace.add_fault(fault)
+    if seeded is not None:
+        from servingstack.emulator.objects import add
+
+        add(workspace, seeded)  # checked whole when the option was read
     try:
         server = await start_server(workspace, host, port, data_plane_port)
     except OSError as error:
@@ -417,6 +443,140 @@ def _seconds_option(value: float, option: str) -> float:
         return check_seconds(value, option, maximum=MAX_DEPLOY_SECONDS)
     except FaultSpecError as error:
         raise click.BadParameter(str(error).removeprefix(f"{option}: ")) from None
+
+
+# -- seed ------------------------------------------------------------------------------
+
+
+def _seed_document(path: Path) -> dict[str, Any]:
+    """A seed file read and checked now, so `serve` refuses a bad one before it listens (exit 2)."""
+    from servingstack.emulator.objects import ObjectsError, check, load_file
+
+    try:
+        document = load_file(str(path))
+        check(document)
+    except ObjectsError as error:
+        raise click.BadParameter("; ".join(error.problems), param_hint="--seed-file") from None
+    return document
+
+
+def _versions_spec(spec: str, option: str) -> tuple[str, dict[str, str]]:
+    """`NAME:3,4,5=PENDING_REGISTRATION` -> (NAME, {"3": "READY", "4": "READY", "5": "PENDING_REGISTRATION"})."""
+    name, colon, versions = spec.rpartition(":")
+    if not colon or not name or not versions:
+        raise click.BadParameter(f"{spec!r}: expected NAME:VERSION[=STATUS][,VERSION...]", param_hint=option)
+    parsed = {}
+    for item in versions.split(","):
+        version, _, status = item.partition("=")
+        parsed[version.strip()] = status.strip() or "READY"
+    return name, parsed
+
+
+def seed_document(
+    users: tuple[str, ...] = (),
+    groups: tuple[str, ...] = (),
+    service_principals: tuple[str, ...] = (),
+    catalogs: tuple[str, ...] = (),
+    schemas: tuple[str, ...] = (),
+    models: tuple[str, ...] = (),
+    registry_models: tuple[str, ...] = (),
+    secrets: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The seed document the options of `emulator seed` describe."""
+    document: dict[str, Any] = {"users": list(users), "catalogs": list(catalogs), "schemas": list(schemas)}
+    document["groups"] = []
+    for spec in groups:
+        name, _, members = spec.partition("=")
+        document["groups"].append({"name": name, "members": [m for m in members.split(",") if m]})
+    document["service_principals"] = []
+    for spec in service_principals:
+        application_id, _, display_name = spec.partition("=")
+        entry = {"application_id": application_id}
+        document["service_principals"].append({**entry, "display_name": display_name} if display_name else entry)
+    document["models"] = dict(_versions_spec(spec, "--model") for spec in models)
+    document["registry_models"] = dict(_versions_spec(spec, "--registry-model") for spec in registry_models)
+    document["secrets"] = {}
+    for spec in secrets:
+        scope, slash, key = spec.partition("/")
+        if not slash or not scope or not key:
+            raise click.BadParameter(f"{spec!r}: expected SCOPE/KEY", param_hint="--secret")
+        document["secrets"].setdefault(scope, []).append(key)
+    return {k: v for k, v in document.items() if v}
+
+
+@emulator.command(
+    epilog=_examples(
+        "servingstack emulator seed workspace.json --host http://127.0.0.1:8080",
+        "servingstack emulator seed --group data-scientists --model ml.fraud.scorer:3,4,5=PENDING_REGISTRATION "
+        "--secret fraud/feature-store-token --host http://127.0.0.1:8080",
+    )
+)
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--user", "users", multiple=True, metavar="USER_NAME", help="A workspace user (email). Repeatable.")
+@click.option(
+    "--group", "groups", multiple=True, metavar="NAME[=MEMBER,...]", help="A workspace group, with members. Repeatable."
+)
+@click.option(
+    "--service-principal",
+    "service_principals",
+    multiple=True,
+    metavar="APPLICATION_ID[=DISPLAY_NAME]",
+    help="A service principal, by application id. Repeatable.",
+)
+@click.option("--catalog", "catalogs", multiple=True, metavar="NAME", help="A Unity Catalog catalog. Repeatable.")
+@click.option("--schema", "schemas", multiple=True, metavar="CATALOG.SCHEMA", help="A schema (and its catalog).")
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="CATALOG.SCHEMA.MODEL:VERSION[=STATUS],...",
+    help="A Unity Catalog model and versions (status READY unless given: PENDING_REGISTRATION, "
+    "FAILED_REGISTRATION, MODEL_VERSION_STATUS_UNKNOWN). Repeatable.",
+)
+@click.option(
+    "--registry-model",
+    "registry_models",
+    multiple=True,
+    metavar="NAME:VERSION[=STATUS],...",
+    help="A Workspace Model Registry model and versions. Repeatable.",
+)
+@click.option(
+    "--secret",
+    "secrets",
+    multiple=True,
+    metavar="SCOPE/KEY",
+    help="A secret key (and its scope), with a placeholder value no route returns. Repeatable.",
+)
+@click.option("--host", envvar=URL_ENV, show_envvar=True, required=True, help=_HOST_HELP)
+@click.option("--token", envvar=TOKEN_ENV, show_envvar=True, default=None, help=_TOKEN_HELP)
+def seed(
+    file: Path | None,
+    users: tuple[str, ...],
+    groups: tuple[str, ...],
+    service_principals: tuple[str, ...],
+    catalogs: tuple[str, ...],
+    schemas: tuple[str, ...],
+    models: tuple[str, ...],
+    registry_models: tuple[str, ...],
+    secrets: tuple[str, ...],
+    host: str,
+    token: str | None,
+) -> None:
+    """Add workspace objects to a running emulator: identities, Unity Catalog catalogs, schemas and models
+    with their versions, registry models and secret keys, from FILE (a JSON seed document) and the options.
+    Everything is checked first: a mistake adds nothing."""
+    document = _seed_document(file) if file is not None else {}
+    extra = seed_document(users, groups, service_principals, catalogs, schemas, models, registry_models, secrets)
+    for key, value in extra.items():
+        if isinstance(value, dict):
+            document[key] = {**(document.get(key) or {}), **value}
+        else:
+            document[key] = [*(document.get(key) or []), *value]
+    if not document:
+        raise click.UsageError("nothing to seed: name a FILE or at least one of --user, --group, ..., --secret")
+    added = _admin((_check_url(host).rstrip("/"), resolve_token(token)), "POST", "objects", document)["added"]
+    shown = ", ".join(f"{count} {key.replace('_', ' ')}" for key, count in added.items() if count)
+    click.echo(f"seeded: {shown}")
 
 
 # -- fault -----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import click
 
 from servingstack import __version__
 from servingstack.cdk.synth_report import SYNTH_REPORT_FILE
+from servingstack.client.reports import append_text, write_text
 from servingstack.policy.markdown import policy_markdown
 from servingstack.policy.report import REPORT_FILE
 from servingstack.policy.sarif import sarif_log
@@ -107,14 +108,12 @@ def policy(out: Path, synth_report: Path | None, sarif_file: Path | None, summar
     step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
     for path, text in outputs:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            write_text(path, text)  # atomically, as every tool's reports (client/reports.py)
         except OSError as error:
             raise ReportError(f"cannot write {path}: {error.strerror or error}") from None
     if step_summary:
         try:
-            with open(step_summary, "a", encoding="utf-8") as stream:
-                stream.write(markdown + "\n")
+            append_text(step_summary, markdown + "\n")
         except OSError as error:
             click.echo(f"warning: cannot append to $GITHUB_STEP_SUMMARY: {error.strerror or error}", err=True)
     click.echo(f"policy of the last synth ({source}):")

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-from servingstack.check.report_files import exit_code as report_exit_code
-from servingstack.check.report_files import unwritable, write_all
 from servingstack.check.results import EXIT_SETUP
 from servingstack.cli.check import _host, _timeout
 from servingstack.client.errors import SetupError
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import exit_code as report_exit_code
+from servingstack.client.reports import remove_previous, unwritable, write_all
 from servingstack.client.signals import SignalWatch
 from servingstack.rollout.metrics import DEFAULT_ENTITY_LABEL
 from servingstack.rollout.reports import print_summary, report_files
@@ -120,7 +120,7 @@ def rollout(
     logging.getLogger("databricks.sdk").setLevel(logging.ERROR)
     redactor = Redactor([token])
     files = report_files(json_file, junit_file, summary_file)
-    problems = unwritable(files)
+    problems = unwritable(files) or remove_previous(files)
     if problems:
         for problem in problems:
             click.echo(redactor.clean(f"Error: cannot write a report: {problem}"), err=True)

@@ -52,6 +52,7 @@ from servingstack.deploy.changes import (
 )
 from servingstack.deploy.state import ApplyState
 from servingstack.facts import ignore_changes
+from servingstack.facts.provider_updates import FACTS
 from servingstack.facts.rules import default_entity_name, validate_endpoint
 from servingstack.facts.secrets import scope_key, scopes_used
 from servingstack.facts.stackfile import (
@@ -63,9 +64,6 @@ from servingstack.facts.stackfile import (
 )
 
 _PRINCIPALS = ("user_name", "group_name", "service_principal_name")
-# Sent at create only: the provider never sends them on update, so they show as drift.
-# (Legacy `rate_limits` are also create-only, but no read shows them.)
-_CREATE_ONLY_FIELDS = ("description", "email_notifications", "budget_policy_id")
 
 
 def apply_stack(
@@ -235,23 +233,28 @@ def _apply_endpoint(
     """Create the endpoint, or bring the one this state holds (or imports) to its declaration."""
     resource = f"{declared.resource_type}.{declared.logical_id}"
     owns = state is None or state.owns_endpoint(declared.name)
-    import_id = imports.get(resource) if not owns else None
-    if import_id is not None and import_id != declared.name:
-        return _failed(resource, declared.name, owned.import_mismatch("endpoint", resource, import_id, declared.name))
+    import_id = imports.get(resource)
+    live: ServingEndpointDetailed | None
     try:
         live = client.serving_endpoints.get(declared.name)
     except NotFound:
-        if import_id is not None:
-            return _failed(resource, declared.name, owned.missing_import("endpoint", resource, import_id))
+        live = None
+    verdict = owned.decide(owns=owns, import_id=import_id, name=declared.name, exists=live is not None)
+    if verdict == owned.IMPORT_MISMATCH:
+        assert import_id is not None
+        return _failed(resource, declared.name, owned.import_mismatch("endpoint", resource, import_id, declared.name))
+    if verdict == owned.IMPORT_MISSING:
+        assert import_id is not None
+        return _failed(resource, declared.name, owned.missing_import("endpoint", resource, import_id))
+    if verdict in (owned.CREATE, owned.TAKEN):
+        # TAKEN: not this state's; the create is sent as Terraform would send it, and the service refuses it.
         return _create_endpoint(client, declared, resource, state)
-    if not owns and import_id is None:
-        # Not this state's: the create is sent as Terraform would send it, and the service refuses it.
-        return _create_endpoint(client, declared, resource, state)
+    assert live is not None
     try:
         change, live = _converge_endpoint(client, declared, resource, live, timeout, poll_seconds)
     except DatabricksError as error:
         return _failed(resource, declared.name, service_error(error))
-    if import_id is not None:
+    if verdict == owned.IMPORT:
         assert state is not None  # import blocks matter only to a state
         state.remember_endpoint(declared.name, resource)
         change.imported = True
@@ -339,20 +342,13 @@ def _converge_endpoint(
     ):
         client.serving_endpoints.put_ai_gateway(declared.name, **_gateway_kwargs(request["ai_gateway"]))
         details.append("ai_gateway")
-    if request.get("telemetry_config") and not _covers(
-        live.telemetry_config.as_dict() if live.telemetry_config else {}, request["telemetry_config"]
-    ):
-        client.serving_endpoints.patch_telemetry_config(declared.name, telemetry_config=_telemetry(request))
-        details.append("telemetry_config")
     add, delete = _tag_changes(request.get("tags") or [], live.tags or [])
     if add or delete:
         client.serving_endpoints.patch(declared.name, add_tags=add or None, delete_tags=delete or None)
         details.append("tags")
     if details:
         return Change(UPDATED, resource, declared.name, details + ignored_notes, deploys=deploys), live
-    drift = [
-        f for f in _CREATE_ONLY_FIELDS if request.get(f) is not None and not _covers(_live_field(live, f), request[f])
-    ]
+    drift = _not_sent_differences(declared, live)
     notes = (
         [f"{', '.join(drift)} {'differs' if len(drift) == 1 else 'differ'}: Terraform never sends it on update"]
         if drift
@@ -419,6 +415,20 @@ def _gateway_kwargs(gateway: dict[str, Any]) -> dict[str, Any]:
         "rate_limits": parsed.rate_limits,
         "usage_tracking_config": parsed.usage_tracking_config,
     }
+
+
+def _not_sent_differences(declared: DeclaredEndpoint, live: ServingEndpointDetailed) -> list[str]:
+    """Declared fields that differ from what runs and that the provider never sends after create
+    (`facts.provider_updates`): Terraform plans them as changes and applies nothing, so they stay
+    drift. A field no read shows (legacy `rate_limits`) cannot be compared."""
+    request = declared.request
+    return [
+        field
+        for field in FACTS[declared.resource_type].not_sent
+        if request.get(field) is not None
+        and hasattr(live, field)
+        and not _covers(_live_field(live, field), request[field])
+    ]
 
 
 def _live_field(live: ServingEndpointDetailed, name: str) -> Any:

@@ -76,26 +76,33 @@ def _apply_app(
 ) -> tuple[Change, App | None]:
     """Create the app, or bring the one this state holds (or imports) to its declaration."""
     owns = state is None or declared.name in state.records("apps")
-    import_id = imports.get(resource) if not owns else None
-    if import_id is not None and import_id != declared.name:
+    import_id = imports.get(resource)
+    found: App | None
+    try:
+        found = client.apps.get(declared.name)
+    except NotFound:
+        found = None
+    verdict = owned.decide(owns=owns, import_id=import_id, name=declared.name, exists=found is not None)
+    if verdict == owned.IMPORT_MISMATCH:
+        assert import_id is not None
         return Change(
             FAILED, resource, declared.name, error=owned.import_mismatch("app", resource, import_id, declared.name)
         ), None
-    try:
-        live = client.apps.get(declared.name)
-    except NotFound:
-        if import_id is not None:
-            return Change(FAILED, resource, declared.name, error=owned.missing_import("app", resource, import_id)), None
+    if verdict == owned.IMPORT_MISSING:
+        assert import_id is not None
+        return Change(FAILED, resource, declared.name, error=owned.missing_import("app", resource, import_id)), None
+    if found is None:
         return _create(client, declared, resource, wait, timeout, poll_seconds, state)
+    live = found
     compute = _compute(live)
     if compute == "DELETING":  # e.g. this stack's, deleted by an earlier apply that dropped it
         why = "an earlier delete is still under way: apply again later"
         return Change(FAILED, resource, declared.name, [why]), None
-    if not owns and import_id is None:
+    if verdict == owned.TAKEN:
         # Not this state's: the create is sent as Terraform would send it, and the service refuses it.
         return _create(client, declared, resource, wait, timeout, poll_seconds, state)
     change, live = _converge(client, declared, resource, live)
-    if import_id is not None:
+    if verdict == owned.IMPORT:
         assert state is not None  # import blocks matter only to a state
         state.remember("apps", declared.name, resource)
         change.imported = True

@@ -115,17 +115,20 @@ def _apply_scope(
     resource = f"{SCOPE}.{scope.logical_id}"
     # A version 1 state never recorded scopes: the stack's scopes that exist are taken as its own once.
     owns = state is None or scope.name in state.records("secret_scopes") or (exists and state.adopts_unrecorded_scopes)
-    import_id = stack.imports.get(resource) if not owns else None
-    if import_id is not None and import_id != scope.name:
+    import_id = stack.imports.get(resource)
+    verdict = owned.decide(owns=owns, import_id=import_id, name=scope.name, exists=exists)
+    if verdict == owned.IMPORT_MISMATCH:
+        assert import_id is not None
         return Change(
             FAILED, resource, scope.name, error=owned.import_mismatch("secret scope", resource, import_id, scope.name)
         )
-    if exists and (owns or import_id is not None):
+    if verdict in (owned.MANAGE, owned.IMPORT):
         if state is not None:
             state.remember("secret_scopes", scope.name, resource)
-        imported = import_id is not None
+        imported = verdict == owned.IMPORT
         return Change(UNCHANGED, resource, scope.name, ["imported"] if imported else [], imported=imported)
-    if import_id is not None:
+    if verdict == owned.IMPORT_MISSING:
+        assert import_id is not None
         return Change(FAILED, resource, scope.name, error=owned.missing_import("secret scope", resource, import_id))
 
     def create() -> None:

@@ -4,7 +4,8 @@ A resource whose name the state does not hold is created, even when the workspac
 one of that name (another stack made it, or someone by hand): the service refuses the create,
 as it refuses Terraform's, and the apply reports the service's error with the way to adopt the
 object on purpose (a Terraform import block). An import block adopts the live object into the
-state instead; from then on it is this stack's.
+state instead; from then on it is this stack's. `decide` is that rule, for the apply and for
+`servingstack plan`, which predicts it.
 
 A create is recorded in the state before it is sent (`create_recorded`): killed between the
 service creating the resource and its answer, the apply still knows the resource may be its
@@ -29,9 +30,31 @@ from servingstack.deploy.changes import service_error
 
 T = TypeVar("T")
 
+# What becomes of one declared endpoint, secret scope or app (`decide`), as Terraform decides it.
+CREATE = "create"  # nothing of that name exists: created
+MANAGE = "manage"  # the state holds it and it exists: brought to the declaration
+IMPORT = "import"  # an import block adopts the live object into the state; then as MANAGE
+TAKEN = "taken"  # another's: the create is sent and the service refuses it ("already exists")
+IMPORT_MISMATCH = "import_mismatch"  # the import block names another object than the resource declares
+IMPORT_MISSING = "import_missing"  # the import block names an object that does not exist
+
 # Answers that say the service did not create anything; any other failure (a 5xx, a dropped
 # connection, a timeout) may have come after the create took effect.
 REFUSALS = (BadRequest, Unauthenticated, PermissionDenied, NotFound, ResourceConflict)
+
+
+def decide(*, owns: bool, import_id: str | None, name: str, exists: bool) -> str:
+    """The one rule `emulator apply` applies and `plan` predicts: what the state holds is managed (or
+    created again when it is gone); otherwise an import block for the resource adopts the live object
+    of its name (Terraform: "Cannot import non-existent remote object" when there is none), and without
+    one a live object of that name is another's, whose create the service refuses."""
+    if owns:
+        return MANAGE if exists else CREATE
+    if import_id is not None:
+        if import_id != name:
+            return IMPORT_MISMATCH  # the provider imports these resources by their name
+        return IMPORT if exists else IMPORT_MISSING
+    return TAKEN if exists else CREATE
 
 
 def create_recorded(remember: Callable[[], None], forget: Callable[[], None], create: Callable[[], T]) -> T:

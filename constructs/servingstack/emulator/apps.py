@@ -3,8 +3,10 @@ serving endpoints: create (`?no_compute=true` too), get, list (paged), update (`
 replacement) and the asynchronous update (`POST/GET .../update`), delete (asynchronous), start,
 stop and deployments; shapes are the SDK's (`databricks.sdk.service.apps`).
 
-Each app has its own service principal (SCIM `applicationId` = `service_principal_client_id`);
-`AppStore.service_principals()` lists them for the workspace's identities. A `serving_endpoint`
+Each app has its own service principal (SCIM `applicationId` = `service_principal_client_id`, SCIM
+`id` = `service_principal_id`), registered in the workspace's identities (`identities.py`) when the
+app is created and removed with the app, so SCIM lists it as the service's does;
+`AppStore.service_principals()` lists them too. A `serving_endpoint`
 resource grants that principal the declared permission on the endpoint, in the endpoint's access
 control list ("Set the permissions for the app service principal on the resource", docs: Add
 resources to a Databricks app); the grant goes when the resource or the app goes.
@@ -33,6 +35,7 @@ from databricks.sdk.service.apps import App, AppDeployment, AppsAPI, AppUpdate
 
 from servingstack.emulator import apierrors, bodies
 from servingstack.emulator.auth import CURRENT_USER
+from servingstack.emulator.identities import Identities
 from servingstack.emulator.permissions import PermissionBook, Principal
 from servingstack.emulator.state import EndpointStore
 from servingstack.errors import Problem
@@ -117,9 +120,11 @@ class AppStore:
         delete_seconds: float = 0.0,
         clock: Callable[[], float] = time.time,
         creator: str = CURRENT_USER,
+        identities: Identities | None = None,
     ):
         self._endpoints = endpoints
         self._permissions = permissions
+        self._identities = identities
         self._rng = random.Random(None if seed is None else f"apps/{seed}")
         self.start_seconds = start_seconds
         self.delete_seconds = delete_seconds
@@ -157,6 +162,11 @@ class AppStore:
                 for r in self.all()
             ]
 
+    def settle(self) -> None:
+        """Carry out the starts and deletions that are due (reads do it by themselves)."""
+        with self._lock:
+            self._settle()
+
     def view(self, record: AppRecord) -> dict[str, Any]:
         """The app as the service shows it (SDK `App`), also after it is gone (a DELETE's answer)."""
         with self._lock:
@@ -186,6 +196,13 @@ class AppStore:
                 status=UNAVAILABLE,
             )
             self._apps[record.name] = record
+            if self._identities is not None:
+                self._identities.add_service_principal(
+                    record.principal_client_id,
+                    display_name=record.principal_name,
+                    owner=_owner(record.name),
+                    record_id=str(record.principal_id),
+                )
             if not no_compute:
                 self._start(record, now)
             self._grant(record)
@@ -352,6 +369,8 @@ class AppStore:
                 for endpoint_id in record.granted:
                     self._permissions.revoke(endpoint_id, record.principal)
                 del self._apps[name]  # its service principal goes with it
+                if self._identities is not None:
+                    self._identities.remove_owned(_owner(name))
             elif record.active_at is not None and now >= record.active_at:
                 record.active_at = None
                 record.compute, record.status = ACTIVE, RUNNING
@@ -384,6 +403,11 @@ class AppStore:
         if record.active_deployment is not None:
             shown["active_deployment"] = record.active_deployment
         return App.from_dict(shown).as_dict()
+
+
+def _owner(name: str) -> str:
+    """Who registered an app's service principal in the workspace's identities."""
+    return f"app:{name}"
 
 
 def _spec(body: Any) -> dict[str, Any]:

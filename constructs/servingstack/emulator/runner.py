@@ -11,6 +11,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
+from servingstack.emulator import objects
 from servingstack.emulator.auth import resolve_token
 from servingstack.emulator.callers import check_traffic
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS, MAX_DEPLOY_SECONDS
@@ -258,6 +259,12 @@ class Emulator:
 
     def _add(self, **spec: Any) -> None:
         self.workspace.add_fault(Fault.from_dict({k: v for k, v in spec.items() if v is not None}))
+
+    # -- workspace objects -------------------------------------------------------------
+    def add_objects(self, document: Mapping[str, Any]) -> dict[str, int]:
+        """Add identities, Unity Catalog objects, registry models and secrets (the seed document of
+        `servingstack.emulator.objects`); checked whole first, so a mistake adds nothing."""
+        return objects.add(self.workspace, dict(document))
 
     # -- models and counters -----------------------------------------------------------
     def set_model_signature(self, entity_name: str, columns: Mapping[str, str]) -> None:

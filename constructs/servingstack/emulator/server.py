@@ -28,7 +28,9 @@ from servingstack.emulator import (
     bodies,
     callers,
     data_plane,
+    identities,
     oauth,
+    objects,
     openai_routes,
     openapi,
     permissions,
@@ -36,6 +38,7 @@ from servingstack.emulator import (
     secrets_api,
     trailing_slash,
     uc_permissions,
+    unity_catalog,
     views,
 )
 from servingstack.emulator.auth import CURRENT_USER
@@ -355,6 +358,9 @@ def build_app(workspace: Workspace) -> web.Application:
     secrets_api.add_routes(app, WORKSPACE_KEY)
     uc_permissions.add_routes(app, WORKSPACE_KEY)
     apps.add_routes(app, WORKSPACE_KEY)
+    identities.add_routes(app, lambda request: _workspace(request).current_identities())
+    unity_catalog.add_routes(app, lambda request: _workspace(request).unity_catalog)
+    objects.add_routes(app, _workspace)
     oauth.add_routes(app, WORKSPACE_KEY)
     openai_routes.add_routes(app, WORKSPACE_KEY)
     callers.add_to(app, WORKSPACE_KEY)

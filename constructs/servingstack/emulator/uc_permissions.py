@@ -1,8 +1,9 @@
 """Unity Catalog grants, as `/api/2.1/unity-catalog/permissions/{securable_type}/{full_name}` has
 them: GET lists `privilege_assignments`, PATCH applies `changes` (add/remove per principal).
 Shapes are the SDK's (`databricks.sdk.service.catalog`); privileges are checked against its
-`Privilege` enum and securable types against `SecurableType`. Securables need not exist here:
-the emulator has no catalog, so any full name is accepted."""
+`Privilege` enum and securable types against `SecurableType`. A schema or model of a catalog the
+emulator knows (`unity_catalog.py`, seeded) must exist (404 otherwise); others are accepted, as
+the emulator cannot know what exists outside it."""
 
 from __future__ import annotations
 
@@ -84,13 +85,21 @@ def add_routes(app: web.Application, workspace_key: web.AppKey) -> None:
     def book(request: web.Request) -> GrantBook:
         return request.app[workspace_key].uc_permissions
 
-    async def get_permissions(request: web.Request) -> web.Response:
+    def securable(request: web.Request) -> tuple[str, str]:
         securable_type, full_name = _securable(request)
+        request.app[workspace_key].unity_catalog.check_securable(securable_type, full_name)
+        return securable_type, full_name
+
+    async def get_permissions(request: web.Request) -> web.Response:
+        securable_type, full_name = securable(request)
         grants = book(request).get(securable_type, full_name)
+        principal = request.query.get("principal")
+        if principal:  # SDK GrantsAPI.get: "If provided, only the permissions for the specified principal"
+            grants = {p: v for p, v in grants.items() if p == principal}
         return web.json_response(GetPermissionsResponse(privilege_assignments=_assignments(grants)).as_dict())
 
     async def update_permissions(request: web.Request) -> web.Response:
-        securable_type, full_name = _securable(request)
+        securable_type, full_name = securable(request)
         for principal, add, remove in _changes(bodies.read_json(await request.read())):
             book(request).change(securable_type, full_name, principal, add, remove)
         grants = book(request).get(securable_type, full_name)

@@ -12,15 +12,17 @@ from collections.abc import Callable, Mapping
 
 from servingstack.emulator import apierrors
 from servingstack.emulator.apps import AppStore
-from servingstack.emulator.auth import is_authorized
+from servingstack.emulator.auth import CURRENT_USER, is_authorized
 from servingstack.emulator.defaults import DEFAULT_DEPLOY_SECONDS
 from servingstack.emulator.faults import BROKEN_ENTITY, DROP, SERVER_ERRORS, THROTTLE, Fault, FaultBook
+from servingstack.emulator.identities import Identities
 from servingstack.emulator.metrics import DEFAULT_WINDOW_SECONDS, QueryMetrics, RequestLog
 from servingstack.emulator.oauth import IssuedTokens
 from servingstack.emulator.permissions import PermissionBook
 from servingstack.emulator.secrets_api import SecretStore
 from servingstack.emulator.state import Endpoint, EndpointStore, ServedConfig
 from servingstack.emulator.uc_permissions import GrantBook
+from servingstack.emulator.unity_catalog import UnityCatalog
 
 NOT_SCOPED = "the token is not scoped to this endpoint"
 
@@ -64,7 +66,10 @@ class Workspace:
         self.signatures: dict[str, dict[str, str]] = {}
         self.secrets = SecretStore()
         self.uc_permissions = GrantBook()
-        # Apps start and are deleted in a deployment's time; each has its own service principal.
+        self.identities = Identities(CURRENT_USER)
+        self.unity_catalog = UnityCatalog()
+        # Apps start and are deleted in a deployment's time; each has its own service principal,
+        # registered in the identities while the app exists.
         self.apps = AppStore(
             endpoints=self.endpoints,
             permissions=self.permissions,
@@ -72,6 +77,7 @@ class Workspace:
             start_seconds=deploy_seconds,
             delete_seconds=deploy_seconds,
             clock=clock,
+            identities=self.identities,
         )
 
     def _deployment_fault(self, endpoint: str) -> Fault | None:
@@ -83,6 +89,11 @@ class Workspace:
         if deploying is None or deploying.deployment is None:
             return None
         return self.secrets.deployment_fault(endpoint, deploying.deployment.config.entities)
+
+    def current_identities(self) -> Identities:
+        """The identities as SCIM lists them now: an app whose deletion is done took its principal along."""
+        self.apps.settle()
+        return self.identities
 
     def accepts(self, token: str) -> bool:
         """The emulator's token, or one its OAuth token endpoint issued."""

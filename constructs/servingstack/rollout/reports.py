@@ -1,7 +1,7 @@
 """The rollout's reports: the terminal summary, JSON (`RolloutReport.to_dict()`), JUnit XML and Markdown
 with two Mermaid pictures (the candidate's share of the traffic over time; each step and gate
 evaluation on a time line). The report files are checked for writability before anything moves and
-written each on its own at the end, with the checker's machinery (`check.report_files`).
+written each on its own at the end, atomically, with the tools' shared handling (`client/reports.py`).
 
 JSON, in short (`schema_version` 1, `kind` "rollout"):
 
@@ -27,13 +27,12 @@ Times are seconds since the run started. Every string passes through the run's r
 from __future__ import annotations
 
 import json
-import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from servingstack.check.output import write_text
-from servingstack.check.report_files import ReportFile
+from servingstack.client import reports
 from servingstack.client.redact import Redactor
+from servingstack.client.reports import ReportFile, write_text
 from servingstack.rollout.results import Evaluation, RolloutReport, Step
 
 _MARK = {"pass": "✓", "fail": "✗", "inconclusive": "?"}
@@ -355,20 +354,17 @@ def _summary(report: RolloutReport, path: Path, redactor: Redactor) -> None:
     write_text(path, render_markdown(report, redactor))
 
 
-def _append_summary(report: RolloutReport, path: Path, redactor: Redactor) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(render_markdown(report, redactor) + "\n")
-
-
-def report_files(json_file: Path | None, junit_file: Path | None, summary_file: Path | None) -> list[ReportFile]:
-    files = []
+def report_files(
+    json_file: Path | None, junit_file: Path | None, summary_file: Path | None
+) -> list[ReportFile[RolloutReport]]:
+    files: list[ReportFile[RolloutReport]] = []
     if json_file:
         files.append(ReportFile("--json", json_file, _json))
     if junit_file:
         files.append(ReportFile("--junit", junit_file, _junit))
     if summary_file:
         files.append(ReportFile("--summary", summary_file, _summary))
-    step_summary = os.environ.get("GITHUB_STEP_SUMMARY")
-    if step_summary:
-        files.append(ReportFile("$GITHUB_STEP_SUMMARY", Path(step_summary), _append_summary))
+    step_summary = reports.step_summary(render_markdown)
+    if step_summary is not None:
+        files.append(step_summary)
     return files
