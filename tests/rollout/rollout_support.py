@@ -21,7 +21,14 @@ STEPS = [20, 50, 100]
 SAMPLE = {"dataframe_split": {"columns": ["amount"], "data": [[125.5]]}}
 
 
-def build(app: Any, *, env: str = "1", rollout: bool = True, entities: tuple[str, ...] = ("v3", "v4")) -> None:
+def build(
+    app: Any,
+    *,
+    env: str = "1",
+    rollout: bool = True,
+    entities: tuple[str, ...] = ("v3", "v4"),
+    host: str | None = None,
+) -> None:
     from servingstack import (
         CustomModel,
         Expect,
@@ -32,7 +39,7 @@ def build(app: Any, *, env: str = "1", rollout: bool = True, entities: tuple[str
         ServingStack,
     )
 
-    stack = ServingStack(app, "dev", environment="dev")
+    stack = ServingStack(app, "dev", environment="dev", host=host)
     versions = {"v3": 3, "v4": 4, "v5": 5}
     ServingEndpoint(
         stack,

@@ -15,7 +15,6 @@ its `QUERY_GRACE_SECONDS`, a hung request), reporting it as not finished within 
 from __future__ import annotations
 
 import functools
-import os
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -61,12 +60,11 @@ from servingstack.client.retry import (
     unwrap,
 )
 from servingstack.client.scheduler import Scheduler
-from servingstack.client.workspace import DeclaredWorkspace, choose
+from servingstack.client.workspace import DeclaredWorkspace, connect_to
 from servingstack.errors import StackFileError
 from servingstack.facts.stackfile import DeclaredApp, DeclaredEndpoint, app_principal_reference, load_stack
 
 QUERY_GRACE_SECONDS = 10.0
-PREFLIGHT_SECONDS = 30.0
 HARD_STOP_SLACK_SECONDS = 0.5  # after the deadline, for the last looks to report what they saw
 LOG_FETCH_SECONDS = 5.0
 WORKERS = 10  # at most this many requests in flight (the SDK's plain-http connection pool holds 10)
@@ -657,10 +655,7 @@ def run_check(
     selected = _select(stack.endpoints, endpoints) if endpoints or not apps else []
     selected_apps = _select_apps(stack.apps, apps, bool(endpoints))
     declared = DeclaredWorkspace(stack.name, stack.host, stack.profile)
-    given_host, host_from = (host, "--host") if host else (os.environ.get("DATABRICKS_HOST"), "DATABRICKS_HOST")
-    workspace = choose(declared, given_host, host_from, profile or os.environ.get("DATABRICKS_CONFIG_PROFILE"))
-    if workspace.from_stack:
-        host, profile = workspace.host, workspace.profile
+    host, profile = connect_to(declared, host, profile)
 
     redactor = redactor if redactor is not None else Redactor()
     redactor.add(token)
@@ -685,7 +680,6 @@ def run_check(
             options.timeout,
             redactor,
             deadline,
-            PREFLIGHT_SECONDS,
         )
     except KeyboardInterrupt:  # Ctrl-C (or SIGTERM) before the first answer: still a report
         report.interrupted = True

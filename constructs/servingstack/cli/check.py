@@ -18,29 +18,12 @@ import click
 from servingstack.check import table
 from servingstack.check.report_files import report_files
 from servingstack.check.results import DEFAULT_TIMEOUT_SECONDS, EXIT_SETUP, CheckReport, interrupted_before_start
-from servingstack.client.errors import SetupError, UsageError
+from servingstack.cli import options
+from servingstack.client.errors import SetupError
 from servingstack.client.redact import Redactor
 from servingstack.client.reports import exit_code as report_exit_code
 from servingstack.client.reports import remove_previous, unwritable, write_all
 from servingstack.client.signals import SignalWatch, process_watch
-from servingstack.client.urls import check_host_url, check_timeout
-
-
-def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    try:
-        return check_timeout(value, "")
-    except UsageError:
-        raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds") from None
-
-
-def _host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return check_host_url(value)
-    except UsageError as error:
-        raise click.BadParameter(str(error).removeprefix("--host: ")) from None
-
 
 EPILOG = """\b
 Examples:
@@ -74,7 +57,7 @@ Examples:
 @click.option(
     "--timeout",
     type=float,
-    callback=_timeout,
+    callback=options.seconds,
     default=DEFAULT_TIMEOUT_SECONDS,
     show_default=True,
     help="Seconds for the whole run, from the first connection attempt: a hard deadline.",
@@ -104,9 +87,8 @@ Examples:
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
 @click.option(
     "--host",
-    callback=_host,
-    help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
-    "(default: DATABRICKS_HOST, the profile, else the host the stack declares).",
+    callback=options.host_url,
+    help=options.HOST_HELP,
 )
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def check(

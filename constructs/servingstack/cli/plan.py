@@ -8,31 +8,15 @@ from pathlib import Path
 
 import click
 
+from servingstack.cli import options
 from servingstack.client import reports
-from servingstack.client.connect import check_host_url, check_timeout
-from servingstack.client.errors import SetupError, UsageError
+from servingstack.client.errors import SetupError
 from servingstack.client.redact import Redactor
 from servingstack.client.reports import ReportFile
 from servingstack.client.signals import SignalWatch
 from servingstack.plan import markdown, report_json, table
 from servingstack.plan.results import EXIT_CHANGES, EXIT_SETUP, PlanReport
 from servingstack.plan.runner import DEFAULT_TIMEOUT_SECONDS, run_plan
-
-
-def _timeout(ctx: click.Context, param: click.Parameter, value: float) -> float:
-    try:
-        return check_timeout(value, "")
-    except UsageError:
-        raise click.BadParameter(f"{value!r} is not a positive, finite number of seconds") from None
-
-
-def _host(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    if value is None:
-        return None
-    try:
-        return check_host_url(value)
-    except UsageError as error:
-        raise click.BadParameter(str(error).removeprefix("--host: ")) from None
 
 
 def report_files(json_file: Path | None, summary_file: Path | None) -> list[ReportFile[PlanReport]]:
@@ -75,7 +59,7 @@ Examples:
 @click.option(
     "--timeout",
     type=float,
-    callback=_timeout,
+    callback=options.seconds,
     default=DEFAULT_TIMEOUT_SECONDS,
     show_default=True,
     help="Seconds for the whole run, from the first connection attempt: a hard deadline.",
@@ -97,9 +81,8 @@ Examples:
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
 @click.option(
     "--host",
-    callback=_host,
-    help="Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
-    "(default: DATABRICKS_HOST or the profile).",
+    callback=options.host_url,
+    help=options.HOST_HELP,
 )
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def plan(

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from servingstack.check.results import EXIT_SETUP
-from servingstack.cli.check import _host, _timeout
+from servingstack.cli import options
 from servingstack.client.errors import SetupError
 from servingstack.client.redact import Redactor
 from servingstack.client.reports import exit_code as report_exit_code
@@ -43,7 +43,7 @@ Examples:
 @click.option(
     "--timeout",
     type=float,
-    callback=lambda ctx, param, value: None if value is None else _timeout(ctx, param, value),
+    callback=lambda ctx, param, value: None if value is None else options.seconds(ctx, param, value),
     default=None,
     help="Seconds for the whole rollout (default: every step baked twice, after a 20-minute update each). "
     "At the timeout the last proven step is restored.",
@@ -59,7 +59,7 @@ Examples:
 @click.option(
     "--metrics-window",
     type=float,
-    callback=_timeout,
+    callback=options.seconds,
     default=DEFAULT_METRICS_WINDOW_SECONDS,
     show_default=True,
     help="Seconds each metrics sample counts over, for samples without a timestamp (the service: a minute).",
@@ -73,7 +73,7 @@ Examples:
 @click.option(
     "--restore-seconds",
     type=float,
-    callback=_timeout,
+    callback=options.seconds,
     default=DEFAULT_RESTORE_SECONDS,
     show_default=True,
     help="After Ctrl-C, SIGTERM or the timeout: how long to wait for the last proven step to serve again.",
@@ -81,8 +81,8 @@ Examples:
 @click.option("--profile", help="A profile of ~/.databrickscfg.")
 @click.option(
     "--host",
-    callback=_host,
-    help="Workspace URL with its scheme (default: DATABRICKS_HOST or the profile).",
+    callback=options.host_url,
+    help=options.HOST_HELP,
 )
 @click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
 def rollout(

@@ -133,8 +133,16 @@ def _host_source(connection: Connection) -> str:
     return f"the profile {profile}" if profile else "the DEFAULT profile of ~/.databrickscfg"
 
 
+# The first, credential-trying call of a run may take this long at most (within the run's deadline).
+PREFLIGHT_SECONDS = 30.0
+
+
 def connect(
-    connection: Connection, timeout: float, redactor: Redactor, deadline: Deadline, preflight_seconds: float
+    connection: Connection,
+    timeout: float,
+    redactor: Redactor,
+    deadline: Deadline,
+    preflight_seconds: float = PREFLIGHT_SECONDS,
 ) -> WorkspaceClient:
     """`make_client` and `verify_access` inside the deadline however the host answers: each request
     has its own timeouts, but a server that sends one byte at a time keeps every socket read short,

@@ -1,5 +1,5 @@
-"""Which workspace a tool works on when the stack names one: the one rule `check` and
-`emulator apply` share.
+"""Which workspace a tool works on when the stack names one: the one rule `check`, `plan`, `rollout`
+and `emulator apply` share.
 
 A stack may declare its workspace (`ServingStack(host=..., profile=...)`, written to
 `cdk.tf.json` as `provider.databricks[0].host` / `.profile`, read by `facts.stackfile`). Terraform
@@ -24,6 +24,7 @@ where it was read.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -94,3 +95,12 @@ def refuse_mismatch(declared: DeclaredWorkspace | None, host: str, host_from: st
             f"{declared.describe()}, but {host_from} names {host}: Terraform deploys it to {declared.host}; "
             f"point {host_from} at that workspace (or unset it), or synthesize the stack for this one"
         )
+
+
+def connect_to(declared: DeclaredWorkspace, host: str | None, profile: str | None) -> tuple[str | None, str | None]:
+    """The host and profile a tool connects with, given its options (None: not given) and the
+    environment: the stack's own when neither names a workspace; a host for another workspace is
+    refused (`WorkspaceMismatch`) before any request. The environment's values stay the SDK's to read."""
+    given_host, host_from = (host, "--host") if host else (os.environ.get("DATABRICKS_HOST"), "DATABRICKS_HOST")
+    workspace = choose(declared, given_host, host_from, profile or os.environ.get("DATABRICKS_CONFIG_PROFILE"))
+    return (workspace.host, workspace.profile) if workspace.from_stack else (host, profile)

@@ -10,7 +10,6 @@ its credentials tried with one call, then every live read runs at once on the bo
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,7 +19,7 @@ from servingstack.client.connect import check_host_url, check_timeout
 from servingstack.client.errors import UsageError
 from servingstack.client.redact import Redactor
 from servingstack.client.retry import Deadline
-from servingstack.client.workspace import DeclaredWorkspace, choose
+from servingstack.client.workspace import DeclaredWorkspace, connect_to
 from servingstack.errors import StackFileError
 from servingstack.facts.stackfile import DeclaredStack, load_stack
 from servingstack.plan import around, endpoints, preflight
@@ -31,7 +30,6 @@ from servingstack.plan.results import PlanReport, ResourceChange
 from servingstack.plan.targets import Targets, targets_of, wanted_for
 
 DEFAULT_TIMEOUT_SECONDS = 120.0
-PREFLIGHT_SECONDS = 30.0  # for the first, credential-trying call
 
 
 def _load(stack_dir: str | Path) -> DeclaredStack:
@@ -113,10 +111,7 @@ def run_plan(
     # Which workspace: the one rule every tool shares (`client/workspace.py`): the stack's own when
     # none is given, and one for another workspace refused before any request.
     declared = DeclaredWorkspace(stack.name, stack.host, stack.profile)
-    given_host, host_from = (host, "--host") if host else (os.environ.get("DATABRICKS_HOST"), "DATABRICKS_HOST")
-    workspace = choose(declared, given_host, host_from, profile or os.environ.get("DATABRICKS_CONFIG_PROFILE"))
-    if workspace.from_stack:
-        host, profile = workspace.host, workspace.profile
+    host, profile = connect_to(declared, host, profile)
     state_path = Path(state) if state is not None else None
     if state_path is not None and not state_path.is_file():
         raise UsageError(f"--state {state_path}: no such file")
@@ -136,7 +131,6 @@ def run_plan(
         timeout,
         redactor,
         deadline,
-        PREFLIGHT_SECONDS,
     )
     report.host = client.config.host
     try:

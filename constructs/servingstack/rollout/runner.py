@@ -34,11 +34,12 @@ from databricks.sdk import WorkspaceClient
 from servingstack.check import smoke
 from servingstack.check.channel import QueryChannel
 from servingstack.check.readiness import PollPolicy
-from servingstack.client.auth import Connection, make_client, verify_access
+from servingstack.client.auth import Connection, connect
 from servingstack.client.connect import check_host_url, check_timeout
 from servingstack.client.errors import UsageError
 from servingstack.client.redact import Redactor
 from servingstack.client.retry import Deadline, call_with_retry, describe_error
+from servingstack.client.workspace import DeclaredWorkspace, connect_to
 from servingstack.errors import StackFileError
 from servingstack.facts.ignore_changes import covers
 from servingstack.facts.rules import default_entity_name
@@ -49,7 +50,6 @@ from servingstack.rollout.live import Busy, LiveEndpoint, LiveState
 from servingstack.rollout.metrics import DEFAULT_ENTITY_LABEL, Freshness, snapshot
 from servingstack.rollout.results import Evaluation, GateResult, RolloutReport, SplitChange, Step
 
-PREFLIGHT_SECONDS = 30.0
 READ_SECONDS = 30.0  # one read of the endpoint, retried within this
 DEFAULT_METRICS_WINDOW_SECONDS = 60.0  # "within a minute" (product docs): used when samples carry no stamp
 DEFAULT_RESTORE_SECONDS = 120.0  # how long a stopped run waits for the last proven split to serve
@@ -664,6 +664,10 @@ def run_rollout(
         stack = load_stack(stack_dir)
     except StackFileError as error:
         raise UsageError(str(error)) from None
+    # Which workspace: the rule every tool shares (`client/workspace.py`): the stack's own when none
+    # is given, and one for another workspace refused before any request.
+    workspace = DeclaredWorkspace(stack.name, stack.host, stack.profile)
+    host, profile = connect_to(workspace, host, profile)
     declared = _select(stack.endpoints, endpoint)
     if not declared.rollout:
         raise UsageError(
@@ -688,8 +692,9 @@ def run_rollout(
         timeout_seconds=seconds,
     )
     deadline = Deadline(seconds)
-    client = make_client(Connection(host=host, token=token, profile=profile), seconds, redactor, deadline=deadline)
-    verify_access(client, Deadline(min(deadline.remaining(), PREFLIGHT_SECONDS)), redactor)
+    client = connect(
+        Connection(host=host, token=token, profile=profile, declared=workspace), seconds, redactor, deadline
+    )
     report.host = client.config.host
     run = RolloutRun(declared, rollout, client, report, options, deadline, echo, redactor, started)
     try:
