@@ -259,6 +259,34 @@ def test_ids_whose_outputs_would_collide_are_refused(synth):
     )
 
 
+@pytest.mark.parametrize("first", ["chat", "chat_name"])
+def test_an_endpoint_id_that_is_another_endpoints_output_name_is_refused(synth, first):
+    """Outputs are children of the stack, beside its endpoints: `chat` writes `chat_name`."""
+    second = "chat_name" if first == "chat" else "chat"
+
+    def build(app):
+        stack = ServingStack(app, "dev", environment="dev")
+        ServingEndpoint(stack, first, name="a", served_entities=[LLAMA])
+        ServingEndpoint(stack, second, name="b", served_entities=[LLAMA])
+
+    with pytest.raises(ValidationError) as error:
+        synth(build)
+    expected = (
+        "dev/chat_name: id: 'chat_name' is the name of an output of dev/chat: use another id"
+        if first == "chat"
+        else "dev/chat: id: its output chat_name would have the id of dev/chat_name: "
+        "use ids that are not one another's output names"
+    )
+    assert str(error.value).startswith(expected), str(error.value)
+
+    def without_outputs(app):
+        stack = ServingStack(app, "dev", environment="dev", outputs=False)
+        ServingEndpoint(stack, first, name="a", served_entities=[LLAMA])
+        ServingEndpoint(stack, second, name="b", served_entities=[LLAMA])
+
+    assert sorted(synth(without_outputs)["dev"]["resource"]["databricks_model_serving"]) == ["chat", "chat_name"]
+
+
 def test_distinct_ascii_ids_keep_distinct_logical_ids(synth):
     def build(app):
         stack = ServingStack(app, "dev", environment="dev", outputs=False)

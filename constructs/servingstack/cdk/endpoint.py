@@ -158,7 +158,7 @@ class EndpointBase(_cdk.Construct, EndpointGrants, metaclass=Refusable):
         # The name is claimed even when the props have problems, so a second endpoint of that name is
         # reported in the same run.
         if stack is not None:
-            problems += stack.claim_endpoint(request["name"], self.path, id)
+            problems += stack.claim_endpoint(request["name"], self.path, id, ("name", *self.output_attributes))
         if problems:
             raise ValidationError(self.path, problems)
         _cdk.Construct.__init__(self, scope, id)

@@ -5,7 +5,7 @@ registers with (names, logical ids, outputs, checker metadata, deployer grants).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from servingstack.cdk import engine as _cdk
@@ -139,6 +139,9 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
         register = UcGrants() if self.refused else UcGrants.of(scope)
         self.deployer_grants = DeployerGrants(self, deployer, register) if deployer else None
         self._output_keys: dict[str, str] = {}
+        # Construct ids directly in the stack: an endpoint's and its outputs' share one namespace.
+        self._endpoint_ids: dict[str, str] = {}
+        self._output_ids: dict[str, str] = {}
         self._logical_ids: dict[str, str] = {}
         self._at_synth: list[Callable[[], None]] | None = None
         _cdk.stack_metadata(self, METADATA_KEY, lambda: self.endpoint_metadata)
@@ -203,11 +206,15 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
 
     # ---- the one registration path of endpoint-like constructs -------------------------------
 
-    def claim_endpoint(self, name: str, path: str, id: str) -> list[Problem]:
+    def claim_endpoint(
+        self, name: str, path: str, id: str, output_suffixes: Collection[str] = ("name",)
+    ) -> list[Problem]:
         """Before an endpoint is built: its final name must be unique among the endpoints of every
         stack of this app on the same workspace (same host and profile); its construct ids must not
         make the logical id of another endpoint (`chat.bot` and `chatbot`); its output names must be
-        unique in this stack. Every problem, naming the construct; the ids are claimed only without one."""
+        unique in this stack, and differ from the ids of the stack's endpoints (outputs are children of
+        the stack: `chat_name` beside `chat`). Every problem, naming the construct; the ids are claimed
+        only without one."""
         problems = []
         # "must be unique across a Databricks workspace": Databricks CLI reference, serving-endpoints create NAME.
         problems += self.claim_name("endpoint", name, path)
@@ -230,9 +237,25 @@ class ServingStack(_cdk.TerraformStack, metaclass=Refusable):
                     f"{self._output_keys[key]}: use ids that differ in more than '-' and '_'",
                 )
             )
+        output_ids = [f"{key}_{suffix}" for suffix in output_suffixes] if self.outputs else []
+        direct = path == f"{self.path}/{id}"
+        if direct and id in self._output_ids:
+            problems.append(Problem("id", f"{id!r} is the name of an output of {self._output_ids[id]}: use another id"))
+        for output_id in output_ids:
+            if output_id in self._endpoint_ids:
+                problems.append(
+                    Problem(
+                        "id",
+                        f"its output {output_id} would have the id of {self._endpoint_ids[output_id]}: "
+                        "use ids that are not one another's output names",
+                    )
+                )
         if not problems:
             self._logical_ids[logical] = path
             self._output_keys[key] = path
+            self._output_ids.update(dict.fromkeys(output_ids, path))
+            if direct:
+                self._endpoint_ids[id] = path
         return problems
 
     def claim_name(self, kind: str, name: str, path: str, key: str | None = None) -> list[Problem]:
