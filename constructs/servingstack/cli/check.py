@@ -33,13 +33,7 @@ Examples:
 
 
 @click.command("check", epilog=EPILOG)
-@click.option(
-    "--stack",
-    "stack_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.",
-)
+@options.stack
 @click.option(
     "--endpoint",
     "endpoints",
@@ -84,13 +78,7 @@ Examples:
     is_flag=True,
     help="A live grant the stack does not declare (the next apply removes it) fails the endpoint; default: a warning.",
 )
-@click.option("--profile", help="A profile of ~/.databrickscfg.")
-@click.option(
-    "--host",
-    callback=options.host_url,
-    help=options.HOST_HELP,
-)
-@click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
+@options.workspace
 def check(
     stack_dir: Path,
     endpoints: tuple[str, ...],

@@ -1,6 +1,10 @@
-"""Option callbacks the workspace commands share (`check`, `plan`, `rollout`)."""
+"""Options and callbacks the workspace commands share (`check`, `plan`, `rollout`)."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 
@@ -30,3 +34,21 @@ HOST_HELP = (
     "Workspace URL with its scheme, e.g. https://<workspace>.cloud.databricks.com "
     "(default: DATABRICKS_HOST, the profile, else the host the stack declares)."
 )
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# `--stack DIR`: the synthesized stack a command reads.
+stack = click.option(
+    "--stack",
+    "stack_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.",
+)
+
+
+def workspace(command: F) -> F:
+    """`--profile`, `--host` and `--token`: how the command reaches the workspace (unified auth)."""
+    command = click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")(command)
+    command = click.option("--host", callback=host_url, help=HOST_HELP)(command)
+    return click.option("--profile", help="A profile of ~/.databrickscfg.")(command)

@@ -39,13 +39,7 @@ Examples:
 
 
 @click.command("plan", epilog=EPILOG)
-@click.option(
-    "--stack",
-    "stack_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.",
-)
+@options.stack
 @click.option(
     "--state",
     "state_file",
@@ -78,13 +72,7 @@ Examples:
     help=f"Exit {EXIT_CHANGES} when no problem is found but the apply would change something "
     "(as terraform plan -detailed-exitcode).",
 )
-@click.option("--profile", help="A profile of ~/.databrickscfg.")
-@click.option(
-    "--host",
-    callback=options.host_url,
-    help=options.HOST_HELP,
-)
-@click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
+@options.workspace
 def plan(
     stack_dir: Path,
     state_file: Path | None,

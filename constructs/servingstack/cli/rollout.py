@@ -32,13 +32,7 @@ Examples:
 
 
 @click.command("rollout", epilog=EPILOG)
-@click.option(
-    "--stack",
-    "stack_dir",
-    required=True,
-    type=click.Path(path_type=Path),
-    help="The synthesized stack directory, e.g. cdktf.out/stacks/prod.",
-)
+@options.stack
 @click.option("--endpoint", required=True, metavar="NAME", help="The endpoint whose declared rollout to carry out.")
 @click.option(
     "--timeout",
@@ -78,13 +72,7 @@ Examples:
     show_default=True,
     help="After Ctrl-C, SIGTERM or the timeout: how long to wait for the last proven step to serve again.",
 )
-@click.option("--profile", help="A profile of ~/.databrickscfg.")
-@click.option(
-    "--host",
-    callback=options.host_url,
-    help=options.HOST_HELP,
-)
-@click.option("--token", help="Personal access token (default: DATABRICKS_TOKEN or the profile).")
+@options.workspace
 def rollout(
     stack_dir: Path,
     endpoint: str,
